@@ -1,0 +1,260 @@
+package org.malloc4j;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.malloc4j.internal.HeapCore;
+
+/**
+ * A manual heap of native memory: {@code malloc}, {@code free}, {@code realloc}, {@code calloc} and aligned
+ * allocation, in pure Java on the Foreign Function and Memory API.
+ *
+ * <p><b>Memory.</b> A heap reserves a range of address space once and commits pages as blocks need them.
+ * Small blocks (up to 32 KiB) come from size-class slabs cached per thread; larger ones are page runs found in
+ * bounded time (TLSF) and coalesced on free. Freed pages go back to the OS after the decay time, at once for
+ * blocks of at least the release threshold, and on {@link #trim()}. No heap metadata is stored in user blocks.
+ *
+ * <p><b>Contract.</b> As C's: every block is 16-byte aligned; {@code malloc(0)} returns a unique address that can
+ * be freed; {@code free(0)} does nothing; {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)}
+ * frees {@code p} and returns 0. Unlike C, every free is validated: an address that is not the start of a live
+ * block of this heap gets an {@link InvalidFreeException} and the heap is left as it was. Bad sizes and
+ * alignments get an {@link IllegalArgumentException} naming the value; a request the limit or the OS cannot
+ * meet gets a {@link HeapExhaustedException} and the heap stays usable.
+ *
+ * <p><b>Threads.</b> All methods are thread-safe. Any thread may free any block. {@link #close()} must not race
+ * with other calls on the same heap.
+ *
+ * <p>Raw addresses are the fastest interface; {@link #allocate(long, long)} wraps a block in a
+ * {@link MemorySegment} of exactly the requested size, so that the JDK checks every access against its bounds.
+ */
+public final class Heap implements SegmentAllocator, AutoCloseable {
+    private static final AtomicInteger IDS = new AtomicInteger();
+
+    private final HeapCore core;
+    private final boolean global;
+
+    private Heap(Builder b, boolean global) {
+        this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
+                b.decay.toNanos(), b.releaseThreshold);
+        this.global = global;
+    }
+
+    /** @return a new heap with the default settings (see {@link Builder}) */
+    public static Heap create() {
+        return builder().build();
+    }
+
+    /** @return a builder for a heap with settings of one's own */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** @return the process-wide heap: created on first use, never closed */
+    public static Heap global() {
+        return Global.HEAP;
+    }
+
+    private static final class Global {
+        static final Heap HEAP = new Heap(builder().name("global").reserve(256L << 30), true);
+    }
+
+    /**
+     * Allocates a block of at least {@code size} bytes, 16-byte aligned, with undefined contents.
+     *
+     * @param size bytes, 0 or more
+     * @return the block's address, never 0
+     * @throws IllegalArgumentException if {@code size} is negative
+     * @throws HeapExhaustedException if the limit or the OS does not allow it
+     * @throws IllegalStateException if the heap is closed
+     */
+    public long malloc(long size) {
+        return core.malloc(size);
+    }
+
+    /**
+     * Allocates a zeroed block of {@code count * size} bytes. Pages that the OS gives zeroed are not zeroed again.
+     *
+     * @throws IllegalArgumentException if either argument is negative or their product overflows
+     * @throws HeapExhaustedException if the limit or the OS does not allow it
+     */
+    public long calloc(long count, long size) {
+        return core.calloc(count, size);
+    }
+
+    /**
+     * Resizes a block, keeping {@code min(old size, newSize)} bytes of its contents; grows or shrinks in place
+     * when it can, otherwise moves it. {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)} frees
+     * {@code p} and returns 0. When a move fails for lack of memory, the old block is left untouched.
+     *
+     * @return the block's (possibly new) address
+     * @throws InvalidFreeException if {@code address} is not a live block of this heap
+     * @throws IllegalArgumentException if {@code newSize} is negative
+     * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one
+     */
+    public long realloc(long address, long newSize) {
+        return core.realloc(address, newSize);
+    }
+
+    /**
+     * Allocates a block of {@code size} bytes whose address is a multiple of {@code alignment}.
+     *
+     * @param alignment a power of two; at least up to 1 GiB is supported
+     * @throws IllegalArgumentException if {@code alignment} is not a power of two or {@code size} is negative
+     */
+    public long alignedAlloc(long alignment, long size) {
+        return core.alignedAlloc(alignment, size);
+    }
+
+    /**
+     * Frees a block. {@code free(0)} does nothing.
+     *
+     * @throws InvalidFreeException if {@code address} is not the start of a live block of this heap (never
+     *         allocated, inside a block, already freed, or another heap's); nothing is changed
+     */
+    public void free(long address) {
+        core.free(address);
+    }
+
+    /**
+     * @return the number of bytes usable in the block at {@code address}: at least the size asked for
+     * @throws InvalidFreeException if {@code address} is not a live block of this heap
+     */
+    public long usableSize(long address) {
+        return core.usableSize(address);
+    }
+
+    /**
+     * Allocates a block and returns it as a native segment of exactly {@code byteSize} bytes, so that accesses
+     * are bounds-checked. Free it with {@link #free(MemorySegment)}.
+     *
+     * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        if (byteSize < 0) throw new IllegalArgumentException("byteSize must be non-negative: " + byteSize);
+        if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
+            throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
+        }
+        long address = byteAlignment <= 16 ? core.malloc(byteSize) : core.alignedAlloc(byteAlignment, byteSize);
+        return MemorySegment.ofAddress(address).reinterpret(byteSize);
+    }
+
+    /**
+     * Frees the block behind a segment obtained from {@link #allocate(long, long)}.
+     *
+     * @throws InvalidFreeException if the segment does not start at a live block of this heap
+     */
+    public void free(MemorySegment segment) {
+        Objects.requireNonNull(segment, "segment");
+        if (!segment.isNative()) {
+            throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
+        }
+        core.free(segment.address());
+    }
+
+    /** @return a snapshot of this heap's figures; cheap, and safe to call from any thread at any time */
+    public HeapStats stats() {
+        return core.stats();
+    }
+
+    /** Gives every free page back to the OS now, instead of after the decay time. */
+    public void trim() {
+        core.trim();
+    }
+
+    /** @return the name given to this heap (for messages and monitoring) */
+    public String name() {
+        return core.name();
+    }
+
+    /**
+     * Gives all memory back to the OS; every block becomes invalid and later calls throw
+     * {@link IllegalStateException}. Closing twice does nothing. The global heap cannot be closed.
+     *
+     * @throws UnsupportedOperationException on the global heap
+     */
+    @Override
+    public void close() {
+        if (global) throw new UnsupportedOperationException("the global heap is never closed");
+        core.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Heap[" + core.name() + (core.isClosed() ? ", closed]" : "]");
+    }
+
+    /**
+     * Settings for a new heap. Every setting has a default; call {@link #build()} to create the heap.
+     */
+    public static final class Builder {
+        private String name;
+        private long limit = Long.MAX_VALUE;
+        private long reserve = 64L << 30;
+        private Duration decay = Duration.ofSeconds(1);
+        private long releaseThreshold = 4L << 20;
+
+        private Builder() {}
+
+        /** Names the heap in messages and monitoring. Default: {@code heap-N}. */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /**
+         * Caps the memory the heap takes from the OS (committed bytes). Default: no cap beyond the reservation.
+         *
+         * @throws IllegalArgumentException if {@code bytes} is not positive
+         */
+        public Builder limit(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("limit must be positive: " + bytes);
+            this.limit = bytes;
+            return this;
+        }
+
+        /**
+         * Sets the address space reserved up front: the most the heap can ever hold. Reserving costs no memory.
+         * Default: 64 GiB (256 GiB for the global heap).
+         *
+         * @throws IllegalArgumentException if {@code bytes} is below 16 MiB or above 64 TiB
+         */
+        public Builder reserve(long bytes) {
+            if (bytes < (16L << 20) || bytes > (64L << 40)) {
+                throw new IllegalArgumentException("reserve must be between 16 MiB and 64 TiB: " + bytes);
+            }
+            this.reserve = bytes;
+            return this;
+        }
+
+        /**
+         * How long free pages stay committed before they are given back to the OS; {@code Duration.ZERO} gives
+         * them back at once. Default: 1 second.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder decay(Duration decay) {
+            if (decay.isNegative()) throw new IllegalArgumentException("decay must not be negative: " + decay);
+            this.decay = decay;
+            return this;
+        }
+
+        /**
+         * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 4 MiB.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder releaseThreshold(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("releaseThreshold must be positive: " + bytes);
+            this.releaseThreshold = bytes;
+            return this;
+        }
+
+        /** @return a new heap with these settings */
+        public Heap build() {
+            return new Heap(this, false);
+        }
+    }
+}

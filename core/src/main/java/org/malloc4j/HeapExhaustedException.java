@@ -1,0 +1,27 @@
+package org.malloc4j;
+
+/**
+ * Thrown when a request cannot be met within the heap's limit or what the OS gives. The message states the
+ * request, the limit, live bytes, free bytes and the largest free block, so that a failure caused by
+ * fragmentation can be told from one caused by real exhaustion. The heap stays usable after it.
+ *
+ * <p>It extends {@link OutOfMemoryError}, as {@code Arena.allocate} does when native memory runs out.
+ */
+public final class HeapExhaustedException extends OutOfMemoryError {
+    private static final long serialVersionUID = 1L;
+    private final long requested;
+
+    /**
+     * @param requested the size in bytes that could not be allocated
+     * @param message the explanation
+     */
+    public HeapExhaustedException(long requested, String message) {
+        super(message);
+        this.requested = requested;
+    }
+
+    /** @return the size in bytes that could not be allocated */
+    public long requested() {
+        return requested;
+    }
+}

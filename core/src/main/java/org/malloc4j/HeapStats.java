@@ -1,0 +1,51 @@
+package org.malloc4j;
+
+/**
+ * A snapshot of a heap's figures. The names follow the project's fragmentation vocabulary:
+ *
+ * @param liveBytes sum of the sizes the program asked for, of blocks not yet freed
+ * @param peakLiveBytes the largest {@code liveBytes} seen (exact for one thread; across threads it is sampled
+ *        at the heap's slow paths and at each {@code stats()} call)
+ * @param committedBytes memory the heap has touched or may have touched and not given back to the OS
+ * @param peakCommittedBytes the largest {@code committedBytes} seen
+ * @param reservedBytes address space reserved from the OS
+ * @param mallocCount blocks allocated, by any of malloc, calloc, realloc (when it moves) and alignedAlloc
+ * @param freeCount blocks freed
+ * @param freeBytes committed bytes not holding a live block (free slots, free pages, rounding waste)
+ * @param largestFreeBlock the largest contiguous free extent inside committed memory, in bytes
+ * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
+ * @param purgeCount system calls made to give memory back to the OS
+ */
+public record HeapStats(
+        long liveBytes,
+        long peakLiveBytes,
+        long committedBytes,
+        long peakCommittedBytes,
+        long reservedBytes,
+        long mallocCount,
+        long freeCount,
+        long freeBytes,
+        long largestFreeBlock,
+        long retainedBytes,
+        long purgeCount) {
+
+    /**
+     * @return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is
+     *         none), near 1 when it is scattered in small holes
+     */
+    public double externalFragmentation() {
+        if (freeBytes <= 0) return 0.0;
+        return Math.max(0.0, 1.0 - (double) largestFreeBlock / freeBytes);
+    }
+
+    /** @return peak live bytes over peak committed bytes (the malloc-lab measure); 1.0 before any commit */
+    public double utilization() {
+        if (peakCommittedBytes <= 0) return 1.0;
+        return (double) peakLiveBytes / peakCommittedBytes;
+    }
+
+    /** @return live blocks: {@code mallocCount - freeCount} */
+    public long liveBlocks() {
+        return mallocCount - freeCount;
+    }
+}

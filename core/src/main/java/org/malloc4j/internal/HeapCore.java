@@ -1,0 +1,378 @@
+package org.malloc4j.internal;
+
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.malloc4j.HeapExhaustedException;
+import org.malloc4j.HeapStats;
+import org.malloc4j.InvalidFreeException;
+import org.malloc4j.internal.os.Memory;
+import org.malloc4j.internal.os.Os;
+import org.malloc4j.internal.page.PageHeap;
+import org.malloc4j.internal.small.LocalHeap;
+import org.malloc4j.internal.small.SizeClasses;
+import org.malloc4j.internal.small.Slab;
+import org.malloc4j.internal.small.SlabSource;
+import org.malloc4j.internal.small.ThreadCaches;
+
+/**
+ * The heap's engine: one reservation of address space, the page layer over it, the slab directory that maps an
+ * address to its slab by arithmetic, and the per-thread caches. {@link org.malloc4j.Heap} is its public face.
+ *
+ * <p>Fast paths: small malloc is {@link LocalHeap#allocate} on the caller's cache; free finds the slab with two
+ * array loads and, when the caller owns it, is {@link LocalHeap#freeLocal}. Everything else (medium and large
+ * blocks, slab refills, frees from other threads, validation failures) is a slow path here or in the page layer.
+ */
+public final class HeapCore implements SlabSource {
+    /** Pages per slab-directory chunk (4 MiB of address space). */
+    private static final int CHUNK_SHIFT = 22;
+    private static final int PAGES_PER_CHUNK = 1 << (CHUNK_SHIFT - PageHeap.PAGE_SHIFT);
+
+    private static final CopyOnWriteArrayList<HeapCore> OPEN = new CopyOnWriteArrayList<>();
+
+    private final String name;
+    private final long base;
+    private final long reserved;
+    private final Slab[][] directory;
+    private final PageHeap pages;
+    private final ThreadCaches caches;
+    private boolean closed;
+    private long sampledPeakLive;
+
+    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes) {
+        this.name = name;
+        long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
+        this.base = Os.reserve(reserve, 1L << CHUNK_SHIFT);
+        if (base == 0) {
+            throw new HeapExhaustedException(reserve, "cannot reserve " + reserve + " bytes of address space for heap "
+                    + name);
+        }
+        this.reserved = reserve;
+        this.directory = new Slab[(int) (reserve >>> CHUNK_SHIFT)][];
+        this.pages = new PageHeap(base, (int) (reserve >>> PageHeap.PAGE_SHIFT), Math.min(limitBytes, reserve),
+                decayNanos, releaseBytes);
+        this.caches = new ThreadCaches(this);
+        OPEN.add(this);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    // ---------------------------------------------------------------- malloc
+
+    public long malloc(long size) {
+        if (size <= SizeClasses.MAX_SMALL && size >= 0) {
+            checkOpen();
+            return caches.get().allocate(SizeClasses.classOf(size), size);
+        }
+        return mallocLarge(size, PageHeap.PAGE, false);
+    }
+
+    public long calloc(long count, long size) {
+        if (count < 0) throw new IllegalArgumentException("calloc count must be non-negative: " + count);
+        if (size < 0) throw new IllegalArgumentException("calloc size must be non-negative: " + size);
+        if (Math.multiplyHigh(count, size) != 0 || count * size < 0) {
+            throw new IllegalArgumentException("calloc count * size overflows: " + count + " * " + size);
+        }
+        long bytes = count * size;
+        if (bytes <= SizeClasses.MAX_SMALL) {
+            long p = malloc(bytes);
+            Memory.zero(p, bytes);
+            return p;
+        }
+        return mallocLarge(bytes, PageHeap.PAGE, true);
+    }
+
+    public long alignedAlloc(long alignment, long size) {
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (alignment <= 16) return malloc(size);
+        if (alignment <= PageHeap.PAGE) {
+            int c = SizeClasses.alignedClassOf(size, alignment);
+            if (c >= 0) {
+                checkOpen();
+                return caches.get().allocate(c, size);
+            }
+        }
+        if (alignment > reserved / 2) {
+            throw new IllegalArgumentException("alignment " + alignment + " exceeds what a heap reserving "
+                    + reserved + " bytes can align to");
+        }
+        return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), false);
+    }
+
+    private long mallocLarge(long size, long alignment, boolean zero) {
+        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        checkOpen();
+        long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+        LocalHeap cache = caches.get();
+        long result;
+        pages.lock().lock();
+        try {
+            result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, size);
+            if (result == 0) throw exhausted(size);
+            samplePeak();
+        } finally {
+            pages.lock().unlock();
+        }
+        long address = result & ~PageHeap.FRESH;
+        if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
+        cache.countMalloc(size);
+        return address;
+    }
+
+    // ---------------------------------------------------------------- free
+
+    public void free(long address) {
+        if (address == 0) return;
+        checkOpen();
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            LocalHeap owner = slab.owner;
+            if (idx >= 0 && owner.thread == Thread.currentThread() && owner.freeLocal(slab, idx)) return;
+            freeSmallSlow(slab, idx, address);
+            return;
+        }
+        freeLarge(address);
+    }
+
+    /** @return the slab holding {@code address}, or null when it is not in a slab of this heap */
+    private Slab slabOf(long address) {
+        long off = address - base;
+        if (Long.compareUnsigned(off, reserved) >= 0) {
+            checkOpen();
+            throw new InvalidFreeException(address, Describe.foreign(address, this, OPEN));
+        }
+        Slab[] chunk = directory[(int) (off >>> CHUNK_SHIFT)];
+        if (chunk == null) return null;
+        return chunk[(int) (off >>> PageHeap.PAGE_SHIFT) & (PAGES_PER_CHUNK - 1)];
+    }
+
+    private void freeSmallSlow(Slab slab, int idx, long address) {
+        checkOpen();
+        if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+        LocalHeap me = caches.get();
+        if (slab.owner == me) {
+            throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+        }
+        if (!me.freeRemote(slab, idx)) {
+            throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+        }
+    }
+
+    private void freeLarge(long address) {
+        checkOpen();
+        LocalHeap cache = caches.get();
+        long requested;
+        pages.lock().lock();
+        try {
+            requested = validateBlock(address);
+            pages.free(pages.pageOf(address));
+        } finally {
+            pages.lock().unlock();
+        }
+        cache.countFree(requested);
+    }
+
+    /** Checks that {@code address} starts a used page run; returns its requested size. Caller holds the lock. */
+    private long validateBlock(long address) {
+        if (pages.isBlockStart(address)) return pages.blockRequested(address);
+        throw new InvalidFreeException(address, Describe.notABlock(address, pages));
+    }
+
+    // ---------------------------------------------------------------- realloc and sizes
+
+    public long realloc(long address, long newSize) {
+        if (newSize < 0) throw new IllegalArgumentException("realloc size must be non-negative: " + newSize);
+        if (address == 0) return malloc(newSize);
+        checkOpen();
+        Slab slab = slabOf(address);
+        long oldRequested;
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+            if (!slab.isAllocatedLocal(idx)) {
+                throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+            }
+            if (newSize == 0) {
+                free(address);
+                return 0;
+            }
+            oldRequested = slab.requestedSize(idx);
+            if (newSize <= slab.blockSize && SizeClasses.classOf(newSize) == slab.sizeClass) {
+                slab.setRequestedSize(idx, newSize);
+                LocalHeap cache = caches.get();
+                cache.live += newSize - oldRequested;
+                if (cache.live > cache.peak) cache.peak = cache.live;
+                return address;
+            }
+        } else {
+            if (newSize == 0) {
+                free(address);
+                return 0;
+            }
+            LocalHeap cache = caches.get();
+            pages.lock().lock();
+            try {
+                oldRequested = validateBlock(address);
+                if (newSize > SizeClasses.MAX_SMALL) {
+                    long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+                    if (npages <= Integer.MAX_VALUE && pages.resize(pages.pageOf(address), npages, newSize)) {
+                        cache.live += newSize - oldRequested;
+                        if (cache.live > cache.peak) cache.peak = cache.live;
+                        samplePeak();
+                        return address;
+                    }
+                }
+            } finally {
+                pages.lock().unlock();
+            }
+        }
+        long moved = malloc(newSize); // throws, leaving the old block intact, when the heap is exhausted
+        Memory.copy(address, moved, Math.min(oldRequested, newSize));
+        free(address);
+        return moved;
+    }
+
+    public long usableSize(long address) {
+        if (address == 0) throw new InvalidFreeException(address, "usableSize of the null address");
+        checkOpen();
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+            if (!slab.isAllocatedLocal(idx)) {
+                throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+            }
+            return slab.blockSize;
+        }
+        pages.lock().lock();
+        try {
+            validateBlock(address);
+            return pages.blockPages(address) << PageHeap.PAGE_SHIFT;
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- slabs (SlabSource)
+
+    @Override
+    public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
+        int npages = SizeClasses.slabPages(sizeClass);
+        pages.lock().lock();
+        try {
+            long result = pages.allocateSlab(npages);
+            if (result == 0) throw exhausted(request);
+            Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass);
+            setDirectory(slab, slab);
+            samplePeak();
+            return slab;
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    @Override
+    public void releaseSlab(Slab slab) {
+        pages.lock().lock();
+        try {
+            setDirectory(slab, null);
+            pages.free(pages.pageOf(slab.base));
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    private void setDirectory(Slab slab, Slab value) {
+        long off = slab.base - base;
+        for (int i = 0; i < slab.pages; i++) {
+            long pageOff = off + ((long) i << PageHeap.PAGE_SHIFT);
+            int ci = (int) (pageOff >>> CHUNK_SHIFT);
+            Slab[] chunk = directory[ci];
+            if (chunk == null) directory[ci] = chunk = new Slab[PAGES_PER_CHUNK];
+            chunk[(int) (pageOff >>> PageHeap.PAGE_SHIFT) & (PAGES_PER_CHUNK - 1)] = value;
+        }
+    }
+
+    // ---------------------------------------------------------------- heap-wide
+
+    public void trim() {
+        checkOpen();
+        pages.trim();
+    }
+
+    public boolean contains(long address) {
+        return Long.compareUnsigned(address - base, reserved) < 0;
+    }
+
+    public HeapStats stats() {
+        checkOpen();
+        long live = 0, mallocs = 0, frees = 0, peak = 0;
+        LocalHeap[] all = caches.all();
+        for (LocalHeap c : all) {
+            live += c.live;
+            mallocs += c.mallocs;
+            frees += c.frees;
+            peak = Math.max(peak, c.peak);
+        }
+        pages.lock().lock();
+        try {
+            long peakLive = all.length == 1 ? peak : Math.max(Math.max(sampledPeakLive, live), peak);
+            sampledPeakLive = peakLive;
+            long committed = pages.committedBytes();
+            return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
+                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount());
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /** Samples the heap-wide live bytes, so that the peak seen across threads is tracked. Caller holds the lock. */
+    private void samplePeak() {
+        LocalHeap[] all = caches.all();
+        if (all.length <= 1 || all.length > 64) return;
+        long live = 0;
+        for (LocalHeap c : all) live += c.live;
+        if (live > sampledPeakLive) sampledPeakLive = live;
+    }
+
+    private HeapExhaustedException exhausted(long request) {
+        long live = 0;
+        for (LocalHeap c : caches.all()) live += c.live;
+        long committed = pages.committedBytes();
+        return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
+                + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
+                + Math.max(0, committed - live) + " bytes committed (" + pages.dirtyBytes()
+                + " in free page runs), largest free block " + pages.largestDirtyBytes()
+                + " bytes committed, largest free address range " + pages.largestFreeBytes() + " bytes");
+    }
+
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("heap " + name + " is closed");
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Gives every page back to the OS and unmaps the reservation; later calls throw IllegalStateException. */
+    public void close() {
+        pages.lock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            OPEN.remove(this);
+            Os.unmap(base, reserved);
+            pages.release();
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    long base() {
+        return base;
+    }
+}

@@ -1,0 +1,116 @@
+package org.malloc4j.internal.os;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The operating-system layer: virtual memory through FFM downcalls to {@code mmap}, {@code madvise} and
+ * {@code munmap}. Everything above this class sees only "reserve", "decommit" and "release".
+ *
+ * <p>A reservation is mapped read-write with {@code MAP_NORESERVE}: the kernel backs a page only when it is
+ * first touched, so reserving costs address space, not memory. Decommitting is {@code MADV_DONTNEED}, which
+ * drops the pages and guarantees that the next touch sees zeros; that is what lets {@code calloc} skip
+ * zeroing pages the heap has never handed out or has given back.
+ */
+public final class Os {
+    /** The granule of commit and decommit: the smallest page the kernel hands out. */
+    public static final int PAGE_SIZE = 4096;
+
+    private static final int PROT_READ = 1, PROT_WRITE = 2;
+    private static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    private static final int MADV_DONTNEED = 4;
+    private static final long MAP_FAILED = -1L;
+
+    private static final MethodHandle MMAP, MUNMAP, MADVISE;
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    static {
+        if (!System.getProperty("os.name", "").toLowerCase().contains("linux")) {
+            throw new ExceptionInInitializerError("malloc4j needs Linux (mmap/madvise constants); found "
+                    + System.getProperty("os.name"));
+        }
+        Linker linker = Linker.nativeLinker();
+        var lookup = linker.defaultLookup();
+        Linker.Option errno = Linker.Option.captureCallState("errno");
+        MMAP = linker.downcallHandle(lookup.findOrThrow("mmap"),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                errno);
+        MUNMAP = linker.downcallHandle(lookup.findOrThrow("munmap"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), errno);
+        MADVISE = linker.downcallHandle(lookup.findOrThrow("madvise"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT), errno);
+    }
+
+    private Os() {}
+
+    /**
+     * Reserves {@code size} bytes of address space aligned to {@code alignment} (a power of two, at least a
+     * page). Returns the base address, or 0 when the kernel refuses.
+     */
+    public static long reserve(long size, long alignment) {
+        long span = size + alignment;
+        long raw = mmap(span);
+        if (raw == 0) return 0;
+        long base = (raw + alignment - 1) & -alignment;
+        if (base > raw) unmap(raw, base - raw);
+        long tail = raw + span - (base + size);
+        if (tail > 0) unmap(base + size, tail);
+        return base;
+    }
+
+    /** Gives pages back to the OS; they read as zero when touched again. */
+    public static void decommit(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) MADVISE.invokeExact(state, address, size, MADV_DONTNEED);
+            if (rc != 0) {
+                throw new IllegalStateException("madvise(0x" + Long.toHexString(address) + ", " + size
+                        + ", MADV_DONTNEED) failed: errno " + (int) ERRNO.get(state, 0L));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Releases address space obtained from {@link #reserve}. */
+    public static void unmap(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            int rc = (int) MUNMAP.invokeExact(state, address, size);
+            if (rc != 0) {
+                throw new IllegalStateException("munmap(0x" + Long.toHexString(address) + ", " + size
+                        + ") failed: errno " + (int) ERRNO.get(state, 0L));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static long mmap(long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            long p = (long) MMAP.invokeExact(state, 0L, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            return p == MAP_FAILED ? 0 : p;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,375 @@
+package org.malloc4j.internal.page;
+
+import java.util.concurrent.locks.ReentrantLock;
+import org.malloc4j.internal.os.Os;
+
+/**
+ * The page layer: hands out runs of 4 KiB pages from the heap's reservation, for medium and large blocks and
+ * for the small-object layer's slabs. Bounded time: two {@link FreeRunIndex TLSF indexes} find a run in
+ * O(1), boundary tags in the {@link PageMap} coalesce a freed run with its neighbours in O(1).
+ *
+ * <p>Free runs are either <em>dirty</em> (possibly resident, still counted as committed) or <em>clean</em>
+ * (given back with {@code madvise}, reads as zero). The two never merge, so committed bytes are exact:
+ * {@code committed = used pages + dirty pages}. Allocation prefers dirty runs (reuse what is resident), and a
+ * dirty run is purged, becoming clean, once it has been free for the decay time ({@link DecayQueue}), at
+ * once when it is at least the release threshold (large blocks go straight back to the OS), or on
+ * {@link #trim()}.
+ *
+ * <p>One lock guards the layer; only slow paths come here.
+ */
+public final class PageHeap {
+    /** Page size of this layer: the OS page, the granule of commit. */
+    public static final int PAGE = Os.PAGE_SIZE;
+    public static final int PAGE_SHIFT = 12;
+
+    /** Bit 0 of an address returned by {@link #allocate}: the run came from clean pages, so it reads as zero. */
+    public static final long FRESH = 1L;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final long base;
+    private final int totalPages;
+    private final PageMap map;
+    private final FreeRunIndex dirty, clean;
+    private final DecayQueue decay;
+    private final long limitPages;
+    private final long releasePages;
+
+    private long usedPages;
+    private long peakCommittedPages;
+    private long purgeCount;
+    private long purgedPages;
+
+    /**
+     * @param base the page-aligned start of the range this layer manages
+     * @param totalPages pages in the range
+     * @param limitBytes cap on committed bytes
+     * @param decayNanos how long a free dirty run waits before it is given back; 0 gives back at once
+     * @param releaseBytes runs of at least this size are given back as soon as they are freed
+     */
+    public PageHeap(long base, int totalPages, long limitBytes, long decayNanos, long releaseBytes) {
+        this.base = base;
+        this.totalPages = totalPages;
+        this.map = new PageMap(totalPages);
+        this.dirty = new FreeRunIndex(map);
+        this.clean = new FreeRunIndex(map);
+        this.decay = new DecayQueue(decayNanos);
+        this.limitPages = Math.max(1, limitBytes >>> PAGE_SHIFT);
+        this.releasePages = Math.max(1, (releaseBytes + PAGE - 1) >>> PAGE_SHIFT);
+        map.tagRun(0, totalPages, PageMap.FREE_CLEAN);
+        clean.insert(0, totalPages);
+    }
+
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    public long address(int page) {
+        return base + ((long) page << PAGE_SHIFT);
+    }
+
+    public int pageOf(long address) {
+        return (int) ((address - base) >>> PAGE_SHIFT);
+    }
+
+    /**
+     * Allocates {@code pages} pages whose first address is a multiple of {@code alignment}. Returns the address,
+     * with {@link #FRESH} set when every page was clean, or 0 when neither the limit nor the reservation
+     * allows it. The caller holds the lock.
+     */
+    public long allocate(long pages, long alignment, int kind, long requested) {
+        assert lock.isHeldByCurrentThread();
+        decayTick();
+        long slack = alignment > PAGE ? (alignment >>> PAGE_SHIFT) - 1 : 0;
+        long need = pages + slack;
+        if (need > totalPages) return 0;
+        for (int attempt = 0; attempt < 2; attempt++) {
+            boolean fromClean = false;
+            int run = dirty.find(need);
+            if (run < 0) {
+                run = clean.find(need);
+                fromClean = true;
+            }
+            if (run < 0) return 0;
+            if (fromClean && committedPages() + pages > limitPages) {
+                if (dirty.pages() == 0 || attempt == 1) return 0;
+                purgeAll(); // free dirty memory that cannot serve this request, to make room under the limit
+                continue;
+            }
+            long runLength = map.length(run);
+            (fromClean ? clean : dirty).remove(run, runLength);
+            map.setWord2(run, 0); // its decay entry, if any, is now stale
+            int start = run;
+            if (slack > 0) {
+                long addr = address(run);
+                long aligned = (addr + alignment - 1) & -alignment;
+                start = pageOf(aligned);
+            }
+            int state = fromClean ? PageMap.FREE_CLEAN : PageMap.FREE_DIRTY;
+            long head = start - run;
+            long tail = runLength - head - pages;
+            // The neighbours of a free run are never free runs of the same state, so the pieces need no merge.
+            if (head > 0) putFree(run, head, state);
+            if (tail > 0) putFree((int) (start + pages), tail, state);
+            map.tagRun(start, pages, kind);
+            if (kind == PageMap.USED) {
+                map.setRequested(start, requested);
+                map.setWord2(start, 0);
+            }
+            usedPages += pages;
+            peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+            return address(start) | (fromClean ? FRESH : 0);
+        }
+        return 0;
+    }
+
+    /** Allocates a slab run for the small-object layer; see {@link #allocate}. */
+    public long allocateSlab(long pages) {
+        return allocate(pages, PAGE, PageMap.SLAB, 0);
+    }
+
+    /** Allocates a run for a medium or large block; see {@link #allocate}. */
+    public long allocateBlock(long pages, long alignment, long requested) {
+        return allocate(pages, alignment, PageMap.USED, requested);
+    }
+
+    /** Frees the used run or slab starting at {@code page}. The caller validated it and holds the lock. */
+    public void free(int page) {
+        assert lock.isHeldByCurrentThread();
+        long length = map.length(page);
+        usedPages -= length;
+        boolean release = length >= releasePages || decay.immediate();
+        releaseDirty(page, length, release);
+        decayTick();
+    }
+
+    /** Puts a run back as dirty, merging it with dirty neighbours; purges it at once when asked. */
+    private void releaseDirty(int page, long length, boolean purgeNow) {
+        int first = page;
+        long len = length;
+        if (first > 0 && map.state(first - 1) == PageMap.FREE_DIRTY) {
+            int left = map.firstOf(first - 1);
+            long leftLen = map.length(left);
+            dirty.remove(left, leftLen);
+            map.clear(first - 1);
+            map.clear(first);
+            first = left;
+            len += leftLen;
+        }
+        int right = (int) (first + len);
+        if (right < totalPages && map.state(right) == PageMap.FREE_DIRTY) {
+            long rightLen = map.length(right);
+            dirty.remove(right, rightLen);
+            map.clear(right - 1);
+            map.clear(right);
+            len += rightLen;
+        }
+        map.tagRun(first, len, PageMap.FREE_DIRTY);
+        if (purgeNow) {
+            purge(first, len);
+        } else {
+            dirty.insert(first, len);
+            map.setWord2(first, enqueue(first));
+        }
+    }
+
+    /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
+    private void purge(int page, long length) {
+        Os.decommit(address(page), length << PAGE_SHIFT);
+        purgeCount++;
+        purgedPages += length;
+        putFree(page, length, PageMap.FREE_CLEAN);
+        mergeClean(page);
+    }
+
+    private void putFree(int page, long length, int state) {
+        map.tagRun(page, length, state);
+        (state == PageMap.FREE_CLEAN ? clean : dirty).insert(page, length);
+        if (state == PageMap.FREE_DIRTY) map.setWord2(page, enqueue(page));
+    }
+
+    /** Queues a dirty run for decay, purging the oldest queued run early when the queue is full. */
+    private long enqueue(int page) {
+        if (decay.isFull()) {
+            int oldest = decay.pollOldest();
+            if (oldest != page) purgeIfCurrent(oldest, decay.lastStamp());
+        }
+        return decay.add(page, System.nanoTime());
+    }
+
+    private void mergeClean(int page) {
+        long len = map.length(page);
+        int first = page;
+        if (first > 0 && map.state(first - 1) == PageMap.FREE_CLEAN) {
+            int left = map.firstOf(first - 1);
+            long leftLen = map.length(left);
+            clean.remove(left, leftLen);
+            clean.remove(first, len);
+            map.clear(first - 1);
+            map.clear(first);
+            first = left;
+            len += leftLen;
+            map.tagRun(first, len, PageMap.FREE_CLEAN);
+            clean.insert(first, len);
+        }
+        int right = (int) (first + len);
+        if (right < totalPages && map.state(right) == PageMap.FREE_CLEAN) {
+            long rightLen = map.length(right);
+            clean.remove(right, rightLen);
+            clean.remove(first, len);
+            map.clear(right - 1);
+            map.clear(right);
+            len += rightLen;
+            map.tagRun(first, len, PageMap.FREE_CLEAN);
+            clean.insert(first, len);
+        }
+    }
+
+    /** Purges the dirty runs whose decay time has passed. Amortised O(1): each queued entry is seen once. */
+    private void decayTick() {
+        if (decay.isEmpty()) return;
+        long now = System.nanoTime();
+        int page;
+        while ((page = decay.pollExpired(now)) >= 0) {
+            purgeIfCurrent(page, decay.lastStamp());
+        }
+    }
+
+    private void purgeIfCurrent(int page, long stamp) {
+        // The entry is stale if the run was allocated, merged or purged since it was queued.
+        if (map.state(page) != PageMap.FREE_DIRTY || map.word2(page) != stamp) return;
+        long len = map.length(page);
+        dirty.remove(page, len);
+        purge(page, len);
+    }
+
+    /** Gives every dirty free run back to the OS at once. The caller holds the lock. */
+    public void purgeAll() {
+        assert lock.isHeldByCurrentThread();
+        int run;
+        while ((run = dirty.find(1)) >= 0) {
+            long len = map.length(run);
+            dirty.remove(run, len);
+            purge(run, len);
+        }
+        decay.clear();
+    }
+
+    /**
+     * Resizes the used run at {@code page} in place to {@code pages} pages, when shrinking or when the run after it
+     * is free and large enough. Returns false, changing nothing, when it cannot. The caller holds the lock.
+     */
+    public boolean resize(int page, long pages, long requested) {
+        long length = map.length(page);
+        if (pages == length) {
+            map.setRequested(page, requested);
+            return true;
+        }
+        if (pages < length) {
+            map.tagRun(page, pages, PageMap.USED);
+            map.setRequested(page, requested);
+            usedPages -= length - pages;
+            releaseDirty((int) (page + pages), length - pages, decay.immediate());
+            return true;
+        }
+        int right = (int) (page + length);
+        if (right >= totalPages) return false;
+        int state = map.state(right);
+        if (state != PageMap.FREE_DIRTY && state != PageMap.FREE_CLEAN) return false;
+        long rightLen = map.length(right);
+        long extra = pages - length;
+        if (rightLen < extra) return false;
+        if (state == PageMap.FREE_CLEAN && committedPages() + extra > limitPages) return false;
+        (state == PageMap.FREE_CLEAN ? clean : dirty).remove(right, rightLen);
+        map.clear(right);
+        map.clear((int) (page + length - 1));
+        if (rightLen > extra) putFree((int) (page + pages), rightLen - extra, state);
+        map.tagRun(page, pages, PageMap.USED);
+        map.setRequested(page, requested);
+        usedPages += extra;
+        peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+        return true;
+    }
+
+    /** What the heap knows about the page that holds {@code address}; the caller holds the lock. */
+    public int kindAt(long address) {
+        return map.state(pageOf(address));
+    }
+
+    /** @return true when {@code address} starts a used run (a medium or large block) */
+    public boolean isBlockStart(long address) {
+        return (address & (PAGE - 1)) == 0 && map.state(pageOf(address)) == PageMap.USED;
+    }
+
+    /** @return true when {@code address} is in the first page of a used run but not at its start */
+    public boolean isInsideFirstPageOfBlock(long address) {
+        return (address & (PAGE - 1)) != 0 && map.state(pageOf(address)) == PageMap.USED;
+    }
+
+    /** @return true when the page of {@code address} starts a free run */
+    public boolean isFreeRunStart(long address) {
+        int s = map.state(pageOf(address));
+        return s == PageMap.FREE_DIRTY || s == PageMap.FREE_CLEAN;
+    }
+
+    public long blockPages(long address) {
+        return map.length(pageOf(address));
+    }
+
+    public long blockRequested(long address) {
+        return map.requested(pageOf(address));
+    }
+
+    public void trim() {
+        lock.lock();
+        try {
+            purgeAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long committedPages() {
+        return usedPages + dirty.pages();
+    }
+
+    public long committedBytes() {
+        return committedPages() << PAGE_SHIFT;
+    }
+
+    public long peakCommittedBytes() {
+        return peakCommittedPages << PAGE_SHIFT;
+    }
+
+    public long dirtyBytes() {
+        return dirty.pages() << PAGE_SHIFT;
+    }
+
+    public long largestDirtyBytes() {
+        return dirty.largest() << PAGE_SHIFT;
+    }
+
+    public long largestFreeBytes() {
+        return Math.max(dirty.largest(), clean.largest()) << PAGE_SHIFT;
+    }
+
+    public long purgeCount() {
+        return purgeCount;
+    }
+
+    public long purgedBytes() {
+        return purgedPages << PAGE_SHIFT;
+    }
+
+    public long limitBytes() {
+        return limitPages << PAGE_SHIFT;
+    }
+
+    public long reservedBytes() {
+        return (long) totalPages << PAGE_SHIFT;
+    }
+
+    /** Unmaps the page metadata; the caller unmaps the reservation. */
+    public void release() {
+        map.release();
+    }
+}

@@ -1,0 +1,111 @@
+package org.malloc4j.internal.page;
+
+import org.malloc4j.internal.os.Memory;
+import org.malloc4j.internal.os.Os;
+
+/**
+ * Out-of-band metadata for every page of a reservation: 32 bytes a page in a separate NORESERVE mapping, so
+ * a page's record is found by arithmetic and only the records of touched pages take memory. Nothing about
+ * a block is ever stored inside the block, so a user overflow cannot corrupt the heap's bookkeeping.
+ *
+ * <p>Runs of pages tile the reservation. The first and the last page of each run carry a tag
+ * ({@code length << 3 | state}); pages inside a run carry 0. Per state, the other words of the first page
+ * hold:
+ * <ul>
+ *   <li>{@link #FREE_DIRTY}, {@link #FREE_CLEAN}: word 1 = next and prev run in the free list; word 2 = the
+ *       decay stamp (dirty runs);</li>
+ *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags.</li>
+ * </ul>
+ * The last page's word 1 holds the index of the run's first page, the boundary tag that makes coalescing with
+ * the previous run O(1).
+ */
+final class PageMap {
+    static final int INTERIOR = 0;
+    /** A block handed to the program (medium or large). */
+    static final int USED = 1;
+    /** A run carved into small blocks by the small-object layer. */
+    static final int SLAB = 2;
+    /** Free, and may still be resident: counted in committed bytes until purged. */
+    static final int FREE_DIRTY = 3;
+    /** Free and given back to the OS: reads as zero when touched again. */
+    static final int FREE_CLEAN = 4;
+
+    private static final int RECORD = 32;
+    private final long base;
+    private final long size;
+
+    PageMap(long pages) {
+        this.size = pages * RECORD;
+        long rounded = (size + Os.PAGE_SIZE - 1) & -Os.PAGE_SIZE;
+        this.base = Os.reserve(rounded, Os.PAGE_SIZE);
+        if (base == 0) throw new OutOfMemoryError("cannot reserve " + rounded + " bytes for page metadata");
+    }
+
+    void release() {
+        Os.unmap(base, (size + Os.PAGE_SIZE - 1) & -Os.PAGE_SIZE);
+    }
+
+    private long rec(int page) {
+        return base + (long) page * RECORD;
+    }
+
+    int state(int page) {
+        return (int) (Memory.getLong(rec(page)) & 7);
+    }
+
+    long length(int page) {
+        return Memory.getLong(rec(page)) >>> 3;
+    }
+
+    /** Tags a run [first, first + length) with {@code state} on its first and last page. */
+    void tagRun(int first, long length, int state) {
+        long tag = length << 3 | state;
+        Memory.putLong(rec(first), tag);
+        int last = (int) (first + length - 1);
+        if (last != first) Memory.putLong(rec(last), tag);
+        Memory.putLong(rec(last) + 8, first);
+    }
+
+    /** Clears the tag of a page that becomes interior (after a merge). */
+    void clear(int page) {
+        Memory.putLong(rec(page), 0L);
+    }
+
+    /** @return the first page of the run whose last page is {@code last} */
+    int firstOf(int last) {
+        return (int) Memory.getLong(rec(last) + 8);
+    }
+
+    int next(int page) {
+        return Memory.getInt(rec(page) + 8);
+    }
+
+    int prev(int page) {
+        return Memory.getInt(rec(page) + 12);
+    }
+
+    void setNext(int page, int next) {
+        Memory.putInt(rec(page) + 8, next);
+    }
+
+    void setPrev(int page, int prev) {
+        Memory.putInt(rec(page) + 12, prev);
+    }
+
+    /** Word 1 of a used run's first page: the size the program asked for. Shares storage with the links. */
+    long requested(int page) {
+        return Memory.getLong(rec(page) + 8);
+    }
+
+    void setRequested(int page, long bytes) {
+        Memory.putLong(rec(page) + 8, bytes);
+    }
+
+    long word2(int page) {
+        return Memory.getLong(rec(page) + 16);
+    }
+
+    void setWord2(int page, long value) {
+        Memory.putLong(rec(page) + 16, value);
+    }
+}

@@ -1,0 +1,95 @@
+package org.malloc4j.internal.small;
+
+/**
+ * The small size classes: 16 to 128 bytes in steps of 16, then four classes per doubling up to 32 KiB
+ * (jemalloc's spacing). A request is rounded up to its class, so internal waste is under 20% of the block for
+ * every class above 128 bytes and under 16 bytes below. Every class is a multiple of 16, so every block is
+ * 16-byte aligned, and a class that is a multiple of a power of two {@code a <= 4096} gives blocks aligned to
+ * {@code a} (slabs start on a page).
+ *
+ * <p>Each class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
+ * smallest tail unused.
+ */
+public final class SizeClasses {
+    /** The largest small request; above it blocks come from the page layer. */
+    public static final int MAX_SMALL = 32 * 1024;
+    /** Number of classes. */
+    public static final int COUNT;
+    /** Max blocks in one slab: the free bitmap is at most 64 words of 64 bits. */
+    public static final int MAX_CAPACITY = 4096;
+
+    private static final int[] SIZE;
+    private static final int[] SLAB_PAGES;
+    private static final byte[] BY_16 = new byte[1024 / 16 + 1];
+    private static final byte[] BY_128 = new byte[MAX_SMALL / 128 + 1];
+
+    static {
+        int[] sizes = new int[64];
+        int n = 0;
+        for (int s = 16; s <= 128; s += 16) sizes[n++] = s;
+        for (int pow = 128; pow < MAX_SMALL; pow <<= 1) {
+            for (int k = 1; k <= 4; k++) sizes[n++] = pow + k * (pow / 4);
+        }
+        COUNT = n;
+        SIZE = java.util.Arrays.copyOf(sizes, n);
+        SLAB_PAGES = new int[n];
+        for (int c = 0; c < n; c++) SLAB_PAGES[c] = chooseSlabPages(SIZE[c]);
+        int c = 0;
+        for (int i = 0; i < BY_16.length; i++) {
+            while (SIZE[c] < i * 16) c++;
+            BY_16[i] = (byte) c;
+        }
+        c = 0;
+        for (int i = 0; i < BY_128.length; i++) {
+            while (SIZE[c] < i * 128) c++;
+            BY_128[i] = (byte) c;
+        }
+    }
+
+    private SizeClasses() {}
+
+    private static int chooseSlabPages(int size) {
+        int page = 4096;
+        int min = Math.max(4, (4 * size + page - 1) / page);
+        int best = min;
+        double bestWaste = 1.0;
+        for (int pages = min; pages < 2 * min; pages++) {
+            long bytes = (long) pages * page;
+            if (bytes / size > MAX_CAPACITY) break;
+            double waste = (double) (bytes % size) / bytes;
+            if (waste < bestWaste - 1e-9) {
+                bestWaste = waste;
+                best = pages;
+            }
+        }
+        return best;
+    }
+
+    /** @return the class of a request of {@code size} bytes, 0 to {@link #MAX_SMALL} */
+    public static int classOf(long size) {
+        if (size <= 1024) return BY_16[(int) (size + 15) >>> 4];
+        return BY_128[(int) (size + 127) >>> 7];
+    }
+
+    /** @return the block size of class {@code c} */
+    public static int size(int c) {
+        return SIZE[c];
+    }
+
+    /** @return pages in a slab of class {@code c} */
+    public static int slabPages(int c) {
+        return SLAB_PAGES[c];
+    }
+
+    /**
+     * @return the smallest class holding {@code size} bytes whose blocks are all aligned to {@code alignment}
+     *         (a power of two up to 4096), or -1 when no small class does
+     */
+    public static int alignedClassOf(long size, long alignment) {
+        if (size > MAX_SMALL) return -1;
+        for (int c = classOf(size); c < COUNT; c++) { // at most 40 classes: a constant bound
+            if (SIZE[c] % alignment == 0) return c;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,193 @@
+package org.malloc4j.internal.small;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * A run of pages cut into blocks of one size class, owned by one thread's cache.
+ *
+ * <p>Free-list sharding, with the list out of band: instead of a list threaded through free blocks, each slab
+ * keeps a bitmap ({@code free}, bit set = block free) and a one-word summary of its non-empty words. Malloc
+ * takes the lowest free block with two {@code numberOfTrailingZeros}; free sets one bit. Both are O(1), keep
+ * allocation address-ordered within the slab, and make every free checkable: a bit that is already set is a
+ * double free. Nothing is written into user blocks.
+ *
+ * <p>Blocks freed by other threads go to {@code remote}, a second bitmap updated with atomic OR; the owner
+ * folds it into {@code free} on its slow path ({@link #collect}). Because folding is an OR, a block freed twice
+ * cannot enter the free set twice: races can lose a diagnostic, never corrupt the heap.
+ *
+ * <p>Fields written only by the owner are plain; {@code remote} and {@code pending} are shared (see the
+ * orderings named where they are used).
+ */
+public final class Slab {
+    private static final VarHandle REMOTE = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle PENDING;
+    private static final VarHandle FREE = MethodHandles.arrayElementVarHandle(long[].class);
+
+    static {
+        try {
+            PENDING = MethodHandles.lookup().findVarHandle(Slab.class, "pending", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** Address of block 0. */
+    public final long base;
+    public final int blockSize;
+    public final int capacity;
+    public final int sizeClass;
+    public final int pages;
+    /** {@code ceil(2^40 / blockSize)}: block index = {@code offset * magic >>> 40}, exact for slab offsets. */
+    final long magic;
+    /** The owning cache; null for the empty sentinel. */
+    public final LocalHeap owner;
+
+    final long[] free;
+    long summary;
+    int used;
+    /** Requested size = blockSize - slack; bytes for classes up to 2048, chars above. */
+    final byte[] slack8;
+    final char[] slack16;
+
+    final long[] remote;
+    @SuppressWarnings("unused") // accessed through PENDING
+    private volatile int pending;
+    Slab nextPending;
+
+    // The owner's list of slabs with free blocks, per class.
+    Slab next, prev;
+    boolean listed;
+
+    Slab(long base, int sizeClass, LocalHeap owner) {
+        this.base = base;
+        this.sizeClass = sizeClass;
+        this.blockSize = SizeClasses.size(sizeClass);
+        this.pages = SizeClasses.slabPages(sizeClass);
+        this.capacity = (int) (((long) pages << 12) / blockSize);
+        this.magic = ((1L << 40) + blockSize - 1) / blockSize;
+        this.owner = owner;
+        int words = (capacity + 63) >>> 6;
+        this.free = new long[words];
+        this.remote = new long[words];
+        for (int w = 0; w < words; w++) {
+            int bits = Math.min(64, capacity - (w << 6));
+            free[w] = bits == 64 ? -1L : (1L << bits) - 1;
+        }
+        this.summary = words == 64 ? -1L : (1L << words) - 1;
+        if (blockSize <= 2048) {
+            slack8 = new byte[capacity];
+            slack16 = null;
+        } else {
+            slack8 = null;
+            slack16 = new char[capacity];
+        }
+    }
+
+    /** The empty sentinel: no blocks, so the fast path needs no null check. */
+    Slab() {
+        base = 0;
+        blockSize = 16;
+        capacity = 0;
+        sizeClass = 0;
+        pages = 0;
+        magic = 0;
+        owner = null;
+        free = new long[0];
+        remote = new long[0];
+        slack8 = null;
+        slack16 = null;
+    }
+
+    /** @return the block index of {@code address}, or -1 when it is not the start of a block of this slab */
+    public int indexOf(long address) {
+        long rel = address - base;
+        if (rel < 0) return -1;
+        int idx = (int) ((rel * magic) >>> 40);
+        return idx < capacity && (long) idx * blockSize == rel ? idx : -1;
+    }
+
+    /** @return the index of the block that contains {@code address}, or -1 past the last block */
+    public int blockContaining(long address) {
+        long rel = address - base;
+        int idx = (int) ((rel * magic) >>> 40);
+        if ((long) idx * blockSize > rel) idx--;
+        return rel >= 0 && idx < capacity ? idx : -1;
+    }
+
+    /** @return true when block {@code idx} is allocated, as the owner sees it */
+    public boolean isAllocatedLocal(int idx) {
+        long bit = 1L << idx;
+        return (free[idx >>> 6] & bit) == 0 && ((long) REMOTE.getOpaque(remote, idx >>> 6) & bit) == 0;
+    }
+
+    int requested(int idx) {
+        return blockSize - (slack8 != null ? slack8[idx] & 0xff : slack16[idx]);
+    }
+
+    void setRequested(int idx, long size) {
+        int s = blockSize - (int) size;
+        if (slack8 != null) slack8[idx] = (byte) s;
+        else slack16[idx] = (char) s;
+    }
+
+    /** @return the size the program asked for, for the block at {@code idx}; any thread, racy but exact when quiescent */
+    public int requestedSize(int idx) {
+        return requested(idx);
+    }
+
+    /** Records a new requested size for an allocated block (realloc in place); the block's holder calls it. */
+    public void setRequestedSize(int idx, long size) {
+        setRequested(idx, size);
+    }
+
+    public long blockAddress(int idx) {
+        return base + (long) idx * blockSize;
+    }
+
+    /**
+     * Frees a block from a thread that does not own the slab. Returns false, changing nothing, when the block is
+     * not allocated (a double free). The caller validated the index.
+     *
+     * <p>Ordering: the owner publishes a collected block by setting its {@code free} bit and then clearing its
+     * {@code remote} bit with a volatile read-modify-write. Our own read-modify-write of the same word reads that
+     * cleared value, so it synchronises with the owner, and the {@code free} read that follows sees the set bit:
+     * a second free of a collected block is always seen.
+     */
+    boolean freeRemote(int idx) {
+        int w = idx >>> 6;
+        long bit = 1L << idx;
+        long old = (long) REMOTE.getAndBitwiseOr(remote, w, bit);
+        if ((old & bit) != 0) return false;
+        if (((long) FREE.getOpaque(free, w) & bit) != 0) {
+            REMOTE.getAndBitwiseAnd(remote, w, ~bit);
+            return false;
+        }
+        return true;
+    }
+
+    /** Marks the slab as having remote frees; returns true when the caller must hand it to the owner. */
+    boolean markPending() {
+        return (int) PENDING.getOpaque(this) == 0 && PENDING.compareAndSet(this, 0, 1);
+    }
+
+    /**
+     * Owner only: folds remote frees into the free bitmap and returns how many blocks became free. The thread
+     * that freed them already counted them in its statistics.
+     */
+    int collect() {
+        PENDING.setVolatile(this, 0); // remote frees after this point will queue the slab again
+        int count = 0;
+        for (int w = 0; w < remote.length; w++) {
+            long r = (long) REMOTE.getVolatile(remote, w);
+            if (r == 0) continue;
+            long fresh = r & ~free[w];
+            free[w] |= r;
+            summary |= 1L << w;
+            REMOTE.getAndBitwiseAnd(remote, w, ~r); // release: publishes the free bits set above
+            count += Long.bitCount(fresh);
+        }
+        used -= count;
+        return count;
+    }
+}

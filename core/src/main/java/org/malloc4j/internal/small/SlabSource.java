@@ -1,0 +1,10 @@
+package org.malloc4j.internal.small;
+
+/** Where a thread's cache gets slabs and gives them back: the page layer, behind the heap's lock. */
+public interface SlabSource {
+    /** @return a new slab of class {@code sizeClass} owned by {@code owner}; throws when the heap is exhausted */
+    Slab newSlab(int sizeClass, LocalHeap owner, long request);
+
+    /** Returns an empty slab's pages to the page layer. */
+    void releaseSlab(Slab slab);
+}
