@@ -117,6 +117,7 @@ public final class PageHeap {
             }
             usedPages += pages;
             peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+            decayTick();
             return address(start) | (fromClean ? FRESH : 0);
         }
         return 0;
@@ -187,14 +188,23 @@ public final class PageHeap {
         if (state == PageMap.FREE_DIRTY) map.setWord2(page, enqueue(page));
     }
 
-    /** Queues a dirty run for decay, purging the oldest queued run early when the queue is full. */
+    /**
+     * Queues a dirty run for decay. When the queue is full its oldest entry is set aside and purged at the end of
+     * the current operation ({@link #decayTick}), never in the middle of one, when runs are half split.
+     */
     private long enqueue(int page) {
         if (decay.isFull()) {
             int oldest = decay.pollOldest();
-            if (oldest != page) purgeIfCurrent(oldest, decay.lastStamp());
+            deferredPages[deferred] = oldest;
+            deferredStamps[deferred++] = decay.lastStamp();
         }
         return decay.add(page, System.nanoTime());
     }
+
+    // At most three runs are queued by one operation (two split pieces, or one merged run), so eight slots suffice.
+    private final int[] deferredPages = new int[8];
+    private final long[] deferredStamps = new long[8];
+    private int deferred;
 
     private void mergeClean(int page) {
         long len = map.length(page);
@@ -226,6 +236,10 @@ public final class PageHeap {
 
     /** Purges the dirty runs whose decay time has passed. Amortised O(1): each queued entry is seen once. */
     private void decayTick() {
+        while (deferred > 0) {
+            deferred--;
+            purgeIfCurrent(deferredPages[deferred], deferredStamps[deferred]);
+        }
         if (decay.isEmpty()) return;
         long now = System.nanoTime();
         int page;
@@ -238,6 +252,7 @@ public final class PageHeap {
         // The entry is stale if the run was allocated, merged or purged since it was queued.
         if (map.state(page) != PageMap.FREE_DIRTY || map.word2(page) != stamp) return;
         long len = map.length(page);
+        if (page + len > totalPages || map.firstOf((int) (page + len - 1)) != page) return; // a run's last page
         dirty.remove(page, len);
         purge(page, len);
     }
@@ -269,6 +284,7 @@ public final class PageHeap {
             map.setRequested(page, requested);
             usedPages -= length - pages;
             releaseDirty((int) (page + pages), length - pages, decay.immediate());
+            decayTick();
             return true;
         }
         int right = (int) (page + length);
@@ -287,6 +303,7 @@ public final class PageHeap {
         map.setRequested(page, requested);
         usedPages += extra;
         peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+        decayTick();
         return true;
     }
 
@@ -366,6 +383,48 @@ public final class PageHeap {
 
     public long reservedBytes() {
         return (long) totalPages << PAGE_SHIFT;
+    }
+
+    /**
+     * Walks every run from the first page and checks the layer's invariants: tags agree at both ends, no two
+     * neighbouring free runs share a state (they would have been merged), and the indexes hold exactly the free
+     * pages. O(runs): for tests and {@code verify}, never on an allocation path. Returns a description of the
+     * first violation, or null.
+     */
+    public String checkInvariants() {
+        lock.lock();
+        try {
+            long dirtySeen = 0, cleanSeen = 0, usedSeen = 0;
+            int prevState = -1;
+            for (int p = 0; p < totalPages; ) {
+                int st = map.state(p);
+                long len = map.length(p);
+                if (len <= 0 || p + len > totalPages) return "bad run length " + len + " at page " + p;
+                int last = (int) (p + len - 1);
+                if (map.state(last) != st || map.length(last) != len) return "end tag mismatch for run at page " + p;
+                if (map.firstOf(last) != p) return "boundary tag of run at page " + p + " points to " + map.firstOf(last);
+                for (int q = p + 1; q < last && q < p + 64; q++) {
+                    if (map.state(q) != PageMap.INTERIOR) return "interior page " + q + " of run at " + p + " is tagged";
+                }
+                if ((st == PageMap.FREE_DIRTY || st == PageMap.FREE_CLEAN) && st == prevState) {
+                    return "two neighbouring free runs of state " + st + " at page " + p;
+                }
+                switch (st) {
+                    case PageMap.FREE_DIRTY -> dirtySeen += len;
+                    case PageMap.FREE_CLEAN -> cleanSeen += len;
+                    case PageMap.USED, PageMap.SLAB -> usedSeen += len;
+                    default -> { return "unknown state " + st + " at page " + p; }
+                }
+                prevState = st;
+                p += (int) len;
+            }
+            if (dirtySeen != dirty.pages()) return "dirty pages " + dirtySeen + " but index holds " + dirty.pages();
+            if (cleanSeen != clean.pages()) return "clean pages " + cleanSeen + " but index holds " + clean.pages();
+            if (usedSeen != usedPages) return "used pages " + usedSeen + " but counter says " + usedPages;
+            return null;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Unmaps the page metadata; the caller unmaps the reservation. */

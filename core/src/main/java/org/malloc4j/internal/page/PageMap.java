@@ -16,8 +16,8 @@ import org.malloc4j.internal.os.Os;
  *       decay stamp (dirty runs);</li>
  *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags.</li>
  * </ul>
- * The last page's word 1 holds the index of the run's first page, the boundary tag that makes coalescing with
- * the previous run O(1).
+ * The last page's word 3 holds the index of the run's first page, the boundary tag that makes coalescing with
+ * the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.)
  */
 final class PageMap {
     static final int INTERIOR = 0;
@@ -63,17 +63,21 @@ final class PageMap {
         Memory.putLong(rec(first), tag);
         int last = (int) (first + length - 1);
         if (last != first) Memory.putLong(rec(last), tag);
-        Memory.putLong(rec(last) + 8, first);
+        Memory.putLong(rec(last) + 24, first);
     }
 
-    /** Clears the tag of a page that becomes interior (after a merge). */
+    /**
+     * Clears a page that becomes interior (after a merge): its tag, and its decay stamp, so that an old decay
+     * entry for it can never match again.
+     */
     void clear(int page) {
         Memory.putLong(rec(page), 0L);
+        Memory.putLong(rec(page) + 16, 0L);
     }
 
     /** @return the first page of the run whose last page is {@code last} */
     int firstOf(int last) {
-        return (int) Memory.getLong(rec(last) + 8);
+        return (int) Memory.getLong(rec(last) + 24);
     }
 
     int next(int page) {

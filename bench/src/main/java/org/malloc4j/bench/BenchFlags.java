@@ -1,0 +1,32 @@
+package org.malloc4j.bench;
+
+/**
+ * The JVM flags every benchmark fork runs with, in one place: {@code @Fork(jvmArgsAppend = ...)} lists these
+ * constants, and {@link Probe} prints them so that {@code scripts/bench.sh} probes the anchors under the same flags.
+ *
+ * <p>Each one is there for fairness (see "Benchmark protocol" in DESIGN.md): an anchor configured below its best
+ * makes a win over it worthless.
+ */
+public final class BenchFlags {
+    /** FFM downcalls (the native anchors) and {@code MemorySegment.reinterpret} without a warning. */
+    public static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+    /** Java 25 warns about, and Netty then avoids, {@code sun.misc.Unsafe}'s memory methods unless allowed. */
+    public static final String UNSAFE_ALLOW = "--sun-misc-unsafe-memory-access=allow";
+    /** Netty 4.2 on Java 25 turns its Unsafe path off by default; this turns it back on. */
+    public static final String NETTY_UNSAFE = "-Dio.netty.noUnsafe=false";
+    /** Netty's pooled allocator gives thread caches to its own event-loop threads only, unless this is set. */
+    public static final String NETTY_CACHE_ALL = "-Dio.netty.allocator.useCacheForAllThreads=true";
+    /** The same for the adaptive allocator's magazines (the benchmarks also pass it to its constructor). */
+    public static final String NETTY_MAGAZINES = "-Dio.netty.allocator.useCachedMagazinesForNonEventLoopThreads=true";
+    /** Netty samples allocations for leak detection by default (SIMPLE: about 1 in 128); production tuning turns it off. */
+    public static final String NETTY_NO_LEAK_DETECTION = "-Dio.netty.leakDetection.level=disabled";
+    /** A fixed Java heap, so that the garbage-making subjects (Netty, Arena) see the same GC in every fork. */
+    public static final String XMS = "-Xms1g";
+    public static final String XMX = "-Xmx1g";
+
+    /** All of the above, in the order {@code @Fork} lists them. */
+    public static final String[] ALL = {NATIVE_ACCESS, UNSAFE_ALLOW, NETTY_UNSAFE, NETTY_CACHE_ALL, NETTY_MAGAZINES,
+            NETTY_NO_LEAK_DETECTION, XMS, XMX};
+
+    private BenchFlags() {}
+}

@@ -1,0 +1,209 @@
+package org.malloc4j.bench;
+
+import io.netty.buffer.AdaptiveByteBufAllocator;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.internal.PlatformDependent;
+import java.lang.foreign.Arena;
+import java.util.Locale;
+import org.malloc4j.Heap;
+import org.malloc4j.anchors.Allocator;
+import org.malloc4j.anchors.NativeAllocator;
+
+/**
+ * One allocator under test, behind the two calls the benchmarks need, so that every allocator runs the same driver
+ * code. A block is named by a slot number (0 to {@code slots - 1}) as well as its address: malloc4j and the native
+ * anchors ignore the slot, while Netty and Arena keep the object that owns the block (a {@code ByteBuf}, an
+ * {@code Arena}) in the slot, because that object, not the address, is what gives the block back.
+ *
+ * <p>Each benchmark fork opens exactly one subject, so the calls below are monomorphic there and C2 inlines them.
+ * (With {@code -f 0} every subject shares one JVM, the call sites go megamorphic and the figures are worthless.)
+ */
+public abstract sealed class Subject implements AutoCloseable {
+    /** Every name {@link #open} accepts, in the order the benchmarks' {@code allocator} parameter lists them. */
+    public static final String[] NAMES = {"malloc4j", "glibc", "jemalloc", "mimalloc", "tcmalloc", "nettyPooled",
+            "nettyAdaptive", "arena"};
+
+    /** Allocates a block of {@code size} bytes for slot {@code slot}; returns its address (never 0). */
+    public abstract long allocate(int slot, long size);
+
+    /** Frees the block at {@code address} held in slot {@code slot}. */
+    public abstract void free(int slot, long address);
+
+    @Override
+    public void close() {}
+
+    /**
+     * @param name one of {@link #NAMES}
+     * @param slots how many blocks may be live at once
+     * @return the subject, ready to use
+     * @throws UnavailableException if it cannot run here, saying why (a missing library, a missing environment
+     *         variable, Netty without its Unsafe path)
+     */
+    public static Subject open(String name, int slots) {
+        return switch (name) {
+            case "malloc4j" -> new Malloc4j(Heap.create());
+            case "glibc" -> nativeAnchor(NativeAllocator.Kind.GLIBC);
+            case "jemalloc" -> nativeAnchor(NativeAllocator.Kind.JEMALLOC);
+            case "mimalloc" -> nativeAnchor(NativeAllocator.Kind.MIMALLOC);
+            case "tcmalloc" -> nativeAnchor(NativeAllocator.Kind.TCMALLOC);
+            case "nettyPooled" -> new Netty(checkNetty(name, new PooledByteBufAllocator(true)), slots);
+            case "nettyAdaptive" -> new Netty(checkNetty(name, new AdaptiveByteBufAllocator(true, true)), slots);
+            case "arena" -> new ConfinedArena(slots);
+            default -> throw new IllegalArgumentException("unknown allocator '" + name + "': expected one of "
+                    + String.join(", ", NAMES));
+        };
+    }
+
+    /** @return null if {@code name} can run here, else the reason it cannot */
+    public static String unavailableReason(String name) {
+        try (Subject s = open(name, 1)) {
+            long a = s.allocate(0, 64);
+            Blocks.write(a, 64);
+            s.free(0, a);
+            return null;
+        } catch (UnavailableException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Netty's state as the benchmarks see it: whether its Unsafe path and no-cleaner direct buffers are on. */
+    public static String nettyStatus() {
+        return String.format(Locale.ROOT,
+                "netty: PlatformDependent.hasUnsafe()=%s, useDirectBufferNoCleaner()=%s, directBufferPreferred()=%s%s",
+                PlatformDependent.hasUnsafe(), PlatformDependent.useDirectBufferNoCleaner(),
+                PlatformDependent.directBufferPreferred(),
+                PlatformDependent.hasUnsafe() ? "" : " (Unsafe off because: "
+                        + PlatformDependent.getUnsafeUnavailabilityCause() + ")");
+    }
+
+    /** The subject cannot run in this process; the message says why and how to fix it. */
+    public static final class UnavailableException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public UnavailableException(String message) {
+            super(message);
+        }
+    }
+
+    private static Subject nativeAnchor(NativeAllocator.Kind kind) {
+        NativeAllocator.Result r = NativeAllocator.open(kind);
+        if (r.allocator() == null) throw new UnavailableException(r.skipReason());
+        return new Native(r.allocator());
+    }
+
+    private static ByteBufAllocator checkNetty(String name, ByteBufAllocator alloc) {
+        if (!PlatformDependent.hasUnsafe()) {
+            throw new UnavailableException(name + " skipped: Netty's Unsafe path is off, so its direct buffers have "
+                    + "no memory address and it would run crippled: " + nettyStatus()
+                    + "; run with " + BenchFlags.NETTY_UNSAFE + " " + BenchFlags.UNSAFE_ALLOW);
+        }
+        ByteBuf probe = alloc.directBuffer(64, 64);
+        try {
+            if (!probe.hasMemoryAddress()) {
+                throw new UnavailableException(name + " skipped: its direct buffers (" + probe.getClass().getName()
+                        + ") have no memory address: " + nettyStatus());
+            }
+        } finally {
+            probe.release();
+        }
+        return alloc;
+    }
+
+    /** malloc4j through its raw-address API: no Java object per block. */
+    static final class Malloc4j extends Subject {
+        private final Heap heap;
+
+        Malloc4j(Heap heap) {
+            this.heap = heap;
+        }
+
+        @Override
+        public long allocate(int slot, long size) {
+            return heap.malloc(size);
+        }
+
+        @Override
+        public void free(int slot, long address) {
+            heap.free(address);
+        }
+
+        @Override
+        public void close() {
+            heap.close();
+        }
+    }
+
+    /** glibc, jemalloc, mimalloc or tcmalloc through the anchors module's critical FFM downcalls. */
+    static final class Native extends Subject {
+        private final Allocator allocator;
+
+        Native(Allocator allocator) {
+            this.allocator = allocator;
+        }
+
+        @Override
+        public long allocate(int slot, long size) {
+            long a = allocator.malloc(size);
+            if (a == 0) throw new OutOfMemoryError(allocator.name() + ": malloc(" + size + ") returned NULL");
+            return a;
+        }
+
+        @Override
+        public void free(int slot, long address) {
+            allocator.free(address);
+        }
+    }
+
+    /** A Netty allocator's direct buffers: {@code directBuffer(size, size)}, written at its memory address, released. */
+    static final class Netty extends Subject {
+        private final ByteBufAllocator alloc;
+        private final ByteBuf[] bufs;
+
+        Netty(ByteBufAllocator alloc, int slots) {
+            this.alloc = alloc;
+            this.bufs = new ByteBuf[slots];
+        }
+
+        @Override
+        public long allocate(int slot, long size) {
+            ByteBuf b = alloc.directBuffer((int) size, (int) size);
+            bufs[slot] = b;
+            return b.memoryAddress();
+        }
+
+        @Override
+        public void free(int slot, long address) {
+            ByteBuf b = bufs[slot];
+            bufs[slot] = null;
+            b.release();
+        }
+    }
+
+    /**
+     * What a plain FFM user does to get {@code free}: one confined arena per block, {@code allocate(size, 16)}
+     * (which zeroes the block, as the JDK always does), closed to free it.
+     */
+    static final class ConfinedArena extends Subject {
+        private final Arena[] arenas;
+
+        ConfinedArena(int slots) {
+            this.arenas = new Arena[slots];
+        }
+
+        @Override
+        public long allocate(int slot, long size) {
+            Arena a = Arena.ofConfined();
+            arenas[slot] = a;
+            return a.allocate(size, 16).address();
+        }
+
+        @Override
+        public void free(int slot, long address) {
+            Arena a = arenas[slot];
+            arenas[slot] = null;
+            a.close();
+        }
+    }
+}
