@@ -20,13 +20,20 @@ public final class BenchFlags {
     public static final String NETTY_MAGAZINES = "-Dio.netty.allocator.useCachedMagazinesForNonEventLoopThreads=true";
     /** Netty samples allocations for leak detection by default (SIMPLE: about 1 in 128); production tuning turns it off. */
     public static final String NETTY_NO_LEAK_DETECTION = "-Dio.netty.leakDetection.level=disabled";
+    /**
+     * Netty's direct buffers without a JDK {@code Cleaner} ({@code PlatformDependent.useDirectBufferNoCleaner()}):
+     * Netty reaches {@code DirectByteBuffer}'s private constructor only with both of these; without them every
+     * chunk (and every unpooled buffer) goes through {@code ByteBuffer.allocateDirect} and its accounting.
+     */
+    public static final String NETTY_REFLECTION = "-Dio.netty.tryReflectionSetAccessible=true";
+    public static final String OPEN_NIO = "--add-opens=java.base/java.nio=ALL-UNNAMED";
     /** A fixed Java heap, so that the garbage-making subjects (Netty, Arena) see the same GC in every fork. */
     public static final String XMS = "-Xms1g";
     public static final String XMX = "-Xmx1g";
 
     /** All of the above, in the order {@code @Fork} lists them. */
     public static final String[] ALL = {NATIVE_ACCESS, UNSAFE_ALLOW, NETTY_UNSAFE, NETTY_CACHE_ALL, NETTY_MAGAZINES,
-            NETTY_NO_LEAK_DETECTION, XMS, XMX};
+            NETTY_NO_LEAK_DETECTION, NETTY_REFLECTION, OPEN_NIO, XMS, XMX};
 
     private BenchFlags() {}
 }

@@ -30,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
-        BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION, BenchFlags.XMS,
-        BenchFlags.XMX})
+        BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
+        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.XMS, BenchFlags.XMX})
 public class PairBenchmark {
     /** Block size in bytes. */
     @Param({"16", "64", "256", "4096", "65536", "1048576"})

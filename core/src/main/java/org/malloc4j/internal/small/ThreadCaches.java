@@ -12,6 +12,12 @@ public final class ThreadCaches {
     private final ThreadLocal<LocalHeap> local;
     private final ReentrantLock registryLock = new ReentrantLock();
     private volatile LocalHeap[] all = new LocalHeap[0];
+    /**
+     * The first thread's cache, checked before the ThreadLocal: two loads instead of a hash probe for the common
+     * case of one thread using the heap. Read racily: LocalHeap.thread is final, so a cache seen here is seen
+     * whole.
+     */
+    private LocalHeap primary;
 
     public ThreadCaches(SlabSource source) {
         this.source = source;
@@ -20,6 +26,8 @@ public final class ThreadCaches {
 
     /** @return the calling thread's cache */
     public LocalHeap get() {
+        LocalHeap p = primary;
+        if (p != null && p.thread == Thread.currentThread()) return p;
         return local.get();
     }
 
@@ -30,6 +38,7 @@ public final class ThreadCaches {
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
             grown[all.length] = cache;
             all = grown; // volatile write publishes the new cache to readers of all()
+            if (primary == null) primary = cache;
         } finally {
             registryLock.unlock();
         }
