@@ -15,6 +15,8 @@ package org.malloc4j;
  * @param largestFreeBlock the largest contiguous free extent inside committed memory, in bytes
  * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
  * @param purgeCount system calls made to give memory back to the OS
+ * @param threadCaches caches in use: one per live platform thread that allocated, plus the fixed stripes shared
+ *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
  */
 public record HeapStats(
         long liveBytes,
@@ -27,7 +29,8 @@ public record HeapStats(
         long freeBytes,
         long largestFreeBlock,
         long retainedBytes,
-        long purgeCount) {
+        long purgeCount,
+        int threadCaches) {
 
     /**
      * @return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is

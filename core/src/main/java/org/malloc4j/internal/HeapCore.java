@@ -62,9 +62,32 @@ public final class HeapCore implements SlabSource {
     public long malloc(long size) {
         if (size <= SizeClasses.MAX_SMALL && size >= 0) {
             checkOpen();
-            return caches.get().allocate(SizeClasses.classOf(size), size);
+            LocalHeap cache = caches.get();
+            if (cache.thread != null) return cache.allocate(SizeClasses.classOf(size), size);
+            return allocateShared(cache, SizeClasses.classOf(size), size);
         }
         return mallocLarge(size, PageHeap.PAGE, false);
+    }
+
+    /** Small allocation from a stripe shared by virtual threads: the same fast path, under the stripe's lock. */
+    private static long allocateShared(LocalHeap stripe, int sizeClass, long size) {
+        stripe.lock().lock();
+        try {
+            return stripe.allocate(sizeClass, size);
+        } finally {
+            stripe.lock().unlock();
+        }
+    }
+
+    /** @return the caller's cache, locked when it is a shared stripe; pair with {@link #release} */
+    private LocalHeap hold() {
+        LocalHeap cache = caches.get();
+        if (cache.thread == null) cache.lock().lock();
+        return cache;
+    }
+
+    private static void release(LocalHeap cache) {
+        if (cache.thread == null) cache.lock().unlock();
     }
 
     public long calloc(long count, long size) {
@@ -92,7 +115,8 @@ public final class HeapCore implements SlabSource {
             int c = SizeClasses.alignedClassOf(size, alignment);
             if (c >= 0) {
                 checkOpen();
-                return caches.get().allocate(c, size);
+                LocalHeap cache = caches.get();
+                return cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
             }
         }
         if (alignment > reserved / 2) {
@@ -106,7 +130,6 @@ public final class HeapCore implements SlabSource {
         if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-        LocalHeap cache = caches.get();
         long result;
         pages.lock().lock();
         try {
@@ -118,7 +141,12 @@ public final class HeapCore implements SlabSource {
         }
         long address = result & ~PageHeap.FRESH;
         if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
-        cache.countMalloc(size);
+        LocalHeap cache = hold();
+        try {
+            cache.countMalloc(size);
+        } finally {
+            release(cache);
+        }
         return address;
     }
 
@@ -150,21 +178,19 @@ public final class HeapCore implements SlabSource {
         return chunk[(int) (off >>> PageHeap.PAGE_SHIFT) & (PAGES_PER_CHUNK - 1)];
     }
 
+    /** Frees a small block when the fast path could not: another owner, a shared stripe, or an invalid address. */
     private void freeSmallSlow(Slab slab, int idx, long address) {
-        checkOpen();
         if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
-        LocalHeap me = caches.get();
-        if (slab.owner == me) {
-            throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
-        }
-        if (!me.freeRemote(slab, idx)) {
-            throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+        LocalHeap me = hold();
+        try {
+            boolean freed = slab.owner == me ? me.freeLocal(slab, idx) : me.freeRemote(slab, idx);
+            if (!freed) throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+        } finally {
+            release(me);
         }
     }
 
     private void freeLarge(long address) {
-        checkOpen();
-        LocalHeap cache = caches.get();
         long requested;
         pages.lock().lock();
         try {
@@ -173,7 +199,12 @@ public final class HeapCore implements SlabSource {
         } finally {
             pages.lock().unlock();
         }
-        cache.countFree(requested);
+        LocalHeap cache = hold();
+        try {
+            cache.countFree(requested);
+        } finally {
+            release(cache);
+        }
     }
 
     /** Checks that {@code address} starts a used page run; returns its requested size. Caller holds the lock. */
@@ -203,9 +234,7 @@ public final class HeapCore implements SlabSource {
             oldRequested = slab.requestedSize(idx);
             if (newSize <= slab.blockSize && SizeClasses.classOf(newSize) == slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
-                LocalHeap cache = caches.get();
-                cache.live += newSize - oldRequested;
-                if (cache.live > cache.peak) cache.peak = cache.live;
+                countResize(oldRequested, newSize);
                 return address;
             }
         } else {
@@ -213,27 +242,35 @@ public final class HeapCore implements SlabSource {
                 free(address);
                 return 0;
             }
-            LocalHeap cache = caches.get();
+            boolean resized = false;
             pages.lock().lock();
             try {
                 oldRequested = validateBlock(address);
                 if (newSize > SizeClasses.MAX_SMALL) {
                     long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-                    if (npages <= Integer.MAX_VALUE && pages.resize(pages.pageOf(address), npages, newSize)) {
-                        cache.live += newSize - oldRequested;
-                        if (cache.live > cache.peak) cache.peak = cache.live;
-                        samplePeak();
-                        return address;
-                    }
+                    resized = npages <= Integer.MAX_VALUE && pages.resize(pages.pageOf(address), npages, newSize);
                 }
             } finally {
                 pages.lock().unlock();
+            }
+            if (resized) {
+                countResize(oldRequested, newSize);
+                return address;
             }
         }
         long moved = malloc(newSize); // throws, leaving the old block intact, when the heap is exhausted
         Memory.copy(address, moved, Math.min(oldRequested, newSize));
         free(address);
         return moved;
+    }
+
+    private void countResize(long oldSize, long newSize) {
+        LocalHeap cache = hold();
+        try {
+            cache.countResize(oldSize, newSize);
+        } finally {
+            release(cache);
+        }
     }
 
     public long usableSize(long address) {
@@ -261,6 +298,7 @@ public final class HeapCore implements SlabSource {
 
     @Override
     public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
+        caches.reapDead(owner, 4); // amortised: adopt dead threads' slabs before taking new pages
         int npages = SizeClasses.slabPages(sizeClass);
         pages.lock().lock();
         try {
@@ -299,8 +337,20 @@ public final class HeapCore implements SlabSource {
 
     // ---------------------------------------------------------------- heap-wide
 
+    /**
+     * Adopts the caches of dead threads (releasing their empty slabs), collects the remote frees waiting in the
+     * caller's cache and in the stripes shared by virtual threads, then gives every free page back.
+     */
     public void trim() {
         checkOpen();
+        LocalHeap cache = hold();
+        try {
+            caches.reapAll(cache);
+            cache.drainPending();
+        } finally {
+            release(cache);
+        }
+        caches.drainStripes();
         pages.trim();
     }
 
@@ -310,7 +360,8 @@ public final class HeapCore implements SlabSource {
 
     public HeapStats stats() {
         checkOpen();
-        long live = 0, mallocs = 0, frees = 0, peak = 0;
+        long[] retired = caches.retired();
+        long live = retired[0], mallocs = retired[1], frees = retired[2], peak = retired[3];
         LocalHeap[] all = caches.all();
         for (LocalHeap c : all) {
             live += c.live;
@@ -320,11 +371,11 @@ public final class HeapCore implements SlabSource {
         }
         pages.lock().lock();
         try {
-            long peakLive = all.length == 1 ? peak : Math.max(Math.max(sampledPeakLive, live), peak);
+            long peakLive = caches.singleUser() ? peak : Math.max(Math.max(sampledPeakLive, live), peak);
             sampledPeakLive = peakLive;
             long committed = pages.committedBytes();
             return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
-                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount());
+                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length);
         } finally {
             pages.lock().unlock();
         }
@@ -333,7 +384,7 @@ public final class HeapCore implements SlabSource {
     /** Samples the heap-wide live bytes, so that the peak seen across threads is tracked. Caller holds the lock. */
     private void samplePeak() {
         LocalHeap[] all = caches.all();
-        if (all.length <= 1 || all.length > 64) return;
+        if (caches.singleUser() || all.length > 64) return;
         long live = 0;
         for (LocalHeap c : all) live += c.live;
         if (live > sampledPeakLive) sampledPeakLive = live;

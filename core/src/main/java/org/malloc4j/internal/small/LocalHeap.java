@@ -2,17 +2,21 @@ package org.malloc4j.internal.small;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * One thread's cache of slabs, and the fast paths of small malloc and free (mimalloc's thread-local heap).
+ * A cache of slabs, and the fast paths of small malloc and free (mimalloc's thread-local heap).
  *
- * <p>Only the owning thread calls {@link #allocate} and {@link #freeLocal}: they touch no lock and no atomic,
- * and allocate no Java object. Other threads reach this cache only through {@link #pushPending}, a lock-free
- * stack of slabs that received remote frees, which the owner drains on its slow path.
+ * <p>A cache is either <em>exclusive</em>, owned by one platform thread ({@link #thread}), or <em>shared</em>, one
+ * of a fixed set of stripes used by virtual threads under {@link #lock()}. Only the holder calls
+ * {@link #allocate} and {@link #freeLocal}: they touch no lock and no atomic, and allocate no Java object.
+ * Other threads reach a cache only through {@link #pushPending}, a lock-free stack of slabs that received
+ * remote frees, which the holder drains on its slow path.
  *
- * <p>Per size class the cache holds a current slab (allocation pops its lowest free block) and a list of other
- * slabs with free blocks. A slab that fills up leaves both and "floats" until a free makes room in it.
- * Statistics are plain per-cache counters, summed by the heap when read.
+ * <p>Per size class the cache holds a current slab (allocation takes its lowest free block) and a list of other
+ * slabs with free blocks. A slab that fills up leaves both and "floats" until a free makes room in it. Every
+ * owned slab is also on an "owned" list, so that another cache can adopt them all when this cache's thread
+ * dies. Statistics are plain counters written by the holder, summed by the heap when read.
  */
 public final class LocalHeap {
     private static final VarHandle PENDING_HEAD;
@@ -26,25 +30,45 @@ public final class LocalHeap {
     }
 
     static final Slab EMPTY = new Slab();
+    /** Pending-stack head of a cache that was adopted: pushes are forwarded to the slab's new owner. */
+    private static final Slab CLOSED = new Slab();
 
-    /** The thread that owns this cache. */
+    /** The thread that owns this cache, or null for a shared stripe. */
     public final Thread thread;
+    private final ReentrantLock lock;
     private final SlabSource source;
     private final Slab[] current = new Slab[SizeClasses.COUNT];
     private final Slab[] available = new Slab[SizeClasses.COUNT];
+    private Slab owned;
     @SuppressWarnings("unused") // accessed through PENDING_HEAD
     private volatile Slab pendingHead;
 
-    // Statistics, written by the owner only; read racily by HeapStats (exact once threads are quiescent).
+    // Statistics, written by the holder only; read racily by HeapStats (exact once threads are quiescent).
     public long live, peak, mallocs, frees;
 
-    public LocalHeap(Thread thread, SlabSource source) {
+    private LocalHeap(Thread thread, ReentrantLock lock, SlabSource source) {
         this.thread = thread;
+        this.lock = lock;
         this.source = source;
         java.util.Arrays.fill(current, EMPTY);
     }
 
-    /** Allocates a block of class {@code c} for a request of {@code size} bytes. Owner only. */
+    /** @return a cache owned by {@code thread} */
+    public static LocalHeap exclusive(Thread thread, SlabSource source) {
+        return new LocalHeap(thread, null, source);
+    }
+
+    /** @return a cache shared by virtual threads, each holding {@link #lock()} while it uses the cache */
+    public static LocalHeap shared(SlabSource source) {
+        return new LocalHeap(null, new ReentrantLock(), source);
+    }
+
+    /** @return the lock of a shared cache, or null for an exclusive one */
+    public ReentrantLock lock() {
+        return lock;
+    }
+
+    /** Allocates a block of class {@code c} for a request of {@code size} bytes. Holder only. */
     public long allocate(int c, long size) {
         Slab s = current[c];
         long summary = s.summary;
@@ -63,7 +87,7 @@ public final class LocalHeap {
         return allocateSlow(c, size);
     }
 
-    /** Counts an allocation of {@code size} requested bytes (small, or medium made by this thread). */
+    /** Counts an allocation of {@code size} requested bytes (small, or medium made by this cache's holder). */
     public void countMalloc(long size) {
         mallocs++;
         long l = live + size;
@@ -77,6 +101,13 @@ public final class LocalHeap {
         live -= size;
     }
 
+    /** Counts a change of a live block's requested size (realloc in place). */
+    public void countResize(long oldSize, long newSize) {
+        long l = live + newSize - oldSize;
+        live = l;
+        if (l > peak) peak = l;
+    }
+
     private long allocateSlow(int c, long size) {
         drainPending();
         Slab s = current[c];
@@ -86,6 +117,7 @@ public final class LocalHeap {
                 unlink(next);
             } else {
                 next = source.newSlab(c, this, size);
+                own(next);
             }
             current[c] = next;
         }
@@ -93,7 +125,7 @@ public final class LocalHeap {
     }
 
     /**
-     * Frees block {@code idx} of {@code slab}, a slab of this cache. Owner only. Returns false, changing
+     * Frees block {@code idx} of {@code slab}, a slab of this cache. Holder only. Returns false, changing
      * nothing, when the block is not allocated.
      */
     public boolean freeLocal(Slab slab, int idx) {
@@ -110,7 +142,7 @@ public final class LocalHeap {
     }
 
     /**
-     * Frees block {@code idx} of {@code slab}, a slab of another cache, on behalf of this cache's thread: the block
+     * Frees block {@code idx} of {@code slab}, a slab of another cache, on behalf of this cache's holder: the block
      * goes to the slab's remote bitmap and the slab, if not queued already, to its owner's pending stack.
      * Counted in this cache's statistics. Returns false, changing nothing, when the block is not allocated.
      */
@@ -122,28 +154,44 @@ public final class LocalHeap {
         return true;
     }
 
-    /** A slab became non-full or empty: file it, or give it back when empty and not current. */
+    /**
+     * A slab became non-full or empty: file it on its class's list. An empty slab goes back to the page layer,
+     * unless it would be the only slab on the list: one spare per class keeps a program that fills and empties
+     * a slab in a loop from taking and returning pages (and making Java garbage) every time.
+     */
     private void afterFree(Slab slab) {
         int c = slab.sizeClass;
         if (slab == current[c]) return;
-        if (slab.used == 0) {
-            if (slab.listed) unlink(slab);
+        if (!slab.listed) link(slab);
+        if (slab.used == 0 && (slab.next != null || slab.prev != null)) {
+            unlink(slab);
+            disown(slab);
             source.releaseSlab(slab);
-        } else if (!slab.listed) {
-            link(slab);
         }
     }
 
-    /** Called by another thread after its remote free queued {@code slab}; lock-free Treiber push. */
+    /**
+     * Queues {@code slab}, which has remote frees, for its owner; any thread, lock-free (Treiber push). If this
+     * cache was adopted meanwhile, the slab is forwarded to its new owner: the adopter set every slab's owner
+     * before closing the stack, and our read of {@code CLOSED} (volatile) sees those writes.
+     */
     public void pushPending(Slab slab) {
         Slab head;
         do {
             head = (Slab) PENDING_HEAD.getVolatile(this);
+            if (head == CLOSED) {
+                // The adopter re-owned every slab this cache still had. A slab still naming this cache was given
+                // back empty before the adoption: its remote frees were collected then, and this push, which
+                // comes late, has nothing left to hand over.
+                LocalHeap owner = slab.owner;
+                if (owner != this) owner.pushPending(slab);
+                return;
+            }
             slab.nextPending = head;
         } while (!PENDING_HEAD.compareAndSet(this, head, slab));
     }
 
-    /** Owner only: takes every queued slab (one atomic swap, so no ABA) and folds in its remote frees. */
+    /** Holder only: takes every queued slab (one atomic swap, so no ABA) and folds in its remote frees. */
     public void drainPending() {
         if (PENDING_HEAD.getOpaque(this) == null) return;
         Slab s = (Slab) PENDING_HEAD.getAndSet(this, null);
@@ -153,6 +201,54 @@ public final class LocalHeap {
             if (s.collect() > 0) afterFree(s);
             s = next;
         }
+    }
+
+    /**
+     * Takes over every slab of {@code dead}, a cache whose thread has terminated (so its plain writes are visible
+     * to us: termination synchronises with the {@code isAlive()} that detected it). Holder only; the caller
+     * serialises adoptions. Empty slabs go back to the page layer, the others join this cache's lists.
+     */
+    public void adopt(LocalHeap dead) {
+        for (Slab s = dead.owned; s != null; s = s.nextOwned) s.owner = this;
+        Slab pending = (Slab) PENDING_HEAD.getAndSet(dead, CLOSED);
+        for (Slab s = pending; s != null; ) {
+            Slab next = s.nextPending;
+            s.nextPending = null;
+            s = next;
+        }
+        Slab s = dead.owned;
+        dead.owned = null;
+        java.util.Arrays.fill(dead.current, EMPTY);
+        java.util.Arrays.fill(dead.available, null);
+        while (s != null) {
+            Slab next = s.nextOwned;
+            s.next = s.prev = null;
+            s.listed = false;
+            s.nextOwned = s.prevOwned = null;
+            own(s);
+            s.collect();
+            if (s.used == 0) {
+                disown(s);
+                source.releaseSlab(s);
+            } else if (s.summary != 0) {
+                link(s);
+            }
+            s = next;
+        }
+    }
+
+    private void own(Slab s) {
+        s.prevOwned = null;
+        s.nextOwned = owned;
+        if (owned != null) owned.prevOwned = s;
+        owned = s;
+    }
+
+    private void disown(Slab s) {
+        if (s.prevOwned != null) s.prevOwned.nextOwned = s.nextOwned;
+        else owned = s.nextOwned;
+        if (s.nextOwned != null) s.nextOwned.prevOwned = s.prevOwned;
+        s.nextOwned = s.prevOwned = null;
     }
 
     private void link(Slab s) {
@@ -171,6 +267,13 @@ public final class LocalHeap {
         if (s.next != null) s.next.prev = s.prev;
         s.next = s.prev = null;
         s.listed = false;
+    }
+
+    /** @return the number of slabs this cache owns (O(slabs); for statistics and tests) */
+    public int ownedSlabs() {
+        int n = 0;
+        for (Slab s = owned; s != null; s = s.nextOwned) n++;
+        return n;
     }
 
     /** Creates a slab of class {@code sizeClass} over the pages at {@code base}, owned by this cache. */

@@ -40,8 +40,11 @@ public final class Slab {
     public final int pages;
     /** {@code ceil(2^40 / blockSize)}: block index = {@code offset * magic >>> 40}, exact for slab offsets. */
     final long magic;
-    /** The owning cache; null for the empty sentinel. */
-    public final LocalHeap owner;
+    /**
+     * The owning cache; null for the empty sentinel. It changes only when the owner's thread has died and another
+     * cache adopts the slab: a thread that reads a stale owner takes the remote path, which is always safe.
+     */
+    public LocalHeap owner;
 
     final long[] free;
     long summary;
@@ -58,6 +61,8 @@ public final class Slab {
     // The owner's list of slabs with free blocks, per class.
     Slab next, prev;
     boolean listed;
+    // The owner's list of every slab it owns (for adoption when its thread dies).
+    Slab nextOwned, prevOwned;
 
     Slab(long base, int sizeClass, LocalHeap owner) {
         this.base = base;
@@ -149,21 +154,20 @@ public final class Slab {
      * Frees a block from a thread that does not own the slab. Returns false, changing nothing, when the block is
      * not allocated (a double free). The caller validated the index.
      *
-     * <p>Ordering: the owner publishes a collected block by setting its {@code free} bit and then clearing its
-     * {@code remote} bit with a volatile read-modify-write. Our own read-modify-write of the same word reads that
-     * cleared value, so it synchronises with the owner, and the {@code free} read that follows sees the set bit:
-     * a second free of a collected block is always seen.
+     * <p>Ordering: the owner collects a remote free by setting the block's {@code free} bit and then clearing its
+     * {@code remote} bit with a read-modify-write (release). We read the {@code remote} word with acquire first:
+     * if the owner already collected an earlier free of this block, that read synchronises with it and the
+     * {@code free} read after it sees the set bit, so a second free is caught. Our own claim is the atomic OR:
+     * if the bit was already set, another thread freed the block first. The {@code free} bit is never read
+     * after the claim, when the owner may legitimately have collected it already.
      */
     boolean freeRemote(int idx) {
         int w = idx >>> 6;
         long bit = 1L << idx;
+        if ((((long) REMOTE.getVolatile(remote, w)) & bit) != 0) return false;
+        if ((((long) FREE.getOpaque(free, w)) & bit) != 0) return false;
         long old = (long) REMOTE.getAndBitwiseOr(remote, w, bit);
-        if ((old & bit) != 0) return false;
-        if (((long) FREE.getOpaque(free, w) & bit) != 0) {
-            REMOTE.getAndBitwiseAnd(remote, w, ~bit);
-            return false;
-        }
-        return true;
+        return (old & bit) == 0;
     }
 
     /** Marks the slab as having remote frees; returns true when the caller must hand it to the owner. */

@@ -4,14 +4,26 @@ import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Maps threads to their {@link LocalHeap} caches, and keeps the list of all caches so that statistics can be
- * summed without stopping anyone. A thread gets its cache on its first allocation.
+ * Maps threads to caches, and keeps every cache on a list so that statistics are summed without stopping
+ * anyone.
+ *
+ * <ul>
+ *   <li>A platform thread gets its own exclusive {@link LocalHeap} on its first allocation (found by a field
+ *       check for the first thread, by a ThreadLocal for the others).</li>
+ *   <li>Virtual threads share a fixed set of striped caches, chosen by thread id and used under the stripe's
+ *       lock: a million virtual threads make no more caches than there are stripes.</li>
+ *   <li>When a platform thread dies, its cache is adopted by a live one ({@link #reapDead}): its slabs, with the
+ *       blocks still live in them, change owner, empty ones go back to the page layer, and its counters are
+ *       folded into the retired totals.</li>
+ * </ul>
  */
 public final class ThreadCaches {
     private final SlabSource source;
     private final ThreadLocal<LocalHeap> local;
+    private final LocalHeap[] stripes;
     private final ReentrantLock registryLock = new ReentrantLock();
     private volatile LocalHeap[] all = new LocalHeap[0];
+    private int reapCursor;
     /**
      * The first thread's cache, checked before the ThreadLocal: two loads instead of a hash probe for the common
      * case of one thread using the heap. Read racily: LocalHeap.thread is final, so a cache seen here is seen
@@ -19,20 +31,33 @@ public final class ThreadCaches {
      */
     private LocalHeap primary;
 
+    // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
+    private long retiredLive, retiredMallocs, retiredFrees, retiredPeak;
+    private long adopted;
+
     public ThreadCaches(SlabSource source) {
         this.source = source;
         this.local = ThreadLocal.withInitial(this::register);
+        int n = Integer.highestOneBit(Math.max(4, Runtime.getRuntime().availableProcessors()) * 2 - 1);
+        this.stripes = new LocalHeap[n];
+        for (int i = 0; i < n; i++) stripes[i] = LocalHeap.shared(source);
+        this.all = stripes.clone();
     }
 
-    /** @return the calling thread's cache */
+    /**
+     * @return the calling thread's cache: exclusive for a platform thread; for a virtual thread a shared stripe,
+     *         which the caller must use under {@link LocalHeap#lock()}
+     */
     public LocalHeap get() {
         LocalHeap p = primary;
-        if (p != null && p.thread == Thread.currentThread()) return p;
+        Thread t = Thread.currentThread();
+        if (p != null && p.thread == t) return p;
+        if (t.isVirtual()) return stripes[(int) t.threadId() & (stripes.length - 1)];
         return local.get();
     }
 
     private LocalHeap register() {
-        LocalHeap cache = new LocalHeap(Thread.currentThread(), source);
+        LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
         try {
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
@@ -42,11 +67,96 @@ public final class ThreadCaches {
         } finally {
             registryLock.unlock();
         }
+        reapDead(cache, 4);
         return cache;
     }
 
-    /** @return every cache created so far (a snapshot; do not modify) */
+    /**
+     * Adopts the caches of dead threads into {@code into}, looking at up to {@code budget} caches from a rotating
+     * cursor (so that a slow path pays O(budget), and every cache is looked at in turn). The caller holds
+     * {@code into} (it is its own cache, or it holds the stripe's lock).
+     */
+    public void reapDead(LocalHeap into, int budget) {
+        if (!registryLock.tryLock()) return; // someone else is reaping; a later slow path will look again
+        try {
+            LocalHeap[] list = all;
+            int n = list.length;
+            for (int i = 0; i < Math.min(budget, n); i++) {
+                if (reapCursor >= n) reapCursor = 0;
+                LocalHeap c = list[reapCursor];
+                if (c.thread != null && c != into && !c.thread.isAlive()) {
+                    retire(c, into);
+                    list = all;
+                    n = list.length;
+                } else {
+                    reapCursor++;
+                }
+            }
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** Adopts every dead thread's cache; O(caches). For statistics, trim and tests. */
+    public void reapAll(LocalHeap into) {
+        reapDead(into, Integer.MAX_VALUE / 2);
+    }
+
+    private void retire(LocalHeap dead, LocalHeap into) {
+        into.adopt(dead);
+        retiredLive += dead.live;
+        retiredMallocs += dead.mallocs;
+        retiredFrees += dead.frees;
+        retiredPeak = Math.max(retiredPeak, dead.peak);
+        adopted++;
+        LocalHeap[] list = all;
+        LocalHeap[] shrunk = new LocalHeap[list.length - 1];
+        int j = 0;
+        for (LocalHeap c : list) if (c != dead) shrunk[j++] = c;
+        all = shrunk;
+        if (primary == dead) primary = null;
+    }
+
+    /** Collects the remote frees waiting in every stripe, each under its lock (empty slabs go back). */
+    public void drainStripes() {
+        for (LocalHeap stripe : stripes) {
+            stripe.lock().lock();
+            try {
+                stripe.drainPending();
+            } finally {
+                stripe.lock().unlock();
+            }
+        }
+    }
+
+    /** @return every live cache (a snapshot; do not modify) */
     public LocalHeap[] all() {
         return all;
+    }
+
+    /** Sums of the retired caches' counters: {live, mallocs, frees, peak, adopted caches}. */
+    public long[] retired() {
+        registryLock.lock();
+        try {
+            return new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted};
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
+     * @return true while one platform thread alone has used the heap (and no virtual thread): its cache's peak
+     *         is then the heap's exact peak
+     */
+    public boolean singleUser() {
+        LocalHeap[] list = all;
+        int used = 0;
+        for (LocalHeap c : list) if (c.mallocs != 0 || c.frees != 0) used++;
+        return used <= 1 && adopted == 0;
+    }
+
+    /** @return the number of striped caches shared by virtual threads */
+    public int stripeCount() {
+        return stripes.length;
     }
 }

@@ -1,0 +1,144 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Threads come and go: caches of dead threads are adopted (their memory reused or given back), and virtual
+ * threads share a bounded set of caches. Every block carries a pattern derived from its identity, checked
+ * before it is freed, and the final account must be exact.
+ */
+class ThreadLifecycleTest {
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    record Block(long address, long size, long tag) {}
+
+    private static Block allocate(Heap heap, long size, long tag) {
+        long a = heap.malloc(size);
+        ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, a, tag);
+        ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, a + size - 8, ~tag);
+        return new Block(a, size, tag);
+    }
+
+    private static void check(Block b, AtomicReference<String> error) {
+        long head = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, b.address);
+        long tail = ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, b.address + b.size - 8);
+        if (head != b.tag || tail != ~b.tag) {
+            error.compareAndSet(null, "block " + b + " damaged: head " + head + " tail " + tail);
+        }
+    }
+
+    @Test
+    void tenThousandShortLivedThreadsLeaveNothingBehind() throws Exception {
+        try (Heap heap = Heap.create()) {
+            ConcurrentLinkedQueue<Block> leftovers = new ConcurrentLinkedQueue<>();
+            AtomicReference<String> error = new AtomicReference<>();
+            AtomicLong tags = new AtomicLong();
+            int threads = 10_000, wave = 16;
+            for (int started = 0; started < threads; started += wave) {
+                List<Thread> batch = new ArrayList<>();
+                for (int t = 0; t < wave; t++) {
+                    long seed = started + t;
+                    batch.add(Thread.ofPlatform().start(() -> {
+                        SplittableRandom rnd = new SplittableRandom(seed);
+                        List<Block> mine = new ArrayList<>();
+                        // A few MiB per thread: many small blocks, some medium ones.
+                        for (int i = 0; i < 120; i++) {
+                            long size = rnd.nextInt(10) == 0 ? 40_000 + rnd.nextInt(60_000) : 16 + rnd.nextInt(4000);
+                            mine.add(allocate(heap, size, tags.incrementAndGet()));
+                            if (rnd.nextInt(3) == 0) {
+                                Block other = leftovers.poll(); // a block some other (maybe dead) thread left
+                                if (other != null) {
+                                    check(other, error);
+                                    heap.free(other.address);
+                                }
+                            }
+                        }
+                        for (Block b : mine) {
+                            if (rnd.nextInt(20) == 0) {
+                                leftovers.add(b); // left for another thread to free
+                            } else {
+                                check(b, error);
+                                heap.free(b.address);
+                            }
+                        }
+                    }));
+                }
+                for (Thread t : batch) t.join();
+            }
+            assertThat(error.get()).isNull();
+            long liveLeft = leftovers.stream().mapToLong(Block::size).sum();
+            HeapStats mid = heap.stats();
+            assertThat(mid.liveBytes()).isEqualTo(liveLeft);
+            assertThat(mid.liveBlocks()).isEqualTo(leftovers.size());
+            for (Block b : leftovers) {
+                check(b, error);
+                heap.free(b.address);
+            }
+            assertThat(error.get()).isNull();
+            heap.trim();
+            HeapStats end = heap.stats();
+            assertThat(end.liveBytes()).isZero();
+            assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(threads * 120L);
+            // Dead threads' caches were adopted: only the stripes, this thread's cache and few others remain.
+            assertThat(end.threadCaches()).isLessThan(64);
+            // What stays committed is at most a current slab per class in the surviving caches.
+            assertThat(end.committedBytes()).isLessThan(8L << 20);
+        }
+    }
+
+    @Test
+    void hundredThousandVirtualThreadsShareABoundedSetOfCaches() throws Exception {
+        try (Heap heap = Heap.create()) {
+            int threads = 100_000;
+            ConcurrentLinkedQueue<Block> handoff = new ConcurrentLinkedQueue<>();
+            AtomicReference<String> error = new AtomicReference<>();
+            CountDownLatch done = new CountDownLatch(threads);
+            try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int t = 0; t < threads; t++) {
+                    long seed = t;
+                    executor.submit(() -> {
+                        try {
+                            SplittableRandom rnd = new SplittableRandom(seed);
+                            Block a = allocate(heap, 16 + rnd.nextInt(2000), seed * 4);
+                            Block b = allocate(heap, 16 + rnd.nextInt(200), seed * 4 + 1);
+                            Thread.yield(); // let other virtual threads run on this carrier in between
+                            check(a, error);
+                            heap.free(a.address);
+                            handoff.add(b);
+                            Block c = handoff.poll();
+                            if (c != null) {
+                                check(c, error);
+                                heap.free(c.address);
+                            }
+                        } finally {
+                            done.countDown();
+                        }
+                    });
+                }
+                done.await();
+            }
+            assertThat(error.get()).isNull();
+            HeapStats mid = heap.stats();
+            assertThat(mid.threadCaches()).as("caches for 100k virtual threads").isLessThanOrEqualTo(64);
+            assertThat(mid.liveBytes()).isEqualTo(handoff.stream().mapToLong(Block::size).sum());
+            for (Block b : handoff) heap.free(b.address);
+            heap.trim();
+            HeapStats end = heap.stats();
+            assertThat(end.liveBytes()).isZero();
+            assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(2L * threads);
+            assertThat(end.committedBytes()).isLessThan(16L << 20);
+        }
+    }
+}
