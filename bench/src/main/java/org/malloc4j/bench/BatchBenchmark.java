@@ -29,11 +29,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
         BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
-        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.XMS, BenchFlags.XMX})
+        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.JMH_EXECUTOR, BenchFlags.JMH_EXECUTOR_CLASS,
+        BenchFlags.XMS, BenchFlags.XMX})
 public class BatchBenchmark {
     /** Blocks per batch. */
     public static final int BLOCKS = 1000;
@@ -65,7 +66,7 @@ public class BatchBenchmark {
             freeOrder[j] = t;
         }
         subject = Subject.open(allocator, BLOCKS);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus());
+        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
     }
 
     @TearDown(Level.Trial)

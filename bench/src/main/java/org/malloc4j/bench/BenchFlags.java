@@ -27,13 +27,19 @@ public final class BenchFlags {
      */
     public static final String NETTY_REFLECTION = "-Dio.netty.tryReflectionSetAccessible=true";
     public static final String OPEN_NIO = "--add-opens=java.base/java.nio=ALL-UNNAMED";
+    /**
+     * JMH runs the benchmark threads on Netty {@code FastThreadLocalThread}s ({@link NettyThreadExecutor}), as
+     * Netty's event loops do: only there does Netty 4.2 recycle its {@code ByteBuf} objects.
+     */
+    public static final String JMH_EXECUTOR = "-Djmh.executor=CUSTOM";
+    public static final String JMH_EXECUTOR_CLASS = "-Djmh.executor.class=org.malloc4j.bench.NettyThreadExecutor";
     /** A fixed Java heap, so that the garbage-making subjects (Netty, Arena) see the same GC in every fork. */
     public static final String XMS = "-Xms1g";
     public static final String XMX = "-Xmx1g";
 
     /** All of the above, in the order {@code @Fork} lists them. */
     public static final String[] ALL = {NATIVE_ACCESS, UNSAFE_ALLOW, NETTY_UNSAFE, NETTY_CACHE_ALL, NETTY_MAGAZINES,
-            NETTY_NO_LEAK_DETECTION, NETTY_REFLECTION, OPEN_NIO, XMS, XMX};
+            NETTY_NO_LEAK_DETECTION, NETTY_REFLECTION, OPEN_NIO, JMH_EXECUTOR, JMH_EXECUTOR_CLASS, XMS, XMX};
 
     private BenchFlags() {}
 }

@@ -10,6 +10,7 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Blocks {
     /** Every address, for raw-address access; needs native access (it is a restricted method). */
+    @SuppressWarnings("restricted")
     static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private static final byte PATTERN = (byte) 0x5A;

@@ -22,16 +22,18 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Every allocator runs the same code; see {@link Subject} for how each one gets and gives back a block. malloc4j
  * gets a fresh {@code Heap.create()} per trial, closed at teardown. With {@code -prof gc}, malloc4j and the native
- * anchors must show about 0 B/op; Netty allocates a {@code ByteBuf} per block and Arena an arena and a segment.
+ * anchors must show about 0 B/op; so do Netty's allocators, which recycle their {@code ByteBuf} objects on the
+ * benchmark's {@code FastThreadLocalThread}s ({@link NettyThreadExecutor}); Arena makes an arena and a segment a block.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 3, time = 1)
+@Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
         BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
-        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.XMS, BenchFlags.XMX})
+        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.JMH_EXECUTOR, BenchFlags.JMH_EXECUTOR_CLASS,
+        BenchFlags.XMS, BenchFlags.XMX})
 public class PairBenchmark {
     /** Block size in bytes. */
     @Param({"16", "64", "256", "4096", "65536", "1048576"})
@@ -46,7 +48,7 @@ public class PairBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         subject = Subject.open(allocator, 1);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus());
+        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
     }
 
     @TearDown(Level.Trial)

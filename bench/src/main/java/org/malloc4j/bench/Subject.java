@@ -4,6 +4,7 @@ import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.foreign.Arena;
 import java.util.Locale;
@@ -76,6 +77,16 @@ public abstract sealed class Subject implements AutoCloseable {
                 PlatformDependent.directBufferPreferred(),
                 PlatformDependent.hasUnsafe() ? "" : " (Unsafe off because: "
                         + PlatformDependent.getUnsafeUnavailabilityCause() + ")");
+    }
+
+    /**
+     * Whether Netty will recycle its {@code ByteBuf} objects on the calling thread (only on a thread that cleans up
+     * its fast thread-locals, such as {@link NettyThreadExecutor}'s).
+     */
+    public static String threadStatus() {
+        Thread t = Thread.currentThread();
+        return "benchmark thread " + t.getName() + " (" + t.getClass().getSimpleName() + "): Netty recycles ByteBufs here: "
+                + FastThreadLocalThread.currentThreadWillCleanupFastThreadLocals();
     }
 
     /** The subject cannot run in this process; the message says why and how to fix it. */
