@@ -3,6 +3,7 @@ package org.malloc4j;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.List;
 
 /**
  * Test helpers that write and check byte patterns in heap blocks by raw address.
@@ -13,6 +14,7 @@ import java.lang.foreign.ValueLayout;
  */
 final class Blocks {
     /** Every address, as one segment. */
+    @SuppressWarnings("restricted")
     static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private static final int WHOLE = 4096;
@@ -27,6 +29,16 @@ final class Blocks {
     }
 
     private Blocks() {}
+
+    /**
+     * @return the figures of a stats snapshot that describe blocks and memory (not bookkeeping such as the number
+     *         of thread caches), for comparing the state before and after a call that must change nothing
+     */
+    static List<Long> state(HeapStats s) {
+        return List.of(s.liveBytes(), s.peakLiveBytes(), s.committedBytes(), s.peakCommittedBytes(),
+                s.reservedBytes(), s.mallocCount(), s.freeCount(), s.freeBytes(), s.largestFreeBlock(),
+                s.retainedBytes(), s.purgeCount());
+    }
 
     static String hex(long address) {
         return "0x" + Long.toHexString(address);
@@ -93,7 +105,20 @@ final class Blocks {
 
     /** Asserts that the block holds {@code value} in its first {@code limit} bytes (where they were written). */
     static void check(long address, long size, long limit, byte value) {
-        long m = firstMismatch(address, size, limit, value);
+        check(address, size, 0, limit, value);
+    }
+
+    /** Asserts that the block holds {@code value} in bytes {@code [from, limit)} (where they were written). */
+    static void check(long address, long size, long from, long limit, byte value) {
+        MemorySegment pattern = PATTERNS[value & 0xff];
+        long m = regions(size, limit, (start, end) -> {
+            for (long at = Math.max(start, from); at < end; at += WHOLE) {
+                long n = Math.min(WHOLE, end - at);
+                long x = MemorySegment.mismatch(ALL, address + at, address + at + n, pattern, 0, n);
+                if (x >= 0) return at + x;
+            }
+            return -1;
+        });
         if (m >= 0) {
             throw new AssertionError("block " + hex(address) + " of " + size + " bytes: byte " + m + " is "
                     + ALL.get(ValueLayout.JAVA_BYTE, address + m) + ", expected " + value + " (checked up to "
@@ -114,6 +139,18 @@ final class Blocks {
             return MemorySegment.mismatch(ALL, address + from, address + to, ZEROS, 0, n) >= 0
                     ? from + MemorySegment.mismatch(ALL, address + from, address + to, ZEROS, 0, n) : -1;
         });
+    }
+
+    /** Checks every byte of the block, however big. */
+    static void checkAllZero(long address, long size) {
+        for (long at = 0; at < size; at += ZEROS.byteSize()) {
+            long n = Math.min(ZEROS.byteSize(), size - at);
+            long m = MemorySegment.mismatch(ALL, address + at, address + at + n, ZEROS, 0, n);
+            if (m >= 0) {
+                throw new AssertionError("calloc block " + hex(address) + " of " + size + " bytes: byte " + (at + m)
+                        + " is " + ALL.get(ValueLayout.JAVA_BYTE, address + at + m) + ", not 0");
+            }
+        }
     }
 
     static void checkZero(long address, long size) {

@@ -39,15 +39,19 @@ final class Describe {
     }
 
     static String notABlock(long address, PageHeap pages) {
-        long page = address & -PageHeap.PAGE;
-        if (pages.isInsideFirstPageOfBlock(address)) {
-            return hex(address) + " is inside the " + (pages.blockPages(page) << PageHeap.PAGE_SHIFT)
-                    + "-byte block at " + hex(page) + " (offset " + (address - page) + "), not at its start";
+        // Walk back (error path only, bounded) to the run that holds the address.
+        int run = pages.runContaining(address, 1 << 18);
+        if (run >= 0) {
+            long start = pages.address(run);
+            if (pages.isUsedRun(run)) {
+                return hex(address) + " is inside the " + (pages.blockPages(start) << PageHeap.PAGE_SHIFT)
+                        + "-byte block at " + hex(start) + " (offset " + (address - start) + "), not at its start";
+            }
+            if (pages.isFreeRun(run)) {
+                return hex(address) + " is not a live block: the memory there is already freed (or was never "
+                        + "allocated)";
+            }
         }
-        if (pages.isFreeRunStart(page)) {
-            return hex(address) + " is not a live block: the memory there is already freed (or was never allocated)";
-        }
-        return hex(address) + " is not the start of a live block: it lies inside a block or a free range of "
-                + "this heap";
+        return hex(address) + " is not the start of a live block of this heap";
     }
 }

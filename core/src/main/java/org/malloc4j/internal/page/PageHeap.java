@@ -328,6 +328,34 @@ public final class PageHeap {
         return s == PageMap.FREE_DIRTY || s == PageMap.FREE_CLEAN;
     }
 
+    /**
+     * Error path only: finds the first page of the run that holds {@code address} by walking back over the page
+     * records of at most {@code maxPages} pages (interior pages have no tag). Returns -1 when not found within
+     * that distance.
+     */
+    public int runContaining(long address, int maxPages) {
+        int p = pageOf(address);
+        for (int q = p; q >= 0 && p - q <= maxPages; q--) {
+            if (map.state(q) == PageMap.INTERIOR) continue;
+            long len = map.length(q);
+            long end = q + len - 1;
+            if (end < totalPages && map.firstOf((int) end) == q) return end >= p ? q : -1; // q starts a run
+            return q == p ? map.firstOf(q) : -1; // q ends a run: only p itself can be that last page
+        }
+        return -1;
+    }
+
+    /** @return true when {@code page} starts a used run (a block) */
+    public boolean isUsedRun(int page) {
+        return map.state(page) == PageMap.USED;
+    }
+
+    /** @return true when {@code page} starts a free run */
+    public boolean isFreeRun(int page) {
+        int st = map.state(page);
+        return st == PageMap.FREE_DIRTY || st == PageMap.FREE_CLEAN;
+    }
+
     public long blockPages(long address) {
         return map.length(pageOf(address));
     }

@@ -49,9 +49,11 @@ public final class Slab {
     final long[] free;
     long summary;
     int used;
-    /** Requested size = blockSize - slack; bytes for classes up to 2048, chars above. */
-    final byte[] slack8;
-    final char[] slack16;
+    /**
+     * Requested size = blockSize - slack, one char a block: a class's slack can reach its whole size (an aligned
+     * request puts a small size in a large class), and a single array type keeps the fast path branch-free.
+     */
+    final char[] slack;
 
     final long[] remote;
     @SuppressWarnings("unused") // accessed through PENDING
@@ -80,13 +82,7 @@ public final class Slab {
             free[w] = bits == 64 ? -1L : (1L << bits) - 1;
         }
         this.summary = words == 64 ? -1L : (1L << words) - 1;
-        if (blockSize <= 2048) {
-            slack8 = new byte[capacity];
-            slack16 = null;
-        } else {
-            slack8 = null;
-            slack16 = new char[capacity];
-        }
+        this.slack = new char[capacity];
     }
 
     /** The empty sentinel: no blocks, so the fast path needs no null check. */
@@ -100,8 +96,7 @@ public final class Slab {
         owner = null;
         free = new long[0];
         remote = new long[0];
-        slack8 = null;
-        slack16 = null;
+        slack = new char[0];
     }
 
     /** @return the block index of {@code address}, or -1 when it is not the start of a block of this slab */
@@ -127,13 +122,11 @@ public final class Slab {
     }
 
     int requested(int idx) {
-        return blockSize - (slack8 != null ? slack8[idx] & 0xff : slack16[idx]);
+        return blockSize - slack[idx];
     }
 
     void setRequested(int idx, long size) {
-        int s = blockSize - (int) size;
-        if (slack8 != null) slack8[idx] = (byte) s;
-        else slack16[idx] = (char) s;
+        slack[idx] = (char) (blockSize - (int) size);
     }
 
     /** @return the size the program asked for, for the block at {@code idx}; any thread, racy but exact when quiescent */

@@ -1,0 +1,177 @@
+package org.malloc4j.internal.small;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/** White-box checks of the size classes and of a slab's address arithmetic, exhaustive over every class. */
+class SizeClassTest {
+    private static final int PAGE = 4096;
+
+    @Test
+    void classesAreTheDocumentedSequence() {
+        assertThat(SizeClasses.size(0)).isEqualTo(16);
+        for (int c = 0; c < 8; c++) assertThat(SizeClasses.size(c)).isEqualTo(16 * (c + 1));
+        // Then four classes per doubling, from 128 to 32 KiB.
+        int c = 8;
+        for (int pow = 128; pow < SizeClasses.MAX_SMALL; pow <<= 1) {
+            for (int k = 1; k <= 4; k++) {
+                assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + k * pow / 4);
+                c++;
+            }
+        }
+        assertThat(SizeClasses.COUNT).isEqualTo(c);
+        assertThat(SizeClasses.size(SizeClasses.COUNT - 1)).isEqualTo(SizeClasses.MAX_SMALL);
+        for (int i = 0; i < SizeClasses.COUNT; i++) {
+            assertThat(SizeClasses.size(i) % 16).as("class %d is a multiple of 16", i).isZero();
+            if (i > 0) assertThat(SizeClasses.size(i)).isGreaterThan(SizeClasses.size(i - 1));
+        }
+    }
+
+    @Test
+    void everySizeMapsToTheSmallestClassThatHoldsIt() {
+        int previous = 0;
+        for (int size = 0; size <= SizeClasses.MAX_SMALL; size++) {
+            int c = SizeClasses.classOf(size);
+            assertThat(c).as("classOf(%d) is monotone", size).isGreaterThanOrEqualTo(previous);
+            previous = c;
+            assertThat(SizeClasses.size(c)).as("class of %d holds it", size).isGreaterThanOrEqualTo(size);
+            if (c > 0) {
+                assertThat(SizeClasses.size(c - 1)).as("the class below that of %d is too small", size)
+                        .isLessThan(size);
+            }
+        }
+    }
+
+    /**
+     * Internal waste: under 16 bytes up to 128, and above 128 a block is less than 1.25 times the request, so
+     * that less than 20% of every block is waste.
+     */
+    @Test
+    void wasteIsBounded() {
+        double worstRatio = 0;
+        for (int size = 1; size <= SizeClasses.MAX_SMALL; size++) {
+            int block = SizeClasses.size(SizeClasses.classOf(size));
+            if (size <= 128) {
+                assertThat(block - size).as("waste for %d", size).isLessThan(16);
+            } else {
+                assertThat((double) block).as("block for %d", size).isLessThan(1.25 * size);
+                assertThat((double) (block - size) / block).as("waste share for %d", size).isLessThan(0.2);
+                worstRatio = Math.max(worstRatio, (double) block / size);
+            }
+        }
+        // The bound is tight: just above a class boundary, 129 -> 160.
+        assertThat(worstRatio).isGreaterThan(1.2);
+        assertThat(SizeClasses.size(SizeClasses.classOf(129))).isEqualTo(160);
+        assertThat(SizeClasses.size(SizeClasses.classOf(0))).isEqualTo(16);
+    }
+
+    @Test
+    void slabsHoldAtLeastFourBlocksAndFitTheBitmap() {
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            int pages = SizeClasses.slabPages(c);
+            int size = SizeClasses.size(c);
+            long bytes = (long) pages * PAGE;
+            long capacity = bytes / size;
+            assertThat(pages).as("slab pages of class %d", c).isPositive();
+            assertThat(capacity).as("blocks per slab of class %d", size).isBetween(4L, (long) SizeClasses.MAX_CAPACITY);
+            // The unused tail is under one block and, with the slab sizes chosen, a small share of the slab.
+            assertThat(bytes % size).isLessThan(size);
+            assertThat((double) (bytes % size) / bytes).as("tail share for class %d", size).isLessThan(0.125);
+            Slab slab = new Slab(0, c, null);
+            assertThat(slab.capacity).isEqualTo(capacity);
+            assertThat(slab.blockSize).isEqualTo(size);
+            assertThat(slab.pages).isEqualTo(pages);
+        }
+    }
+
+    @Test
+    void alignedClassesAreMultiplesOfTheAlignment() {
+        for (long alignment = 1; alignment <= PAGE; alignment <<= 1) {
+            for (int size = 0; size <= SizeClasses.MAX_SMALL; size += 7) {
+                int c = SizeClasses.alignedClassOf(size, alignment);
+                if (c < 0) {
+                    // Only when no class at or above the request is a multiple of the alignment.
+                    for (int k = SizeClasses.classOf(size); k < SizeClasses.COUNT; k++) {
+                        assertThat(SizeClasses.size(k) % alignment).isNotZero();
+                    }
+                    continue;
+                }
+                assertThat(SizeClasses.size(c)).isGreaterThanOrEqualTo(size);
+                assertThat(SizeClasses.size(c) % alignment).as("alignedClassOf(%d, %d)", size, alignment).isZero();
+                for (int k = SizeClasses.classOf(size); k < c; k++) {
+                    assertThat(SizeClasses.size(k) % alignment).as("a smaller aligned class exists").isNotZero();
+                }
+            }
+            assertThat(SizeClasses.alignedClassOf(SizeClasses.MAX_SMALL + 1, alignment)).isEqualTo(-1);
+        }
+    }
+
+    /** indexOf and blockContaining for every byte offset of a slab, every class, at two bases. */
+    @Test
+    void slabIndexArithmeticIsExactForEveryOffset() {
+        for (long base : new long[] {0, 0x7f12_3456_7000L}) {
+            for (int c = 0; c < SizeClasses.COUNT; c++) {
+                Slab slab = new Slab(base, c, null);
+                int size = slab.blockSize;
+                long slabBytes = (long) slab.pages * PAGE;
+                for (long off = 0; off <= slabBytes; off++) {
+                    long idx = off / size;
+                    boolean inBlock = idx < slab.capacity;
+                    int expectedStart = inBlock && off % size == 0 ? (int) idx : -1;
+                    int expectedContaining = inBlock ? (int) idx : -1;
+                    int start = slab.indexOf(base + off);
+                    int containing = slab.blockContaining(base + off);
+                    if (start != expectedStart || containing != expectedContaining) {
+                        throw new AssertionError("class " + size + ", base 0x" + Long.toHexString(base) + ", offset "
+                                + off + ": indexOf " + start + " (expected " + expectedStart + "), blockContaining "
+                                + containing + " (expected " + expectedContaining + ")");
+                    }
+                }
+                for (int i = 0; i < slab.capacity; i++) {
+                    assertThat(slab.blockAddress(i)).isEqualTo(base + (long) i * size);
+                }
+                if (base > 0) {
+                    for (long before : new long[] {1, 16, size, PAGE}) {
+                        assertThat(slab.indexOf(base - before)).as("address below the slab").isEqualTo(-1);
+                        assertThat(slab.blockContaining(base - before)).as("address below the slab").isEqualTo(-1);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The requested size of every block is recorded exactly, for every size a class can be asked for. */
+    @Test
+    void requestedSizeRoundTripsForEverySizeOfEveryClass() {
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            Slab slab = new Slab(0, c, null);
+            int lowest = c == 0 ? 0 : SizeClasses.size(c - 1) + 1;
+            for (int size = lowest; size <= slab.blockSize; size++) {
+                int idx = size % slab.capacity;
+                slab.setRequested(idx, size);
+                assertThat(slab.requested(idx)).as("class %d, size %d", slab.blockSize, size).isEqualTo(size);
+            }
+        }
+    }
+
+    /**
+     * Aligned allocation puts a small request in a class that is a multiple of the alignment, possibly much bigger
+     * than the request (alignedAlloc(1024, 16) takes a 1024-byte block): the requested size must still round-trip.
+     */
+    @Test
+    void requestedSizeRoundTripsForAlignedRequests() {
+        for (long alignment = 32; alignment <= PAGE; alignment <<= 1) {
+            for (int size = 0; size <= SizeClasses.MAX_SMALL; size++) {
+                int c = SizeClasses.alignedClassOf(size, alignment);
+                if (c < 0) continue;
+                Slab slab = new Slab(0, c, null);
+                slab.setRequested(0, size);
+                if (slab.requested(0) != size) {
+                    throw new AssertionError("alignedClassOf(" + size + ", " + alignment + ") = class of "
+                            + slab.blockSize + " bytes: requested size reads back as " + slab.requested(0));
+                }
+            }
+        }
+    }
+}
