@@ -119,6 +119,8 @@ public final class LocalHeap {
                 next = source.newSlab(c, this, size);
                 own(next);
             }
+            if (s != EMPTY) s.isCurrent = false;
+            next.isCurrent = true;
             current[c] = next;
         }
         return allocate(c, size);
@@ -137,7 +139,8 @@ public final class LocalHeap {
         slab.summary |= 1L << w;
         countFree(slab.requested(idx));
         int used = --slab.used;
-        if (used == 0 || used == slab.capacity - 1) afterFree(slab);
+        // Only a slab that is not current changes lists: it became non-full, or empty.
+        if ((used == 0 || used == slab.capacity - 1) && !slab.isCurrent) afterFree(slab);
         return true;
     }
 
@@ -160,8 +163,7 @@ public final class LocalHeap {
      * a slab in a loop from taking and returning pages (and making Java garbage) every time.
      */
     private void afterFree(Slab slab) {
-        int c = slab.sizeClass;
-        if (slab == current[c]) return;
+        if (slab.isCurrent) return;
         if (!slab.listed) link(slab);
         if (slab.used == 0 && (slab.next != null || slab.prev != null)) {
             unlink(slab);
@@ -218,6 +220,7 @@ public final class LocalHeap {
         }
         Slab s = dead.owned;
         dead.owned = null;
+        for (Slab c : dead.current) if (c != EMPTY) c.isCurrent = false;
         java.util.Arrays.fill(dead.current, EMPTY);
         java.util.Arrays.fill(dead.available, null);
         while (s != null) {

@@ -60,9 +60,10 @@ public final class Slab {
     private volatile int pending;
     Slab nextPending;
 
-    // The owner's list of slabs with free blocks, per class.
+    // The owner's list of slabs with free blocks, per class, and whether this is the class's current slab.
     Slab next, prev;
     boolean listed;
+    boolean isCurrent;
     // The owner's list of every slab it owns (for adoption when its thread dies).
     Slab nextOwned, prevOwned;
 
