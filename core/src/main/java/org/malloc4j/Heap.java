@@ -194,7 +194,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private long limit = Long.MAX_VALUE;
         private long reserve = 64L << 30;
         private Duration decay = Duration.ofSeconds(1);
-        private long releaseThreshold = 4L << 20;
+        private long releaseThreshold = 32L << 20;
 
         private Builder() {}
 
@@ -242,7 +242,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
 
         /**
-         * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 4 MiB.
+         * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's
+         * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed.
          *
          * @throws IllegalArgumentException if not positive
          */

@@ -68,7 +68,7 @@ class HeapMemoryReturnTest {
             assertAbout(touched - before, size, "RSS rise after touching a 256 MiB block");
             assertThat(heap.stats().committedBytes()).isGreaterThanOrEqualTo(size);
 
-            heap.free(p); // default release threshold 4 MiB: back to the OS now
+            heap.free(p); // default release threshold 32 MiB: back to the OS now
             long after = rss();
             assertAbout(touched - after, size, "RSS drop after freeing it");
             HeapStats s = heap.stats();
