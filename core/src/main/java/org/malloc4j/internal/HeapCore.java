@@ -35,7 +35,7 @@ public final class HeapCore implements SlabSource {
     private final PageHeap pages;
     private final ThreadCaches caches;
     private boolean closed;
-    private long sampledPeakLive;
+    private volatile long sampledPeakLive;
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes) {
         this.name = name;
@@ -361,7 +361,7 @@ public final class HeapCore implements SlabSource {
     public HeapStats stats() {
         checkOpen();
         long[] retired = caches.retired();
-        long live = retired[0], mallocs = retired[1], frees = retired[2], peak = retired[3];
+        long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
         LocalHeap[] all = caches.all();
         for (LocalHeap c : all) {
             live += c.live;
@@ -371,7 +371,9 @@ public final class HeapCore implements SlabSource {
         }
         pages.lock().lock();
         try {
-            long peakLive = caches.singleUser() ? peak : Math.max(Math.max(sampledPeakLive, live), peak);
+            // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
+            // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
+            long peakLive = caches.singleUser() ? peak : Math.max(sampledPeakLive, live);
             sampledPeakLive = peakLive;
             long committed = pages.committedBytes();
             return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
@@ -381,11 +383,19 @@ public final class HeapCore implements SlabSource {
         }
     }
 
-    /** Samples the heap-wide live bytes, so that the peak seen across threads is tracked. Caller holds the lock. */
+    @Override
+    public void onSlowPath() {
+        samplePeak();
+    }
+
+    /**
+     * Samples the heap-wide live bytes (racy reads of the caches' counters), so that the peak across threads is
+     * tracked; O(caches), skipped beyond 64 caches. A racy max update at worst loses one sample.
+     */
     private void samplePeak() {
         LocalHeap[] all = caches.all();
-        if (caches.singleUser() || all.length > 64) return;
-        long live = 0;
+        if (all.length > 64) return;
+        long live = caches.retiredLive();
         for (LocalHeap c : all) live += c.live;
         if (live > sampledPeakLive) sampledPeakLive = live;
     }

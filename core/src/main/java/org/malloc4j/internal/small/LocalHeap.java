@@ -109,6 +109,7 @@ public final class LocalHeap {
     }
 
     private long allocateSlow(int c, long size) {
+        source.onSlowPath();
         drainPending();
         Slab s = current[c];
         if (s.summary == 0) {
@@ -158,17 +159,21 @@ public final class LocalHeap {
     }
 
     /**
-     * A slab became non-full or empty: file it on its class's list. An empty slab goes back to the page layer,
-     * unless it would be the only slab on the list: one spare per class keeps a program that fills and empties
-     * a slab in a loop from taking and returning pages (and making Java garbage) every time.
+     * A slab became non-full or empty: file it on its class's list. An empty slab goes back to the page layer
+     * when the list already holds two other slabs; otherwise it stays as a spare, so that a program that fills and
+     * empties slabs in a loop (a producer whose blocks are freed by a consumer, say) does not take and return pages,
+     * and make Java garbage, every time. Counting at most three links keeps this O(1).
      */
     private void afterFree(Slab slab) {
         if (slab.isCurrent) return;
         if (!slab.listed) link(slab);
-        if (slab.used == 0 && (slab.next != null || slab.prev != null)) {
-            unlink(slab);
-            disown(slab);
-            source.releaseSlab(slab);
+        if (slab.used == 0) {
+            Slab head = available[slab.sizeClass];
+            if (head != null && head.next != null && head.next.next != null) {
+                unlink(slab);
+                disown(slab);
+                source.releaseSlab(slab);
+            }
         }
     }
 

@@ -7,4 +7,7 @@ public interface SlabSource {
 
     /** Returns an empty slab's pages to the page layer. */
     void releaseSlab(Slab slab);
+
+    /** Called on every small-allocation slow path: a chance to sample heap-wide figures. */
+    void onSlowPath();
 }

@@ -134,6 +134,11 @@ public final class ThreadCaches {
         return all;
     }
 
+    /** @return live bytes counted by caches that were retired (read racily) */
+    public long retiredLive() {
+        return retiredLive;
+    }
+
     /** Sums of the retired caches' counters: {live, mallocs, frees, peak, adopted caches}. */
     public long[] retired() {
         registryLock.lock();
