@@ -1,0 +1,145 @@
+package org.malloc4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+import org.malloc4j.anchors.Allocator;
+import org.malloc4j.anchors.Allocators;
+import org.malloc4j.cli.replay.JsonLinesPrinter;
+import org.malloc4j.cli.replay.ReplayDriver;
+import org.malloc4j.cli.replay.ReplayResult;
+import org.malloc4j.cli.replay.ResultPrinter;
+import org.malloc4j.cli.replay.TablePrinter;
+import org.malloc4j.cli.workload.Workload;
+import org.malloc4j.cli.workload.Workloads;
+import org.malloc4j.cli.trace.Trace;
+import org.malloc4j.cli.trace.TraceException;
+import org.malloc4j.cli.trace.TraceFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code malloc4j replay}: replays allocation traces (files, or the bundled workloads) on an allocator, checks
+ * every block it hands out, times it, and reports per trace. See {@link ReplayDriver} for the passes.
+ */
+@Command(name = "replay",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        sortOptions = false,
+        description = {
+            "Replays malloc-lab traces (.rep, .rep.gz; a directory means every trace in it) or, with no trace,"
+                    + " the bundled workloads, on a fresh allocator each.",
+            "Each trace is replayed twice: a checked pass (every block filled with a pattern from its id and"
+                    + " verified before free and after realloc; overlaps and alignment checked) and a timed pass"
+                    + " (only the calls and a write of each block's first and last 8 bytes).",
+            "A short unreported warm-up trace runs first, so that JIT compilation counts in neither the time"
+                    + " nor the peak RSS of the first trace.",
+            "Bundled workloads: ramp, plateaus, short-lived, realloc-growth, fragmenting, large-mix."
+        },
+        footer = {"", "Exit codes: 0 ok, 1 replay errors found, 2 bad input (malformed or missing trace, bad"
+                + " option), 3 internal error."})
+final class ReplayCommand implements Callable<Integer> {
+    private final Function<String, Allocator> opener;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "TRACE", arity = "0..*",
+            description = "Trace files (.rep or .rep.gz) or directories of them. None: the bundled workloads.")
+    List<Path> traces = new ArrayList<>();
+
+    @Option(names = {"-a", "--allocator"}, paramLabel = "NAME", defaultValue = "malloc4j",
+            description = "malloc4j, glibc, jemalloc, mimalloc or tcmalloc (default: ${DEFAULT-VALUE}).")
+    String allocator;
+
+    @Option(names = {"-w", "--workload"}, paramLabel = "NAME", split = ",",
+            description = "Replay these bundled workloads (repeatable, or comma-separated), besides any TRACE.")
+    List<String> workloads = new ArrayList<>();
+
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+            description = "Timed passes per trace; the fastest counts (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
+    @Option(names = "--json", description = "One JSON object a line per trace instead of the table.")
+    boolean json;
+
+    @Option(names = "--list", description = "List the bundled workloads (name, tab, description) and exit.")
+    boolean list;
+
+    /** A replay command that opens allocators with {@link Allocators#open}. */
+    ReplayCommand() {
+        this(Allocators::open);
+    }
+
+    /** @param opener opens an allocator by its {@code --allocator} name (tests pass faulty ones) */
+    ReplayCommand(Function<String, Allocator> opener) {
+        this.opener = opener;
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        String me = spec.qualifiedName();
+        if (list) {
+            for (Workload w : Workloads.all()) out.println(w.name() + "\t" + w.description());
+            out.flush();
+            return Main.OK;
+        }
+        if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
+
+        List<TraceSource> sources;
+        try {
+            sources = TraceSource.resolve(TraceFiles.expand(traces), workloads);
+        } catch (TraceException | IllegalArgumentException e) {
+            return badInput(err, me + ": " + e.getMessage());
+        }
+        try {
+            opener.apply(allocator).close();
+        } catch (IllegalArgumentException e) {
+            return badInput(err, me + ": " + e.getMessage());
+        }
+
+        ReplayDriver driver = new ReplayDriver(allocator, () -> opener.apply(allocator), repeat);
+        ResultPrinter printer = json ? new JsonLinesPrinter(out) : new TablePrinter(out);
+        printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
+        long errors = 0;
+        boolean warm = false;
+        for (TraceSource source : sources) {
+            Trace trace;
+            try {
+                trace = source.load();
+            } catch (TraceException e) {
+                out.flush();
+                return badInput(err, me + ": " + e.getMessage());
+            }
+            if (!warm) {
+                driver.warmUp(Workloads.warmUp().generate());
+                warm = true;
+            }
+            ReplayResult result = driver.replay(trace);
+            printer.result(result);
+            errors += result.errors();
+            for (String message : result.firstErrors()) err.println(me + ": error: " + message);
+            if (result.errors() > result.firstErrors().size()) {
+                err.println(me + ": error: ... " + (result.errors() - result.firstErrors().size()) + " more in "
+                        + result.trace());
+            }
+            err.flush();
+        }
+        printer.end();
+        return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
+    }
+
+    private static int badInput(PrintWriter err, String message) {
+        err.println(message);
+        err.flush();
+        return Main.BAD_INPUT;
+    }
+}

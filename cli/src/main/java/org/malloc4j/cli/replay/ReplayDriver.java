@@ -1,0 +1,87 @@
+package org.malloc4j.cli.replay;
+
+import java.util.function.Supplier;
+import org.malloc4j.HeapStats;
+import org.malloc4j.anchors.Allocator;
+import org.malloc4j.anchors.HeapAllocator;
+import org.malloc4j.cli.trace.Trace;
+
+/**
+ * Replays traces, each on a fresh allocator that is closed after it: a {@link CheckedPass} (content, overlap and
+ * statistics checks; the peak RSS is measured over it), then {@code repeat} {@link TimedPass timed passes} on the
+ * same allocator, keeping the fastest. The timed passes thus find the allocator as a program's second run of
+ * the same work would, with whatever memory it kept: for every allocator alike (a native one cannot be made
+ * fresh: it is the process's), and without counting the page faults of a brand-new heap as allocation time.
+ */
+public final class ReplayDriver {
+    private final String allocatorName;
+    private final Supplier<Allocator> allocators;
+    private final int repeat;
+    private final BlockPattern pattern = new BlockPattern();
+
+    /**
+     * @param allocatorName the name reported for the allocator
+     * @param allocators opens a fresh allocator for each trace (and for the warm-up)
+     * @param repeat timed passes per trace (the fastest counts), at least 1
+     */
+    public ReplayDriver(String allocatorName, Supplier<Allocator> allocators, int repeat) {
+        if (repeat < 1) throw new IllegalArgumentException("repeat must be at least 1: " + repeat);
+        this.allocatorName = allocatorName;
+        this.allocators = allocators;
+        this.repeat = repeat;
+    }
+
+    /**
+     * Replays {@code trace} (a short one, not reported) on a fresh allocator, so that the JIT compilers have done
+     * their work, and used their memory, before the first trace measured. What goes wrong here is ignored: the
+     * traces measured will show it.
+     */
+    public void warmUp(Trace trace) {
+        ReplayErrors errors = new ReplayErrors(0);
+        try (Allocator allocator = allocators.get()) {
+            CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors);
+            checked.run();
+            checked.freeRemaining();
+            for (int r = 0; r < 2; r++) TimedPass.run(trace, allocator);
+        } catch (RuntimeException e) {
+            // ignored, as documented
+        }
+    }
+
+    /** Replays {@code trace} on a fresh allocator: a checked pass, then the timed passes. */
+    public ReplayResult replay(Trace trace) {
+        ReplayErrors errors = new ReplayErrors(ReplayErrors.KEPT);
+        boolean reset = ProcessMemory.resetPeak();
+        long rssBefore = reset ? ProcessMemory.rssBytes() : ProcessMemory.peakRssBytes();
+        HeapStats stats = null;
+        long rssPeak;
+        long best = Long.MAX_VALUE;
+        try (Allocator allocator = allocators.get()) {
+            CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors);
+            checked.run();
+            if (allocator instanceof HeapAllocator h) {
+                stats = h.heap().stats();
+                StatsCheck.atEnd(trace, stats, errors);
+            }
+            checked.freeRemaining();
+            rssPeak = ProcessMemory.peakRssBytes();
+            for (int r = 0; r < repeat; r++) {
+                try {
+                    best = Math.min(best, TimedPass.run(trace, allocator));
+                } catch (RuntimeException e) {
+                    errors.add(trace.name() + ": the timed pass failed: " + e);
+                    break;
+                }
+            }
+        }
+        long rssDelta = rssBefore < 0 || rssPeak < 0 ? -1 : Math.max(0, rssPeak - rssBefore);
+        double nsPerOp = best == Long.MAX_VALUE ? Double.NaN : (double) best / Math.max(1, trace.size());
+
+        return new ReplayResult(trace.name(), allocatorName, trace.size(), nsPerOp, trace.peakLiveBytes(),
+                stats != null ? stats.peakLiveBytes() : trace.peakLiveBytes(),
+                stats != null ? stats.peakCommittedBytes() : -1,
+                stats != null ? stats.utilization() : Double.NaN,
+                stats != null ? stats.externalFragmentation() : Double.NaN,
+                rssDelta, errors.count(), errors.first());
+    }
+}

@@ -1,0 +1,48 @@
+package org.malloc4j.cli.trace;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** Turns the paths given on the command line into trace files: a directory stands for its traces. */
+public final class TraceFiles {
+    private TraceFiles() {}
+
+    /** @return whether a file name looks like a trace: {@code *.rep} or {@code *.rep.gz} */
+    public static boolean isTraceName(String name) {
+        return name.endsWith(".rep") || name.endsWith(".rep.gz");
+    }
+
+    /**
+     * Expands each argument: a file stays itself (whatever its name), a directory becomes its {@code *.rep} and
+     * {@code *.rep.gz} files, sorted by name.
+     *
+     * @throws TraceException for a path that does not exist, or a directory with no trace in it
+     */
+    public static List<Path> expand(List<Path> args) throws TraceException {
+        List<Path> files = new ArrayList<>();
+        for (Path p : args) {
+            if (Files.isDirectory(p)) {
+                List<Path> found;
+                try (Stream<Path> s = Files.list(p)) {
+                    found = s.filter(f -> isTraceName(String.valueOf(f.getFileName())) && Files.isRegularFile(f))
+                            .sorted()
+                            .toList();
+                } catch (IOException e) {
+                    throw new TraceException(p.toString(), 0, "cannot list the directory: " + e);
+                }
+                if (found.isEmpty()) throw new TraceException(p.toString(), 0, "no *.rep or *.rep.gz file in this "
+                        + "directory");
+                files.addAll(found);
+            } else if (Files.exists(p)) {
+                files.add(p);
+            } else {
+                throw new TraceException(p.toString(), 0, "no such file or directory");
+            }
+        }
+        return files;
+    }
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Replays traces on malloc4j and on the native anchors (glibc, jemalloc, mimalloc, tcmalloc), each allocator on
+# each trace in a JVM of its own, so that the peak RSS measured is that allocator's alone, and prints a markdown
+# table per trace: ns/op and peak RSS per allocator, and malloc4j's ratio to the best native anchor.
+#
+# Usage: scripts/replay-compare.sh [--repeat N] [--allocators a,b,...] [TRACE...]
+#   TRACE          a .rep or .rep.gz file, a directory of them, or the name of a bundled workload
+#                  (default: every bundled workload, then ../shared/traces/*.rep.gz when that folder exists)
+#   --repeat N     timed passes per run, the fastest counts (default 3)
+#   --allocators   which allocators, comma-separated (default malloc4j,glibc,jemalloc,mimalloc,tcmalloc)
+# Environment: MALLOC4J_JAVA_OPTS, extra JVM options for every run.
+#
+# The jar is cli/target/malloc4j-cli.jar, built first when missing. An anchor whose library is missing (or that
+# cannot load) is shown as skipped, with the reason. Ratios are malloc4j / best native: below 1 is better.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."   # the repository root: every path below is relative to it
+
+. .mvn/find-jdk.sh
+malloc4j_find_jdk || exit 1
+java="$JAVA_HOME/bin/java"
+jar=cli/target/malloc4j-cli.jar
+
+# What the native anchors need inside a JVM (see DESIGN.md): set for every run, so all run alike.
+export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
+export TCMALLOC_SKIP_SBRK=true
+
+repeat=3
+allocators=malloc4j,glibc,jemalloc,mimalloc,tcmalloc
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --repeat) repeat="${2:?--repeat needs a number}"; shift 2 ;;
+    --repeat=*) repeat="${1#*=}"; shift ;;
+    --allocators) allocators="${2:?--allocators needs a list}"; shift 2 ;;
+    --allocators=*) allocators="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+IFS=, read -r -a alloc_list <<<"$allocators"
+
+if [ ! -f "$jar" ]; then
+  echo "replay-compare: building $jar" >&2
+  ./mvnw -q -B -ntp -pl cli -am package -DskipTests >&2
+fi
+
+run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
+  # shellcheck disable=SC2086 # MALLOC4J_JAVA_OPTS is a list of options
+  "$java" --enable-native-access=ALL-UNNAMED ${MALLOC4J_JAVA_OPTS:-} -jar "$jar" "$@"
+}
+
+mapfile -t bundled < <(run_cli replay --list | cut -f1)
+
+# The traces: "w:NAME" for a bundled workload, "f:PATH" for a file; a directory stands for its traces.
+traces=()
+add_path() {
+  if [ -d "$1" ]; then
+    local f found=0
+    while IFS= read -r f; do traces+=("f:$f"); found=1; done \
+      < <(find "$1" -maxdepth 1 -type f \( -name '*.rep' -o -name '*.rep.gz' \) | LC_ALL=C sort)
+    [ $found = 1 ] || echo "replay-compare: no *.rep or *.rep.gz in $1" >&2
+  else
+    traces+=("f:$1")
+  fi
+}
+if [ ${#args[@]} -eq 0 ]; then
+  for w in "${bundled[@]}"; do traces+=("w:$w"); done
+  [ -d ../shared/traces ] && add_path ../shared/traces
+else
+  for a in "${args[@]}"; do
+    if [ ! -e "$a" ] && printf '%s\n' "${bundled[@]}" | grep -qxF -- "$a"; then traces+=("w:$a"); else add_path "$a"; fi
+  done
+fi
+[ ${#traces[@]} -gt 0 ] || { echo "replay-compare: no trace to replay" >&2; exit 2; }
+
+field() { # field KEY JSON: the raw value of KEY in a flat JSON object (strings without their quotes)
+  sed -n "s/.*\"$1\":\(\"\([^\"]*\)\"\|\([^,}]*\)\).*/\2\3/p" <<<"$2"
+}
+bytes() { # human-readable bytes; "n/a" for null or empty
+  awk -v b="$1" 'BEGIN {
+    if (b == "" || b == "null") { print "n/a"; exit }
+    split("B KiB MiB GiB TiB", u, " "); i = 1
+    while (b >= 1024 && i < 5) { b /= 1024; i++ }
+    if (i == 1) printf "%d B\n", b; else printf "%.1f %s\n", b, u[i] }'
+}
+decimal() { awk -v x="$1" 'BEGIN { if (x == "" || x == "null") print "n/a"; else printf "%.1f\n", x }'; }
+count() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"${1:-0}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "null" || b == "null" || b + 0 <= 0) print "n/a"; else printf "%.2fx\n", a / b }'; }
+
+errfile=$(mktemp)
+trap 'rm -f "$errfile"' EXIT
+
+summary=()
+echo "# Replay comparison"
+echo
+echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes."
+echo "Each cell is one JVM for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
+echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block."
+echo "Ratios are malloc4j / best native anchor (below 1 is better)."
+
+for t in "${traces[@]}"; do
+  kind=${t%%:*}; what=${t#*:}
+  if [ "$kind" = w ]; then name=$what; target=(-w "$what"); else name=$(basename "$what"); name=${name%.gz}; name=${name%.rep}; target=("$what"); fi
+  declare -A ns=() rss=() errs=() note=()
+  ops=""; live=""
+  for a in "${alloc_list[@]}"; do
+    echo "replay-compare: $name on $a" >&2
+    set +e
+    out=$(run_cli replay --json --repeat "$repeat" --allocator "$a" "${target[@]}" 2>"$errfile")
+    rc=$?
+    set -e
+    line=$(grep '^{' <<<"$out" | tail -n1 || true)
+    if [ -n "$line" ]; then
+      ns[$a]=$(field nsPerOp "$line"); rss[$a]=$(field peakRssBytes "$line"); errs[$a]=$(field errors "$line")
+      ops=$(field ops "$line"); live=$(field tracePeakLiveBytes "$line")
+      [ $rc -eq 0 ] || note[$a]="exit $rc: $(grep -m1 'error:' "$errfile" | sed 's/^malloc4j replay: error: //')"
+    elif [ $rc -eq 2 ]; then
+      note[$a]="skipped: $(head -n1 "$errfile" | sed 's/^malloc4j replay: //')"
+    else
+      note[$a]="failed (exit $rc): $(grep -m1 . "$errfile" || true)"
+    fi
+  done
+
+  echo
+  if [ -n "$ops" ]; then echo "## $name ($(count "$ops") ops, peak live $(bytes "$live"))"; else echo "## $name"; fi
+  echo
+  echo "| allocator | ns/op | peak RSS | errors | note |"
+  echo "|---|---:|---:|---:|---|"
+  best_ns=""; best_ns_who=""; best_rss=""; best_rss_who=""
+  for a in "${alloc_list[@]}"; do
+    if [ -n "${ns[$a]:-}" ]; then
+      echo "| $a | $(decimal "${ns[$a]}") | $(bytes "${rss[$a]}") | ${errs[$a]} | ${note[$a]:-} |"
+      if [ "$a" != malloc4j ] && [ "${errs[$a]}" = 0 ]; then
+        if [ "${ns[$a]}" != null ] && { [ -z "$best_ns" ] || awk -v x="${ns[$a]}" -v y="$best_ns" 'BEGIN { exit !(x < y) }'; }; then
+          best_ns=${ns[$a]}; best_ns_who=$a
+        fi
+        if [ "${rss[$a]}" != null ] && { [ -z "$best_rss" ] || [ "${rss[$a]}" -lt "$best_rss" ]; }; then
+          best_rss=${rss[$a]}; best_rss_who=$a
+        fi
+      fi
+    else
+      echo "| $a | | | | ${note[$a]} |"
+    fi
+  done
+  if [ -n "${ns[malloc4j]:-}" ] && [ -n "$best_ns" ]; then
+    r_ns=$(ratio "${ns[malloc4j]}" "$best_ns"); r_rss=$(ratio "${rss[malloc4j]}" "$best_rss")
+    echo "| **malloc4j / best native** | **$r_ns** (vs $best_ns_who) | **$r_rss** (vs ${best_rss_who:-n/a}) | | |"
+    summary+=("| $name | $(decimal "${ns[malloc4j]}") | $(decimal "$best_ns") ($best_ns_who) | $r_ns | $(bytes "${rss[malloc4j]}") | $(bytes "$best_rss") (${best_rss_who:-n/a}) | $r_rss |")
+  fi
+  unset ns rss errs note
+done
+
+if [ ${#summary[@]} -gt 0 ]; then
+  echo
+  echo "## Summary: malloc4j against the best native anchor per trace"
+  echo
+  echo "| trace | malloc4j ns/op | best native ns/op | ratio | malloc4j peak RSS | best native peak RSS | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  printf '%s\n' "${summary[@]}"
+fi
