@@ -36,6 +36,7 @@ public final class HeapCore implements SlabSource {
     private final ThreadCaches caches;
     private boolean closed;
     private volatile long sampledPeakLive;
+    private int sampleTick; // racy counter: a lost increment only shifts which slow path samples
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes) {
         this.name = name;
@@ -393,6 +394,7 @@ public final class HeapCore implements SlabSource {
      * tracked; O(caches), skipped beyond 64 caches. A racy max update at worst loses one sample.
      */
     private void samplePeak() {
+        if ((++sampleTick & 15) != 0) return; // every 16th slow path: cheap enough, and a peak lasts longer than that
         LocalHeap[] all = caches.all();
         if (all.length > 64) return;
         long live = caches.retiredLive();
