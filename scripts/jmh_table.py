@@ -9,8 +9,16 @@ scores, as the benchmark protocol asks. Extra columns: malloc4j's Java-heap garb
 present when the run used -prof gc), and malloc4j's time divided by the best native anchor's
 (glibc/jemalloc/mimalloc/tcmalloc) and by the best Netty allocator's: below 1.00 means malloc4j is faster.
 A cell marked * had, in at least one run, a 99.9% confidence interval wider than +-25% of its score: noisy, rerun.
+
+Throughput benchmarks (JMH mode thrpt: the multi-thread LarsonBenchmark and XmallocBenchmark) are scores, not
+times: higher is better. Their methods that differ only by a trailing thread count (larson1, larson2, larson4;
+the groups pairs1, pairs2, pairs4) make one table with a `threads` column (JMH's thread count for the run: for
+a producer/consumer group, producers plus consumers); the ratio columns are malloc4j's throughput divided by the
+best one's, so that above 1.00 means malloc4j is faster; and a last column gives malloc4j's scaling, its
+throughput divided by its own at the smallest thread count in the table.
 """
 import json
+import re
 import statistics
 import sys
 
@@ -69,6 +77,7 @@ def main(argv):
     # (benchmark, frozen params) -> allocator -> list of (score, error, gc_norm)
     cells = {}
     units = {}
+    modes = {}
     meta = None
     for path in files:
         with open(path, encoding="utf-8") as f:
@@ -80,6 +89,11 @@ def main(argv):
             bench = ".".join(bench[-2:])
             params = dict(r.get("params") or {})
             alloc = params.pop("allocator", "-")
+            if r.get("mode") == "thrpt":
+                # larson1/larson2/larson4 -> one table LarsonBenchmark.larson, a row per thread count
+                bench = re.sub(r"\d+$", "", bench)
+                params["threads"] = str(r.get("threads", "?"))
+            modes[bench] = r.get("mode")
             pm = r["primaryMetric"]
             sec = r.get("secondaryMetrics") or {}
             norm = next((sec[k]["score"] for k in GC_NORM if k in sec), None)
@@ -93,7 +107,8 @@ def main(argv):
     n = len(files)
     noisy = False
     print(f"JMH {meta.get('jmhVersion', '?')}, {meta.get('vmName', '?')} {meta.get('vmVersion', '?')} "
-          f"(JDK {meta.get('jdkVersion', '?')}); mode {meta.get('mode')}, forks {meta.get('forks')}, "
+          f"(JDK {meta.get('jdkVersion', '?')}); mode {', '.join(sorted({m for m in modes.values() if m}))}, "
+          f"forks {meta.get('forks')}, "
           f"warmup {meta.get('warmupIterations')} x {meta.get('warmupTime')}, "
           f"measurement {meta.get('measurementIterations')} x {meta.get('measurementTime')}; "
           + (f"median of {n} runs." if n > 1 else "one run.") + "\n")
@@ -103,8 +118,28 @@ def main(argv):
         allocs = [a for a in ORDER if any(a in cells[k] for k in keys)]
         allocs += sorted({a for k in keys for a in cells[k]} - set(ORDER))
         pnames = sorted({p for k in keys for p, _ in k[1]})
-        print(f"### {bench} ({units[bench]}, lower is better)\n")
-        header = pnames + allocs + ["malloc4j B/op", "malloc4j / best native", "malloc4j / best Netty"]
+        higher = modes.get(bench) == "thrpt"  # a throughput: higher is better
+        scaling = higher and "threads" in pnames
+        base = {}  # the other params -> malloc4j's median at the smallest thread count
+        if scaling:
+            for k in keys:
+                m = cells[k].get("malloc4j")
+                if not m:
+                    continue
+                p = dict(k[1])
+                t = int(p.pop("threads"))
+                rest = tuple(sorted(p.items()))
+                if rest not in base or t < base[rest][0]:
+                    base[rest] = (t, statistics.median(v[0] for v in m))
+            lows = sorted({t for t, _ in base.values()})
+        print(f"### {bench} ({units[bench]}, {'higher' if higher else 'lower'} is better)\n")
+        if higher:
+            header = pnames + allocs + ["malloc4j B/op", "malloc4j / best native (>1: malloc4j faster)",
+                                        "malloc4j / best Netty (>1: malloc4j faster)"]
+            if scaling:
+                header.append("malloc4j scaling (x its " + "/".join(map(str, lows)) + "-thread score)")
+        else:
+            header = pnames + allocs + ["malloc4j B/op", "malloc4j / best native", "malloc4j / best Netty"]
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join(["---"] * len(pnames) + ["---:"] * (len(header) - len(pnames))) + "|")
         for k in keys:
@@ -128,12 +163,17 @@ def main(argv):
             norms = [v[2] for v in (m or []) if v[2] is not None]
             row.append(fmt(statistics.median(norms), 2) if norms else "-")
             for group in (NATIVE, NETTY):
-                present = [(med[a], a) for a in group if a in med]
+                present = [(med[a], a) for a in group if a in med and med[a]]
                 if "malloc4j" in med and present:
-                    best, who = min(present)
+                    best, who = max(present) if higher else min(present)
                     row.append(f"{med['malloc4j'] / best:.2f} ({who})")
                 else:
                     row.append("-")
+            if scaling:
+                p = dict(k[1])
+                p.pop("threads")
+                b = base.get(tuple(sorted(p.items())))
+                row.append(f"{med['malloc4j'] / b[1]:.2f}" if "malloc4j" in med and b and b[1] else "-")
             print("| " + " | ".join(row) + " |")
         print()
     if noisy:

@@ -3,12 +3,14 @@ package org.malloc4j.bench;
 import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.PlatformDependent;
 import java.lang.foreign.Arena;
 import java.util.Locale;
 import org.malloc4j.Heap;
+import org.malloc4j.HeapStats;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.anchors.NativeAllocator;
 
@@ -34,6 +36,14 @@ public abstract sealed class Subject implements AutoCloseable {
 
     @Override
     public void close() {}
+
+    /**
+     * What the allocator says about its own memory, for a benchmark to print at teardown; null when it says nothing
+     * (the native anchors and Arena). Never called on a measured path.
+     */
+    public String memoryReport() {
+        return null;
+    }
 
     /**
      * @param name one of {@link #NAMES}
@@ -98,6 +108,14 @@ public abstract sealed class Subject implements AutoCloseable {
         }
     }
 
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.2f MiB", bytes / 1048576.0);
+    }
+
+    static String ratio(long a, long b) {
+        return b <= 0 ? "no" : String.format(Locale.ROOT, "%.2fx", (double) a / b);
+    }
+
     private static Subject nativeAnchor(NativeAllocator.Kind kind) {
         NativeAllocator.Result r = NativeAllocator.open(kind);
         if (r.allocator() == null) throw new UnavailableException(r.skipReason());
@@ -138,6 +156,23 @@ public abstract sealed class Subject implements AutoCloseable {
         @Override
         public void free(int slot, long address) {
             heap.free(address);
+        }
+
+        @Override
+        public String memoryReport() {
+            HeapStats st = heap.stats();
+            return String.format(Locale.ROOT,
+                    "malloc4j: live %s in %d blocks, committed %s (%s live), peak live %s, peak committed %s "
+                            + "(%s peak live), mallocs %d, frees %d, thread caches %d",
+                    mib(st.liveBytes()), st.liveBlocks(), mib(st.committedBytes()),
+                    ratio(st.committedBytes(), st.liveBytes()), mib(st.peakLiveBytes()),
+                    mib(st.peakCommittedBytes()), ratio(st.peakCommittedBytes(), st.peakLiveBytes()),
+                    st.mallocCount(), st.freeCount(), st.threadCaches());
+        }
+
+        /** Gives free pages back to the OS now (the benchmarks call it only at teardown, to report the floor). */
+        void trim() {
+            heap.trim();
         }
 
         @Override
@@ -189,6 +224,12 @@ public abstract sealed class Subject implements AutoCloseable {
             ByteBuf b = bufs[slot];
             bufs[slot] = null;
             b.release();
+        }
+
+        @Override
+        public String memoryReport() {
+            if (!(alloc instanceof ByteBufAllocatorMetricProvider p)) return null;
+            return alloc.getClass().getSimpleName() + ": used direct memory " + mib(p.metric().usedDirectMemory());
         }
     }
 
