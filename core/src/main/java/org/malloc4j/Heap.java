@@ -159,6 +159,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return core.stats();
     }
 
+    /**
+     * @return a picture of the heap's address space (runs of pages, slabs and their occupancy, per-class
+     *         figures), for heap maps and reports; O(runs + small blocks), not for hot paths
+     */
+    public HeapSnapshot snapshot() {
+        return core.snapshot();
+    }
+
     /** Gives every free page back to the OS now, instead of after the decay time. */
     public void trim() {
         core.trim();

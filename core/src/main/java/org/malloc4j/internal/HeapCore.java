@@ -2,6 +2,7 @@ package org.malloc4j.internal;
 
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.malloc4j.HeapExhaustedException;
+import org.malloc4j.HeapSnapshot;
 import org.malloc4j.HeapStats;
 import org.malloc4j.InvalidFreeException;
 import org.malloc4j.internal.os.Memory;
@@ -382,6 +383,47 @@ public final class HeapCore implements SlabSource {
         } finally {
             pages.lock().unlock();
         }
+    }
+
+    /** @return a picture of the heap's runs and size classes; see {@link HeapSnapshot} */
+    public HeapSnapshot snapshot() {
+        checkOpen();
+        java.util.List<HeapSnapshot.Run> runs = new java.util.ArrayList<>();
+        int n = SizeClasses.COUNT;
+        int[] slabs = new int[n];
+        long[] slabBytes = new long[n], live = new long[n], free = new long[n], requested = new long[n];
+        for (PageHeap.RunInfo r : pages.runs()) {
+            long offset = (long) r.page() << PageHeap.PAGE_SHIFT, bytes = r.pages() << PageHeap.PAGE_SHIFT;
+            switch (r.state()) {
+                case PageHeap.RUN_BLOCK -> runs.add(new HeapSnapshot.Run(offset, bytes, HeapSnapshot.Kind.BLOCK,
+                        r.requested(), 1, 1));
+                case PageHeap.RUN_SLAB -> {
+                    Slab slab = slabOf(base + offset);
+                    if (slab == null) continue; // released between the walk and this look-up
+                    int used = slab.liveBlocks();
+                    int c = slab.sizeClass;
+                    slabs[c]++;
+                    slabBytes[c] += bytes;
+                    live[c] += used;
+                    free[c] += slab.capacity - used;
+                    requested[c] += slab.requestedBytes();
+                    runs.add(new HeapSnapshot.Run(offset, bytes, HeapSnapshot.Kind.SLAB, slab.blockSize,
+                            slab.capacity, used));
+                }
+                case PageHeap.RUN_DIRTY -> runs.add(new HeapSnapshot.Run(offset, bytes, HeapSnapshot.Kind.FREE_DIRTY,
+                        0, 0, 0));
+                default -> runs.add(new HeapSnapshot.Run(offset, bytes, HeapSnapshot.Kind.FREE_CLEAN, 0, 0, 0));
+            }
+        }
+        java.util.List<HeapSnapshot.SizeClassUsage> classes = new java.util.ArrayList<>();
+        for (int c = 0; c < n; c++) {
+            if (slabs[c] > 0) {
+                classes.add(new HeapSnapshot.SizeClassUsage(SizeClasses.size(c), slabs[c], slabBytes[c], live[c],
+                        free[c], requested[c]));
+            }
+        }
+        return new HeapSnapshot(base, reserved, PageHeap.PAGE, java.util.List.copyOf(runs),
+                java.util.List.copyOf(classes));
     }
 
     @Override

@@ -459,6 +459,35 @@ public final class PageHeap {
         }
     }
 
+    /** A run as the page layer sees it, for snapshots. */
+    public record RunInfo(int page, long pages, int state, long requested) {}
+
+    /** Kinds of {@link RunInfo#state()}. */
+    public static final int RUN_BLOCK = PageMap.USED, RUN_SLAB = PageMap.SLAB, RUN_DIRTY = PageMap.FREE_DIRTY,
+            RUN_CLEAN = PageMap.FREE_CLEAN;
+
+    /**
+     * @return every run from the first page to the last run that is not a clean free tail; O(runs), under the
+     *         lock. For snapshots and tools.
+     */
+    public java.util.List<RunInfo> runs() {
+        lock.lock();
+        try {
+            java.util.List<RunInfo> out = new java.util.ArrayList<>();
+            for (int p = 0; p < totalPages; ) {
+                int st = map.state(p);
+                long len = map.length(p);
+                if (len <= 0) break;
+                if (st == PageMap.FREE_CLEAN && p + len >= totalPages) break; // the untouched tail
+                out.add(new RunInfo(p, len, st, st == PageMap.USED ? map.requested(p) : 0));
+                p += (int) len;
+            }
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Unmaps the page metadata; the caller unmaps the reservation. */
     public void release() {
         map.release();

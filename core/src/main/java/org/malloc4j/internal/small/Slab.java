@@ -135,6 +135,27 @@ public final class Slab {
         return requested(idx);
     }
 
+    /** @return blocks allocated, counted from the bitmaps (racy when another thread owns the slab) */
+    public int liveBlocks() {
+        int free = 0;
+        for (int w = 0; w < this.free.length; w++) {
+            free += Long.bitCount((long) FREE.getOpaque(this.free, w) | (long) REMOTE.getOpaque(remote, w));
+        }
+        return capacity - free;
+    }
+
+    /** @return the sum of requested sizes of the allocated blocks (racy when another thread owns the slab) */
+    public long requestedBytes() {
+        long total = 0;
+        for (int w = 0; w < free.length; w++) {
+            long allocated = ~((long) FREE.getOpaque(free, w) | (long) REMOTE.getOpaque(remote, w));
+            int bits = Math.min(64, capacity - (w << 6));
+            if (bits < 64) allocated &= (1L << bits) - 1;
+            for (long a = allocated; a != 0; a &= a - 1) total += requested((w << 6) | Long.numberOfTrailingZeros(a));
+        }
+        return total;
+    }
+
     /** Records a new requested size for an allocated block (realloc in place); the block's holder calls it. */
     public void setRequestedSize(int idx, long size) {
         setRequested(idx, size);

@@ -1,0 +1,88 @@
+package org.malloc4j.internal.arena;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.malloc4j.internal.HeapCore;
+
+/**
+ * A heap arena confined to the thread that created it, like {@link Arena#ofConfined()}: only that thread may
+ * allocate, free its segments early or close it ({@link WrongThreadException} otherwise), and only that thread may
+ * access its segments. No locks: the owner check is the only guard of the map.
+ */
+public final class ConfinedHeapArena extends HeapArena {
+    private final Thread owner;
+    private boolean closed;
+
+    /**
+     * Opens an arena owned by the calling thread and registers it, so that {@code heap.free(segment)} finds it.
+     *
+     * @param core the heap the blocks come from
+     * @param registry the heap's open arenas
+     */
+    public ConfinedHeapArena(HeapCore core, ArenaRegistry registry) {
+        super(core, registry, Arena.ofConfined());
+        this.owner = Thread.currentThread();
+        registry.add(this);
+    }
+
+    /**
+     * Allocates a block of the heap and returns a segment of exactly {@code byteSize} bytes over it, aligned to
+     * {@code byteAlignment} and bound to this arena's scope. Its contents are not initialized (the JDK's arenas
+     * zero theirs).
+     *
+     * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
+     * @throws IllegalStateException if the arena or the heap is closed
+     * @throws WrongThreadException if the caller is not the thread that created the arena
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        checkOwner();
+        if (closed) throw alreadyClosed(this);
+        checkAllocation(byteSize, byteAlignment);
+        long offset = offset(byteAlignment);
+        long block = takeBlock(byteSize, offset);
+        long address = block + offset;
+        blocks.put(address, block);
+        return segment(address, byteSize);
+    }
+
+    @Override
+    public void free(long address) {
+        checkOwner();
+        if (closed) throw closedArena(address);
+        long block = blocks.remove(address);
+        if (block == 0) throw notABlock(address);
+        core.free(block);
+    }
+
+    /**
+     * Closes the arena: its segments become inaccessible, then every block not yet freed goes back to the heap, in
+     * time proportional to their number.
+     *
+     * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
+     *         (the arena is then left open)
+     * @throws WrongThreadException if the caller is not the thread that created the arena
+     */
+    @Override
+    public void close() {
+        checkOwner();
+        if (closed) throw alreadyClosed(this);
+        inner.close(); // throws, changing nothing, while a segment is held by a downcall
+        closed = true;
+        registry.remove(this);
+        freeAll();
+    }
+
+    private void checkOwner() {
+        if (Thread.currentThread() != owner) {
+            throw new WrongThreadException("Attempted access outside owning thread: " + this + " belongs to "
+                    + owner + ", not to " + Thread.currentThread());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "confined arena of heap " + core.name() + " (owner " + owner.getName() + ")";
+    }
+}

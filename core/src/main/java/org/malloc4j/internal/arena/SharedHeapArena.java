@@ -1,0 +1,104 @@
+package org.malloc4j.internal.arena;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.locks.ReentrantLock;
+import org.malloc4j.internal.HeapCore;
+
+/**
+ * A heap arena that any thread may use, like {@link Arena#ofShared()}. One lock guards the map and the closed flag;
+ * the heap calls (malloc and free) run outside it.
+ *
+ * <p>Why each step is safe against a concurrent {@link #close()}: {@code allocate} adds its block under the lock
+ * only if the arena is still open (otherwise it gives the block back and throws), so {@code close}, which sets
+ * {@code closed} under the same lock, sees every block added before and none after; a segment made after
+ * {@code close} closed the JDK scope is refused by the JDK ({@link IllegalStateException}), and its block has been
+ * freed by {@code close}. {@code close} closes the JDK scope first, which waits for every thread to stop accessing
+ * the segments (the JDK's handshake), then frees the blocks: no thread can touch a freed block through a segment.
+ */
+public final class SharedHeapArena extends HeapArena {
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Guarded by {@link #lock}. */
+    private boolean closed;
+
+    /**
+     * Opens a shared arena and registers it, so that {@code heap.free(segment)} finds it.
+     *
+     * @param core the heap the blocks come from
+     * @param registry the heap's open arenas
+     */
+    public SharedHeapArena(HeapCore core, ArenaRegistry registry) {
+        super(core, registry, Arena.ofShared());
+        registry.add(this);
+    }
+
+    /**
+     * Allocates a block of the heap and returns a segment of exactly {@code byteSize} bytes over it, aligned to
+     * {@code byteAlignment} and bound to this arena's scope; thread-safe. Its contents are not initialized.
+     *
+     * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
+     * @throws IllegalStateException if the arena or the heap is closed
+     */
+    @Override
+    public MemorySegment allocate(long byteSize, long byteAlignment) {
+        checkAllocation(byteSize, byteAlignment);
+        long offset = offset(byteAlignment);
+        long block = takeBlock(byteSize, offset);
+        long address = block + offset;
+        boolean open;
+        lock.lock();
+        try {
+            open = !closed;
+            if (open) blocks.put(address, block);
+        } finally {
+            lock.unlock();
+        }
+        if (!open) {
+            core.free(block);
+            throw alreadyClosed(this);
+        }
+        return segment(address, byteSize);
+    }
+
+    @Override
+    public void free(long address) {
+        long block;
+        lock.lock();
+        try {
+            if (closed) throw closedArena(address);
+            block = blocks.remove(address);
+        } finally {
+            lock.unlock();
+        }
+        if (block == 0) throw notABlock(address);
+        core.free(block);
+    }
+
+    /**
+     * Closes the arena from any thread: its segments become inaccessible to every thread, then every block not yet
+     * freed goes back to the heap, in time proportional to their number.
+     *
+     * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
+     *         (the arena is then left open)
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) throw alreadyClosed(this);
+            inner.close(); // throws, changing nothing, while a segment is held by a downcall
+            closed = true;
+        } finally {
+            lock.unlock();
+        }
+        // Nothing changes the map once closed is set: free the blocks outside the lock.
+        registry.remove(this);
+        freeAll();
+    }
+
+    @Override
+    public String toString() {
+        return "shared arena of heap " + core.name();
+    }
+}
