@@ -101,6 +101,12 @@ public final class LocalHeap {
         live -= size;
     }
 
+    /** Takes back the count of a free that was counted twice (see {@link Slab#collect()}). Holder only. */
+    void uncountFree(long size) {
+        frees--;
+        live += size;
+    }
+
     /** Counts a change of a live block's requested size (realloc in place). */
     public void countResize(long oldSize, long newSize) {
         long l = live + newSize - oldSize;

@@ -187,12 +187,19 @@ public final class Slab {
 
     /** Marks the slab as having remote frees; returns true when the caller must hand it to the owner. */
     boolean markPending() {
-        return (int) PENDING.getOpaque(this) == 0 && PENDING.compareAndSet(this, 0, 1);
+        // Volatile, not opaque: with the owner's volatile clear-then-read in collect() this is a Dekker pair, so
+        // either the owner sees our remote bit or we see pending cleared and queue the slab again.
+        return (int) PENDING.getVolatile(this) == 0 && PENDING.compareAndSet(this, 0, 1);
     }
 
     /**
      * Owner only: folds remote frees into the free bitmap and returns how many blocks became free. The thread
      * that freed them already counted them in its statistics.
+     *
+     * <p>A remote bit whose block is already free is a double free that slipped through: the owner freed the
+     * block locally while another thread freed it too (the owner's fast path takes no atomic, so the two cannot
+     * see each other). The OR makes it harmless for the heap; here its second count is taken back from the
+     * owner's statistics, so that they stay exact.
      */
     int collect() {
         PENDING.setVolatile(this, 0); // remote frees after this point will queue the slab again
@@ -201,10 +208,12 @@ public final class Slab {
             long r = (long) REMOTE.getVolatile(remote, w);
             if (r == 0) continue;
             long fresh = r & ~free[w];
+            long twice = r & free[w];
             free[w] |= r;
             summary |= 1L << w;
             REMOTE.getAndBitwiseAnd(remote, w, ~r); // release: publishes the free bits set above
             count += Long.bitCount(fresh);
+            for (long t = twice; t != 0; t &= t - 1) owner.uncountFree(requested((w << 6) | Long.numberOfTrailingZeros(t)));
         }
         used -= count;
         return count;
