@@ -74,10 +74,10 @@ public final class LocalHeap {
         long summary = s.summary;
         if (summary != 0) {
             int w = Long.numberOfTrailingZeros(summary);
-            long word = s.free[w];
+            long word = s.bits[w << 1];
             int idx = (w << 6) | Long.numberOfTrailingZeros(word);
             word &= word - 1;
-            s.free[w] = word;
+            s.bits[w << 1] = word;
             if (word == 0) s.summary = summary & ~(1L << w);
             s.used++;
             s.setRequested(idx, size);
@@ -138,11 +138,12 @@ public final class LocalHeap {
      * nothing, when the block is not allocated.
      */
     public boolean freeLocal(Slab slab, int idx) {
-        int w = idx >>> 6;
+        int w = idx >>> 6, i = w << 1;
         long bit = 1L << idx;
-        long word = slab.free[w];
-        if (((word | slab.remote[w]) & bit) != 0) return false;
-        slab.free[w] = word | bit;
+        long[] bits = slab.bits;
+        long word = bits[i];
+        if (((word | bits[i + 1]) & bit) != 0) return false; // free, or freed by another thread and not collected
+        bits[i] = word | bit;
         slab.summary |= 1L << w;
         countFree(slab.requested(idx));
         int used = --slab.used;

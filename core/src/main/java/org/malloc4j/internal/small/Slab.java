@@ -12,7 +12,7 @@ import java.lang.invoke.VarHandle;
  * allocation address-ordered within the slab, and make every free checkable: a bit that is already set is a
  * double free. Nothing is written into user blocks.
  *
- * <p>Blocks freed by other threads go to {@code remote}, a second bitmap updated with atomic OR; the owner
+ * <p>Blocks freed by other threads go to the remote bitmap, interleaved with the free one, updated with atomic OR; the owner
  * folds it into {@code free} on its slow path ({@link #collect}). Because folding is an OR, a block freed twice
  * cannot enter the free set twice: races can lose a diagnostic, never corrupt the heap.
  *
@@ -20,9 +20,8 @@ import java.lang.invoke.VarHandle;
  * orderings named where they are used).
  */
 public final class Slab {
-    private static final VarHandle REMOTE = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PENDING;
-    private static final VarHandle FREE = MethodHandles.arrayElementVarHandle(long[].class);
 
     static {
         try {
@@ -46,7 +45,13 @@ public final class Slab {
      */
     public LocalHeap owner;
 
-    final long[] free;
+    /**
+     * The two bitmaps, interleaved so that the words a free checks share a cache line: {@code bits[2w]} is word w
+     * of the free bitmap (bit set = block free; owner-only plain accesses), {@code bits[2w + 1]} word w of the
+     * remote bitmap (blocks freed by other threads, not yet collected; atomic OR by them, collected by the owner).
+     */
+    final long[] bits;
+    final int words;
     long summary;
     int used;
     /**
@@ -55,7 +60,6 @@ public final class Slab {
      */
     final char[] slack;
 
-    final long[] remote;
     @SuppressWarnings("unused") // accessed through PENDING
     private volatile int pending;
     Slab nextPending;
@@ -76,11 +80,11 @@ public final class Slab {
         this.magic = ((1L << 40) + blockSize - 1) / blockSize;
         this.owner = owner;
         int words = (capacity + 63) >>> 6;
-        this.free = new long[words];
-        this.remote = new long[words];
+        this.words = words;
+        this.bits = new long[2 * words];
         for (int w = 0; w < words; w++) {
-            int bits = Math.min(64, capacity - (w << 6));
-            free[w] = bits == 64 ? -1L : (1L << bits) - 1;
+            int n = Math.min(64, capacity - (w << 6));
+            bits[2 * w] = n == 64 ? -1L : (1L << n) - 1;
         }
         this.summary = words == 64 ? -1L : (1L << words) - 1;
         this.slack = new char[capacity];
@@ -95,8 +99,8 @@ public final class Slab {
         pages = 0;
         magic = 0;
         owner = null;
-        free = new long[0];
-        remote = new long[0];
+        bits = new long[0];
+        words = 0;
         slack = new char[0];
     }
 
@@ -119,7 +123,8 @@ public final class Slab {
     /** @return true when block {@code idx} is allocated, as the owner sees it */
     public boolean isAllocatedLocal(int idx) {
         long bit = 1L << idx;
-        return (free[idx >>> 6] & bit) == 0 && ((long) REMOTE.getOpaque(remote, idx >>> 6) & bit) == 0;
+        int i = (idx >>> 6) << 1;
+        return ((long) BITS.getOpaque(bits, i) & bit) == 0 && ((long) BITS.getOpaque(bits, i + 1) & bit) == 0;
     }
 
     int requested(int idx) {
@@ -138,8 +143,8 @@ public final class Slab {
     /** @return blocks allocated, counted from the bitmaps (racy when another thread owns the slab) */
     public int liveBlocks() {
         int free = 0;
-        for (int w = 0; w < this.free.length; w++) {
-            free += Long.bitCount((long) FREE.getOpaque(this.free, w) | (long) REMOTE.getOpaque(remote, w));
+        for (int w = 0; w < words; w++) {
+            free += Long.bitCount((long) BITS.getOpaque(bits, 2 * w) | (long) BITS.getOpaque(bits, 2 * w + 1));
         }
         return capacity - free;
     }
@@ -147,8 +152,8 @@ public final class Slab {
     /** @return the sum of requested sizes of the allocated blocks (racy when another thread owns the slab) */
     public long requestedBytes() {
         long total = 0;
-        for (int w = 0; w < free.length; w++) {
-            long allocated = ~((long) FREE.getOpaque(free, w) | (long) REMOTE.getOpaque(remote, w));
+        for (int w = 0; w < words; w++) {
+            long allocated = ~((long) BITS.getOpaque(bits, 2 * w) | (long) BITS.getOpaque(bits, 2 * w + 1));
             int bits = Math.min(64, capacity - (w << 6));
             if (bits < 64) allocated &= (1L << bits) - 1;
             for (long a = allocated; a != 0; a &= a - 1) total += requested((w << 6) | Long.numberOfTrailingZeros(a));
@@ -177,11 +182,11 @@ public final class Slab {
      * after the claim, when the owner may legitimately have collected it already.
      */
     boolean freeRemote(int idx) {
-        int w = idx >>> 6;
+        int i = (idx >>> 6) << 1;
         long bit = 1L << idx;
-        if ((((long) REMOTE.getVolatile(remote, w)) & bit) != 0) return false;
-        if ((((long) FREE.getOpaque(free, w)) & bit) != 0) return false;
-        long old = (long) REMOTE.getAndBitwiseOr(remote, w, bit);
+        if ((((long) BITS.getVolatile(bits, i + 1)) & bit) != 0) return false;
+        if ((((long) BITS.getOpaque(bits, i)) & bit) != 0) return false;
+        long old = (long) BITS.getAndBitwiseOr(bits, i + 1, bit);
         return (old & bit) == 0;
     }
 
@@ -204,14 +209,15 @@ public final class Slab {
     int collect() {
         PENDING.setVolatile(this, 0); // remote frees after this point will queue the slab again
         int count = 0;
-        for (int w = 0; w < remote.length; w++) {
-            long r = (long) REMOTE.getVolatile(remote, w);
+        for (int w = 0; w < words; w++) {
+            long r = (long) BITS.getVolatile(bits, 2 * w + 1);
             if (r == 0) continue;
-            long fresh = r & ~free[w];
-            long twice = r & free[w];
-            free[w] |= r;
+            long f = bits[2 * w];
+            long fresh = r & ~f;
+            long twice = r & f;
+            bits[2 * w] = f | r;
             summary |= 1L << w;
-            REMOTE.getAndBitwiseAnd(remote, w, ~r); // release: publishes the free bits set above
+            BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~r); // release: publishes the free bits set above
             count += Long.bitCount(fresh);
             for (long t = twice; t != 0; t &= t - 1) owner.uncountFree(requested((w << 6) | Long.numberOfTrailingZeros(t)));
         }

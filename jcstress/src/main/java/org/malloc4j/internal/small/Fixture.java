@@ -113,10 +113,10 @@ final class Fixture {
         int v = 0;
         int freeBits = 0;
         long summary = 0;
-        for (int w = 0; w < s.free.length; w++) {
-            freeBits += Long.bitCount(s.free[w]);
-            if (s.free[w] != 0) summary |= 1L << w;
-            if (s.remote[w] != 0) v |= REMOTE_LEFT;
+        for (int w = 0; w < s.words; w++) {
+            freeBits += Long.bitCount(s.bits[2 * w]);
+            if (s.bits[2 * w] != 0) summary |= 1L << w;
+            if (s.bits[2 * w + 1] != 0) v |= REMOTE_LEFT;
         }
         if (summary != s.summary) v |= BITMAP;
         if (s.used != s.capacity - freeBits) v |= USED;
@@ -126,12 +126,12 @@ final class Fixture {
 
     /** @return true when block {@code idx} is in the owner's free bitmap (and not waiting in {@code remote}) */
     static boolean isFree(Slab s, int idx) {
-        return (s.free[idx >>> 6] & (1L << idx)) != 0 && (s.remote[idx >>> 6] & (1L << idx)) == 0;
+        return (s.bits[(idx >>> 6) << 1] & (1L << idx)) != 0 && (s.bits[((idx >>> 6) << 1) + 1] & (1L << idx)) == 0;
     }
 
     /** Owner or arbiter: whether block {@code idx} is in the owner's free bitmap, ignoring {@code remote}. */
     static boolean collected(Slab s, int idx) {
-        return (s.free[idx >>> 6] & (1L << idx)) != 0;
+        return (s.bits[(idx >>> 6) << 1] & (1L << idx)) != 0;
     }
 
     /** @return {@link #PENDING} unless the pending stack of each cache is empty */
