@@ -1,11 +1,16 @@
 package org.malloc4j;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.arena.ArenaRegistry;
+import org.malloc4j.internal.arena.ConfinedHeapArena;
+import org.malloc4j.internal.arena.SharedHeapArena;
+import org.malloc4j.internal.stack.StackRegistry;
 
 /**
  * A manual heap of native memory: {@code malloc}, {@code free}, {@code realloc}, {@code calloc} and aligned
@@ -34,11 +39,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
     private final HeapCore core;
     private final boolean global;
+    private final ArenaRegistry arenas = new ArenaRegistry();
+    private final StackRegistry stacks;
 
     private Heap(Builder b, boolean global) {
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold);
         this.global = global;
+        this.stacks = new StackRegistry(core, HeapStack.DEFAULT_SIZE);
     }
 
     /** @return a new heap with the default settings (see {@link Builder}) */
@@ -151,7 +159,59 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
-        core.free(segment.address());
+        // A segment of one of this heap's arenas: its arena forgets it and names its block; else its own address.
+        core.free(arenas.release(segment.scope(), segment.address()));
+    }
+
+    /**
+     * Opens an arena confined to the calling thread, like {@link Arena#ofConfined()}, whose segments are blocks of
+     * this heap. {@code allocate(byteSize, byteAlignment)} returns a segment of exactly {@code byteSize} bytes with
+     * that alignment, contents not initialized (the JDK's arenas zero theirs), bound to the arena's scope: once the
+     * arena is closed, accessing it throws {@link IllegalStateException}. A segment can be freed before the arena
+     * closes with {@link #free(MemorySegment)}; {@link Arena#close()} frees every block still held, in time
+     * proportional to their number.
+     *
+     * <p>Only the calling thread may allocate, free early, close, or access the segments
+     * ({@link WrongThreadException} otherwise). Closing twice throws {@link IllegalStateException}, as the JDK's
+     * arenas do.
+     *
+     * <p>An arena's blocks belong to the arena: free them with {@link #free(MemorySegment)} (or let the arena close),
+     * never through their raw address. A segment starts 16 bytes into its block (the alignment, above 16), so
+     * {@link #free(long)}, {@link #realloc} and {@link #usableSize} reject its address with an
+     * {@link InvalidFreeException}, and the arena can never free a block twice; this costs 16 bytes a block.
+     *
+     * @return a new open arena
+     * @throws IllegalStateException if the heap is closed
+     */
+    public Arena newArena() {
+        return new ConfinedHeapArena(core, arenas);
+    }
+
+    /**
+     * Opens an arena that any thread may use, like {@link Arena#ofShared()}, whose segments are blocks of this heap.
+     * As {@link #newArena()} in every other way: {@code allocate}, {@link #free(MemorySegment)} of its segments and
+     * {@code close} are thread-safe, and closing makes the segments inaccessible to every thread before their
+     * blocks go back to the heap.
+     *
+     * @return a new open arena
+     * @throws IllegalStateException if the heap is closed
+     */
+    public Arena newSharedArena() {
+        return new SharedHeapArena(core, arenas);
+    }
+
+    /**
+     * Returns the calling thread's stack allocator for this heap: frames pushed and popped in LIFO order,
+     * {@code try (StackFrame frame = heap.stack().push()) { ... }}, each a {@link java.lang.foreign.SegmentAllocator}
+     * whose allocations are freed when it closes. Push, allocate and pop are O(1). Every stack holds
+     * {@link HeapStack#DEFAULT_SIZE} bytes, one block of this heap, taken on its first push. A platform thread keeps
+     * its block; a virtual thread borrows one from a small pool for its outermost frame, so the blocks follow the
+     * threads inside a frame at the same time, not the number of virtual threads. See {@link HeapStack}.
+     *
+     * @return the calling thread's stack for this heap (the same object on every call from that thread)
+     */
+    public HeapStack stack() {
+        return stacks.current();
     }
 
     /** @return a snapshot of this heap's figures; cheap, and safe to call from any thread at any time */

@@ -38,9 +38,18 @@ public interface HeapStack {
      */
     StackFrame push();
 
-    /** @return the stack's capacity in bytes, shared by all its open frames */
+    /**
+     * Returns the stack's capacity, shared by all its open frames.
+     *
+     * @return the capacity in bytes
+     */
     long size();
 
-    /** @return the number of open frames: 0 outside any frame */
+    /**
+     * Returns how many frames are open on this stack.
+     *
+     * @return the number of open frames: 0 outside any frame
+     * @throws WrongThreadException if called from another thread than the stack's
+     */
     int depth();
 }

@@ -26,7 +26,14 @@ public final class AddressMap {
     private int shift = 64 - Integer.numberOfTrailingZeros(MIN_SLOTS);
     private int size;
 
-    /** @return the number of entries */
+    /** Makes an empty map. */
+    public AddressMap() {}
+
+    /**
+     * Returns the number of entries.
+     *
+     * @return the number of entries
+     */
     public int size() {
         return size;
     }
@@ -50,6 +57,7 @@ public final class AddressMap {
     /**
      * Removes an entry.
      *
+     * @param key the address to remove
      * @return the value of {@code key}, or 0 when it is not in the map
      */
     public long remove(long key) {
@@ -76,7 +84,11 @@ public final class AddressMap {
         return value;
     }
 
-    /** Calls {@code action} with every value, in no particular order. The map must not change meanwhile. */
+    /**
+     * Calls {@code action} with every value, in no particular order. The map must not change meanwhile.
+     *
+     * @param action what to do with each value
+     */
     public void forEachValue(LongConsumer action) {
         long[] t = table;
         for (int i = 0; i < t.length; i += 2) {

@@ -48,12 +48,12 @@ public final class ConfinedHeapArena extends HeapArena {
     }
 
     @Override
-    public void free(long address) {
+    public long release(long address) {
         checkOwner();
         if (closed) throw closedArena(address);
         long block = blocks.remove(address);
         if (block == 0) throw notABlock(address);
-        core.free(block);
+        return block;
     }
 
     /**

@@ -31,13 +31,28 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     final ArenaRegistry registry;
     /** The JDK arena that lends its scope to every segment; it never allocates. */
     final Arena inner;
+    /**
+     * All of memory, in this arena's scope: every segment is a slice of it. Slicing is cheaper than
+     * {@code MemorySegment.reinterpret}, which is caller-sensitive (a stack walk each call unless C2 inlines it).
+     */
+    private final MemorySegment span;
     /** Segment address to block address, for every block allocated and not yet freed. */
     final AddressMap blocks = new AddressMap();
 
     HeapArena(HeapCore core, ArenaRegistry registry, Arena inner) {
+        if (core.isClosed()) {
+            inner.close();
+            throw new IllegalStateException("heap " + core.name() + " is closed");
+        }
         this.core = core;
         this.registry = registry;
         this.inner = inner;
+        this.span = spanOf(inner);
+    }
+
+    @SuppressWarnings("restricted")
+    private static MemorySegment spanOf(Arena scope) {
+        return MemorySegment.NULL.reinterpret(Long.MAX_VALUE, scope, null);
     }
 
     @Override
@@ -46,13 +61,15 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     }
 
     /**
-     * Frees one block of this arena before the arena closes: the path of {@code heap.free(segment)}.
+     * Takes one segment out of this arena before the arena closes, the arena's part of {@code heap.free(segment)}:
+     * the arena forgets it, and the caller must free the block returned.
      *
      * @param address the segment's address
+     * @return the address of the segment's heap block, which the caller frees
      * @throws InvalidFreeException if {@code address} is not the start of a live segment of this arena
      * @throws WrongThreadException if the arena is confined and the caller is not its owner
      */
-    public abstract void free(long address);
+    public abstract long release(long address);
 
     /** Checks the arguments of {@code allocate} as the JDK's arenas do. */
     static void checkAllocation(long byteSize, long byteAlignment) {
@@ -78,9 +95,8 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     }
 
     /** @return a segment of {@code byteSize} bytes at {@code address}, bound to this arena's scope */
-    @SuppressWarnings("restricted")
     final MemorySegment segment(long address, long byteSize) {
-        return MemorySegment.ofAddress(address).reinterpret(byteSize, inner, null);
+        return span.asSlice(address, byteSize);
     }
 
     /** Gives every block still held back to the heap (unless the heap is gone) and empties the map. */

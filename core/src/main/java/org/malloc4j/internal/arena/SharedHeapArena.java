@@ -62,7 +62,7 @@ public final class SharedHeapArena extends HeapArena {
     }
 
     @Override
-    public void free(long address) {
+    public long release(long address) {
         long block;
         lock.lock();
         try {
@@ -72,7 +72,7 @@ public final class SharedHeapArena extends HeapArena {
             lock.unlock();
         }
         if (block == 0) throw notABlock(address);
-        core.free(block);
+        return block;
     }
 
     /**

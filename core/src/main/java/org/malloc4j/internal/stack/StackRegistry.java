@@ -1,0 +1,138 @@
+package org.malloc4j.internal.stack;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.concurrent.atomic.AtomicLong;
+import org.malloc4j.HeapStack;
+import org.malloc4j.internal.HeapCore;
+
+/**
+ * A heap's thread stacks: each thread's {@link ThreadStack} (a {@link ThreadLocal}), and the blocks behind them.
+ *
+ * <p><b>Blocks.</b> Every stack's memory is one heap block of {@link #stackSize()} bytes. A platform thread's stack
+ * takes a block on its first push and keeps it; a virtual thread's stack borrows one on its outermost push and
+ * gives it back on its outermost pop. Blocks come from the {@link StackPool} first, then from stacks of platform
+ * threads that have ended (reclaimed when a block is needed and the pool is empty), then from the heap. A block
+ * given back to a full pool goes back to the heap. So the blocks alive are at most the platform threads that have
+ * pushed, plus the threads inside a frame at the same time, plus the pool's capacity; 100,000 virtual threads that
+ * each push and pop in turn share a handful.
+ *
+ * <p>Thread-safe: the pool is lock-free, the list of platform stacks is guarded by its own monitor (touched once
+ * per platform thread, and when the pool runs dry), the counters are atomic.
+ */
+public final class StackRegistry {
+    private final HeapCore core;
+    private final long stackSize;
+    private final ThreadLocal<ThreadStack> current = new ThreadLocal<>();
+    /**
+     * One thread's stack, checked before the {@link ThreadLocal}: a program whose stack work runs on one thread (or
+     * mostly one) skips the thread-local lookup. Racy on purpose: any thread may overwrite it when it is empty or
+     * its owner has ended, and a reader uses it only when its owner, a final field, is the calling thread.
+     */
+    private ThreadStack first;
+    private final StackPool pool;
+    /** Stacks of platform threads that hold a block; guarded by its monitor. */
+    private final ArrayList<ThreadStack> platform = new ArrayList<>();
+    private final AtomicLong created = new AtomicLong();
+    private final AtomicLong freed = new AtomicLong();
+
+    /**
+     * @param core the heap the blocks come from
+     * @param stackSize the size of every stack, in bytes
+     */
+    public StackRegistry(HeapCore core, long stackSize) {
+        if (stackSize <= 0) throw new IllegalArgumentException("stack size must be positive: " + stackSize);
+        this.core = core;
+        this.stackSize = stackSize;
+        int want = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
+        this.pool = new StackPool(Integer.highestOneBit(want - 1) << 1);
+    }
+
+    /** @return the calling thread's stack, made on first use (without memory until its first push) */
+    public HeapStack current() {
+        ThreadStack cached = first;
+        if (cached != null && cached.owner == Thread.currentThread()) return cached;
+        return currentSlow();
+    }
+
+    private ThreadStack currentSlow() {
+        ThreadStack stack = current.get();
+        if (stack == null) {
+            stack = new ThreadStack(this, core, Thread.currentThread(), stackSize);
+            current.set(stack);
+        }
+        ThreadStack cached = first;
+        if (cached == null || !cached.owner.isAlive()) first = stack;
+        return stack;
+    }
+
+    /** @return the size of every stack, in bytes */
+    public long stackSize() {
+        return stackSize;
+    }
+
+    /** @return blocks ever taken from the heap for stacks */
+    public long createdStacks() {
+        return created.get();
+    }
+
+    /** @return blocks taken from the heap for stacks and not given back: in use, idle in the pool, or reclaimable */
+    public long liveStacks() {
+        return created.get() - freed.get();
+    }
+
+    /** @return blocks idle in the pool now (a racy count) */
+    public int idleStacks() {
+        return pool.idle();
+    }
+
+    /** @return the most idle blocks the pool keeps */
+    public int poolCapacity() {
+        return pool.capacity();
+    }
+
+    /** Gives {@code stack} a block: from the pool, from an ended platform thread's stack, or from the heap. */
+    long acquire(ThreadStack stack) {
+        long block = pool.poll();
+        if (block == 0) block = reclaimEnded();
+        if (block == 0) {
+            block = core.malloc(stackSize);
+            created.incrementAndGet();
+        }
+        if (!stack.borrows) {
+            synchronized (platform) {
+                platform.add(stack);
+            }
+        }
+        return block;
+    }
+
+    /** Takes back a virtual thread's block: into the pool, or to the heap when the pool is full. */
+    void release(long block) {
+        if (pool.offer(block)) return;
+        if (!core.isClosed()) core.free(block);
+        freed.incrementAndGet();
+    }
+
+    /**
+     * Takes the blocks of every platform stack whose thread has ended; keeps one for the caller and offers the others
+     * to the pool. Reading an ended thread's stack is safe: a thread's end happens-before another thread sees
+     * {@link Thread#isAlive()} return false.
+     *
+     * @return a block for the caller, or 0 when no platform thread has ended holding one
+     */
+    private long reclaimEnded() {
+        long mine = 0;
+        synchronized (platform) {
+            for (Iterator<ThreadStack> it = platform.iterator(); it.hasNext(); ) {
+                ThreadStack stack = it.next();
+                if (stack.owner.isAlive()) continue;
+                it.remove();
+                long block = stack.reclaim();
+                if (mine == 0) mine = block;
+                else release(block);
+            }
+        }
+        return mine;
+    }
+}

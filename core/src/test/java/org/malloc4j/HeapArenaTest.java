@@ -1,0 +1,354 @@
+package org.malloc4j;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code heap.newArena()} and {@code heap.newSharedArena()}: the {@link Arena} contract over heap blocks. */
+class HeapArenaTest {
+    private Heap heap;
+
+    @BeforeEach
+    void open() {
+        heap = Heap.builder().name("arenas").build();
+    }
+
+    @AfterEach
+    void close() {
+        heap.close();
+    }
+
+    private void assertNothingLive() {
+        HeapStats s = heap.stats();
+        assertThat(s.liveBytes()).as("liveBytes").isZero();
+        assertThat(s.liveBlocks()).as("liveBlocks").isZero();
+    }
+
+    /** Runs {@code body} on a new platform thread and returns what it threw, or null. */
+    private static Throwable onOtherThread(Runnable body) throws InterruptedException {
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                body.run();
+            } catch (Throwable e) {
+                thrown.set(e);
+            }
+        });
+        t.join();
+        return thrown.get();
+    }
+
+    // ------------------------------------------------------------------ allocate
+
+    @Test
+    void segmentsHaveTheExactSizeTheAlignmentAndTheArenasScope() {
+        long[] sizes = {0, 1, 7, 16, 64, 1000, 4096, 40_000, 1 << 20};
+        long[] alignments = {1, 2, 8, 16, 32, 64, 256, 4096, 1 << 16};
+        try (Arena arena = heap.newArena()) {
+            List<MemorySegment> all = new ArrayList<>();
+            for (long size : sizes) {
+                for (long alignment : alignments) {
+                    MemorySegment s = arena.allocate(size, alignment);
+                    assertThat(s.byteSize()).isEqualTo(size);
+                    assertThat(s.address() % alignment).as("address of %s aligned to %s", size, alignment).isZero();
+                    assertThat(s.scope()).isEqualTo(arena.scope());
+                    assertThat(s.isNative()).isTrue();
+                    s.fill((byte) all.size());
+                    all.add(s);
+                }
+            }
+            for (int i = 0; i < all.size(); i++) {
+                MemorySegment s = all.get(i);
+                for (MemorySegment other : all) {
+                    if (other != s) assertThat(s.asOverlappingSlice(other)).isEmpty();
+                }
+                if (s.byteSize() > 0) {
+                    assertThat(s.get(JAVA_BYTE, 0)).isEqualTo((byte) i);
+                    assertThat(s.get(JAVA_BYTE, s.byteSize() - 1)).isEqualTo((byte) i);
+                }
+            }
+            assertThat(heap.stats().liveBlocks()).isEqualTo(all.size());
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void worksAsASegmentAllocator() {
+        try (Arena arena = heap.newArena()) {
+            MemorySegment text = arena.allocateFrom("heap arena");
+            assertThat(text.getString(0)).isEqualTo("heap arena");
+            MemorySegment longs = arena.allocate(JAVA_LONG, 100);
+            assertThat(longs.byteSize()).isEqualTo(800);
+            assertThat(longs.address() % 8).isZero();
+            longs.setAtIndex(JAVA_LONG, 99, 42);
+            assertThat(longs.getAtIndex(JAVA_LONG, 99)).isEqualTo(42);
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void badArgumentsAreRejectedAndNothingIsAllocated() {
+        try (Arena arena = heap.newArena()) {
+            assertThatThrownBy(() -> arena.allocate(-1, 8)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("-1");
+            assertThatThrownBy(() -> arena.allocate(8, 3)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("3");
+            assertThatThrownBy(() -> arena.allocate(Long.MAX_VALUE, 8)).isInstanceOf(HeapExhaustedException.class);
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    // ------------------------------------------------------------------ free early, close
+
+    @Test
+    void freeEarlyThenCloseFreesTheRest() {
+        Arena arena = heap.newArena();
+        List<MemorySegment> segments = new ArrayList<>();
+        for (int i = 0; i < 100; i++) segments.add(arena.allocate(16 + i * 8L, 8));
+        for (int i = 0; i < 100; i += 2) heap.free(segments.get(i));
+        assertThat(heap.stats().liveBlocks()).isEqualTo(50);
+        arena.close();
+        assertNothingLive();
+    }
+
+    @Test
+    void closeFreesTenThousandBlocks() {
+        SplittableRandom random = new SplittableRandom(6);
+        Arena arena = heap.newArena();
+        List<MemorySegment> segments = new ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            MemorySegment s = arena.allocate(random.nextInt(1, 2048), 1L << random.nextInt(0, 7));
+            s.set(JAVA_BYTE, 0, (byte) i);
+            segments.add(s);
+        }
+        // Free a third early, in random order: the arena's map shrinks and grows under removals.
+        for (int i = 0; i < 3_333; i++) {
+            int j = random.nextInt(segments.size());
+            heap.free(segments.get(j));
+            segments.set(j, segments.getLast());
+            segments.removeLast();
+        }
+        assertThat(heap.stats().liveBlocks()).isEqualTo(segments.size());
+        arena.close();
+        assertNothingLive();
+        MemorySegment any = segments.getFirst();
+        assertThatThrownBy(() -> any.get(JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void accessAllocateAndCloseAfterCloseThrow() {
+        Arena arena = heap.newArena();
+        MemorySegment s = arena.allocate(64, 16);
+        s.set(JAVA_LONG, 0, 7);
+        arena.close();
+        assertThat(s.scope().isAlive()).isFalse();
+        assertThatThrownBy(() -> s.get(JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> s.fill((byte) 0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> arena.allocate(8, 8)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Already closed");
+        assertThatThrownBy(arena::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Already closed");
+        assertNothingLive();
+    }
+
+    @Test
+    void freeingASegmentTwiceAfterCloseOrInsideIsAnInvalidFree() {
+        Arena arena = heap.newArena();
+        MemorySegment a = arena.allocate(64, 8);
+        MemorySegment b = arena.allocate(64, 8);
+        heap.free(a);
+        HeapStats before = heap.stats();
+        assertThatThrownBy(() -> heap.free(a)).isInstanceOf(InvalidFreeException.class)
+                .hasMessageContaining("not a live segment");
+        assertThatThrownBy(() -> heap.free(b.asSlice(8))).isInstanceOf(InvalidFreeException.class);
+        assertThat(Blocks.state(heap.stats())).isEqualTo(Blocks.state(before));
+        arena.close();
+        assertThatThrownBy(() -> heap.free(b)).isInstanceOf(InvalidFreeException.class)
+                .hasMessageContaining("closed");
+        assertNothingLive();
+    }
+
+    @Test
+    void theRawAddressOfAnArenaSegmentIsNotAHeapBlock() {
+        try (Arena arena = heap.newArena()) {
+            for (long size : new long[] {0, 16, 100, 32 * 1024, 100_000}) {
+                MemorySegment s = arena.allocate(size, 16);
+                HeapStats before = heap.stats();
+                assertThatThrownBy(() -> heap.free(s.address())).isInstanceOf(InvalidFreeException.class)
+                        .hasMessageContaining("inside");
+                assertThatThrownBy(() -> heap.realloc(s.address(), 8)).isInstanceOf(InvalidFreeException.class);
+                assertThatThrownBy(() -> heap.usableSize(s.address())).isInstanceOf(InvalidFreeException.class);
+                assertThat(Blocks.state(heap.stats())).isEqualTo(Blocks.state(before));
+            }
+            MemorySegment aligned = arena.allocate(64, 4096);
+            assertThatThrownBy(() -> heap.free(aligned.address())).isInstanceOf(InvalidFreeException.class);
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void plainHeapSegmentsAndOtherHeapsArenasAreToldApart() {
+        try (Arena arena = heap.newArena(); Heap other = Heap.create(); Arena otherArena = other.newArena()) {
+            MemorySegment plain = heap.allocate(64, 8);
+            MemorySegment mine = arena.allocate(64, 8);
+            MemorySegment foreign = otherArena.allocate(64, 8);
+            assertThatThrownBy(() -> heap.free(foreign)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("not from this heap");
+            heap.free(plain);
+            heap.free(mine);
+            other.free(foreign);
+            assertNothingLive();
+            try (Arena jdk = Arena.ofConfined()) {
+                MemorySegment notOurs = jdk.allocate(64);
+                assertThatThrownBy(() -> heap.free(notOurs)).isInstanceOf(InvalidFreeException.class);
+            }
+        }
+    }
+
+    @Test
+    void eachOfManyOpenArenasIsFoundByItsSegments() {
+        List<Arena> arenas = new ArrayList<>();
+        List<MemorySegment> segments = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            Arena arena = i % 2 == 0 ? heap.newArena() : heap.newSharedArena();
+            arenas.add(arena);
+            segments.add(arena.allocate(32, 8));
+            segments.add(arena.allocate(32, 8));
+        }
+        for (int i = 0; i < arenas.size(); i += 3) arenas.get(i).close();
+        for (int i = 0; i < arenas.size(); i++) {
+            MemorySegment s = segments.get(2 * i);
+            if (i % 3 == 0) {
+                assertThatThrownBy(() -> heap.free(s)).isInstanceOf(InvalidFreeException.class)
+                        .hasMessageContaining("closed");
+            } else {
+                heap.free(s);
+            }
+        }
+        assertThat(heap.stats().liveBlocks()).isEqualTo(arenas.size() - (arenas.size() + 2) / 3);
+        for (int i = 0; i < arenas.size(); i++) {
+            if (i % 3 != 0) arenas.get(i).close();
+        }
+        assertNothingLive();
+    }
+
+    // ------------------------------------------------------------------ threads
+
+    @Test
+    void aConfinedArenaBelongsToItsThread() throws InterruptedException {
+        Arena arena = heap.newArena();
+        MemorySegment s = arena.allocate(64, 8);
+        assertThat(onOtherThread(() -> arena.allocate(8, 8))).isInstanceOf(WrongThreadException.class);
+        assertThat(onOtherThread(() -> heap.free(s))).isInstanceOf(WrongThreadException.class);
+        assertThat(onOtherThread(arena::close)).isInstanceOf(WrongThreadException.class);
+        assertThat(onOtherThread(() -> s.get(JAVA_BYTE, 0))).isInstanceOf(WrongThreadException.class);
+        assertThat(heap.stats().liveBlocks()).isEqualTo(1);
+        s.set(JAVA_BYTE, 0, (byte) 1);
+        arena.close();
+        assertNothingLive();
+    }
+
+    @Test
+    void aSharedArenaIsUsedByManyThreadsAndClosedByAnother() throws Exception {
+        int threads = 4;
+        int perThread = 2_000;
+        Arena arena = heap.newSharedArena();
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<CompletableFuture<List<MemorySegment>>> kept = new ArrayList<>();
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            CompletableFuture<List<MemorySegment>> result = new CompletableFuture<>();
+            kept.add(result);
+            workers.add(Thread.ofPlatform().start(() -> {
+                try {
+                    start.await();
+                    SplittableRandom random = new SplittableRandom(id);
+                    List<MemorySegment> mine = new ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        MemorySegment s = arena.allocate(random.nextInt(8, 600), 8);
+                        s.fill((byte) id);
+                        s.set(JAVA_LONG, 0, ((long) id << 32) | i);
+                        mine.add(s);
+                        if (random.nextInt(3) == 0) heap.free(mine.remove(random.nextInt(mine.size())));
+                    }
+                    for (MemorySegment s : mine) {
+                        long tag = s.get(JAVA_LONG, 0);
+                        if ((tag >>> 32) != id) throw new AssertionError("segment overwritten: tag " + tag);
+                        for (long b = 8; b < s.byteSize(); b++) {
+                            if (s.get(JAVA_BYTE, b) != (byte) id) throw new AssertionError("byte " + b + " changed");
+                        }
+                    }
+                    result.complete(mine);
+                } catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            }));
+        }
+        for (Thread w : workers) w.join();
+        List<MemorySegment> all = new ArrayList<>();
+        for (CompletableFuture<List<MemorySegment>> f : kept) all.addAll(f.get());
+        assertThat(heap.stats().liveBlocks()).isEqualTo(all.size());
+        // Free some of the other threads' segments from here, then close from yet another thread.
+        for (int i = 0; i < all.size(); i += 5) heap.free(all.get(i));
+        assertThat(onOtherThread(arena::close)).isNull();
+        assertNothingLive();
+        assertThatThrownBy(() -> all.get(1).get(JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(arena::close).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void aSharedArenaClosedWhileThreadsAllocateLosesNoBlock() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            Arena arena = heap.newSharedArena();
+            CyclicBarrier start = new CyclicBarrier(3);
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                CompletableFuture<Void> f = new CompletableFuture<>();
+                done.add(f);
+                Thread.ofPlatform().start(() -> {
+                    try {
+                        start.await();
+                        while (true) arena.allocate(32, 8).fill((byte) 1);
+                    } catch (IllegalStateException closed) {
+                        f.complete(null); // allocate or fill after close: the expected way out
+                    } catch (Throwable e) {
+                        f.completeExceptionally(e);
+                    }
+                });
+            }
+            start.await();
+            arena.close();
+            for (CompletableFuture<Void> f : done) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw new AssertionError("round " + round, e.getCause());
+                }
+            }
+            assertNothingLive();
+        }
+    }
+
+    @Test
+    void aClosedHeapOpensNoArena() {
+        Heap closed = Heap.create();
+        closed.close();
+        assertThatThrownBy(closed::newArena).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(closed::newSharedArena).isInstanceOf(IllegalStateException.class);
+    }
+}
