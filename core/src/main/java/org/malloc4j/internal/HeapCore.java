@@ -36,8 +36,15 @@ public final class HeapCore implements SlabSource {
     private final PageHeap pages;
     private final ThreadCaches caches;
     private boolean closed;
-    private volatile long sampledPeakLive;
-    private int sampleTick; // racy counter: a lost increment only shifts which slow path samples
+    /**
+     * The sampled heap-wide peak, in an object of its own: it is written from every thread's slow path, and as a
+     * field of this object it would share a cache line with the read-only fields every fast path reads.
+     */
+    private final PeakSample peakSample = new PeakSample();
+
+    private static final class PeakSample {
+        volatile long value;
+    }
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes) {
         this.name = name;
@@ -300,7 +307,9 @@ public final class HeapCore implements SlabSource {
 
     @Override
     public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
-        caches.reapDead(owner, 4); // amortised: adopt dead threads' slabs before taking new pages
+        // Amortised: every 16th new slab of a cache looks at four caches for dead threads to adopt (the registry
+        // lock is shared: taking it on every refill would make threads contend).
+        if ((owner.slowPaths & 15) == 0) caches.reapDead(owner, 4);
         int npages = SizeClasses.slabPages(sizeClass);
         pages.lock().lock();
         try {
@@ -375,8 +384,8 @@ public final class HeapCore implements SlabSource {
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            long peakLive = caches.singleUser() ? peak : Math.max(sampledPeakLive, live);
-            sampledPeakLive = peakLive;
+            long peakLive = caches.singleUser() ? peak : Math.max(peakSample.value, live);
+            if (peakLive > peakSample.value) peakSample.value = peakLive;
             long committed = pages.committedBytes();
             return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
                     Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length);
@@ -427,8 +436,8 @@ public final class HeapCore implements SlabSource {
     }
 
     @Override
-    public void onSlowPath() {
-        samplePeak();
+    public void onSlowPath(LocalHeap cache) {
+        if ((++cache.slowPaths & 15) == 0) samplePeak(); // every 16th of this cache's slow paths
     }
 
     /**
@@ -436,12 +445,11 @@ public final class HeapCore implements SlabSource {
      * tracked; O(caches), skipped beyond 64 caches. A racy max update at worst loses one sample.
      */
     private void samplePeak() {
-        if ((++sampleTick & 15) != 0) return; // every 16th slow path: cheap enough, and a peak lasts longer than that
         LocalHeap[] all = caches.all();
         if (all.length > 64) return;
         long live = caches.retiredLive();
         for (LocalHeap c : all) live += c.live;
-        if (live > sampledPeakLive) sampledPeakLive = live;
+        if (live > peakSample.value) peakSample.value = live; // written only when the peak grows
     }
 
     private HeapExhaustedException exhausted(long request) {

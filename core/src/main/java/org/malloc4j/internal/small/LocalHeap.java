@@ -45,6 +45,8 @@ public final class LocalHeap {
 
     // Statistics, written by the holder only; read racily by HeapStats (exact once threads are quiescent).
     public long live, peak, mallocs, frees;
+    /** Slow paths taken, for sampling (holder only). */
+    public int slowPaths;
 
     private LocalHeap(Thread thread, ReentrantLock lock, SlabSource source) {
         this.thread = thread;
@@ -115,7 +117,7 @@ public final class LocalHeap {
     }
 
     private long allocateSlow(int c, long size) {
-        source.onSlowPath();
+        source.onSlowPath(this);
         drainPending();
         Slab s = current[c];
         if (s.summary == 0) {

@@ -8,6 +8,6 @@ public interface SlabSource {
     /** Returns an empty slab's pages to the page layer. */
     void releaseSlab(Slab slab);
 
-    /** Called on every small-allocation slow path: a chance to sample heap-wide figures. */
-    void onSlowPath();
+    /** Called on every small-allocation slow path of {@code cache} (by its holder): a chance to sample figures. */
+    void onSlowPath(LocalHeap cache);
 }

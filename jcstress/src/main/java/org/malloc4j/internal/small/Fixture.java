@@ -92,7 +92,7 @@ final class Fixture {
         }
 
         // No @Override: compiles whether or not the SlabSource in the tree has this hook yet.
-        public void onSlowPath() {}
+        public void onSlowPath(LocalHeap cache) {}
     }
 
     /** @return a cache owned by a live thread (the thread only labels the cache: the tests call it directly) */
