@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "malloc4j",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        subcommands = {ReplayCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {ReplayCommand.class, org.malloc4j.cli.demo.DemoCommand.class, CommandLine.HelpCommand.class},
         description = "A manual native-memory heap for the JVM: tools.",
         footer = {"", "Exit codes: 0 ok, 1 replay errors found, 2 bad input, 3 internal error."})
 public final class Main implements Runnable {

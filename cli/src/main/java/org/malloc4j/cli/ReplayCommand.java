@@ -69,6 +69,12 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object a line per trace instead of the table.")
     boolean json;
 
+    @Option(names = "--report", paramLabel = "FILE",
+            description = "Also write a self-contained HTML page (heap map at peak and end, timeline, free-extent"
+                    + " histogram, size classes): one page, a section per trace, from a separate untimed replay"
+                    + " on a fresh malloc4j heap.")
+    java.nio.file.Path report;
+
     @Option(names = "--list", description = "List the bundled workloads (name, tab, description) and exit.")
     boolean list;
 
@@ -111,6 +117,9 @@ final class ReplayCommand implements Callable<Integer> {
         printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
         long errors = 0;
         boolean warm = false;
+        org.malloc4j.cli.report.HtmlReport page = report == null ? null
+                : new org.malloc4j.cli.report.HtmlReport("malloc4j replay: "
+                        + String.join(", ", sources.stream().map(TraceSource::name).toList()));
         for (TraceSource source : sources) {
             Trace trace;
             try {
@@ -132,8 +141,16 @@ final class ReplayCommand implements Callable<Integer> {
                         + result.trace());
             }
             err.flush();
+            if (page != null) org.malloc4j.cli.report.ReportPass.run(trace, page);
         }
         printer.end();
+        if (page != null) {
+            try {
+                page.write(report);
+            } catch (java.io.IOException e) {
+                return badInput(err, me + ": cannot write " + report + ": " + e.getMessage());
+            }
+        }
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
     }
 

@@ -1,0 +1,254 @@
+package org.malloc4j.cli.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.malloc4j.HeapSnapshot;
+
+/**
+ * A self-contained HTML page (inline CSS, inline SVG, no script, no network) showing a heap: a map of its used
+ * address range at peak and at the end, a timeline of live/committed/retained bytes, a histogram of free-extent
+ * sizes and a per-size-class table. Pure SVG, so nothing needs to run in the browser.
+ */
+public final class HtmlReport {
+    /** At most this many map cells per snapshot: runs are merged into equal address slices beyond it. */
+    public static final int MAX_CELLS = 4000;
+
+    /** One timeline sample. */
+    public record Sample(long op, long live, long committed, long retained) {}
+
+    private final String title;
+    private final Map<String, List<Sample>> series = new LinkedHashMap<>();
+    private final List<String> sections = new ArrayList<>();
+
+    public HtmlReport(String title) {
+        this.title = title;
+    }
+
+    /** Adds a timeline sample. */
+    public void sample(long op, long live, long committed, long retained) {
+        sample("", op, live, committed, retained);
+    }
+
+    /** Adds a timeline sample to the timeline named {@code name} (one timeline per trace). */
+    public void sample(String name, long op, long live, long committed, long retained) {
+        series.computeIfAbsent(name, k -> new ArrayList<>()).add(new Sample(op, live, committed, retained));
+    }
+
+    /** Adds a section drawing {@code snap}: map, free-extent histogram and class table. */
+    public void snapshot(String heading, HeapSnapshot snap) {
+        StringBuilder b = new StringBuilder();
+        b.append("<section><h2>").append(esc(heading)).append("</h2>\n");
+        b.append(map(snap));
+        b.append(histogram(snap));
+        b.append(classTable(snap));
+        b.append("</section>\n");
+        sections.add(b.toString());
+    }
+
+    /** Adds a free-form preformatted text section. */
+    public void text(String heading, String text) {
+        sections.add("<section><h2>" + esc(heading) + "</h2><pre>" + esc(text) + "</pre></section>\n");
+    }
+
+    /** @return the page */
+    public String render() {
+        StringBuilder b = new StringBuilder(64 * 1024);
+        b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+                .append(esc(title)).append("</title>\n<style>")
+                .append("body{font-family:sans-serif;margin:1em;color:#222}svg{display:block;border:1px solid #ccc;margin:.5em 0}")
+                .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}")
+                .append(".legend span{display:inline-block;padding:2px 6px;margin-right:6px;color:#fff}")
+                .append("</style></head><body>\n<h1>").append(esc(title)).append("</h1>\n")
+                .append("<div class=\"legend\"><span style=\"background:#1f5fbf\">slab (dark = full)</span>")
+                .append("<span style=\"background:#8a2be2\">block</span><span style=\"background:#e07020\">free, dirty</span>")
+                .append("<span style=\"background:#9a9a9a\">free, clean</span></div>\n");
+        for (Map.Entry<String, List<Sample>> e : series.entrySet()) {
+            b.append(timeline(e.getKey(), e.getValue()));
+        }
+        for (String s : sections) {
+            b.append(s);
+        }
+        b.append("</body></html>\n");
+        return b.toString();
+    }
+
+    /** Writes the page to {@code file}. */
+    public void write(Path file) throws IOException {
+        Files.writeString(file, render(), StandardCharsets.UTF_8);
+    }
+
+    private static String timeline(String name, List<Sample> samples) {
+        StringBuilder b = new StringBuilder("<section><h2>Timeline " + esc(name) + "</h2>\n");
+        int w = 1200, h = 300;
+        b.append("<svg class=\"timeline\" width=\"").append(w).append("\" height=\"").append(h)
+                .append("\" viewBox=\"0 0 ").append(w).append(' ').append(h).append("\">\n");
+        if (!samples.isEmpty()) {
+            long maxOp = Math.max(1, samples.getLast().op());
+            long maxY = 1;
+            for (Sample s : samples) {
+                maxY = Math.max(maxY, Math.max(s.live(), Math.max(s.committed(), s.retained())));
+            }
+            String[] colors = {"#1f5fbf", "#2a9d3a", "#e07020"};
+            String[] names = {"live", "committed", "retained"};
+            for (int k = 0; k < 3; k++) {
+                b.append("<polyline class=\"").append(names[k]).append("\" fill=\"none\" stroke=\"")
+                        .append(colors[k]).append("\" stroke-width=\"1.5\" points=\"");
+                for (Sample s : samples) {
+                    long v = k == 0 ? s.live() : k == 1 ? s.committed() : s.retained();
+                    double x = 5 + (w - 10) * (double) s.op() / maxOp;
+                    double y = h - 20 - (h - 30) * (double) v / maxY;
+                    b.append(String.format("%.1f,%.1f ", x, y));
+                }
+                b.append("\"/>\n<text x=\"").append(10 + 110 * k).append("\" y=\"").append(h - 4)
+                        .append("\" fill=\"").append(colors[k]).append("\">").append(names[k]).append("</text>\n");
+            }
+            b.append("<text x=\"").append(w - 220).append("\" y=\"14\">max ").append(human(maxY))
+                    .append(", ").append(maxOp).append(" ops</text>\n");
+        }
+        b.append("</svg></section>\n");
+        return b.toString();
+    }
+
+    private static String map(HeapSnapshot snap) {
+        long used = 0;
+        for (HeapSnapshot.Run r : snap.runs()) {
+            used = Math.max(used, r.offset() + r.bytes());
+        }
+        int cols = 100, cell = 12;
+        List<HeapSnapshot.Run> runs = snap.runs();
+        int cells = (int) Math.min(MAX_CELLS, Math.max(1, runs.size()));
+        double perCell = used == 0 ? 1 : (double) used / cells;
+        int rows = (cells + cols - 1) / cols;
+        StringBuilder b = new StringBuilder();
+        b.append("<p>Used range ").append(human(used)).append(" of ").append(human(snap.reservedBytes()))
+                .append(" reserved, ").append(runs.size()).append(" runs, each cell ").append(human((long) perCell))
+                .append(" of address space</p>\n");
+        b.append("<svg class=\"heapmap\" width=\"").append(cols * cell).append("\" height=\"").append(rows * cell)
+                .append("\">\n");
+        // each cell: dominant run by bytes within its address slice
+        int ri = 0;
+        for (int c = 0; c < cells; c++) {
+            double lo = c * perCell, hi = (c + 1) * perCell;
+            HeapSnapshot.Run best = null;
+            long bestBytes = -1;
+            while (ri < runs.size() && runs.get(ri).offset() + runs.get(ri).bytes() <= lo) {
+                ri++;
+            }
+            for (int j = ri; j < runs.size() && runs.get(j).offset() < hi; j++) {
+                HeapSnapshot.Run r = runs.get(j);
+                long ov = (long) (Math.min(hi, r.offset() + r.bytes()) - Math.max(lo, r.offset()));
+                if (ov > bestBytes) {
+                    bestBytes = ov;
+                    best = r;
+                }
+            }
+            if (best == null) {
+                continue;
+            }
+            b.append("<rect x=\"").append((c % cols) * cell).append("\" y=\"").append((c / cols) * cell)
+                    .append("\" width=\"").append(cell - 1).append("\" height=\"").append(cell - 1)
+                    .append("\" fill=\"").append(color(best)).append("\"><title>").append(best.kind())
+                    .append(" @").append(best.offset()).append(' ').append(human(best.bytes()));
+            if (best.kind() == HeapSnapshot.Kind.SLAB) {
+                b.append(" class ").append(best.blockSize()).append(" B, ").append(best.liveBlocks()).append('/')
+                        .append(best.blocks());
+            }
+            b.append("</title></rect>\n");
+        }
+        b.append("</svg>\n");
+        return b.toString();
+    }
+
+    private static String color(HeapSnapshot.Run r) {
+        return switch (r.kind()) {
+            case SLAB -> {
+                int light = (int) (80 - 50 * r.occupancy());
+                int hue = 200 + (Long.numberOfTrailingZeros(Long.highestOneBit(Math.max(1, r.blockSize()))) * 7) % 40;
+                yield "hsl(" + hue + ",70%," + light + "%)";
+            }
+            case BLOCK -> "#8a2be2";
+            case FREE_DIRTY -> "#e07020";
+            case FREE_CLEAN -> "#9a9a9a";
+        };
+    }
+
+    private static String histogram(HeapSnapshot snap) {
+        long[] count = new long[64];
+        long[] bytes = new long[64];
+        for (HeapSnapshot.Run r : snap.runs()) {
+            if (r.kind() == HeapSnapshot.Kind.FREE_DIRTY || r.kind() == HeapSnapshot.Kind.FREE_CLEAN) {
+                int k = 63 - Long.numberOfLeadingZeros(Math.max(1, r.bytes()));
+                count[k]++;
+                bytes[k] += r.bytes();
+            }
+        }
+        for (HeapSnapshot.SizeClassUsage c : snap.classes()) {
+            int k = 31 - Integer.numberOfLeadingZeros(Math.max(1, c.blockSize()));
+            count[k] += c.freeBlocks();
+            bytes[k] += c.freeBlocks() * c.blockSize();
+        }
+        long maxBytes = 1;
+        int lo = 64, hi = -1;
+        for (int k = 0; k < 64; k++) {
+            if (count[k] > 0) {
+                lo = Math.min(lo, k);
+                hi = Math.max(hi, k);
+                maxBytes = Math.max(maxBytes, bytes[k]);
+            }
+        }
+        StringBuilder b = new StringBuilder("<h3>Free extents by size (free runs and free slab slots)</h3>\n");
+        int barW = 40, h = 160;
+        int n = hi < lo ? 0 : hi - lo + 1;
+        b.append("<svg class=\"histogram\" width=\"").append(Math.max(200, n * barW + 10)).append("\" height=\"")
+                .append(h + 30).append("\">\n");
+        for (int k = lo; k <= hi; k++) {
+            int x = 5 + (k - lo) * barW;
+            int bh = (int) Math.round((double) h * bytes[k] / maxBytes);
+            b.append("<rect x=\"").append(x).append("\" y=\"").append(h - bh).append("\" width=\"")
+                    .append(barW - 4).append("\" height=\"").append(bh).append("\" fill=\"#e07020\"><title>")
+                    .append(count[k]).append(" extents, ").append(human(bytes[k])).append("</title></rect>")
+                    .append("<text x=\"").append(x).append("\" y=\"").append(h + 15).append("\" font-size=\"9\">")
+                    .append(human(1L << k)).append("</text>\n");
+        }
+        b.append("</svg>\n");
+        return b.toString();
+    }
+
+    private static String classTable(HeapSnapshot snap) {
+        StringBuilder b = new StringBuilder("<h3>Size classes</h3>\n<table class=\"classes\"><tr><th>block size</th>"
+                + "<th>slabs</th><th>slab bytes</th><th>live blocks</th><th>free blocks</th><th>requested</th>"
+                + "<th>waste</th></tr>\n");
+        for (HeapSnapshot.SizeClassUsage c : snap.classes()) {
+            b.append("<tr><td>").append(c.blockSize()).append("</td><td>").append(c.slabs()).append("</td><td>")
+                    .append(human(c.slabBytes())).append("</td><td>").append(c.liveBlocks()).append("</td><td>")
+                    .append(c.freeBlocks()).append("</td><td>").append(human(c.requestedBytes())).append("</td><td>")
+                    .append(human(c.wasteBytes())).append("</td></tr>\n");
+        }
+        b.append("</table>\n");
+        return b.toString();
+    }
+
+    /** @return {@code v} bytes in B, KiB, MiB or GiB */
+    public static String human(long v) {
+        if (v < 1024) {
+            return v + " B";
+        }
+        if (v < 1024 * 1024) {
+            return String.format("%.1f KiB", v / 1024.0);
+        }
+        if (v < 1024L * 1024 * 1024) {
+            return String.format("%.1f MiB", v / (1024.0 * 1024));
+        }
+        return String.format("%.2f GiB", v / (1024.0 * 1024 * 1024));
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}

@@ -1,0 +1,45 @@
+package org.malloc4j.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.malloc4j.cli.Main;
+
+class FragmentationDemoTest {
+    @Test
+    void malloc4jSucceedsWhereTheNaiveHeapFailsWithEnoughMemoryFree() {
+        FragmentationDemo.Result r = FragmentationDemo.run(null);
+        assertThat(r.malloc4j().largeSucceeded()).isTrue();
+        assertThat(r.naive().largeSucceeded()).isFalse();
+        assertThat(r.naive().largestFreeExtent()).isLessThan(FragmentationDemo.LARGE);
+        assertThat(FragmentationDemo.LARGE).isLessThanOrEqualTo(r.naive().freeBytes());
+    }
+
+    @Test
+    void naiveHeapCoalesces() {
+        NaiveFirstFitHeap h = new NaiveFirstFitHeap(1 << 20);
+        long a = h.malloc(1000), b = h.malloc(1000), c = h.malloc(1000);
+        h.free(a);
+        h.free(c);
+        h.free(b);
+        assertThat(h.freeExtents()).isEqualTo(1);
+        assertThat(h.largestFreeExtent()).isEqualTo(1 << 20);
+        assertThat(h.malloc(2 << 20)).isEqualTo(-1);
+    }
+
+    @Test
+    void commandPrintsAndWritesReport(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("demo.html");
+        StringWriter out = new StringWriter();
+        int code = Main.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "demo", "fragmentation",
+                "--report", file.toString());
+        assertThat(code).isEqualTo(Main.OK);
+        assertThat(out.toString()).contains("largest free extent", "succeeded", "FAILED", "virtual");
+        assertThat(Files.readString(file)).contains("class=\"heapmap\"", "<table class=\"classes\"", "Side by side");
+    }
+}

@@ -1,0 +1,40 @@
+package org.malloc4j.cli.report;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.malloc4j.Heap;
+import org.malloc4j.HeapStats;
+
+class HtmlReportTest {
+    @Test
+    void writesSelfContainedPageWithMapTimelineHistogramAndClassTable(@TempDir Path dir) throws Exception {
+        HtmlReport report = new HtmlReport("test heap");
+        try (Heap heap = Heap.create()) {
+            List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 2000; i++) {
+                blocks.add(heap.malloc(i % 3 == 0 ? 100_000 : 16 + (i % 50) * 8));
+                HeapStats s = heap.stats();
+                report.sample(i, s.liveBytes(), s.committedBytes(), s.retainedBytes());
+            }
+            report.snapshot("peak", heap.snapshot());
+            for (int i = 0; i < blocks.size(); i += 2) {
+                heap.free(blocks.get(i));
+            }
+            report.snapshot("end", heap.snapshot());
+        }
+        Path file = dir.resolve("report.html");
+        report.write(file);
+        String html = Files.readString(file);
+        assertThat(html).startsWith("<!DOCTYPE html>").endsWith("</html>\n");
+        assertThat(html).contains("<svg class=\"timeline\"", "<polyline class=\"live\"", "class=\"heapmap\"",
+                "<rect", "class=\"histogram\"", "<table class=\"classes\"", "<td>");
+        assertThat(html).doesNotContain("http://", "https://", "<script");
+        assertThat(Files.size(file)).isLessThan(2L * 1024 * 1024);
+    }
+}
