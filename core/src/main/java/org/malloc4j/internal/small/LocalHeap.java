@@ -39,6 +39,10 @@ public final class LocalHeap {
     private final SlabSource source;
     private final Slab[] current = new Slab[SizeClasses.COUNT];
     private final Slab[] available = new Slab[SizeClasses.COUNT];
+    /** Objects of slabs given back empty, kept for reuse per class (linked by {@code next}, at most POOL each). */
+    private final Slab[] pool = new Slab[SizeClasses.COUNT];
+    private final byte[] pooled = new byte[SizeClasses.COUNT];
+    private static final int POOL = 4;
     private Slab owned;
     @SuppressWarnings("unused") // accessed through PENDING_HEAD
     private volatile Slab pendingHead;
@@ -180,8 +184,7 @@ public final class LocalHeap {
             Slab head = available[slab.sizeClass];
             if (head != null && head.next != null && head.next.next != null) {
                 unlink(slab);
-                disown(slab);
-                source.releaseSlab(slab);
+                release(slab);
             }
         }
     }
@@ -245,8 +248,7 @@ public final class LocalHeap {
             own(s);
             s.collect();
             if (s.used == 0) {
-                disown(s);
-                source.releaseSlab(s);
+                release(s);
             } else if (s.summary != 0) {
                 link(s);
             }
@@ -293,8 +295,28 @@ public final class LocalHeap {
         return n;
     }
 
-    /** Creates a slab of class {@code sizeClass} over the pages at {@code base}, owned by this cache. */
+    /**
+     * Creates a slab of class {@code sizeClass} over the pages at {@code base}, owned by this cache, reusing the
+     * object of a slab this cache gave back when it has one.
+     */
     public Slab newSlab(long base, int sizeClass) {
-        return new Slab(base, sizeClass, this);
+        Slab s = pool[sizeClass];
+        if (s == null) return new Slab(base, sizeClass, this);
+        pool[sizeClass] = s.next;
+        pooled[sizeClass]--;
+        s.reuse(base);
+        return s;
+    }
+
+    /** Gives an empty slab's pages back and keeps its object for reuse. Holder only. */
+    private void release(Slab slab) {
+        disown(slab);
+        source.releaseSlab(slab);
+        int c = slab.sizeClass;
+        if (pooled[c] < POOL && slab.owner == this) {
+            slab.next = pool[c];
+            pool[c] = slab;
+            pooled[c]++;
+        }
     }
 }

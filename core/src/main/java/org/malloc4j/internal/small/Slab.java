@@ -31,8 +31,8 @@ public final class Slab {
         }
     }
 
-    /** Address of block 0. */
-    public final long base;
+    /** Address of block 0 (changes only when the owner reuses this object for a new slab of the same class). */
+    public long base;
     public final int blockSize;
     public final int capacity;
     public final int sizeClass;
@@ -88,6 +88,27 @@ public final class Slab {
         }
         this.summary = words == 64 ? -1L : (1L << words) - 1;
         this.slack = new char[capacity];
+    }
+
+    /**
+     * Owner only: makes this object, whose slab was given back empty, describe a new slab of the same class at
+     * {@code newBase}, so that a program whose slabs fill and empty in a loop makes no Java garbage. The
+     * pending flag and link are left as the remote-free protocol has them: if a late push queued this object,
+     * the owner's next drain finds it, and collecting it is harmless.
+     */
+    void reuse(long newBase) {
+        base = newBase;
+        for (int w = 0; w < words; w++) {
+            int n = Math.min(64, capacity - (w << 6));
+            bits[2 * w] = n == 64 ? -1L : (1L << n) - 1;
+            bits[2 * w + 1] = 0;
+        }
+        summary = words == 64 ? -1L : (1L << words) - 1;
+        used = 0;
+        next = prev = null;
+        listed = false;
+        isCurrent = false;
+        nextOwned = prevOwned = null;
     }
 
     /** The empty sentinel: no blocks, so the fast path needs no null check. */
