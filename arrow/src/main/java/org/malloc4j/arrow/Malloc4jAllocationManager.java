@@ -61,7 +61,7 @@ import org.malloc4j.HeapExhaustedException;
  * {@code --add-opens=java.base/java.nio=ALL-UNNAMED} (on the module path: {@code =org.apache.arrow.memory.core}),
  * without which {@code ArrowBuf.nioBuffer()} and so the IPC writers fail, and
  * {@code --sun-misc-unsafe-memory-access=allow}, without which Java 25 warns that Arrow uses
- * {@code sun.misc.Unsafe}. malloc4j's own flag, {@code --enable-native-access=ALL-UNNAMED}, applies as usual.
+ * the JDK's Unsafe class. malloc4j's own flag, {@code --enable-native-access=ALL-UNNAMED}, applies as usual.
  *
  * <p><b>Threads.</b> Arrow may release a buffer on any thread; malloc4j lets any thread free any block, so this
  * needs nothing more. A heap given to {@link #factory(Heap)} must stay open while any buffer allocated through the

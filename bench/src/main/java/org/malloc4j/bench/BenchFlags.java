@@ -10,7 +10,7 @@ package org.malloc4j.bench;
 public final class BenchFlags {
     /** FFM downcalls (the native anchors) and {@code MemorySegment.reinterpret} without a warning. */
     public static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
-    /** Java 25 warns about, and Netty then avoids, {@code sun.misc.Unsafe}'s memory methods unless allowed. */
+    /** Java 25 warns about, and Netty then avoids, the memory methods of the JDK's Unsafe class unless allowed. */
     public static final String UNSAFE_ALLOW = "--sun-misc-unsafe-memory-access=allow";
     /** Netty 4.2 on Java 25 turns its Unsafe path off by default; this turns it back on. */
     public static final String NETTY_UNSAFE = "-Dio.netty.noUnsafe=false";
