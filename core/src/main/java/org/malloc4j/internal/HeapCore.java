@@ -231,11 +231,7 @@ public final class HeapCore implements SlabSource {
         Slab slab = slabOf(address);
         long oldRequested;
         if (slab != null) {
-            int idx = slab.indexOf(address);
-            if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
-            if (!slab.isAllocatedLocal(idx)) {
-                throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
-            }
+            int idx = liveBlockIndex(slab, address);
             if (newSize == 0) {
                 free(address);
                 return 0;
@@ -282,16 +278,22 @@ public final class HeapCore implements SlabSource {
         }
     }
 
+    /** @return the index of the live small block at {@code address}; throws InvalidFreeException otherwise */
+    private static int liveBlockIndex(Slab slab, long address) {
+        int idx = slab.indexOf(address);
+        if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+        if (!slab.isAllocatedLocal(idx)) {
+            throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
+        }
+        return idx;
+    }
+
     public long usableSize(long address) {
         if (address == 0) throw new InvalidFreeException(address, "usableSize of the null address");
         checkOpen();
         Slab slab = slabOf(address);
         if (slab != null) {
-            int idx = slab.indexOf(address);
-            if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
-            if (!slab.isAllocatedLocal(idx)) {
-                throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
-            }
+            liveBlockIndex(slab, address);
             return slab.blockSize;
         }
         pages.lock().lock();

@@ -39,7 +39,6 @@ public final class PageHeap {
     private long now;
     private long peakCommittedPages;
     private long purgeCount;
-    private long purgedPages;
 
     /**
      * @param base the page-aligned start of the range this layer manages
@@ -149,41 +148,51 @@ public final class PageHeap {
 
     /** Puts a run back as dirty, merging it with dirty neighbours; purges it at once when asked. */
     private void releaseDirty(int page, long length, boolean purgeNow) {
+        long merged = merge(page, length, PageMap.FREE_DIRTY);
+        int first = (int) (merged >>> 32);
+        long len = merged & 0xFFFF_FFFFL;
+        if (purgeNow) {
+            purge(first, len);
+        } else {
+            putFree(first, len, PageMap.FREE_DIRTY);
+        }
+    }
+
+    /**
+     * Coalesces the free run [page, page + length), which is in no index, with its neighbours of the same
+     * {@code state} (boundary tags: O(1)): they leave their index and the pages that become interior are cleared.
+     * Returns the merged run as {@code first << 32 | length}, untagged and in no index.
+     */
+    private long merge(int page, long length, int state) {
+        FreeRunIndex index = state == PageMap.FREE_CLEAN ? clean : dirty;
         int first = page;
         long len = length;
-        if (first > 0 && map.state(first - 1) == PageMap.FREE_DIRTY) {
+        if (first > 0 && map.state(first - 1) == state) {
             int left = map.firstOf(first - 1);
             long leftLen = map.length(left);
-            dirty.remove(left, leftLen);
+            index.remove(left, leftLen);
             map.clear(first - 1);
             map.clear(first);
             first = left;
             len += leftLen;
         }
         int right = (int) (first + len);
-        if (right < totalPages && map.state(right) == PageMap.FREE_DIRTY) {
+        if (right < totalPages && map.state(right) == state) {
             long rightLen = map.length(right);
-            dirty.remove(right, rightLen);
+            index.remove(right, rightLen);
             map.clear(right - 1);
             map.clear(right);
             len += rightLen;
         }
-        map.tagRun(first, len, PageMap.FREE_DIRTY);
-        if (purgeNow) {
-            purge(first, len);
-        } else {
-            dirty.insert(first, len);
-            map.setWord2(first, enqueue(first));
-        }
+        return (long) first << 32 | len;
     }
 
     /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
     private void purge(int page, long length) {
         Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
-        purgedPages += length;
-        putFree(page, length, PageMap.FREE_CLEAN);
-        mergeClean(page);
+        long merged = merge(page, length, PageMap.FREE_CLEAN);
+        putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
     }
 
     private void putFree(int page, long length, int state) {
@@ -209,34 +218,6 @@ public final class PageHeap {
     private final int[] deferredPages = new int[8];
     private final long[] deferredStamps = new long[8];
     private int deferred;
-
-    private void mergeClean(int page) {
-        long len = map.length(page);
-        int first = page;
-        if (first > 0 && map.state(first - 1) == PageMap.FREE_CLEAN) {
-            int left = map.firstOf(first - 1);
-            long leftLen = map.length(left);
-            clean.remove(left, leftLen);
-            clean.remove(first, len);
-            map.clear(first - 1);
-            map.clear(first);
-            first = left;
-            len += leftLen;
-            map.tagRun(first, len, PageMap.FREE_CLEAN);
-            clean.insert(first, len);
-        }
-        int right = (int) (first + len);
-        if (right < totalPages && map.state(right) == PageMap.FREE_CLEAN) {
-            long rightLen = map.length(right);
-            clean.remove(right, rightLen);
-            clean.remove(first, len);
-            map.clear(right - 1);
-            map.clear(right);
-            len += rightLen;
-            map.tagRun(first, len, PageMap.FREE_CLEAN);
-            clean.insert(first, len);
-        }
-    }
 
     /** Purges the dirty runs whose decay time has passed. Amortised O(1): each queued entry is seen once. */
     private void decayTick() {
@@ -311,25 +292,9 @@ public final class PageHeap {
         return true;
     }
 
-    /** What the heap knows about the page that holds {@code address}; the caller holds the lock. */
-    public int kindAt(long address) {
-        return map.state(pageOf(address));
-    }
-
     /** @return true when {@code address} starts a used run (a medium or large block) */
     public boolean isBlockStart(long address) {
         return (address & (PAGE - 1)) == 0 && map.state(pageOf(address)) == PageMap.USED;
-    }
-
-    /** @return true when {@code address} is in the first page of a used run but not at its start */
-    public boolean isInsideFirstPageOfBlock(long address) {
-        return (address & (PAGE - 1)) != 0 && map.state(pageOf(address)) == PageMap.USED;
-    }
-
-    /** @return true when the page of {@code address} starts a free run */
-    public boolean isFreeRunStart(long address) {
-        int s = map.state(pageOf(address));
-        return s == PageMap.FREE_DIRTY || s == PageMap.FREE_CLEAN;
     }
 
     /**
@@ -403,10 +368,6 @@ public final class PageHeap {
 
     public long purgeCount() {
         return purgeCount;
-    }
-
-    public long purgedBytes() {
-        return purgedPages << PAGE_SHIFT;
     }
 
     public long limitBytes() {
