@@ -4,12 +4,22 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
 import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.ObjectName;
+import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
 import org.malloc4j.internal.arena.ArenaRegistry;
 import org.malloc4j.internal.arena.ConfinedHeapArena;
 import org.malloc4j.internal.arena.SharedHeapArena;
+import org.malloc4j.internal.checked.CheckedHeap;
+import org.malloc4j.internal.monitor.Monitoring;
+import org.malloc4j.internal.sites.LeakCollector;
+import org.malloc4j.internal.sites.SegmentWatch;
+import org.malloc4j.internal.sites.SiteRecord;
+import org.malloc4j.internal.sites.SiteRecorder;
 import org.malloc4j.internal.stack.StackRegistry;
 
 /**
@@ -33,20 +43,48 @@ import org.malloc4j.internal.stack.StackRegistry;
  *
  * <p>Raw addresses are the fastest interface; {@link #allocate(long, long)} wraps a block in a
  * {@link MemorySegment} of exactly the requested size, so that the JDK checks every access against its bounds.
+ *
+ * <p><b>Diagnostics.</b> {@link HeapMode#CHECKED} adds red zones, junk and poison fills, a quarantine and per-block
+ * segment scopes ({@link #verify()} walks them all); {@link Builder#trackSites(double)} records where blocks are
+ * allocated, for {@link #leaks()}, for the report {@link #close()} gives of blocks still live, and for segments the
+ * program drops without freeing. Each heap is a JMX MBean ({@link HeapMXBean}) and emits JFR events
+ * ({@code org.malloc4j.*}: large allocations, purges, exhaustion, leaks, periodic statistics).
  */
 public final class Heap implements SegmentAllocator, AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
 
+    private static final System.Logger LOG = System.getLogger("org.malloc4j");
+
     private final HeapCore core;
+    /** The CHECKED layer, or null in FAST mode: every entry point tests it once. */
+    private final CheckedHeap checked;
+    /** Per-block segment scopes (CHECKED) and GC-assisted leak detection (sampled sites); null when neither. */
+    private final SegmentWatch watch;
     private final boolean global;
+    private final boolean failOnLeak;
+    private final boolean reclaimLeaks;
+    private final boolean reportLeaks;
     private final ArenaRegistry arenas = new ArenaRegistry();
     private final StackRegistry stacks;
+    private final ObjectName mbean;
 
     private Heap(Builder b, boolean global) {
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
-                b.decay.toNanos(), b.releaseThreshold);
+                b.decay.toNanos(), b.releaseThreshold, b.siteRate);
+        core.largeEventBytes(b.largeAllocationEvent);
+        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine) : null;
+        this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
         this.global = global;
-        this.stacks = new StackRegistry(core, HeapStack.DEFAULT_SIZE);
+        this.failOnLeak = b.failOnLeak;
+        this.reclaimLeaks = b.reclaimLeaks;
+        this.reportLeaks = b.failOnLeak || b.siteRate > 0 || checked != null;
+        BlockAllocator blocks = checked != null ? checked : core;
+        this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE);
+        this.mbean = Monitoring.open(this, b.jmx);
+    }
+
+    private BlockAllocator blocks() {
+        return checked != null ? checked : core;
     }
 
     /** @return a new heap with the default settings (see {@link Builder}) */
@@ -78,7 +116,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public long malloc(long size) {
-        return core.malloc(size);
+        CheckedHeap c = checked;
+        return c == null ? core.malloc(size) : c.malloc(size);
     }
 
     /**
@@ -88,7 +127,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws HeapExhaustedException if the limit or the OS does not allow it
      */
     public long calloc(long count, long size) {
-        return core.calloc(count, size);
+        CheckedHeap c = checked;
+        return c == null ? core.calloc(count, size) : c.calloc(count, size);
     }
 
     /**
@@ -102,7 +142,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one
      */
     public long realloc(long address, long newSize) {
-        return core.realloc(address, newSize);
+        CheckedHeap c = checked;
+        if (c == null) return core.realloc(address, newSize);
+        if (address != 0 && !watch.isEmpty()) watch.close(address);
+        return c.realloc(address, newSize);
     }
 
     /**
@@ -112,7 +155,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalArgumentException if {@code alignment} is not a power of two or {@code size} is negative
      */
     public long alignedAlloc(long alignment, long size) {
-        return core.alignedAlloc(alignment, size);
+        CheckedHeap c = checked;
+        return c == null ? core.alignedAlloc(alignment, size) : c.alignedAlloc(alignment, size);
     }
 
     /**
@@ -122,7 +166,13 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      *         allocated, inside a block, already freed, or another heap's); nothing is changed
      */
     public void free(long address) {
-        core.free(address);
+        CheckedHeap c = checked;
+        if (c == null) {
+            core.free(address);
+            return;
+        }
+        if (address != 0 && !watch.isEmpty()) watch.close(address);
+        c.free(address);
     }
 
     /**
@@ -130,12 +180,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws InvalidFreeException if {@code address} is not a live block of this heap
      */
     public long usableSize(long address) {
-        return core.usableSize(address);
+        CheckedHeap c = checked;
+        return c == null ? core.usableSize(address) : c.usableSize(address);
     }
 
     /**
      * Allocates a block and returns it as a native segment of exactly {@code byteSize} bytes, so that accesses
      * are bounds-checked. Free it with {@link #free(MemorySegment)}.
+     *
+     * <p>In {@link HeapMode#CHECKED} mode the segment has a scope of its own, closed when the block is freed: any
+     * later access through it, or a slice of it, throws {@link IllegalStateException}. When the block's site is
+     * recorded ({@link Builder#trackSites(double)}), or in CHECKED mode, a block whose segments all become
+     * unreachable before it is freed is reported as a leak (and freed, with {@link Builder#reclaimLeaks(boolean)}).
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
      */
@@ -145,8 +201,35 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
         }
-        long address = byteAlignment <= 16 ? core.malloc(byteSize) : core.alignedAlloc(byteAlignment, byteSize);
-        return MemorySegment.ofAddress(address).reinterpret(byteSize);
+        long address = byteAlignment <= 16 ? malloc(byteSize) : alignedAlloc(byteAlignment, byteSize);
+        if (watch == null) return MemorySegment.ofAddress(address).reinterpret(byteSize);
+        SiteRecorder sites = core.sites();
+        if (checked != null) {
+            SiteRecord r = sites == null ? null : sites.get(checked.engineAddress(address));
+            return watch.scoped(address, byteSize, r);
+        }
+        SiteRecord r = sites.get(address);
+        if (r == null) return MemorySegment.ofAddress(address).reinterpret(byteSize);
+        return watch.watched(address, address, byteSize, r, sites);
+    }
+
+    /** A block whose segments the program dropped without freeing it (on the cleaner's thread). */
+    private void unreachable(long address, SiteRecord record) {
+        if (core.isClosed()) return;
+        boolean reclaim = reclaimLeaks;
+        if (reclaim) {
+            try {
+                free(address);
+            } catch (RuntimeException e) {
+                return; // freed meanwhile through its raw address: nothing leaked after all
+            }
+        }
+        String text = "leak in heap " + core.name() + ": the segment of block 0x" + Long.toHexString(address)
+                + " became unreachable while the block was live" + (reclaim ? " (the heap freed it)" : "")
+                + (record == null ? "; allocation site not recorded\n"
+                        : ", allocated by thread " + record.thread + "\n" + record.site.render("    "));
+        LOG.log(System.Logger.Level.WARNING, text);
+        Monitoring.leak(core.name(), "unreachable", 1, record == null ? 0 : record.size, reclaim, text);
     }
 
     /**
@@ -160,7 +243,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
         // A segment of one of this heap's arenas: its arena forgets it and names its block; else its own address.
-        core.free(arenas.release(segment.scope(), segment.address()));
+        free(arenas.release(segment.scope(), segment.address()));
     }
 
     /**
@@ -184,7 +267,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public Arena newArena() {
-        return new ConfinedHeapArena(core, arenas);
+        return new ConfinedHeapArena(blocks(), arenas);
     }
 
     /**
@@ -197,7 +280,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public Arena newSharedArena() {
-        return new SharedHeapArena(core, arenas);
+        return new SharedHeapArena(blocks(), arenas);
     }
 
     /**
@@ -216,7 +299,46 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
     /** @return a snapshot of this heap's figures; cheap, and safe to call from any thread at any time */
     public HeapStats stats() {
-        return core.stats();
+        HeapStats s = core.stats();
+        return checked == null ? s : checked.adjust(s);
+    }
+
+    /** {@return the mode this heap was built with} */
+    public HeapMode mode() {
+        return checked == null ? HeapMode.FAST : HeapMode.CHECKED;
+    }
+
+    /**
+     * Walks the whole heap and returns every damaged block, with its allocation site where recorded. In
+     * {@link HeapMode#CHECKED} mode it checks the red zones of every live block and the poison of every quarantined
+     * one; in both modes it checks the page layer's own structure, and throws {@link IllegalStateException} if that
+     * is broken (which no program can cause through this API). Exact when no other thread uses the heap; under
+     * concurrent use it checks the blocks that stay live during the walk. O(blocks).
+     *
+     * @return the damaged blocks, in address order; empty in FAST mode
+     */
+    public List<HeapDamage> verify() {
+        core.checkStructure();
+        return checked == null ? List.of() : checked.verify();
+    }
+
+    /**
+     * Reports the live blocks grouped by allocation site, largest first. Sites are known for the blocks whose site
+     * was recorded ({@link Builder#trackSites(double)}); the others are counted together. O(recorded blocks).
+     *
+     * @return the live blocks now
+     */
+    public LeakReport leaks() {
+        HeapStats s = stats();
+        SiteRecorder sites = core.sites();
+        Collection<SiteRecord> records = sites == null ? List.of() : sites.live();
+        if (checked == null) {
+            return LeakCollector.collect(core.name(), s.liveBlocks(), s.liveBytes(), records, b -> b, b -> -1);
+        }
+        CheckedHeap c = checked;
+        List<SiteRecord> live = records.stream().filter(r -> c.isLive(r.address)).toList();
+        return LeakCollector.collect(core.name(), s.liveBlocks(), s.liveBytes(), live, c::programAddress,
+                c::programSize);
     }
 
     /**
@@ -246,8 +368,24 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     @Override
     public void close() {
         if (global) throw new UnsupportedOperationException("the global heap is never closed");
+        if (core.isClosed()) return;
+        stacks.releaseAll();
+        List<HeapDamage> damage = checked == null ? List.of() : checked.drainQuarantine();
+        LeakReport leaks = stats().liveBlocks() > 0 ? leaks() : null;
+        Monitoring.close(this, mbean);
         core.close();
+        if (leaks != null) {
+            Monitoring.leak(core.name(), "close", leaks.liveBlocks(), leaks.liveBytes(), false, leaks.toString());
+            if (failOnLeak) throw new HeapLeakException(leaks);
+            LOG.log(reportLeaks ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                    () -> "closing a heap that holds live blocks (they are freed): " + leaks);
+        }
+        if (!damage.isEmpty()) {
+            throw new HeapCorruptionException(damage.getFirst(), "close found " + damage.size()
+                    + " damaged block(s) in the quarantine of heap " + core.name());
+        }
     }
+
 
     @Override
     public String toString() {
@@ -263,8 +401,93 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private long reserve = 64L << 30;
         private Duration decay = Duration.ofSeconds(1);
         private long releaseThreshold = 32L << 20;
+        private HeapMode mode = HeapMode.FAST;
+        private double siteRate;
+        private boolean failOnLeak;
+        private boolean reclaimLeaks;
+        private long quarantine = 16L << 20;
+        private boolean jmx = true;
+        private long largeAllocationEvent = 1L << 20;
 
         private Builder() {}
+
+        /** Chooses FAST (the default) or CHECKED; see {@link HeapMode}. */
+        public Builder mode(HeapMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Records where blocks are allocated (a stack trace) for a share of them: 0 (the default) records none, 1
+         * every block. Below 1, sampling is by bytes, as jemalloc's profiler does: each thread takes a sample after
+         * an exponentially distributed number of allocated bytes, of mean {@code 512 / rate}, so a block of
+         * {@code s} bytes is recorded with probability {@code 1 - exp(-s * rate / 512)}: large blocks almost
+         * always, small ones rarely. At 1/1000 (one sample per 512 KiB allocated, jemalloc's default) the cost is
+         * negligible; at 1 every allocation walks the stack (microseconds).
+         *
+         * @throws IllegalArgumentException if {@code rate} is not between 0 and 1
+         */
+        public Builder trackSites(double rate) {
+            if (!(rate >= 0 && rate <= 1)) throw new IllegalArgumentException("trackSites rate must be in [0, 1]: " + rate);
+            this.siteRate = rate;
+            return this;
+        }
+
+        /**
+         * With {@code true}, {@link Heap#close()} of a heap that still holds live blocks throws a
+         * {@link HeapLeakException} with the {@link LeakReport} (after closing the heap), so that a leak fails the
+         * test that caused it. Default: {@code false}: the report is logged through {@link System.Logger} (at
+         * WARNING when sites are tracked or the mode is CHECKED, else at DEBUG: closing frees everything, as an
+         * arena does).
+         */
+        public Builder failOnLeak(boolean fail) {
+            this.failOnLeak = fail;
+            return this;
+        }
+
+        /**
+         * With {@code true}, a block found leaked by the garbage collector (its segments unreachable, see
+         * {@link Heap#allocate(long, long)}) is freed by the heap after it is reported. Only safe when the program
+         * does not keep the raw address of such blocks elsewhere. Default: {@code false} (reported only).
+         */
+        public Builder reclaimLeaks(boolean reclaim) {
+            this.reclaimLeaks = reclaim;
+            return this;
+        }
+
+        /**
+         * The most bytes of freed blocks a CHECKED heap holds in quarantine before their memory is reused; larger
+         * catches writes through older dangling pointers. Blocks larger than about a stripe's share of it are given
+         * back at once. Default: 16 MiB. Ignored in FAST mode.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder quarantine(long bytes) {
+            if (bytes < 0) throw new IllegalArgumentException("quarantine must not be negative: " + bytes);
+            this.quarantine = bytes;
+            return this;
+        }
+
+        /**
+         * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while it is open.
+         * Default: {@code true}.
+         */
+        public Builder jmx(boolean register) {
+            this.jmx = register;
+            return this;
+        }
+
+        /**
+         * Allocations of at least this many bytes emit the JFR event {@code org.malloc4j.LargeAllocation} (when JFR
+         * records it). Default: 1 MiB.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder largeAllocationEvent(long bytes) {
+            if (bytes <= 0) throw new IllegalArgumentException("largeAllocationEvent must be positive: " + bytes);
+            this.largeAllocationEvent = bytes;
+            return this;
+        }
 
         /** Names the heap in messages and monitoring. Default: {@code heap-N}. */
         public Builder name(String name) {

@@ -5,9 +5,12 @@ import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapSnapshot;
 import org.malloc4j.HeapStats;
 import org.malloc4j.InvalidFreeException;
+import org.malloc4j.internal.monitor.Monitoring;
 import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.os.Os;
 import org.malloc4j.internal.page.PageHeap;
+import org.malloc4j.internal.sites.SiteRecord;
+import org.malloc4j.internal.sites.SiteRecorder;
 import org.malloc4j.internal.small.LocalHeap;
 import org.malloc4j.internal.small.SizeClasses;
 import org.malloc4j.internal.small.Slab;
@@ -22,7 +25,7 @@ import org.malloc4j.internal.small.ThreadCaches;
  * array loads and, when the caller owns it, is {@link LocalHeap#freeLocal}. Everything else (medium and large
  * blocks, slab refills, frees from other threads, validation failures) is a slow path here or in the page layer.
  */
-public final class HeapCore implements SlabSource {
+public final class HeapCore implements SlabSource, BlockAllocator {
     /** Pages per slab-directory chunk (4 MiB of address space). */
     private static final int CHUNK_SHIFT = 22;
     private static final int PAGES_PER_CHUNK = 1 << (CHUNK_SHIFT - PageHeap.PAGE_SHIFT);
@@ -35,7 +38,11 @@ public final class HeapCore implements SlabSource {
     private final Slab[][] directory;
     private final PageHeap pages;
     private final ThreadCaches caches;
+    /** Allocation sites of sampled blocks; null when sites are not tracked. */
+    private final SiteRecorder sites;
     private boolean closed;
+    /** Allocations of at least this many bytes emit a JFR event. */
+    private long largeEventBytes = Long.MAX_VALUE;
     /**
      * The sampled heap-wide peak, in an object of its own: it is written from every thread's slow path, and as a
      * field of this object it would share a cache line with the read-only fields every fast path reads.
@@ -46,8 +53,10 @@ public final class HeapCore implements SlabSource {
         volatile long value;
     }
 
-    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes) {
+    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
+            double siteRate) {
         this.name = name;
+        this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
         this.base = Os.reserve(reserve, 1L << CHUNK_SHIFT);
         if (base == 0) {
@@ -59,11 +68,17 @@ public final class HeapCore implements SlabSource {
         this.pages = new PageHeap(base, (int) (reserve >>> PageHeap.PAGE_SHIFT), Math.min(limitBytes, reserve),
                 decayNanos, releaseBytes);
         this.caches = new ThreadCaches(this);
+        this.pages.onPurge = bytes -> Monitoring.purge(name, bytes);
         OPEN.add(this);
     }
 
     public String name() {
         return name;
+    }
+
+    /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
+    public void largeEventBytes(long bytes) {
+        this.largeEventBytes = bytes;
     }
 
     // ---------------------------------------------------------------- malloc
@@ -72,10 +87,35 @@ public final class HeapCore implements SlabSource {
         if (size <= SizeClasses.MAX_SMALL && size >= 0) {
             checkOpen();
             LocalHeap cache = caches.get();
-            if (cache.thread != null) return cache.allocate(SizeClasses.classOf(size), size);
-            return allocateShared(cache, SizeClasses.classOf(size), size);
+            long p = cache.thread != null ? cache.allocate(SizeClasses.classOf(size), size)
+                    : allocateShared(cache, SizeClasses.classOf(size), size);
+            if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
+            return p;
         }
         return mallocLarge(size, PageHeap.PAGE, false);
+    }
+
+    /** Records the site of the block just allocated at {@code address}, and marks its slab so its free is seen. */
+    private void sample(LocalHeap cache, long address, long size) {
+        if (sites == null) {
+            cache.sampleCountdown = Long.MAX_VALUE;
+            return;
+        }
+        cache.sampleCountdown = sites.nextCountdown();
+        Slab slab = slabOf(address);
+        if (slab != null) slab.addSampled(1);
+        sites.record(address, size);
+    }
+
+    /** Tells the site recorder that the sampled block at {@code address} is being freed. */
+    private void forgetSampled(Slab slab, long address) {
+        SiteRecord r = sites.forget(address);
+        if (r != null && slab != null) slab.addSampled(-1);
+    }
+
+    /** @return the site recorder, or null when this heap does not track allocation sites */
+    public SiteRecorder sites() {
+        return sites;
     }
 
     /** Small allocation from a stripe shared by virtual threads: the same fast path, under the stripe's lock. */
@@ -125,7 +165,9 @@ public final class HeapCore implements SlabSource {
             if (c >= 0) {
                 checkOpen();
                 LocalHeap cache = caches.get();
-                return cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
+                long p = cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
+                if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
+                return p;
             }
         }
         if (alignment > reserved / 2) {
@@ -151,11 +193,15 @@ public final class HeapCore implements SlabSource {
         long address = result & ~PageHeap.FRESH;
         if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
         LocalHeap cache = hold();
+        boolean sampled;
         try {
             cache.countMalloc(size);
+            sampled = (cache.sampleCountdown -= size) < 0;
         } finally {
             release(cache);
         }
+        if (sampled) sample(cache, address, size);
+        if (size >= largeEventBytes) Monitoring.largeAllocation(name, address, size);
         return address;
     }
 
@@ -168,7 +214,9 @@ public final class HeapCore implements SlabSource {
         if (slab != null) {
             int idx = slab.indexOf(address);
             LocalHeap owner = slab.owner;
-            if (idx >= 0 && owner.thread == Thread.currentThread() && owner.freeLocal(slab, idx)) return;
+            if (idx >= 0 && owner.thread == Thread.currentThread() && slab.sampled == 0 && owner.freeLocal(slab, idx)) {
+                return;
+            }
             freeSmallSlow(slab, idx, address);
             return;
         }
@@ -190,6 +238,7 @@ public final class HeapCore implements SlabSource {
     /** Frees a small block when the fast path could not: another owner, a shared stripe, or an invalid address. */
     private void freeSmallSlow(Slab slab, int idx, long address) {
         if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+        if (slab.sampled != 0 && slab.isAllocatedLocal(idx)) forgetSampled(slab, address);
         LocalHeap me = hold();
         try {
             boolean freed = slab.owner == me ? me.freeLocal(slab, idx) : me.freeRemote(slab, idx);
@@ -204,6 +253,7 @@ public final class HeapCore implements SlabSource {
         pages.lock().lock();
         try {
             requested = validateBlock(address);
+            if (sites != null) forgetSampled(null, address);
             pages.free(pages.pageOf(address));
         } finally {
             pages.lock().unlock();
@@ -239,6 +289,7 @@ public final class HeapCore implements SlabSource {
             oldRequested = slab.requestedSize(idx);
             if (newSize <= slab.blockSize && SizeClasses.classOf(newSize) == slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
+                if (slab.sampled != 0) sites.resized(address, newSize);
                 countResize(oldRequested, newSize);
                 return address;
             }
@@ -259,6 +310,7 @@ public final class HeapCore implements SlabSource {
                 pages.lock().unlock();
             }
             if (resized) {
+                if (sites != null) sites.resized(address, newSize);
                 countResize(oldRequested, newSize);
                 return address;
             }
@@ -302,6 +354,69 @@ public final class HeapCore implements SlabSource {
             return pages.blockPages(address) << PageHeap.PAGE_SHIFT;
         } finally {
             pages.lock().unlock();
+        }
+    }
+
+    /**
+     * @return true when {@code address} is the start of a live block of this heap; never throws for an address
+     *         outside it (for layers that validate before they read)
+     */
+    public boolean isLiveBlock(long address) {
+        if (!contains(address) || closed) return false;
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            return idx >= 0 && slab.isAllocatedLocal(idx);
+        }
+        pages.lock().lock();
+        try {
+            return pages.isBlockStart(address);
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /** Checks the page layer's structure (boundary tags, free indexes, counters); throws if it is broken. */
+    public void checkStructure() {
+        checkOpen();
+        pages.lock().lock();
+        try {
+            String broken = pages.checkInvariants();
+            if (broken != null) throw new IllegalStateException("heap " + name + " is damaged: " + broken);
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /** @return the size requested for the live block at {@code address} (the caller validated it) */
+    public long requestedSize(long address) {
+        Slab slab = slabOf(address);
+        if (slab != null) return slab.requestedSize(slab.indexOf(address));
+        pages.lock().lock();
+        try {
+            return pages.blockRequested(address);
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /**
+     * Calls {@code action} with the address of every live block, in address order. Under concurrent use it sees
+     * each block that stays live during the walk and may or may not see the others; exact when quiescent.
+     */
+    public void forEachLiveBlock(java.util.function.LongConsumer action) {
+        checkOpen();
+        for (PageHeap.RunInfo r : pages.runs()) {
+            long address = base + ((long) r.page() << PageHeap.PAGE_SHIFT);
+            if (r.state() == PageHeap.RUN_BLOCK) {
+                action.accept(address);
+            } else if (r.state() == PageHeap.RUN_SLAB) {
+                Slab slab = slabOf(address);
+                if (slab == null) continue;
+                for (int i = 0; i < slab.capacity; i++) {
+                    if (slab.isAllocatedLocal(i)) action.accept(slab.blockAddress(i));
+                }
+            }
         }
     }
 
@@ -438,6 +553,11 @@ public final class HeapCore implements SlabSource {
     }
 
     @Override
+    public long firstSampleCountdown() {
+        return sites == null ? Long.MAX_VALUE : sites.nextCountdown();
+    }
+
+    @Override
     public void onSlowPath(LocalHeap cache) {
         if ((++cache.slowPaths & 15) == 0) samplePeak(); // every 16th of this cache's slow paths
     }
@@ -458,6 +578,7 @@ public final class HeapCore implements SlabSource {
         long live = 0;
         for (LocalHeap c : caches.all()) live += c.live;
         long committed = pages.committedBytes();
+        Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
         return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
                 + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
                 + Math.max(0, committed - live) + " bytes committed (" + pages.dirtyBytes()

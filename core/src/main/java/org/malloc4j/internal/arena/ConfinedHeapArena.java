@@ -2,7 +2,7 @@ package org.malloc4j.internal.arena;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.BlockAllocator;
 
 /**
  * A heap arena confined to the thread that created it, like {@link Arena#ofConfined()}: only that thread may
@@ -19,7 +19,7 @@ public final class ConfinedHeapArena extends HeapArena {
      * @param core the heap the blocks come from
      * @param registry the heap's open arenas
      */
-    public ConfinedHeapArena(HeapCore core, ArenaRegistry registry) {
+    public ConfinedHeapArena(BlockAllocator core, ArenaRegistry registry) {
         super(core, registry, Arena.ofConfined());
         this.owner = Thread.currentThread();
         registry.add(this);

@@ -4,7 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.InvalidFreeException;
-import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.BlockAllocator;
 
 /**
  * An {@link Arena} whose segments are blocks of a malloc4j heap: {@link org.malloc4j.Heap#newArena()} and
@@ -26,7 +26,7 @@ import org.malloc4j.internal.HeapCore;
  */
 public abstract sealed class HeapArena implements Arena permits ConfinedHeapArena, SharedHeapArena {
     /** The heap the blocks come from. */
-    final HeapCore core;
+    final BlockAllocator core;
     /** Where {@code heap.free(segment)} finds this arena; the arena leaves it when it closes. */
     final ArenaRegistry registry;
     /** The JDK arena that lends its scope to every segment; it never allocates. */
@@ -39,7 +39,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     /** Segment address to block address, for every block allocated and not yet freed. */
     final AddressMap blocks = new AddressMap();
 
-    HeapArena(HeapCore core, ArenaRegistry registry, Arena inner) {
+    HeapArena(BlockAllocator core, ArenaRegistry registry, Arena inner) {
         if (core.isClosed()) {
             inner.close();
             throw new IllegalStateException("heap " + core.name() + " is closed");

@@ -3,7 +3,7 @@ package org.malloc4j.internal.arena;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.locks.ReentrantLock;
-import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.BlockAllocator;
 
 /**
  * A heap arena that any thread may use, like {@link Arena#ofShared()}. One lock guards the map and the closed flag;
@@ -27,7 +27,7 @@ public final class SharedHeapArena extends HeapArena {
      * @param core the heap the blocks come from
      * @param registry the heap's open arenas
      */
-    public SharedHeapArena(HeapCore core, ArenaRegistry registry) {
+    public SharedHeapArena(BlockAllocator core, ArenaRegistry registry) {
         super(core, registry, Arena.ofShared());
         registry.add(this);
     }

@@ -39,6 +39,8 @@ public final class PageHeap {
     private long now;
     private long peakCommittedPages;
     private long purgeCount;
+    /** Told the bytes of every purge (under the lock), for monitoring; null when nobody listens. */
+    public java.util.function.LongConsumer onPurge;
 
     /**
      * @param base the page-aligned start of the range this layer manages
@@ -191,6 +193,7 @@ public final class PageHeap {
     private void purge(int page, long length) {
         Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
+        if (onPurge != null) onPurge.accept(length << PAGE_SHIFT);
         long merged = merge(page, length, PageMap.FREE_CLEAN);
         putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
     }

@@ -51,11 +51,14 @@ public final class LocalHeap {
     public long live, peak, mallocs, frees;
     /** Slow paths taken, for sampling (holder only). */
     public int slowPaths;
+    /** Bytes left to allocate before the next allocation-site sample (holder only; racy on shared stripes). */
+    public long sampleCountdown;
 
     private LocalHeap(Thread thread, ReentrantLock lock, SlabSource source) {
         this.thread = thread;
         this.lock = lock;
         this.source = source;
+        this.sampleCountdown = source.firstSampleCountdown();
         java.util.Arrays.fill(current, EMPTY);
     }
 

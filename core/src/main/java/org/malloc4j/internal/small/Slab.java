@@ -22,10 +22,12 @@ import java.lang.invoke.VarHandle;
 public final class Slab {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PENDING;
+    private static final VarHandle SAMPLED;
 
     static {
         try {
             PENDING = MethodHandles.lookup().findVarHandle(Slab.class, "pending", int.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -62,6 +64,12 @@ public final class Slab {
 
     @SuppressWarnings("unused") // accessed through PENDING
     private volatile int pending;
+    /**
+     * Live blocks of this slab whose allocation site was sampled: while it is not 0, frees take the slow path, which
+     * tells the site recorder. Written atomically by any thread; the fast path reads it plain (the freeing thread got
+     * the address after the allocation that counted it).
+     */
+    public int sampled;
     Slab nextPending;
 
     // The owner's list of slabs with free blocks, per class, and whether this is the class's current slab.
@@ -123,6 +131,11 @@ public final class Slab {
         bits = new long[0];
         words = 0;
         slack = new char[0];
+    }
+
+    /** Adds {@code delta} to the count of sampled live blocks (any thread). */
+    public void addSampled(int delta) {
+        SAMPLED.getAndAdd(this, delta);
     }
 
     /** @return the block index of {@code address}, or -1 when it is not the start of a block of this slab */

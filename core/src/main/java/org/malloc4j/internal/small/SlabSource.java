@@ -10,4 +10,9 @@ public interface SlabSource {
 
     /** Called on every small-allocation slow path of {@code cache} (by its holder): a chance to sample figures. */
     void onSlowPath(LocalHeap cache);
+
+    /** @return the bytes a new cache allocates before it samples an allocation site; never, by default */
+    default long firstSampleCountdown() {
+        return Long.MAX_VALUE;
+    }
 }

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicLong;
 import org.malloc4j.HeapStack;
-import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.BlockAllocator;
 
 /**
  * A heap's thread stacks: each thread's {@link ThreadStack} (a {@link ThreadLocal}), and the blocks behind them.
@@ -21,7 +21,7 @@ import org.malloc4j.internal.HeapCore;
  * per platform thread, and when the pool runs dry), the counters are atomic.
  */
 public final class StackRegistry {
-    private final HeapCore core;
+    private final BlockAllocator core;
     private final long stackSize;
     private final ThreadLocal<ThreadStack> current = new ThreadLocal<>();
     /**
@@ -40,7 +40,7 @@ public final class StackRegistry {
      * @param core the heap the blocks come from
      * @param stackSize the size of every stack, in bytes
      */
-    public StackRegistry(HeapCore core, long stackSize) {
+    public StackRegistry(BlockAllocator core, long stackSize) {
         if (stackSize <= 0) throw new IllegalArgumentException("stack size must be positive: " + stackSize);
         this.core = core;
         this.stackSize = stackSize;
@@ -105,6 +105,27 @@ public final class StackRegistry {
             }
         }
         return block;
+    }
+
+    /**
+     * Gives every stack's block back to the heap: the pool's and those of platform threads, ended or not (they take
+     * a new one on their next push). For a heap that is closing, when no frame may be open.
+     */
+    public void releaseAll() {
+        synchronized (platform) {
+            for (ThreadStack stack : platform) {
+                long block = stack.reclaim();
+                if (block != 0) {
+                    core.free(block);
+                    freed.incrementAndGet();
+                }
+            }
+            platform.clear();
+        }
+        for (long block; (block = pool.poll()) != 0; ) {
+            core.free(block);
+            freed.incrementAndGet();
+        }
     }
 
     /** Takes back a virtual thread's block: into the pool, or to the heap when the pool is full. */

@@ -5,7 +5,7 @@ import java.util.Arrays;
 import org.malloc4j.HeapStack;
 import org.malloc4j.StackExhaustedException;
 import org.malloc4j.StackFrame;
-import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.BlockAllocator;
 
 /**
  * One thread's stack: a bump pointer over a heap block, and the frames open on it. The fast paths, push
@@ -33,7 +33,7 @@ public final class ThreadStack implements HeapStack {
     private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     private final StackRegistry registry;
-    private final HeapCore core;
+    private final BlockAllocator core;
     /** The only thread that may use this stack. */
     final Thread owner;
     /** True on a virtual thread: the block is borrowed for the outermost frame only. */
@@ -48,7 +48,7 @@ public final class ThreadStack implements HeapStack {
     private long pushes;
     private long[] ids = new long[8];
 
-    ThreadStack(StackRegistry registry, HeapCore core, Thread owner, long size) {
+    ThreadStack(StackRegistry registry, BlockAllocator core, Thread owner, long size) {
         this.registry = registry;
         this.core = core;
         this.owner = owner;

@@ -1,0 +1,31 @@
+package org.malloc4j;
+
+/**
+ * Thrown by a {@link HeapMode#CHECKED} heap when it finds that the program wrote where it must not: past the end or
+ * before the start of a block (a damaged red zone), or into a freed block waiting in quarantine. The heap's own
+ * metadata lives outside the blocks, so the heap itself stays intact: the damaged block has been freed (or, for a
+ * write after free, reused) and the heap remains usable. The message names the block, its size, the damage and,
+ * when recorded, where the block was allocated.
+ */
+public final class HeapCorruptionException extends IllegalStateException {
+    /** The serialization version. */
+    private static final long serialVersionUID = 1L;
+    /** What was found. */
+    private final transient HeapDamage damage;
+
+    /**
+     * Creates the exception.
+     *
+     * @param damage what was found
+     * @param context what the heap was doing when it found it
+     */
+    public HeapCorruptionException(HeapDamage damage, String context) {
+        super(context + ": " + damage);
+        this.damage = damage;
+    }
+
+    /** {@return what was found} */
+    public HeapDamage damage() {
+        return damage;
+    }
+}

@@ -1,0 +1,49 @@
+package org.malloc4j;
+
+import java.util.List;
+
+/**
+ * One damaged block found by a {@link HeapMode#CHECKED} heap: which block, what was overwritten, and where the block
+ * was allocated when its site was recorded ({@link Heap.Builder#trackSites(double)}).
+ *
+ * @param address the block's address, as {@code malloc} returned it
+ * @param size the block's size, as requested
+ * @param kind what kind of damage
+ * @param offset where the first damaged byte is, relative to {@code address}: negative before the block,
+ *        {@code size} or more past its end, inside it for a write after free
+ * @param site the allocation site, innermost frame first; empty when it was not recorded
+ */
+public record HeapDamage(long address, long size, Kind kind, long offset, List<StackTraceElement> site) {
+    /** The kinds of damage a checked heap detects. */
+    public enum Kind {
+        /** Bytes past the end of the block were written (buffer overflow). */
+        OVERFLOW,
+        /** Bytes before the block, its front red zone, were written (buffer underflow). */
+        UNDERFLOW,
+        /** A freed block, held in quarantine, was written after it was freed. */
+        WRITE_AFTER_FREE
+    }
+
+    /** Copies the site. */
+    public HeapDamage {
+        site = List.copyOf(site);
+    }
+
+    @Override
+    public String toString() {
+        String what = switch (kind) {
+            case OVERFLOW -> "overflow: " + (offset - size) + " byte(s) past the end overwritten";
+            case UNDERFLOW -> "underflow: the red zone " + (-offset) + " byte(s) before the block overwritten";
+            case WRITE_AFTER_FREE -> "write after free: byte " + offset + " of the freed block overwritten";
+        };
+        StringBuilder sb = new StringBuilder("block 0x").append(Long.toHexString(address)).append(" (").append(size)
+                .append(" bytes): ").append(what);
+        if (site.isEmpty()) {
+            sb.append("; allocation site not recorded (Heap.builder().trackSites(1) records every site)");
+        } else {
+            sb.append("; allocated");
+            for (StackTraceElement f : site) sb.append("\n    at ").append(f);
+        }
+        return sb.toString();
+    }
+}

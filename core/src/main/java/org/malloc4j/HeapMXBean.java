@@ -1,0 +1,65 @@
+package org.malloc4j;
+
+import java.util.List;
+
+/**
+ * The management interface of a heap, registered with the platform MBean server as
+ * {@code org.malloc4j:type=Heap,name=<heap name>} while the heap is open (unless built with
+ * {@link Heap.Builder#jmx(boolean) jmx(false)}). Attributes are the figures of {@link HeapStats}; operations
+ * {@link #trim()}, {@link #verify()} and {@link #leaks()} do what the heap's methods of the same names do.
+ */
+public interface HeapMXBean {
+    /** {@return the heap's name} */
+    String getName();
+
+    /** {@return the heap's mode, FAST or CHECKED} */
+    String getMode();
+
+    /** {@return bytes requested by live blocks} */
+    long getLiveBytes();
+
+    /** {@return the highest live bytes seen} */
+    long getPeakLiveBytes();
+
+    /** {@return bytes taken from the OS} */
+    long getCommittedBytes();
+
+    /** {@return the highest committed bytes seen} */
+    long getPeakCommittedBytes();
+
+    /** {@return address space reserved} */
+    long getReservedBytes();
+
+    /** {@return committed bytes in free page runs, waiting for the decay time} */
+    long getRetainedBytes();
+
+    /** {@return the largest committed free block} */
+    long getLargestFreeBlock();
+
+    /** {@return allocations so far} */
+    long getMallocCount();
+
+    /** {@return frees so far} */
+    long getFreeCount();
+
+    /** {@return live blocks} */
+    long getLiveBlocks();
+
+    /** {@return purges (calls that gave pages back to the OS) so far} */
+    long getPurgeCount();
+
+    /** {@return 1 - largest free block / free committed bytes} */
+    double getExternalFragmentation();
+
+    /** {@return live bytes / committed bytes} */
+    double getUtilization();
+
+    /** Gives every free page back to the OS now. */
+    void trim();
+
+    /** {@return the damage found by a walk of the heap, one line per damaged block (empty in FAST mode)} */
+    List<String> verify();
+
+    /** {@return the live blocks grouped by allocation site, as text} */
+    String leaks();
+}

@@ -1,0 +1,319 @@
+package org.malloc4j.internal.checked;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.malloc4j.HeapCorruptionException;
+import org.malloc4j.HeapDamage;
+import org.malloc4j.HeapStats;
+import org.malloc4j.InvalidFreeException;
+import org.malloc4j.internal.BlockAllocator;
+import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.os.Memory;
+import org.malloc4j.internal.sites.Site;
+import org.malloc4j.internal.sites.SiteRecord;
+import org.malloc4j.internal.sites.SiteRecorder;
+
+/**
+ * The CHECKED mode: a layer over the engine that puts red zones around every block, fills new blocks with junk and
+ * freed ones with poison, and holds freed blocks in a {@link Quarantine} before the engine may reuse them (layout
+ * in {@link RedZones}). It finds double frees by the header's FREED bit (set with a compare-and-set, so two threads
+ * freeing one block cannot both succeed), overflows and underflows by the canaries, writes after free by the poison.
+ *
+ * <p>Everything the engine validates stays validated: this layer reads a header only at an address inside the
+ * heap's reservation (always mapped), and trusts it only after checking its keyed hash and asking the engine
+ * whether the block it names is live.
+ */
+public final class CheckedHeap implements BlockAllocator {
+    private final HeapCore core;
+    private final RedZones zones;
+    private final Quarantine quarantine;
+    private final Quarantine.Evictor evictor = this::evict;
+    /** Front bytes beyond the 16 of the header, summed over live engine blocks (aligned blocks only). */
+    private final LongAdder alignedExtra = new LongAdder();
+
+    public CheckedHeap(HeapCore core, long quarantineBytes) {
+        this.core = core;
+        this.zones = new RedZones(new SecureRandom().nextLong());
+        this.quarantine = new Quarantine(quarantineBytes);
+    }
+
+    @Override
+    public String name() {
+        return core.name();
+    }
+
+    @Override
+    public boolean isClosed() {
+        return core.isClosed();
+    }
+
+    // ---------------------------------------------------------------- allocation
+
+    @Override
+    public long malloc(long size) {
+        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        return place(size, 4, false);
+    }
+
+    @Override
+    public long alignedAlloc(long alignment, long size) {
+        if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
+            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+        }
+        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false);
+    }
+
+    public long calloc(long count, long size) {
+        if (count < 0) throw new IllegalArgumentException("calloc count must be non-negative: " + count);
+        if (size < 0) throw new IllegalArgumentException("calloc size must be non-negative: " + size);
+        if (Math.multiplyHigh(count, size) != 0 || count * size < 0) {
+            throw new IllegalArgumentException("calloc count * size overflows: " + count + " * " + size);
+        }
+        return place(count * size, 4, true);
+    }
+
+    private long place(long size, int logAlign, boolean zero) {
+        long front = 1L << logAlign;
+        if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
+            // Too large for any heap: let the engine say so in its own words.
+            return core.malloc(size);
+        }
+        long request = front + size + RedZones.TAIL;
+        long b = logAlign == 4 ? core.malloc(request) : core.alignedAlloc(front, request);
+        long p = b + front;
+        if (zero) Memory.zero(p, size);
+        else RedZones.junk(p, size);
+        zones.arm(b, p, size, logAlign);
+        if (front > RedZones.HEADER) alignedExtra.add(front - RedZones.HEADER);
+        return p;
+    }
+
+    public long realloc(long address, long newSize) {
+        if (newSize < 0) throw new IllegalArgumentException("realloc size must be non-negative: " + newSize);
+        if (address == 0) return malloc(newSize);
+        long h0 = liveHeader(address, "realloc");
+        if (newSize == 0) {
+            free(address);
+            return 0;
+        }
+        // Always move: a stale pointer to the old block then lands in poison, and is found.
+        long moved = malloc(newSize);
+        Memory.copy(address, moved, Math.min(RedZones.sizeOf(h0), newSize));
+        free(address);
+        return moved;
+    }
+
+    public long usableSize(long address) {
+        // In checked mode the usable size is the requested size: the bytes past it are the tail red zone.
+        return RedZones.sizeOf(liveHeader(address, "usableSize"));
+    }
+
+    // ---------------------------------------------------------------- free
+
+    @Override
+    public void free(long address) {
+        if (address == 0) return;
+        long h0 = liveHeader(address, "free");
+        long size = RedZones.sizeOf(h0);
+        long tail = zones.tailDamage(address, size);
+        if (tail >= 0) {
+            HeapDamage d = damage(address, RedZones.frontOf(h0), size, HeapDamage.Kind.OVERFLOW, tail);
+            release(address, h0);
+            throw new HeapCorruptionException(d, "free found a damaged block in heap " + core.name()
+                    + " (the block has been freed)");
+        }
+        if (!zones.markFreed(address, h0)) {
+            throw new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
+        }
+        noteFreeSite(address, h0);
+        RedZones.poison(address, size);
+        if (size > quarantine.maxBlock()) {
+            releaseToEngine(address, h0);
+            return;
+        }
+        HeapDamage d = quarantine.add(address, size, evictor);
+        if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
+    }
+
+    /**
+     * @return the header of the live block at {@code p}; throws InvalidFreeException for anything else (a double
+     *         free names where the block was allocated and first freed when those sites were recorded), and
+     *         HeapCorruptionException when the front red zone of a live block was overwritten
+     */
+    private long liveHeader(long p, String op) {
+        if (!core.contains(p)) {
+            core.free(p); // the engine names what a foreign address is, and throws
+            throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + ": not in heap " + core.name());
+        }
+        if ((p & 15) != 0 || !core.contains(p - RedZones.HEADER)) {
+            throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                    + ": not the start of a block (blocks are 16-byte aligned)");
+        }
+        if (zones.headerIntact(p)) {
+            long h0 = Memory.getLong(p - 16);
+            long b = p - RedZones.frontOf(h0);
+            if (core.isLiveBlock(b)) {
+                if ((h0 & RedZones.FREED) != 0) {
+                    throw new InvalidFreeException(p, doubleFree(p, RedZones.sizeOf(h0), "an earlier free"));
+                }
+                return h0;
+            }
+        } else if (core.isLiveBlock(p - RedZones.HEADER)) {
+            // A live block of ours whose header no longer validates: its front red zone was overwritten.
+            long size = core.requestedSize(p - RedZones.HEADER) - RedZones.HEADER - RedZones.TAIL;
+            HeapDamage d = damage(p, RedZones.HEADER, size, HeapDamage.Kind.UNDERFLOW, frontDamage(p, size));
+            core.free(p - RedZones.HEADER);
+            throw new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
+                    + " (the block has been freed)");
+        }
+        throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                + ": not the start of a live block (never allocated, inside a block, or freed earlier and already"
+                + " out of quarantine)");
+    }
+
+    /** @return the offset from {@code p} of the lowest header byte that differs from what was written (-16..-1) */
+    private long frontDamage(long p, long size) {
+        long h0 = RedZones.h0(size, 4);
+        long diff0 = Memory.getLong(p - 16) ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
+        if (diff0 != 0) return -16 + Long.numberOfTrailingZeros(diff0) / 8;
+        if (diff1 != 0) return -8 + Long.numberOfTrailingZeros(diff1) / 8;
+        return -16;
+    }
+
+    private String doubleFree(long p, long size, String first) {
+        StringBuilder sb = new StringBuilder("double free of block 0x").append(Long.toHexString(p)).append(" (")
+                .append(size).append(" bytes) in heap ").append(core.name()).append(": already freed by ").append(first)
+                .append(" and waiting in quarantine");
+        SiteRecord r = record(p);
+        if (r == null) {
+            sb.append("; sites not recorded (Heap.builder().trackSites(1) records where every block was allocated and freed)");
+        } else {
+            sb.append("\n  allocated by thread ").append(r.thread).append('\n').append(r.site.render("    "));
+            Site freed = r.freedAt;
+            if (freed != null) sb.append("  first freed\n").append(freed.render("    "));
+        }
+        return sb.toString();
+    }
+
+    /** Remembers where a sampled block is freed, so that a double free can name it. */
+    private void noteFreeSite(long p, long h0) {
+        SiteRecorder sites = core.sites();
+        if (sites == null) return;
+        SiteRecord r = sites.get(p - RedZones.frontOf(h0));
+        if (r != null) r.freedAt = sites.capture();
+    }
+
+    /** @return the site record of the block at {@code p} whose header is intact, or null */
+    private SiteRecord record(long p) {
+        SiteRecorder sites = core.sites();
+        if (sites == null) return null;
+        return sites.get(p - RedZones.frontOf(Memory.getLong(p - 16)));
+    }
+
+    private HeapDamage damage(long p, long front, long size, HeapDamage.Kind kind, long offset) {
+        SiteRecorder sites = core.sites();
+        SiteRecord r = sites == null ? null : sites.get(p - front);
+        return new HeapDamage(p, size, kind, offset, r == null ? List.of() : r.site.frames());
+    }
+
+    /** Frees a damaged live block at once (no quarantine: its poison would prove nothing). */
+    private void release(long p, long h0) {
+        if (zones.markFreed(p, h0)) releaseToEngine(p, h0);
+    }
+
+    private void releaseToEngine(long p, long h0) {
+        long front = RedZones.frontOf(h0);
+        if (front > RedZones.HEADER) alignedExtra.add(RedZones.HEADER - front);
+        core.free(p - front);
+    }
+
+    /** A block leaves quarantine: check its poison and canaries, then give it to the engine. */
+    private HeapDamage evict(long p) {
+        long h0 = Memory.getLong(p - 16);
+        long size = RedZones.sizeOf(h0);
+        HeapDamage d = null;
+        long off = RedZones.poisonDamage(p, size);
+        long front = RedZones.frontOf(h0);
+        if (off >= 0) d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off);
+        else if ((off = zones.tailDamage(p, size)) >= 0) d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
+        releaseToEngine(p, h0);
+        return d;
+    }
+
+    // ---------------------------------------------------------------- whole heap
+
+    /**
+     * Walks every block, live and quarantined, and returns the damage found. Exact when no other thread uses the
+     * heap; under concurrent use it checks every block that stays put during the walk.
+     */
+    public List<HeapDamage> verify() {
+        List<HeapDamage> found = new ArrayList<>();
+        core.forEachLiveBlock(b -> {
+            long p = zones.programAddress(b);
+            if (p == 0) {
+                if (core.isLiveBlock(b)) {
+                    long size = core.requestedSize(b) - RedZones.HEADER - RedZones.TAIL;
+                    long q = b + RedZones.HEADER;
+                    found.add(damage(q, RedZones.HEADER, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size)));
+                }
+                return;
+            }
+            long h0 = Memory.getLong(p - 16);
+            long size = RedZones.sizeOf(h0);
+            long front = RedZones.frontOf(h0);
+            long off;
+            if ((h0 & RedZones.FREED) != 0 && (off = RedZones.poisonDamage(p, size)) >= 0) {
+                found.add(damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off));
+            } else if ((off = zones.tailDamage(p, size)) >= 0) {
+                found.add(damage(p, front, size, HeapDamage.Kind.OVERFLOW, off));
+            }
+        });
+        return found;
+    }
+
+    /** Releases every quarantined block to the engine; returns the damage found in them. */
+    public List<HeapDamage> drainQuarantine() {
+        return quarantine.drain(evictor);
+    }
+
+    /** @return the program address of the engine block at {@code b} (for leak reports), or b when unknown */
+    public long programAddress(long b) {
+        long p = zones.programAddress(b);
+        return p == 0 ? b : p;
+    }
+
+    /** @return the engine address of the live block at program address {@code p} (validated by the caller) */
+    public long engineAddress(long p) {
+        return p - RedZones.frontOf(Memory.getLong(p - 16));
+    }
+
+    /** @return true when the engine block at {@code b} is a live block of the program (not in quarantine) */
+    public boolean isLive(long b) {
+        long p = zones.programAddress(b);
+        return p == 0 || (Memory.getLong(p - 16) & RedZones.FREED) == 0;
+    }
+
+    /** @return the program's size of the engine block at {@code b}, or -1 when its header is damaged */
+    public long programSize(long b) {
+        long p = zones.programAddress(b);
+        return p == 0 ? -1 : RedZones.sizeOf(Memory.getLong(p - 16));
+    }
+
+    /**
+     * @return the engine's figures seen from the program: red zones and fronts taken out, quarantined blocks counted
+     *         as freed
+     */
+    public HeapStats adjust(HeapStats s) {
+        long[] q = quarantine.held(); // {blocks, program bytes}
+        long engineBlocks = s.mallocCount() - s.freeCount();
+        long overhead = (long) (RedZones.HEADER + RedZones.TAIL) * engineBlocks + alignedExtra.sum();
+        long live = Math.max(0, s.liveBytes() - overhead - q[1]);
+        long peak = Math.max(live, s.peakLiveBytes() - overhead);
+        return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
+                s.freeCount() + q[0], Math.max(0, s.committedBytes() - live), s.largestFreeBlock(), s.retainedBytes(),
+                s.purgeCount(), s.threadCaches());
+    }
+}

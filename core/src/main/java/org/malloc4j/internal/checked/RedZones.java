@@ -1,0 +1,133 @@
+package org.malloc4j.internal.checked;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import org.malloc4j.internal.os.Memory;
+
+/**
+ * The layout of a checked block and its canaries. A block of {@code size} bytes asked with alignment {@code A}
+ * (16 at least) is a block of the engine of {@code A + size + 16} bytes at {@code b}; the program gets
+ * {@code p = b + A}:
+ *
+ * <pre>
+ *  b                          p - 16         p                    p + size        p + size + 16
+ *  | marker (A > 16 only) ... | h0   | h1    | the program's bytes | tail canary   |
+ * </pre>
+ *
+ * <p>{@code h0} holds the size, log2(A) and a FREED bit; {@code h1} is a keyed hash of the heap's secret, {@code p}
+ * and {@code h0} without that bit. Together they are the front red zone: any change to them (an underflow, or a
+ * stray write) makes the check fail, and because {@code h1} depends on {@code p}, a header copied elsewhere does
+ * not validate. The tail canary is 16 bytes of a pattern derived from the secret. When {@code A > 16}, the word
+ * at {@code b} is a marker that lets a walk of the engine's blocks find {@code p}.
+ */
+final class RedZones {
+    static final int HEADER = 16;
+    static final int TAIL = 16;
+    static final long FREED = 1L << 62;
+    private static final int LOG_SHIFT = 56;
+    static final long SIZE_MASK = (1L << LOG_SHIFT) - 1;
+    static final byte JUNK = (byte) 0xA5;
+    static final byte POISON = (byte) 0xDF;
+    /** 64 KiB of poison to compare freed blocks against. */
+    private static final MemorySegment POISON_BLOCK = Arena.global().allocate(64 << 10).fill(POISON);
+    private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+
+    private final long secret;
+    private final long tail0, tail1, marker;
+
+    RedZones(long secret) {
+        this.secret = secret;
+        this.tail0 = mix(secret + 0x9E3779B97F4A7C15L);
+        this.tail1 = mix(secret + 0x3C6EF372FE94F82AL);
+        this.marker = mix(secret ^ 0x6A09E667F3BCC909L);
+    }
+
+    static long mix(long x) {
+        x ^= x >>> 33;
+        x *= 0xff51afd7ed558ccdL;
+        x ^= x >>> 33;
+        x *= 0xc4ceb9fe1a85ec53L;
+        return x ^ (x >>> 33);
+    }
+
+    static long h0(long size, int logAlign) {
+        return size | (long) logAlign << LOG_SHIFT;
+    }
+
+    static long sizeOf(long h0) {
+        return h0 & SIZE_MASK;
+    }
+
+    static int frontOf(long h0) {
+        return 1 << ((h0 >>> LOG_SHIFT) & 31);
+    }
+
+    long h1(long p, long h0) {
+        return mix(secret ^ p ^ (h0 & ~FREED) * 0x9E3779B97F4A7C15L);
+    }
+
+    /** @return true when the header before {@code p} is intact (whether the block is live or freed) */
+    boolean headerIntact(long p) {
+        long h0 = Memory.getLong(p - 16);
+        return Memory.getLong(p - 8) == h1(p, h0) && (h0 & ~(FREED | SIZE_MASK | (31L << LOG_SHIFT))) == 0
+                && ((h0 >>> LOG_SHIFT) & 31) >= 4;
+    }
+
+    /** Writes the header, the tail canary and, for a front larger than the header, the marker at {@code b}. */
+    void arm(long b, long p, long size, int logAlign) {
+        long h0 = h0(size, logAlign);
+        Memory.putLong(p - 16, h0);
+        Memory.putLong(p - 8, h1(p, h0));
+        Memory.putLong(p + size, tail0);
+        Memory.putLong(p + size + 8, tail1);
+        if (p - b > HEADER) Memory.putLong(b, marker ^ (p - b));
+    }
+
+    /** Marks the live block at {@code p} freed; false when it already was (or its header changed meanwhile). */
+    boolean markFreed(long p, long h0) {
+        return (h0 & FREED) == 0 && LONG.compareAndSet(Memory.ALL, p - 16, h0, h0 | FREED);
+    }
+
+    /** @return the offset from {@code p} of the first damaged tail byte, or -1 when the tail is intact */
+    long tailDamage(long p, long size) {
+        long a = Memory.getLong(p + size) ^ tail0;
+        if (a != 0) return size + Long.numberOfTrailingZeros(a) / 8;
+        long c = Memory.getLong(p + size + 8) ^ tail1;
+        if (c != 0) return size + 8 + Long.numberOfTrailingZeros(c) / 8;
+        return -1;
+    }
+
+    /**
+     * @return the program address of the engine block at {@code b}, or 0 when neither layout validates (a damaged
+     *         front red zone)
+     */
+    long programAddress(long b) {
+        if (headerIntact(b + HEADER)) return b + HEADER;
+        long front = Memory.getLong(b) ^ marker;
+        if (front > HEADER && front <= (1L << 30) && Long.bitCount(front) == 1 && headerIntact(b + front)) {
+            return b + front;
+        }
+        return 0;
+    }
+
+    static void junk(long p, long size) {
+        if (size > 0) Memory.ALL.asSlice(p, size).fill(JUNK);
+    }
+
+    static void poison(long p, long size) {
+        if (size > 0) Memory.ALL.asSlice(p, size).fill(POISON);
+    }
+
+    /** @return the offset of the first byte in {@code [p, p + size)} that is not poison, or -1 */
+    static long poisonDamage(long p, long size) {
+        for (long off = 0; off < size; ) {
+            long n = Math.min(size - off, POISON_BLOCK.byteSize());
+            long m = MemorySegment.mismatch(Memory.ALL, p + off, p + off + n, POISON_BLOCK, 0, n);
+            if (m >= 0) return off + m;
+            off += n;
+        }
+        return -1;
+    }
+}

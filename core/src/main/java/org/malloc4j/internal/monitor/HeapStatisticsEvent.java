@@ -1,0 +1,51 @@
+package org.malloc4j.internal.monitor;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Period;
+import jdk.jfr.StackTrace;
+
+/** JFR: a heap's figures, emitted periodically for every open heap. */
+@Name("org.malloc4j.HeapStatistics")
+@Label("Heap Statistics")
+@Category({"malloc4j"})
+@Description("A malloc4j heap's figures")
+@Period("1 s")
+@StackTrace(false)
+public final class HeapStatisticsEvent extends jdk.jfr.Event {
+    @Label("Heap")
+    public String heap;
+    @Label("Live")
+    @DataAmount
+    public long live;
+    @Label("Peak Live")
+    @DataAmount
+    public long peakLive;
+    @Label("Committed")
+    @DataAmount
+    public long committed;
+    @Label("Retained")
+    @Description("Committed bytes in free page runs, waiting for the decay time")
+    @DataAmount
+    public long retained;
+    @Label("Reserved")
+    @DataAmount
+    public long reserved;
+    @Label("Mallocs")
+    public long mallocs;
+    @Label("Frees")
+    public long frees;
+    @Label("Purges")
+    public long purges;
+    @Label("Largest Free Block")
+    @DataAmount
+    public long largestFreeBlock;
+    @Label("External Fragmentation")
+    public double externalFragmentation;
+    @Label("Utilization")
+    @Description("Live bytes / committed bytes")
+    public double utilization;
+}

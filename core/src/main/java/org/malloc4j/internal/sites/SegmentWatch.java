@@ -1,0 +1,97 @@
+package org.malloc4j.internal.sites;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
+import java.lang.ref.WeakReference;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Segments with a scope of their own per block, which serves two ends: the heap can make a segment inaccessible
+ * when its block is freed (CHECKED mode), and it learns when the program drops every segment of a block it never
+ * freed (GC-assisted leak detection, as Netty's leak detector does for its buffers).
+ *
+ * <p>A scoped segment's arena is shared, so that any thread may use the segment, and reachable only from the
+ * segment: the arena is kept alive by the cleanup action it holds, which its own scope holds. The watch keeps a
+ * weak reference to close it, and a {@link Cleaner} registered on the scope tells it when the cycle has become
+ * unreachable. A watched segment (FAST mode, sampled blocks) uses an automatic arena whose cleanup does the same.
+ */
+public final class SegmentWatch {
+    /** Called, on the cleaner's thread, for a block whose segments became unreachable while it was live. */
+    public interface Sink {
+        /** @param address the block's program address; {@code record} its site record, or null */
+        void unreachable(long address, SiteRecord record);
+    }
+
+    private static final class Holder {
+        static final Cleaner CLEANER = Cleaner.create();
+    }
+
+    private final ConcurrentHashMap<Long, Guard> guards = new ConcurrentHashMap<>();
+    private final Sink sink;
+
+    public SegmentWatch(Sink sink) {
+        this.sink = sink;
+    }
+
+    private static final class Guard {
+        final WeakReference<Arena> arena;
+        final SiteRecord record;
+
+        Guard(Arena arena, SiteRecord record) {
+            this.arena = new WeakReference<>(arena);
+            this.record = record;
+        }
+    }
+
+    /** Keeps the arena reachable from its own scope (see the class comment); does nothing when run. */
+    private record KeepAlive(Arena arena) implements Consumer<MemorySegment> {
+        @Override
+        public void accept(MemorySegment segment) {}
+    }
+
+    /** @return a segment of {@code size} bytes at {@code address} whose scope {@link #close} closes */
+    public MemorySegment scoped(long address, long size, SiteRecord record) {
+        Arena arena = Arena.ofShared();
+        MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(size, arena, new KeepAlive(arena));
+        Guard guard = new Guard(arena, record);
+        guards.put(address, guard);
+        Holder.CLEANER.register(segment.scope(), () -> {
+            if (guards.remove(address, guard)) sink.unreachable(address, guard.record);
+        });
+        return segment;
+    }
+
+    /**
+     * @return a segment of {@code size} bytes at {@code address} (a sampled block) that reports the block when it
+     *         becomes unreachable while {@code record} is still its live record in {@code sites}
+     */
+    public MemorySegment watched(long address, long engineAddress, long size, SiteRecord record, SiteRecorder sites) {
+        return MemorySegment.ofAddress(address).reinterpret(size, Arena.ofAuto(), ignored -> {
+            if (sites.get(engineAddress) == record) sink.unreachable(address, record);
+        });
+    }
+
+    /** @return true when some scoped segment is open (a cheap test before {@link #close}) */
+    public boolean isEmpty() {
+        return guards.isEmpty();
+    }
+
+    /**
+     * Closes the scope of the block at {@code address}, if it has one, so that its segments can no longer be
+     * accessed. Throws IllegalStateException, keeping the scope, when another thread is using a segment right now.
+     */
+    public void close(long address) {
+        Guard guard = guards.remove(address);
+        if (guard == null) return;
+        Arena arena = guard.arena.get();
+        if (arena == null) return;
+        try {
+            arena.close();
+        } catch (IllegalStateException e) {
+            guards.put(address, guard);
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package org.malloc4j.internal.sites;
+
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Records where sampled blocks were allocated, jemalloc-profiler style: sampling by bytes, so that each thread takes
+ * a sample when its allocated bytes cross a random threshold (exponentially distributed, mean {@link #meanBytes}).
+ * Large blocks are therefore almost always sampled, small ones rarely, and the cost is per byte, not per call.
+ *
+ * <p>Only sampled blocks are recorded; the heap's engine counts down per thread and calls {@link #record} when the
+ * count crosses zero, and tells the recorder about frees of blocks it marked as sampled.
+ */
+public final class SiteRecorder {
+    /** Frames kept per site. */
+    private static final int DEPTH = 16;
+    /** Countdown meaning "sample every block". */
+    public static final long ALWAYS = Long.MIN_VALUE / 2;
+    private static final StackWalker WALKER = StackWalker.getInstance();
+
+    private final double meanBytes;
+    private final ConcurrentHashMap<Long, SiteRecord> live = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Site, Site> sites = new ConcurrentHashMap<>();
+
+    /**
+     * @param rate in (0, 1]: 1 records every block; below, one sample every {@code 512 / rate} bytes on average
+     *        (1/1000 gives jemalloc's default of one sample per 512 KiB)
+     */
+    public SiteRecorder(double rate) {
+        if (!(rate > 0 && rate <= 1)) throw new IllegalArgumentException("site rate must be in (0, 1]: " + rate);
+        this.meanBytes = rate >= 1 ? 0 : 512 / rate;
+    }
+
+    /** @return the mean number of bytes between samples; 0 when every block is recorded */
+    public double meanBytes() {
+        return meanBytes;
+    }
+
+    /** @return the bytes a thread allocates before its next sample */
+    public long nextCountdown() {
+        if (meanBytes == 0) return ALWAYS;
+        double u = ThreadLocalRandom.current().nextDouble();
+        return (long) (-Math.log(1 - u) * meanBytes);
+    }
+
+    /** Records the block just allocated at {@code address}, with the caller's stack. */
+    public SiteRecord record(long address, long size) {
+        Site site = capture();
+        double p = meanBytes == 0 ? 1 : -Math.expm1(-Math.max(size, 1) / meanBytes);
+        SiteRecord r = new SiteRecord(address, size, site, Thread.currentThread().getName(), Math.max(size, 1) / p);
+        live.put(address, r);
+        return r;
+    }
+
+    /** @return the record of the block at {@code address} after removing it, or null when it was not sampled */
+    public SiteRecord forget(long address) {
+        return live.remove(address);
+    }
+
+    /** @return the record of the live sampled block at {@code address}, or null */
+    public SiteRecord get(long address) {
+        return live.get(address);
+    }
+
+    /** Notes a new requested size of a sampled block resized in place. */
+    public void resized(long address, long size) {
+        SiteRecord r = live.get(address);
+        if (r != null) r.size = size;
+    }
+
+    /** @return the records of the live sampled blocks (a weakly consistent view) */
+    public Collection<SiteRecord> live() {
+        return live.values();
+    }
+
+    /** @return the caller's site: the frames below the first one outside malloc4j's API and internals */
+    public Site capture() {
+        StackTraceElement[] frames = WALKER.walk(s -> s.map(StackWalker.StackFrame::toStackTraceElement)
+                .dropWhile(SiteRecorder::isInternal).limit(DEPTH).toArray(StackTraceElement[]::new));
+        Site site = new Site(frames);
+        Site known = sites.putIfAbsent(site, site);
+        return known != null ? known : site;
+    }
+
+    private static boolean isInternal(StackTraceElement f) {
+        String c = f.getClassName();
+        return c.startsWith("org.malloc4j.internal.") || c.startsWith("org.malloc4j.Heap")
+                || c.startsWith("java.lang.foreign.") || c.startsWith("jdk.internal.foreign.");
+    }
+}

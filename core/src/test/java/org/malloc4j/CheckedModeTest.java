@@ -1,0 +1,298 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** CHECKED mode: red zones, junk and poison, quarantine, per-block segment scopes, and what each reports. */
+class CheckedModeTest {
+    private static final MemorySegment ALL = Blocks.ALL;
+
+    private static Heap checked() {
+        return Heap.builder().mode(HeapMode.CHECKED).jmx(false).build();
+    }
+
+    /** Overwrites the byte at {@code address} with a different value (whatever the canary there is). */
+    private static void flip(long address) {
+        ALL.set(ValueLayout.JAVA_BYTE, address, (byte) ~ALL.get(ValueLayout.JAVA_BYTE, address));
+    }
+
+    @Test
+    void oneByteOverflowIsCaughtOnFreeAndTheHeapStaysUsable() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(24);
+            flip(p + 24);
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(HeapCorruptionException.class)
+                    .hasMessageContaining("overflow").hasMessageContaining("24 bytes")
+                    .satisfies(e -> {
+                        HeapDamage d = ((HeapCorruptionException) e).damage();
+                        assertThat(d.kind()).isEqualTo(HeapDamage.Kind.OVERFLOW);
+                        assertThat(d.address()).isEqualTo(p);
+                        assertThat(d.offset()).isEqualTo(24);
+                    });
+            assertThat(heap.stats().liveBytes()).isZero();
+            long q = heap.malloc(24);
+            heap.free(q);
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void thirtyTwoByteOverflowIsCaughtByVerifyWithTheAllocationSite() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).trackSites(1).jmx(false).build()) {
+            long p = heap.malloc(100);
+            long other = heap.malloc(100);
+            for (int i = 0; i < 32; i++) flip(p + 100 + i);
+            List<HeapDamage> found = heap.verify();
+            assertThat(found).hasSizeGreaterThanOrEqualTo(1);
+            HeapDamage d = found.getFirst();
+            assertThat(d.address()).isEqualTo(p);
+            assertThat(d.kind()).isEqualTo(HeapDamage.Kind.OVERFLOW);
+            assertThat(d.offset()).isEqualTo(100);
+            assertThat(d.site()).anySatisfy(f -> assertThat(f.getMethodName())
+                    .isEqualTo("thirtyTwoByteOverflowIsCaughtByVerifyWithTheAllocationSite"));
+            assertThat(d.toString()).contains("CheckedModeTest");
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(HeapCorruptionException.class);
+            heap.free(other);
+        }
+    }
+
+    @Test
+    void underflowIsCaughtWithTheBlockAndItsSize() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(40);
+            flip(p - 1);
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(HeapCorruptionException.class)
+                    .hasMessageContaining("underflow").hasMessageContaining("40 bytes")
+                    .satisfies(e -> assertThat(((HeapCorruptionException) e).damage().offset()).isEqualTo(-1));
+            assertThat(heap.stats().liveBlocks()).isZero();
+
+            long q = heap.malloc(40);
+            for (int i = 1; i <= 16; i++) flip(q - i);
+            assertThat(heap.verify()).singleElement().satisfies(d -> {
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.UNDERFLOW);
+                assertThat(d.address()).isEqualTo(q);
+                assertThat(d.size()).isEqualTo(40);
+                assertThat(d.offset()).isEqualTo(-16);
+            });
+            assertThatThrownBy(() -> heap.free(q)).isInstanceOf(HeapCorruptionException.class);
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void doubleFreeNamesTheBlockAndWhereItWasAllocatedAndFirstFreed() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).trackSites(1).jmx(false).build()) {
+            long p = allocateHere(heap);
+            freeHere(heap, p);
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("double free").hasMessageContaining("56 bytes")
+                    .hasMessageContaining("allocateHere").hasMessageContaining("first freed")
+                    .hasMessageContaining("freeHere");
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    private static long allocateHere(Heap heap) {
+        return heap.malloc(56);
+    }
+
+    private static void freeHere(Heap heap, long p) {
+        heap.free(p);
+    }
+
+    @Test
+    void doubleFreeWithoutSitesStillNamesTheBlock() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(8192);
+            heap.free(p);
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("double free").hasMessageContaining("8192 bytes")
+                    .hasMessageContaining("trackSites");
+        }
+    }
+
+    @Test
+    void delayedDoubleFreeAfterQuarantineIsStillRejected() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(64 << 10).jmx(false).build()) {
+            long p = heap.malloc(64);
+            heap.free(p);
+            for (int i = 0; i < 10_000; i++) heap.free(heap.malloc(64)); // pushes p out of quarantine
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class);
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void writeAfterFreeIsFoundByVerifyAndWhenTheBlockLeavesQuarantine() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(64 << 10).jmx(false).build()) {
+            long p = heap.malloc(64);
+            heap.free(p);
+            ALL.set(ValueLayout.JAVA_BYTE, p + 8, (byte) 1);
+            assertThat(heap.verify()).singleElement().satisfies(d -> {
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                assertThat(d.address()).isEqualTo(p);
+                assertThat(d.offset()).isEqualTo(8);
+            });
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 100_000; i++) heap.free(heap.malloc(64));
+            }).isInstanceOf(HeapCorruptionException.class).hasMessageContaining("write after free");
+            assertThat(heap.verify()).isEmpty();
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void newBlocksAreJunkFilledAndFreedOnesPoisoned() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(200);
+            for (int i = 0; i < 200; i++) assertThat(ALL.get(ValueLayout.JAVA_BYTE, p + i)).isEqualTo((byte) 0xA5);
+            heap.free(p);
+            for (int i = 0; i < 200; i++) assertThat(ALL.get(ValueLayout.JAVA_BYTE, p + i)).isEqualTo((byte) 0xDF);
+            long z = heap.calloc(10, 30);
+            for (int i = 0; i < 300; i++) assertThat(ALL.get(ValueLayout.JAVA_BYTE, z + i)).isZero();
+            heap.free(z);
+        }
+    }
+
+    @Test
+    void aFreedSegmentCannotBeAccessedAnyMore() {
+        try (Heap heap = checked()) {
+            MemorySegment s = heap.allocate(64, 8);
+            MemorySegment slice = s.asSlice(8, 8);
+            s.set(ValueLayout.JAVA_LONG, 0, 42);
+            heap.free(s);
+            assertThatThrownBy(() -> s.get(ValueLayout.JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> slice.get(ValueLayout.JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+
+            MemorySegment t = heap.allocate(32, 64);
+            assertThat(t.address() % 64).isZero();
+            heap.free(t.address()); // a raw free closes the segment's scope too
+            assertThatThrownBy(() -> t.get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void reallocMovesKeepsContentsAndRejectsFreedBlocks() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(16);
+            ALL.set(ValueLayout.JAVA_LONG, p, 0x1122334455667788L);
+            ALL.set(ValueLayout.JAVA_LONG, p + 8, -7L);
+            long q = heap.realloc(p, 16);
+            assertThat(q).isNotEqualTo(p);
+            assertThat(ALL.get(ValueLayout.JAVA_LONG, q)).isEqualTo(0x1122334455667788L);
+            assertThat(ALL.get(ValueLayout.JAVA_LONG, q + 8)).isEqualTo(-7L);
+            assertThatThrownBy(() -> heap.realloc(p, 32)).isInstanceOf(InvalidFreeException.class);
+            long r = heap.realloc(q, 100_000);
+            assertThat(ALL.get(ValueLayout.JAVA_LONG, r)).isEqualTo(0x1122334455667788L);
+            assertThat(heap.usableSize(r)).isEqualTo(100_000);
+            assertThat(heap.realloc(r, 0)).isZero();
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void alignedBlocksHaveRedZonesToo() {
+        try (Heap heap = checked()) {
+            for (long align : new long[] {32, 4096, 1 << 20}) {
+                long p = heap.alignedAlloc(align, 1000);
+                assertThat(p % align).isZero();
+                assertThat(heap.usableSize(p)).isEqualTo(1000);
+                assertThat(heap.verify()).isEmpty();
+                flip(p + 1000);
+                assertThat(heap.verify()).singleElement().satisfies(d -> assertThat(d.address()).isEqualTo(p));
+                assertThatThrownBy(() -> heap.free(p)).isInstanceOf(HeapCorruptionException.class);
+            }
+            assertThat(heap.stats().liveBytes()).isZero();
+        }
+    }
+
+    @Test
+    void invalidFreesAreRejectedWithoutHarm() {
+        try (Heap heap = checked(); Heap other = checked()) {
+            long p = heap.malloc(100);
+            assertThatThrownBy(() -> heap.free(p + 16)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("not the start of a live block");
+            assertThatThrownBy(() -> heap.free(p + 3)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("16-byte aligned");
+            assertThatThrownBy(() -> other.free(p)).isInstanceOf(InvalidFreeException.class);
+            assertThatThrownBy(() -> heap.free(12345)).isInstanceOf(InvalidFreeException.class);
+            assertThat(heap.verify()).isEmpty();
+            assertThat(heap.usableSize(p)).isEqualTo(100);
+            heap.free(p);
+        }
+    }
+
+    @Test
+    void statsCountTheProgramsBytesNotTheRedZones() {
+        try (Heap heap = checked()) {
+            List<Long> blocks = new ArrayList<>();
+            long total = 0;
+            for (int i = 0; i < 1000; i++) {
+                long size = (i * 37L) % 5000;
+                blocks.add(heap.malloc(size));
+                total += size;
+            }
+            blocks.add(heap.alignedAlloc(256, 10));
+            total += 10;
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isEqualTo(total);
+            assertThat(s.liveBlocks()).isEqualTo(1001);
+            for (long p : blocks) heap.free(p);
+            s = heap.stats();
+            assertThat(s.liveBytes()).isZero();
+            assertThat(s.liveBlocks()).isZero();
+            assertThat(heap.mode()).isEqualTo(HeapMode.CHECKED);
+        }
+    }
+
+    @Test
+    void arenasAndStacksWorkOnACheckedHeap() {
+        try (Heap heap = checked()) {
+            try (Arena arena = heap.newArena()) {
+                MemorySegment s = arena.allocate(100, 32);
+                s.fill((byte) 7);
+                heap.free(arena.allocate(10));
+            }
+            try (StackFrame frame = heap.stack().push()) {
+                MemorySegment s = frame.allocateFrom("hello");
+                assertThat(s.getString(0)).isEqualTo("hello");
+            }
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void concurrentFreesOfOneBlockLetExactlyOneSucceed() throws Exception {
+        try (Heap heap = checked()) {
+            for (int round = 0; round < 200; round++) {
+                long p = heap.malloc(48);
+                int[] ok = new int[2];
+                Thread[] t = new Thread[2];
+                for (int i = 0; i < 2; i++) {
+                    int k = i;
+                    t[i] = new Thread(() -> {
+                        try {
+                            heap.free(p);
+                            ok[k] = 1;
+                        } catch (InvalidFreeException e) {
+                            ok[k] = 0;
+                        }
+                    });
+                }
+                for (Thread x : t) x.start();
+                for (Thread x : t) x.join();
+                assertThat(ok[0] + ok[1]).isEqualTo(1);
+            }
+            assertThat(heap.stats().liveBlocks()).isZero();
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+}
