@@ -8,10 +8,14 @@ package org.malloc4j;
  * <p>It extends {@link OutOfMemoryError}, as {@code Arena.allocate} does when native memory runs out.
  */
 public final class HeapExhaustedException extends OutOfMemoryError {
+    /** The serialization version. */
     private static final long serialVersionUID = 1L;
+    /** The size in bytes that could not be allocated. */
     private final long requested;
 
     /**
+     * Creates the exception.
+     *
      * @param requested the size in bytes that could not be allocated
      * @param message the explanation
      */
@@ -20,7 +24,7 @@ public final class HeapExhaustedException extends OutOfMemoryError {
         this.requested = requested;
     }
 
-    /** @return the size in bytes that could not be allocated */
+    /** {@return the size in bytes that could not be allocated} */
     public long requested() {
         return requested;
     }

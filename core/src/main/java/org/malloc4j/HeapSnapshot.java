@@ -39,7 +39,7 @@ public record HeapSnapshot(long base, long reservedBytes, int pageSize, List<Run
      * @param liveBlocks for a slab, blocks allocated; for a block, 1; else 0
      */
     public record Run(long offset, long bytes, Kind kind, long blockSize, int blocks, int liveBlocks) {
-        /** @return the share of the run in use: live blocks over blocks, 0 for free runs */
+        /** {@return the share of the run in use: live blocks over blocks, 0 for free runs} */
         public double occupancy() {
             return blocks == 0 ? 0.0 : (double) liveBlocks / blocks;
         }
@@ -57,7 +57,7 @@ public record HeapSnapshot(long base, long reservedBytes, int pageSize, List<Run
      */
     public record SizeClassUsage(int blockSize, int slabs, long slabBytes, long liveBlocks, long freeBlocks,
             long requestedBytes) {
-        /** @return rounding waste: bytes of live blocks beyond what was asked for */
+        /** {@return rounding waste: bytes of live blocks beyond what was asked for} */
         public long wasteBytes() {
             return liveBlocks * blockSize - requestedBytes;
         }

@@ -6,10 +6,14 @@ package org.malloc4j;
  * The message names the address and what it is. The heap is left exactly as it was.
  */
 public final class InvalidFreeException extends IllegalArgumentException {
+    /** The serialization version. */
     private static final long serialVersionUID = 1L;
+    /** The rejected address. */
     private final long address;
 
     /**
+     * Creates the exception.
+     *
      * @param address the rejected address
      * @param message what the address is, for a person to read
      */
@@ -18,7 +22,7 @@ public final class InvalidFreeException extends IllegalArgumentException {
         this.address = address;
     }
 
-    /** @return the address that was rejected */
+    /** {@return the address that was rejected} */
     public long address() {
         return address;
     }

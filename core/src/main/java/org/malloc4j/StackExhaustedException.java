@@ -10,11 +10,16 @@ package org.malloc4j;
  * buffers from the heap, not from the stack.
  */
 public final class StackExhaustedException extends OutOfMemoryError {
+    /** The serialization version. */
     private static final long serialVersionUID = 1L;
+    /** The stack's capacity in bytes. */
     private final long stackSize;
+    /** The size in bytes that could not be allocated. */
     private final long requested;
 
     /**
+     * Creates the exception.
+     *
      * @param stackSize the stack's capacity in bytes
      * @param requested the size in bytes that could not be allocated
      * @param message the explanation
@@ -25,12 +30,12 @@ public final class StackExhaustedException extends OutOfMemoryError {
         this.requested = requested;
     }
 
-    /** @return the stack's capacity in bytes */
+    /** {@return the stack's capacity in bytes} */
     public long stackSize() {
         return stackSize;
     }
 
-    /** @return the size in bytes that could not be allocated */
+    /** {@return the size in bytes that could not be allocated} */
     public long requested() {
         return requested;
     }

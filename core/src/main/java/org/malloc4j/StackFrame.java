@@ -23,6 +23,8 @@ public interface StackFrame extends SegmentAllocator, AutoCloseable {
     /**
      * Allocates {@code byteSize} bytes at the next multiple of {@code byteAlignment} in the stack: O(1).
      *
+     * @param byteSize the number of bytes, 0 or more
+     * @param byteAlignment the alignment in bytes, a power of two
      * @return a segment of exactly {@code byteSize} bytes, valid until this frame closes, contents undefined
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
      * @throws StackExhaustedException if the stack has not that much room left; the stack is unchanged
@@ -35,6 +37,8 @@ public interface StackFrame extends SegmentAllocator, AutoCloseable {
     /**
      * As {@link #allocate(long, long)}, returning the raw address: no segment object, no bounds checks.
      *
+     * @param byteSize the number of bytes, 0 or more
+     * @param byteAlignment the alignment in bytes, a power of two
      * @return the address of {@code byteSize} bytes aligned to {@code byteAlignment}, valid until this frame closes
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
      * @throws StackExhaustedException if the stack has not that much room left; the stack is unchanged
@@ -43,7 +47,7 @@ public interface StackFrame extends SegmentAllocator, AutoCloseable {
      */
     long allocateAddress(long byteSize, long byteAlignment);
 
-    /** @return this frame's depth in its stack: 1 for the outermost frame */
+    /** {@return this frame's depth in its stack: 1 for the outermost frame} */
     int depth();
 
     /**

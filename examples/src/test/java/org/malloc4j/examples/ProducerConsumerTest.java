@@ -1,0 +1,35 @@
+package org.malloc4j.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.malloc4j.Heap;
+import org.malloc4j.HeapStats;
+import org.junit.jupiter.api.Test;
+
+class ProducerConsumerTest {
+
+    @Test
+    void everyBlockIsCheckedAndFreedByAnotherThreadAndCommittedStaysBounded() throws InterruptedException {
+        try (Heap heap = Heap.create()) {
+            ProducerConsumer.Result r = ProducerConsumer.run(heap, 3, 2, 20_000, 256);
+            assertThat(r.produced()).isEqualTo(60_000);
+            assertThat(r.consumed()).isEqualTo(60_000);
+            assertThat(r.corrupt()).isZero();
+            HeapStats s = r.stats();
+            assertThat(s.liveBytes()).isZero();
+            assertThat(s.liveBlocks()).isZero();
+            assertThat(s.mallocCount()).isEqualTo(60_000);
+            assertThat(s.freeCount()).isEqualTo(60_000);
+            // 60,000 blocks: 15 in 16 of 16 B..1 KiB, 1 in 16 of 32..64 KiB, about 200 MB in all,
+            // through a queue of 256: at most a few hundred blocks alive at once, so committed memory stays a
+            // small fraction of what went through.
+            assertThat(r.bytesThroughQueue()).isGreaterThan(100L << 20);
+            assertThat(s.peakCommittedBytes()).isLessThan(r.bytesThroughQueue() / 10);
+        }
+    }
+
+    @Test
+    void mainRuns() throws InterruptedException {
+        ProducerConsumer.main(new String[] {"2", "2", "2000"});
+    }
+}
