@@ -105,6 +105,21 @@ class HeapErrorTest {
     // ------------------------------------------------------------------ double free
 
     @Test
+    void theLastPageOfAMultiPageBlockIsNotABlockStart() {
+        // The last page of a run carries the run's tag as its first does (for coalescing): it must still be refused.
+        for (long size : new long[] {MEDIUM, LARGE}) {
+            long p = heap.malloc(size);
+            long lastPage = p + ((size - 1) & -4096L);
+            List<Long> before = Blocks.state(heap.stats());
+            assertThatThrownBy(() -> heap.free(lastPage)).isInstanceOf(InvalidFreeException.class);
+            assertThatThrownBy(() -> heap.realloc(lastPage, 3359)).isInstanceOf(InvalidFreeException.class);
+            assertThatThrownBy(() -> heap.usableSize(lastPage)).isInstanceOf(InvalidFreeException.class);
+            assertThat(Blocks.state(heap.stats())).isEqualTo(before);
+            heap.free(p);
+        }
+    }
+
+    @Test
     void doubleFreeOfSmallBlock() {
         long keep = heap.malloc(SMALL); // keeps the slab alive
         long p = heap.malloc(SMALL);

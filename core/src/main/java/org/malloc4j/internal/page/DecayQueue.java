@@ -81,6 +81,12 @@ final class DecayQueue {
         return pages[i];
     }
 
+    /** @return nanoseconds until the oldest entry's time comes (0 if it has); the queue must not be empty */
+    long nanosUntilNext(long now) {
+        int i = (int) (head & (pages.length - 1));
+        return Math.max(0, decayNanos - (now - times[i]));
+    }
+
     /** @return the stamp of the entry last returned by a poll */
     long lastStamp() {
         return lastStamp;

@@ -35,6 +35,8 @@ public final class PageHeap {
     private final long releasePages;
 
     private long usedPages;
+    /** One past the highest page ever allocated: the range that can be resident. */
+    private int highWater;
     /** The clock read once at the start of each operation (System.nanoTime costs ~20 ns; decay needs no more). */
     private long now;
     private long peakCommittedPages;
@@ -120,6 +122,7 @@ public final class PageHeap {
                 map.setWord2(start, 0);
             }
             usedPages += pages;
+            highWater = (int) Math.max(highWater, start + pages);
             peakCommittedPages = Math.max(peakCommittedPages, committedPages());
             decayTick();
             return address(start) | (fromClean ? FRESH : 0);
@@ -297,7 +300,10 @@ public final class PageHeap {
 
     /** @return true when {@code address} starts a used run (a medium or large block) */
     public boolean isBlockStart(long address) {
-        return (address & (PAGE - 1)) == 0 && map.state(pageOf(address)) == PageMap.USED;
+        if ((address & (PAGE - 1)) != 0) return false;
+        int page = pageOf(address);
+        // The last page of a multi-page run carries the run's tag too: only a run's first page names itself.
+        return map.state(page) == PageMap.USED && map.isRunStart(page);
     }
 
     /**
@@ -369,6 +375,32 @@ public final class PageHeap {
         return Math.max(dirty.largest(), clean.largest()) << PAGE_SHIFT;
     }
 
+    /** @return bytes of this layer's range resident in RAM, by {@code mincore} over the pages used so far */
+    public long residentBytes() {
+        lock.lock();
+        try {
+            return highWater == 0 ? 0 : Os.residentPages(base, highWater) << PAGE_SHIFT;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Purges the dirty runs whose decay time has passed, without waiting for the next allocation or free.
+     *
+     * @return nanoseconds until the next queued run expires, or -1 when none is queued
+     */
+    public long purgeExpired() {
+        lock.lock();
+        try {
+            now = System.nanoTime();
+            decayTick();
+            return decay.isEmpty() ? -1 : decay.nanosUntilNext(now);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     public long purgeCount() {
         return purgeCount;
     }
@@ -399,6 +431,7 @@ public final class PageHeap {
                 int last = (int) (p + len - 1);
                 if (map.state(last) != st || map.length(last) != len) return "end tag mismatch for run at page " + p;
                 if (map.firstOf(last) != p) return "boundary tag of run at page " + p + " points to " + map.firstOf(last);
+                if (!map.isRunStart(p)) return "first page " + p + " of a run does not name itself";
                 for (int q = p + 1; q < last && q < p + 64; q++) {
                     if (map.state(q) != PageMap.INTERIOR) return "interior page " + q + " of run at " + p + " is tagged";
                 }

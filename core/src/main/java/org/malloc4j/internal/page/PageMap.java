@@ -17,7 +17,9 @@ import org.malloc4j.internal.os.Os;
  *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags.</li>
  * </ul>
  * The last page's word 3 holds the index of the run's first page, the boundary tag that makes coalescing with
- * the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.)
+ * the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.) The first page's
+ * word 3 holds its own index too, so that a first page is told from a last page, which carries the same tag: only a
+ * page whose word 3 names itself starts a run.
  */
 final class PageMap {
     static final int INTERIOR = 0;
@@ -61,9 +63,12 @@ final class PageMap {
     void tagRun(int first, long length, int state) {
         long tag = length << 3 | state;
         Memory.putLong(rec(first), tag);
+        Memory.putLong(rec(first) + 24, first);
         int last = (int) (first + length - 1);
-        if (last != first) Memory.putLong(rec(last), tag);
-        Memory.putLong(rec(last) + 24, first);
+        if (last != first) {
+            Memory.putLong(rec(last), tag);
+            Memory.putLong(rec(last) + 24, first);
+        }
     }
 
     /**
@@ -73,6 +78,11 @@ final class PageMap {
     void clear(int page) {
         Memory.putLong(rec(page), 0L);
         Memory.putLong(rec(page) + 16, 0L);
+    }
+
+    /** @return true when {@code page} is the first page of a run (not its last page, which carries the same tag) */
+    boolean isRunStart(int page) {
+        return Memory.getLong(rec(page) + 24) == page;
     }
 
     /** @return the first page of the run whose last page is {@code last} */
