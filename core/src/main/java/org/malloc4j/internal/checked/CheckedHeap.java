@@ -162,6 +162,11 @@ public final class CheckedHeap implements BlockAllocator {
                 return h0;
             }
         } else if (core.isLiveBlock(p - RedZones.HEADER)) {
+            long real = zones.programAddress(p - RedZones.HEADER);
+            if (real != 0) { // an aligned block, whose marker is intact: p lies inside it
+                throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                        + ": not the start of a live block (it lies inside block 0x" + Long.toHexString(real) + ")");
+            }
             // A live block of ours whose header no longer validates: its front red zone was overwritten.
             long size = core.requestedSize(p - RedZones.HEADER) - RedZones.HEADER - RedZones.TAIL;
             HeapDamage d = damage(p, RedZones.HEADER, size, HeapDamage.Kind.UNDERFLOW, frontDamage(p, size));
@@ -314,6 +319,6 @@ public final class CheckedHeap implements BlockAllocator {
         long peak = Math.max(live, s.peakLiveBytes() - overhead);
         return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
                 s.freeCount() + q[0], Math.max(0, s.committedBytes() - live), s.largestFreeBlock(), s.retainedBytes(),
-                s.purgeCount(), s.threadCaches());
+                s.purgeCount(), s.threadCaches(), s.residentBytes());
     }
 }
