@@ -87,17 +87,17 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return checked != null ? checked : core;
     }
 
-    /** @return a new heap with the default settings (see {@link Builder}) */
+    /** {@return a new heap with the default settings (see {@link Builder})} */
     public static Heap create() {
         return builder().build();
     }
 
-    /** @return a builder for a heap with settings of one's own */
+    /** {@return a builder for a heap with settings of one's own} */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return the process-wide heap: created on first use, never closed */
+    /** {@return the process-wide heap: created on first use, never closed} */
     public static Heap global() {
         return Global.HEAP;
     }
@@ -123,6 +123,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * Allocates a zeroed block of {@code count * size} bytes. Pages that the OS gives zeroed are not zeroed again.
      *
+     * @param count number of elements, 0 or more
+     * @param size bytes per element, 0 or more
+     * @return the zeroed block's address, never 0
      * @throws IllegalArgumentException if either argument is negative or their product overflows
      * @throws HeapExhaustedException if the limit or the OS does not allow it
      */
@@ -137,6 +140,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * {@code p} and returns 0. When a move fails for lack of memory, the old block is left untouched.
      *
      * @return the block's (possibly new) address
+     * @param address a live block of this heap, or 0
+     * @param newSize bytes, 0 or more
      * @throws InvalidFreeException if {@code address} is not a live block of this heap
      * @throws IllegalArgumentException if {@code newSize} is negative
      * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one
@@ -152,6 +157,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * Allocates a block of {@code size} bytes whose address is a multiple of {@code alignment}.
      *
      * @param alignment a power of two; at least up to 1 GiB is supported
+     * @param size bytes, 0 or more
+     * @return the block's address, a multiple of {@code alignment}
      * @throws IllegalArgumentException if {@code alignment} is not a power of two or {@code size} is negative
      */
     public long alignedAlloc(long alignment, long size) {
@@ -162,8 +169,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * Frees a block. {@code free(0)} does nothing.
      *
+     * @param address a live block of this heap, or 0
      * @throws InvalidFreeException if {@code address} is not the start of a live block of this heap (never
-     *         allocated, inside a block, already freed, or another heap's); nothing is changed
+     * allocated, inside a block, already freed, or another heap's); nothing is changed
      */
     public void free(long address) {
         CheckedHeap c = checked;
@@ -176,7 +184,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * @return the number of bytes usable in the block at {@code address}: at least the size asked for
+     * Returns the number of bytes usable in a block: at least the size asked for (exactly that size in
+     * {@link HeapMode#CHECKED} mode, where the bytes past it are a red zone).
+     *
+     * @param address a live block of this heap
+     * @return the usable bytes
      * @throws InvalidFreeException if {@code address} is not a live block of this heap
      */
     public long usableSize(long address) {
@@ -235,6 +247,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * Frees the block behind a segment obtained from {@link #allocate(long, long)}.
      *
+     * @param segment a segment from {@link #allocate(long, long)} or one of this heap's arenas
      * @throws InvalidFreeException if the segment does not start at a live block of this heap
      */
     public void free(MemorySegment segment) {
@@ -297,7 +310,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return stacks.current();
     }
 
-    /** @return a snapshot of this heap's figures; cheap, and safe to call from any thread at any time */
+    /** {@return a snapshot of this heap's figures; cheap, and safe to call from any thread at any time} */
     public HeapStats stats() {
         HeapStats s = core.stats();
         return checked == null ? s : checked.adjust(s);
@@ -342,8 +355,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * @return a picture of the heap's address space (runs of pages, slabs and their occupancy, per-class
-     *         figures), for heap maps and reports; O(runs + small blocks), not for hot paths
+     * Takes a picture of the heap's address space, for heap maps and reports: O(runs + small blocks), not for hot
+     * paths.
+     *
+     * @return the runs of pages, slabs and their occupancy, and per-class figures
      */
     public HeapSnapshot snapshot() {
         return core.snapshot();
@@ -354,7 +369,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         core.trim();
     }
 
-    /** @return the name given to this heap (for messages and monitoring) */
+    /** {@return the name given to this heap (for messages and monitoring)} */
     public String name() {
         return core.name();
     }
@@ -411,7 +426,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         private Builder() {}
 
-        /** Chooses FAST (the default) or CHECKED; see {@link HeapMode}. */
+        /**
+         * Chooses FAST (the default) or CHECKED; see {@link HeapMode}.
+         * @param mode FAST or CHECKED
+         * @return this builder
+         */
         public Builder mode(HeapMode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
@@ -425,6 +444,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * always, small ones rarely. At 1/1000 (one sample per 512 KiB allocated, jemalloc's default) the cost is
          * negligible; at 1 every allocation walks the stack (microseconds).
          *
+         * @param rate the share to record, from 0 (none) to 1 (every block)
+         * @return this builder
          * @throws IllegalArgumentException if {@code rate} is not between 0 and 1
          */
         public Builder trackSites(double rate) {
@@ -439,6 +460,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * test that caused it. Default: {@code false}: the report is logged through {@link System.Logger} (at
          * WARNING when sites are tracked or the mode is CHECKED, else at DEBUG: closing frees everything, as an
          * arena does).
+         * @param fail whether close() throws when blocks are still live
+         * @return this builder
          */
         public Builder failOnLeak(boolean fail) {
             this.failOnLeak = fail;
@@ -449,6 +472,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * With {@code true}, a block found leaked by the garbage collector (its segments unreachable, see
          * {@link Heap#allocate(long, long)}) is freed by the heap after it is reported. Only safe when the program
          * does not keep the raw address of such blocks elsewhere. Default: {@code false} (reported only).
+         * @param reclaim whether blocks found leaked by the collector are freed
+         * @return this builder
          */
         public Builder reclaimLeaks(boolean reclaim) {
             this.reclaimLeaks = reclaim;
@@ -460,6 +485,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * catches writes through older dangling pointers. Blocks larger than about a stripe's share of it are given
          * back at once. Default: 16 MiB. Ignored in FAST mode.
          *
+         * @param bytes the quarantine's capacity
+         * @return this builder
          * @throws IllegalArgumentException if negative
          */
         public Builder quarantine(long bytes) {
@@ -471,6 +498,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         /**
          * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while it is open.
          * Default: {@code true}.
+         * @param register whether to register the MBean
+         * @return this builder
          */
         public Builder jmx(boolean register) {
             this.jmx = register;
@@ -481,6 +510,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * Allocations of at least this many bytes emit the JFR event {@code org.malloc4j.LargeAllocation} (when JFR
          * records it). Default: 1 MiB.
          *
+         * @param bytes the threshold
+         * @return this builder
          * @throws IllegalArgumentException if not positive
          */
         public Builder largeAllocationEvent(long bytes) {
@@ -489,7 +520,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             return this;
         }
 
-        /** Names the heap in messages and monitoring. Default: {@code heap-N}. */
+        /**
+         * Names the heap in messages and monitoring. Default: {@code heap-N}.
+         * @param name the name
+         * @return this builder
+         */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
             return this;
@@ -498,6 +533,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         /**
          * Caps the memory the heap takes from the OS (committed bytes). Default: no cap beyond the reservation.
          *
+         * @param bytes the cap on committed bytes
+         * @return this builder
          * @throws IllegalArgumentException if {@code bytes} is not positive
          */
         public Builder limit(long bytes) {
@@ -510,6 +547,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * Sets the address space reserved up front: the most the heap can ever hold. Reserving costs no memory.
          * Default: 64 GiB (256 GiB for the global heap).
          *
+         * @param bytes address space to reserve
+         * @return this builder
          * @throws IllegalArgumentException if {@code bytes} is below 16 MiB or above 64 TiB
          */
         public Builder reserve(long bytes) {
@@ -524,6 +563,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * How long free pages stay committed before they are given back to the OS; {@code Duration.ZERO} gives
          * them back at once. Default: 1 second.
          *
+         * @param decay how long free pages stay committed
+         * @return this builder
          * @throws IllegalArgumentException if negative
          */
         public Builder decay(Duration decay) {
@@ -536,6 +577,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's
          * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed.
          *
+         * @param bytes the block size from which freed memory goes back at once
+         * @return this builder
          * @throws IllegalArgumentException if not positive
          */
         public Builder releaseThreshold(long bytes) {
@@ -544,7 +587,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             return this;
         }
 
-        /** @return a new heap with these settings */
+        /** {@return a new heap with these settings} */
         public Heap build() {
             return new Heap(this, false);
         }

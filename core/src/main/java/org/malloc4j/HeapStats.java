@@ -17,6 +17,9 @@ package org.malloc4j;
  * @param purgeCount system calls made to give memory back to the OS
  * @param threadCaches caches in use: one per live platform thread that allocated, plus the fixed stripes shared
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
+ * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them
+ *        ({@code mincore}): committed pages the program never touched are not resident; retained free pages are
+ *        until they are purged. One system call over the range the heap has used so far.
  */
 public record HeapStats(
         long liveBytes,
@@ -30,24 +33,25 @@ public record HeapStats(
         long largestFreeBlock,
         long retainedBytes,
         long purgeCount,
-        int threadCaches) {
+        int threadCaches,
+        long residentBytes) {
 
     /**
-     * @return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is
-     *         none), near 1 when it is scattered in small holes
+     * {@return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is none),
+     * near 1 when it is scattered in small holes}
      */
     public double externalFragmentation() {
         if (freeBytes <= 0) return 0.0;
         return Math.max(0.0, 1.0 - (double) largestFreeBlock / freeBytes);
     }
 
-    /** @return peak live bytes over peak committed bytes (the malloc-lab measure); 1.0 before any commit */
+    /** {@return peak live bytes over peak committed bytes (the malloc-lab measure); 1.0 before any commit} */
     public double utilization() {
         if (peakCommittedBytes <= 0) return 1.0;
         return (double) peakLiveBytes / peakCommittedBytes;
     }
 
-    /** @return live blocks: {@code mallocCount - freeCount} */
+    /** {@return live blocks: {@code mallocCount - freeCount}} */
     public long liveBlocks() {
         return mallocCount - freeCount;
     }

@@ -70,10 +70,30 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         this.caches = new ThreadCaches(this);
         this.pages.onPurge = bytes -> Monitoring.purge(name, bytes);
         OPEN.add(this);
+        if (decayNanos > 0) Purger.ensureStarted();
     }
 
     public String name() {
         return name;
+    }
+
+    /** @return the heaps open now (for the purger thread) */
+    static java.util.List<HeapCore> open() {
+        return OPEN;
+    }
+
+    /**
+     * Purges this heap's free pages whose decay time has passed; for the purger thread.
+     *
+     * @return nanoseconds until the next queued run expires, or -1 when none is queued (or the heap is closed)
+     */
+    long purgeExpired() {
+        pages.lock().lock();
+        try {
+            return closed ? -1 : pages.purgeExpired();
+        } finally {
+            pages.lock().unlock();
+        }
     }
 
     /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
@@ -505,7 +525,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (peakLive > peakSample.value) peakSample.value = peakLive;
             long committed = pages.committedBytes();
             return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
-                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length);
+                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length,
+                    pages.residentBytes());
         } finally {
             pages.lock().unlock();
         }

@@ -28,7 +28,7 @@ public final class Os {
     private static final int MADV_DONTNEED = 4;
     private static final long MAP_FAILED = -1L;
 
-    private static final MethodHandle MMAP, MUNMAP, MADVISE;
+    private static final MethodHandle MMAP, MUNMAP, MADVISE, MINCORE;
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -50,6 +50,34 @@ public final class Os {
         MADVISE = linker.downcallHandle(lookup.findOrThrow("madvise"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT), errno);
+        MINCORE = linker.downcallHandle(lookup.findOrThrow("mincore"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.ADDRESS), errno);
+    }
+
+    /**
+     * @return how many of the {@code pages} pages from {@code address} (page-aligned, mapped) are resident in RAM,
+     *         by {@code mincore}
+     */
+    public static long residentPages(long address, long pages) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            MemorySegment vec = arena.allocate((pages + 7) & ~7L, 8);
+            int rc = (int) MINCORE.invokeExact(state, address, pages * PAGE_SIZE, vec);
+            if (rc != 0) {
+                throw new IllegalStateException("mincore(0x" + Long.toHexString(address) + ", " + pages * PAGE_SIZE
+                        + ") failed: errno " + (int) ERRNO.get(state, 0L));
+            }
+            long resident = 0;
+            for (long off = 0; off < vec.byteSize(); off += 8) {
+                resident += Long.bitCount(vec.get(ValueLayout.JAVA_LONG, off) & 0x0101010101010101L);
+            }
+            return resident;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
     }
 
     private Os() {}

@@ -1,0 +1,47 @@
+package org.malloc4j.internal;
+
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One daemon thread per process that gives back the free pages of heaps nobody calls: decay is otherwise driven by
+ * the heap's own allocations and frees, so a program that frees a lot and then goes quiet would keep its retained
+ * pages forever. The thread sleeps until the earliest queued run of any open heap expires (at most a second, at
+ * least a millisecond), then purges what has expired, holding each heap's page lock briefly.
+ */
+final class Purger implements Runnable {
+    private static final long MAX_WAIT = TimeUnit.SECONDS.toNanos(1);
+    private static final long MIN_WAIT = TimeUnit.MILLISECONDS.toNanos(1);
+    private static volatile Thread thread;
+
+    private Purger() {}
+
+    /** Starts the thread if it is not running yet. */
+    static void ensureStarted() {
+        if (thread != null) return;
+        synchronized (Purger.class) { // once per process, never on an allocation path
+            if (thread != null) return;
+            Thread t = Thread.ofPlatform().daemon().name("malloc4j-purger").unstarted(new Purger());
+            t.start();
+            thread = t;
+        }
+    }
+
+    /** Wakes the thread now, for a heap that just queued its first run (its wait may be longer than the decay). */
+    static void wake() {
+        Thread t = thread;
+        if (t != null) LockSupport.unpark(t);
+    }
+
+    @Override
+    public void run() {
+        while (true) {
+            long wait = MAX_WAIT;
+            for (HeapCore heap : HeapCore.open()) {
+                long next = heap.purgeExpired();
+                if (next >= 0) wait = Math.min(wait, next);
+            }
+            LockSupport.parkNanos(this, Math.max(wait, MIN_WAIT));
+        }
+    }
+}

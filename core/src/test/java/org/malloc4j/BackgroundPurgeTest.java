@@ -1,0 +1,44 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** Free pages go back to the OS after the decay time even when the program stops calling the heap. */
+class BackgroundPurgeTest {
+
+    @Test
+    void anIdleHeapGivesItsRetainedPagesBack() {
+        try (Heap heap = Heap.builder().decay(Duration.ofMillis(50)).jmx(false).build()) {
+            long p = heap.malloc(8 << 20);
+            Blocks.ALL.asSlice(p, 8 << 20).fill((byte) 1);
+            heap.free(p);
+            HeapStats before = heap.stats();
+            assertThat(before.retainedBytes()).isEqualTo(8 << 20);
+            assertThat(before.residentBytes()).isGreaterThanOrEqualTo(8 << 20);
+            // No further call but stats(), which never purges: only the purger thread can give the pages back.
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (heap.stats().retainedBytes() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            HeapStats after = heap.stats();
+            assertThat(after.retainedBytes()).isZero();
+            assertThat(after.committedBytes()).isLessThan(before.committedBytes() - (7 << 20));
+            assertThat(after.residentBytes()).isLessThan(before.residentBytes() - (7 << 20));
+            assertThat(after.purgeCount()).isGreaterThan(before.purgeCount());
+        }
+    }
+
+    @Test
+    void residentBytesCountOnlyTouchedPages() {
+        try (Heap heap = Heap.builder().jmx(false).build()) {
+            long p = heap.malloc(16 << 20);
+            long untouched = heap.stats().residentBytes();
+            assertThat(untouched).isLessThan(1 << 20); // committed, never touched: not resident
+            Blocks.ALL.asSlice(p, 4 << 20).fill((byte) 1);
+            long touched = heap.stats().residentBytes();
+            assertThat(touched - untouched).isBetween(4L << 20, (4L << 20) + (64 << 10));
+            assertThat(heap.stats().committedBytes()).isGreaterThanOrEqualTo(16 << 20);
+            heap.free(p);
+        }
+    }
+}
