@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.malloc4j.cli.Main;
 import org.malloc4j.cli.report.HtmlReport;
@@ -14,14 +16,15 @@ import picocli.CommandLine.Spec;
 
 /** {@code malloc4j demo}: demonstrations. */
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "Demonstrations.",
-        subcommands = {DemoCommand.Fragmentation.class})
+        subcommands = {DemoCommand.Fragmentation.class, DemoCommand.Latency.class})
 public final class DemoCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing demo (try 'fragmentation')");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "missing demo (try 'fragmentation' or 'latency')");
     }
 
     /** {@code malloc4j demo fragmentation}. */
@@ -52,6 +55,63 @@ public final class DemoCommand implements Runnable {
                     return Main.BAD_INPUT;
                 }
             }
+            return Main.OK;
+        }
+    }
+
+    /** {@code malloc4j demo latency}. */
+    @Command(name = "latency", mixinStandardHelpOptions = true,
+            description = "Allocation latency (p50, p99, p99.9, max) against the share of the heap in holes:"
+                    + " malloc4j vs a naive first-fit heap.")
+    public static final class Latency implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--levels", split = ",", paramLabel = "PERCENT",
+                description = "Shares of the used memory in holes, percent (default: 0,25,50,75,90).")
+        int[] levels = LatencyDemo.LEVELS.clone();
+
+        @Option(names = "--fill", paramLabel = "MIB", description = "MiB of live blocks after the fill (default: 64).")
+        long fillMib = 64;
+
+        @Option(names = "--batches", paramLabel = "N",
+                description = "Recorded batches per heap and level (default: 100000).")
+        int batches = LatencyDemo.Config.defaults().batches();
+
+        @Option(names = "--warmup", paramLabel = "N",
+                description = "Unrecorded batches first, and at least a second of them (default: 20000).")
+        int warmup = LatencyDemo.Config.defaults().warmupBatches();
+
+        @Option(names = "--batch", paramLabel = "N", description = "Mallocs per timed interval (default: 16).")
+        int batch = LatencyDemo.Config.defaults().batch();
+
+        @Option(names = "--delay", paramLabel = "N",
+                description = "Free each batch's blocks this many batches later (default: 64).")
+        int delay = LatencyDemo.Config.defaults().delay();
+
+        @Option(names = "--runs", paramLabel = "N",
+                description = "Run everything N times in this JVM and print the medians (default: 1).")
+        int runs = 1;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = spec.commandLine().getOut();
+            for (int l : levels) {
+                if (l < 0 || l > 95) {
+                    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                            "--levels: " + l + " is not between 0 and 95");
+                }
+            }
+            if (fillMib < 1 || batches < 1 || warmup < 0 || batch < 1 || delay < 1 || runs < 1) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--fill, --batches, --batch, --delay and --runs must be positive, --warmup not negative");
+            }
+            LatencyDemo.Config d = LatencyDemo.Config.defaults();
+            LatencyDemo.Config c = new LatencyDemo.Config(fillMib << 20, d.minSize(), d.maxSize(), batch, delay, warmup,
+                    d.warmupMillis(), batches, levels, d.seed());
+            List<List<LatencyDemo.Cell>> all = new ArrayList<>();
+            for (int r = 0; r < runs; r++) all.add(LatencyDemo.run(c));
+            LatencyDemo.print(LatencyDemo.median(all), c, runs, out);
             return Main.OK;
         }
     }

@@ -1,8 +1,10 @@
 package org.malloc4j.cli.demo;
 
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.function.LongConsumer;
+import java.util.function.LongUnaryOperator;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapStats;
 import org.malloc4j.cli.report.HtmlReport;
@@ -24,8 +26,12 @@ public final class FragmentationDemo {
     public static final long MARGIN = 16L << 20;
     /** Size of the probe allocations that are timed: larger than a hole, so first fit must skip every hole. */
     public static final long PROBE = 128L << 10;
-    private static final int PROBES = 2000;
-    private static final int[] HOLE_STEPS = {0, 60, 120, 240, 480};
+    /** Probes allocated per timed interval (then freed, untimed). */
+    static final int BATCH = 16;
+    /** Timed intervals per step; the step's figure is their median. */
+    static final int ROUNDS = 300;
+    /** Holes made before each timing step: every other block freed, from the start of the range. */
+    static final int[] HOLE_STEPS = {0, 30, 60, 120, 240, 360, 480};
 
     /** What one heap did. */
     public record Outcome(String heap, long freeBytes, long largestFreeExtent, boolean largeSucceeded,
@@ -38,6 +44,7 @@ public final class FragmentationDemo {
 
     /** Runs the demo, and adds malloc4j's heap map to {@code report} if it is not null. */
     public static Result run(HtmlReport report) {
+        warmUp();
         int blocks = (int) ((HEAP - TAIL) / BLOCK);
         long[] holes = new long[HOLE_STEPS.length];
         double[] naiveNs = new double[HOLE_STEPS.length];
@@ -50,7 +57,7 @@ public final class FragmentationDemo {
         for (int s = 0; s < HOLE_STEPS.length; s++) {
             while (freed < HOLE_STEPS[s]) naive.free(nb[2 * freed++]);
             holes[s] = freed;
-            naiveNs[s] = timeNaive(naive);
+            naiveNs[s] = time(naive::malloc, naive::free);
         }
         boolean naiveLarge = naive.malloc(LARGE) >= 0;
         Outcome n = new Outcome("naive first-fit", naive.freeBytes(), naive.largestFreeExtent(), naiveLarge,
@@ -64,7 +71,7 @@ public final class FragmentationDemo {
             freed = 0;
             for (int s = 0; s < HOLE_STEPS.length; s++) {
                 while (freed < HOLE_STEPS[s]) heap.free(mb[2 * freed++]);
-                m4jNs[s] = timeMalloc4j(heap);
+                m4jNs[s] = time(heap::malloc, heap::free);
             }
             if (report != null) report.snapshot("malloc4j: every other block freed", heap.snapshot());
             HeapStats before = heap.stats();
@@ -81,19 +88,45 @@ public final class FragmentationDemo {
         return new Result(m, n);
     }
 
-    private static double timeNaive(NaiveFirstFitHeap h) {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < PROBES; i++) {
-            long p = h.malloc(PROBE);
-            if (p >= 0) h.free(p);
+    /**
+     * Times {@link #BATCH} mallocs of {@link #PROBE} bytes as one interval (a single malloc4j malloc is near the
+     * clock's granularity), frees them untimed, {@link #ROUNDS} times.
+     *
+     * @return the median interval over {@link #BATCH}: ns per malloc
+     */
+    private static double time(LongUnaryOperator malloc, LongConsumer free) {
+        long[] p = new long[BATCH];
+        long[] t = new long[ROUNDS];
+        for (int r = 0; r < ROUNDS; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < BATCH; i++) p[i] = malloc.applyAsLong(PROBE);
+            t[r] = System.nanoTime() - t0;
+            for (int i = BATCH - 1; i >= 0; i--) {
+                if (p[i] < 0) throw new IllegalStateException("probe failed");
+                free.accept(p[i]);
+            }
         }
-        return (System.nanoTime() - t0) / (double) PROBES;
+        Arrays.sort(t);
+        return t[ROUNDS / 2] / (double) BATCH;
     }
 
-    private static double timeMalloc4j(Heap h) {
-        long t0 = System.nanoTime();
-        for (int i = 0; i < PROBES; i++) h.free(h.malloc(PROBE));
-        return (System.nanoTime() - t0) / (double) PROBES;
+    /** Runs the timing on scratch heaps first, so that the first step does not time the JIT compiling them. */
+    private static void warmUp() {
+        int blocks = (int) ((HEAP - TAIL) / BLOCK);
+        for (int round = 0; round < 3; round++) {
+            NaiveFirstFitHeap naive = new NaiveFirstFitHeap(HEAP);
+            for (int i = 0; i < blocks; i++) naive.malloc(BLOCK);
+            for (int k = 0; k < 5; k++) time(naive::malloc, naive::free); // no holes, then some: both profiles
+            for (int i = 0; i < 120; i++) naive.free(2L * i * BLOCK);
+            for (int k = 0; k < 10; k++) time(naive::malloc, naive::free);
+            try (Heap heap = Heap.builder().limit(HEAP + MARGIN).build()) {
+                long[] mb = new long[blocks];
+                for (int i = 0; i < blocks; i++) mb[i] = heap.malloc(BLOCK);
+                for (int k = 0; k < 5; k++) time(heap::malloc, heap::free);
+                for (int i = 0; i < 120; i++) heap.free(mb[2 * i]);
+                for (int k = 0; k < 10; k++) time(heap::malloc, heap::free);
+            }
+        }
     }
 
     /** Prints the side-by-side comparison. */
@@ -107,9 +140,16 @@ public final class FragmentationDemo {
                 HtmlReport.human(r.naive().largestFreeExtent()));
         out.printf("%-34s %18s %18s%n", HtmlReport.human(LARGE) + " request",
                 r.malloc4j().largeSucceeded() ? "succeeded" : "FAILED", r.naive().largeSucceeded() ? "succeeded" : "FAILED");
+        out.println();
+        out.printf("Time per allocation as holes accumulate: median ns per malloc(%s) (larger than any hole),%n",
+                HtmlReport.human(PROBE));
+        out.printf("%d timed at a time, then freed; in brackets, the time over the time with no holes.%n", BATCH);
+        double m0 = r.malloc4j().nsPerMalloc()[0], n0 = r.naive().nsPerMalloc()[0];
         for (int s = 0; s < r.naive().holes().length; s++) {
-            out.printf("%-34s %18.0f %18.0f%n", "ns per malloc(" + HtmlReport.human(PROBE) + "), " + r.naive().holes()[s]
-                    + " holes", r.malloc4j().nsPerMalloc()[s], r.naive().nsPerMalloc()[s]);
+            double m = r.malloc4j().nsPerMalloc()[s], n = r.naive().nsPerMalloc()[s];
+            out.printf(Locale.ROOT, "%-34s %18s %18s%n", r.naive().holes()[s] + " holes",
+                    String.format(Locale.ROOT, "%.0f (%.1fx)", m, m / m0),
+                    String.format(Locale.ROOT, "%.0f (%.1fx)", n, n / n0));
         }
         out.println();
         out.println("Why: the naive heap is one contiguous range; its free memory is scattered in holes, none large");

@@ -95,6 +95,21 @@ public final class NaiveFirstFitHeap {
         return m;
     }
 
+    /**
+     * @return the end of the used part of the range: the start of the free extent that reaches the range's end,
+     *         or the range's size when its last bytes are allocated
+     */
+    public long usedRange() {
+        Extent last = null;
+        for (Extent e = free; e != null; e = e.next) last = e;
+        return last != null && last.offset + last.bytes == size ? last.offset : size;
+    }
+
+    /** @return free bytes below {@link #usedRange()}: the holes between allocated blocks */
+    public long holeBytes() {
+        return freeBytes - (size - usedRange());
+    }
+
     /** @return the number of free extents */
     public int freeExtents() {
         int c = 0;

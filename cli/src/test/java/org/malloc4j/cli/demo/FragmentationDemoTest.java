@@ -18,6 +18,13 @@ class FragmentationDemoTest {
         assertThat(r.naive().largeSucceeded()).isFalse();
         assertThat(r.naive().largestFreeExtent()).isLessThan(FragmentationDemo.LARGE);
         assertThat(FragmentationDemo.LARGE).isLessThanOrEqualTo(r.naive().freeBytes());
+        // a time per allocation for every step of holes, on both heaps (the figures themselves are not asserted)
+        assertThat(r.naive().holes()).hasSize(FragmentationDemo.HOLE_STEPS.length);
+        for (int s = 0; s < FragmentationDemo.HOLE_STEPS.length; s++) {
+            assertThat(r.naive().holes()[s]).isEqualTo(FragmentationDemo.HOLE_STEPS[s]);
+            assertThat(r.naive().nsPerMalloc()[s]).isPositive();
+            assertThat(r.malloc4j().nsPerMalloc()[s]).isPositive();
+        }
     }
 
     @Test
@@ -39,7 +46,8 @@ class FragmentationDemoTest {
         int code = Main.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "demo", "fragmentation",
                 "--report", file.toString());
         assertThat(code).isEqualTo(Main.OK);
-        assertThat(out.toString()).contains("largest free extent", "succeeded", "FAILED", "virtual");
+        assertThat(out.toString()).contains("largest free extent", "succeeded", "FAILED", "virtual",
+                "Time per allocation as holes accumulate", "480 holes");
         assertThat(Files.readString(file)).contains("class=\"heapmap\"", "<table class=\"classes\"", "Side by side");
     }
 }

@@ -1,0 +1,85 @@
+package org.malloc4j.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.malloc4j.cli.Main;
+
+/** The latency demo's structure and its fragmentation levels; no timing is asserted. */
+class LatencyDemoTest {
+    private static final int[] LEVELS = {0, 25, 50, 75, 90};
+    private static final LatencyDemo.Config TINY =
+            new LatencyDemo.Config(4L << 20, 64, 4096, 16, 8, 50, 0, 200, LEVELS, 42);
+
+    @Test
+    void everyLevelIsReachedOnBothHeaps() {
+        List<LatencyDemo.Cell> cells = LatencyDemo.run(TINY);
+        assertThat(cells).hasSize(2 * LEVELS.length);
+        for (int i = 0; i < LEVELS.length; i++) {
+            LatencyDemo.Cell m = cells.get(2 * i), n = cells.get(2 * i + 1);
+            assertThat(m.heap()).isEqualTo("malloc4j");
+            assertThat(n.heap()).isEqualTo("naive first-fit");
+            for (LatencyDemo.Cell c : List.of(m, n)) {
+                double level = LEVELS[i] / 100.0;
+                assertThat(c.level()).isEqualTo(LEVELS[i]);
+                // the share of the filled bytes that was freed (the blocks are at most 4 KiB of 4 MiB)
+                assertThat(c.freedShare()).as("%s at %d%%", c.heap(), c.level()).isCloseTo(level, within(0.01));
+                // each heap's own measure of the memory in holes once the level was set
+                assertThat(c.holesBefore()).as("%s at %d%%", c.heap(), c.level()).isCloseTo(level, within(0.03));
+                // at the end the blocks in flight (8 batches of 16, at most 512 KiB: 12% of the fill) fill some holes,
+                // and the churn of the batches leaves some free memory behind them (malloc4j: free slots of the slabs
+                // they took): the level moves by at most about that much, and does not drift up. (malloc4j's may go
+                // further down if a cell outlives its decay time, 1 s: free pages then go back to the OS and stop
+                // counting as committed; the naive heap keeps its holes.)
+                assertThat(c.holesAfter()).as("%s at %d%%", c.heap(), c.level()).isLessThan(level + 0.10);
+                if (c == n) assertThat(c.holesAfter()).as("naive at %d%%", c.level()).isGreaterThan(level - 0.15);
+                assertThat(c.p50()).isPositive();
+                assertThat(c.p50()).isLessThanOrEqualTo(c.p99());
+                assertThat(c.p99()).isLessThanOrEqualTo(c.p999());
+                assertThat(c.p999()).isLessThanOrEqualTo(c.max());
+            }
+            assertThat(m.freeExtents()).isEqualTo(-1);
+            assertThat(n.freeExtents()).isPositive();
+        }
+    }
+
+    @Test
+    void percentilesAreNearestRank() {
+        long[] v = new long[1000];
+        for (int i = 0; i < v.length; i++) v[i] = i + 1;
+        assertThat(LatencyDemo.pct(v, 0.50)).isEqualTo(500);
+        assertThat(LatencyDemo.pct(v, 0.99)).isEqualTo(990);
+        assertThat(LatencyDemo.pct(v, 0.999)).isEqualTo(999);
+        assertThat(LatencyDemo.pct(v, 1.0)).isEqualTo(1000);
+    }
+
+    @Test
+    void commandPrintsTheTable() {
+        StringWriter out = new StringWriter();
+        int code = Main.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "demo", "latency",
+                "--fill", "2", "--warmup", "20", "--batches", "100", "--delay", "4", "--levels", "0,50,90");
+        assertThat(code).isEqualTo(Main.OK);
+        List<String> lines = out.toString().lines().toList();
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("holes", "heap", "p50 ns", "p99 ns", "p99.9 ns",
+                "max ns"));
+        for (String level : List.of("0%", "50%", "90%")) {
+            for (String heap : List.of("malloc4j", "naive first-fit")) {
+                assertThat(lines).as(level + " " + heap)
+                        .filteredOn(l -> l.startsWith(level + " ") && l.contains(" " + heap + " ")).hasSize(1);
+            }
+        }
+        assertThat(out.toString()).contains("malloc4j p99 at 90% / p99 at 0%:", "target: at most 1.5",
+                "naive first-fit p99 at 90% / p99 at 0%:");
+    }
+
+    @Test
+    void badLevelIsBadInput() {
+        int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "demo",
+                "latency", "--levels", "0,120");
+        assertThat(code).isEqualTo(Main.BAD_INPUT);
+    }
+}
