@@ -72,7 +72,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold, b.siteRate);
         core.largeEventBytes(b.largeAllocationEvent);
-        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine) : null;
+        // A block's own segment scope is closed once its free is known to be valid, just before it is released.
+        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine, this::closeScope) : null;
         this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
         this.global = global;
         this.failOnLeak = b.failOnLeak;
@@ -149,7 +150,6 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     public long realloc(long address, long newSize) {
         CheckedHeap c = checked;
         if (c == null) return core.realloc(address, newSize);
-        if (address != 0 && !watch.isEmpty()) watch.close(address);
         return c.realloc(address, newSize);
     }
 
@@ -179,7 +179,6 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             core.free(address);
             return;
         }
-        if (address != 0 && !watch.isEmpty()) watch.close(address);
         c.free(address);
     }
 
@@ -223,6 +222,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         SiteRecord r = sites.get(address);
         if (r == null) return MemorySegment.ofAddress(address).reinterpret(byteSize);
         return watch.watched(address, address, byteSize, r, sites);
+    }
+
+    private void closeScope(long address) {
+        if (!watch.isEmpty()) watch.close(address);
     }
 
     /** A block whose segments the program dropped without freeing it (on the cleaner's thread). */

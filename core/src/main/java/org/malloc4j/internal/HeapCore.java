@@ -194,17 +194,43 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             throw new IllegalArgumentException("alignment " + alignment + " exceeds what a heap reserving "
                     + reserved + " bytes can align to");
         }
-        return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), false);
+        return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), 0, false);
+    }
+
+    /**
+     * Allocates a page run of at least {@code size} bytes whose address plus {@code offset} is a multiple of
+     * {@code alignment}: for the checked layer, which puts one page of red zone before a block aligned beyond a
+     * page, instead of a whole alignment's worth.
+     *
+     * @param alignment a power of two above the page size
+     * @param offset a multiple of the page size below {@code alignment}
+     */
+    public long alignedAllocAtOffset(long alignment, long offset, long size) {
+        if (alignment <= PageHeap.PAGE || (alignment & (alignment - 1)) != 0 || offset <= 0 || offset >= alignment
+                || (offset & (PageHeap.PAGE - 1)) != 0) {
+            throw new IllegalArgumentException("alignment " + alignment + " and offset " + offset
+                    + ": need a power of two above a page and a whole number of pages below it");
+        }
+        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (alignment > reserved / 2) {
+            throw new IllegalArgumentException("alignment " + alignment + " exceeds what a heap reserving "
+                    + reserved + " bytes can align to");
+        }
+        return mallocLarge(size, alignment, offset, false);
     }
 
     private long mallocLarge(long size, long alignment, boolean zero) {
+        return mallocLarge(size, alignment, 0, zero);
+    }
+
+    private long mallocLarge(long size, long alignment, long offset, boolean zero) {
         if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
         long result;
         pages.lock().lock();
         try {
-            result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, size);
+            result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
             if (result == 0) throw exhausted(size);
             samplePeak();
         } finally {

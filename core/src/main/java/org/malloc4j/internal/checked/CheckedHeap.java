@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 import org.malloc4j.HeapCorruptionException;
 import org.malloc4j.HeapDamage;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapStats;
 import org.malloc4j.InvalidFreeException;
 import org.malloc4j.internal.BlockAllocator;
@@ -30,11 +31,17 @@ public final class CheckedHeap implements BlockAllocator {
     private final RedZones zones;
     private final Quarantine quarantine;
     private final Quarantine.Evictor evictor = this::evict;
+    private final java.util.function.LongConsumer beforeRelease;
     /** Front bytes beyond the 16 of the header, summed over live engine blocks (aligned blocks only). */
     private final LongAdder alignedExtra = new LongAdder();
 
-    public CheckedHeap(HeapCore core, long quarantineBytes) {
+    /**
+     * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
+     *        before the block is released: the heap closes the block's segment scope there
+     */
+    public CheckedHeap(HeapCore core, long quarantineBytes, java.util.function.LongConsumer beforeRelease) {
         this.core = core;
+        this.beforeRelease = beforeRelease;
         this.zones = new RedZones(new SecureRandom().nextLong());
         this.quarantine = new Quarantine(quarantineBytes);
     }
@@ -75,18 +82,34 @@ public final class CheckedHeap implements BlockAllocator {
         return place(count * size, 4, true);
     }
 
+    /** Fronts above a page cost a page, not a whole alignment: the engine aligns the address one page into the run. */
+    private static final int MAX_FRONT_LOG = 12;
+
     private long place(long size, int logAlign, boolean zero) {
-        long front = 1L << logAlign;
+        int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
+        long front = 1L << frontLog;
         if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
             // Too large for any heap: let the engine say so in its own words.
             return core.malloc(size);
         }
         long request = front + size + RedZones.TAIL;
-        long b = logAlign == 4 ? core.malloc(request) : core.alignedAlloc(front, request);
+        long b;
+        try {
+            if (logAlign == 4) b = core.malloc(request);
+            else if (logAlign <= MAX_FRONT_LOG) b = core.alignedAlloc(front, request);
+            else b = core.alignedAllocAtOffset(1L << logAlign, front, request);
+        } catch (HeapExhaustedException e) {
+            // Name the program's request, not the engine's (which includes the red zones).
+            HeapExhaustedException named = new HeapExhaustedException(size, e.getMessage().replace(
+                    "allocate " + request + " bytes", "allocate " + size + " bytes (" + request
+                            + " with the CHECKED red zones)"));
+            named.initCause(e);
+            throw named;
+        }
         long p = b + front;
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
-        zones.arm(b, p, size, logAlign);
+        zones.arm(b, p, size, frontLog);
         if (front > RedZones.HEADER) alignedExtra.add(front - RedZones.HEADER);
         return p;
     }
@@ -117,6 +140,7 @@ public final class CheckedHeap implements BlockAllocator {
     public void free(long address) {
         if (address == 0) return;
         long h0 = liveHeader(address, "free");
+        beforeRelease.accept(address);
         long size = RedZones.sizeOf(h0);
         long tail = zones.tailDamage(address, size);
         if (tail >= 0) {
@@ -161,27 +185,48 @@ public final class CheckedHeap implements BlockAllocator {
                 }
                 return h0;
             }
-        } else if (core.isLiveBlock(p - RedZones.HEADER)) {
-            long real = zones.programAddress(p - RedZones.HEADER);
-            if (real != 0) { // an aligned block, whose marker is intact: p lies inside it
-                throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
-                        + ": not the start of a live block (it lies inside block 0x" + Long.toHexString(real) + ")");
+        } else {
+            long b = damagedBlockOf(p);
+            if (b != 0) {
+                // A live block of ours whose header no longer validates: its front red zone was overwritten.
+                long front = p - b;
+                long size = core.requestedSize(b) - front - RedZones.TAIL;
+                HeapDamage d = damage(p, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(p, size, front));
+                boolean release = !op.equals("usableSize");
+                if (release) {
+                    beforeRelease.accept(p);
+                    if (front > RedZones.HEADER) alignedExtra.add(RedZones.HEADER - front);
+                    core.free(b);
+                }
+                throw new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
+                        + (release ? " (the block has been freed)" : ""));
             }
-            // A live block of ours whose header no longer validates: its front red zone was overwritten.
-            long size = core.requestedSize(p - RedZones.HEADER) - RedZones.HEADER - RedZones.TAIL;
-            HeapDamage d = damage(p, RedZones.HEADER, size, HeapDamage.Kind.UNDERFLOW, frontDamage(p, size));
-            core.free(p - RedZones.HEADER);
-            throw new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
-                    + " (the block has been freed)");
         }
         throw new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
                 + ": not the start of a live block (never allocated, inside a block, or freed earlier and already"
                 + " out of quarantine)");
     }
 
+    /**
+     * @return the engine block whose program address is {@code p} but whose header no longer validates (an
+     *         underflow), or 0 when {@code p} is not the start of any block: the nearest live engine block below
+     *         {@code p} within a page must either have {@code p} as its front (16 bytes, or the aligned block's
+     *         marker says so) or {@code p} lies inside it
+     */
+    private long damagedBlockOf(long p) {
+        for (long front = RedZones.HEADER; front <= (1L << MAX_FRONT_LOG); front <<= 1) {
+            long b = p - front;
+            if (!core.contains(b) || !core.isLiveBlock(b)) continue;
+            if (zones.programAddress(b) != 0) return 0; // an intact block: p lies inside it
+            if (front == RedZones.HEADER || zones.markerFront(b) == front) return b;
+            return 0;
+        }
+        return 0;
+    }
+
     /** @return the offset from {@code p} of the lowest header byte that differs from what was written (-16..-1) */
-    private long frontDamage(long p, long size) {
-        long h0 = RedZones.h0(size, 4);
+    private long frontDamage(long p, long size, long front) {
+        long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front));
         long diff0 = Memory.getLong(p - 16) ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
         if (diff0 != 0) return -16 + Long.numberOfTrailingZeros(diff0) / 8;
         if (diff1 != 0) return -8 + Long.numberOfTrailingZeros(diff1) / 8;
@@ -260,9 +305,11 @@ public final class CheckedHeap implements BlockAllocator {
             long p = zones.programAddress(b);
             if (p == 0) {
                 if (core.isLiveBlock(b)) {
-                    long size = core.requestedSize(b) - RedZones.HEADER - RedZones.TAIL;
-                    long q = b + RedZones.HEADER;
-                    found.add(damage(q, RedZones.HEADER, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size)));
+                    long marked = zones.markerFront(b); // an aligned block whose marker survived
+                    long front = marked != 0 ? marked : RedZones.HEADER;
+                    long size = core.requestedSize(b) - front - RedZones.TAIL;
+                    long q = b + front;
+                    found.add(damage(q, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size, front)));
                 }
                 return;
             }

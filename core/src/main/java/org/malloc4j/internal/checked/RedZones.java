@@ -60,8 +60,8 @@ final class RedZones {
         return h0 & SIZE_MASK;
     }
 
-    static int frontOf(long h0) {
-        return 1 << ((h0 >>> LOG_SHIFT) & 31);
+    static long frontOf(long h0) {
+        return 1L << ((h0 >>> LOG_SHIFT) & 31);
     }
 
     long h1(long p, long h0) {
@@ -71,8 +71,9 @@ final class RedZones {
     /** @return true when the header before {@code p} is intact (whether the block is live or freed) */
     boolean headerIntact(long p) {
         long h0 = Memory.getLong(p - 16);
+        long log = (h0 >>> LOG_SHIFT) & 31;
         return Memory.getLong(p - 8) == h1(p, h0) && (h0 & ~(FREED | SIZE_MASK | (31L << LOG_SHIFT))) == 0
-                && ((h0 >>> LOG_SHIFT) & 31) >= 4;
+                && log >= 4 && log <= 12;
     }
 
     /** Writes the header, the tail canary and, for a front larger than the header, the marker at {@code b}. */
@@ -105,11 +106,14 @@ final class RedZones {
      */
     long programAddress(long b) {
         if (headerIntact(b + HEADER)) return b + HEADER;
+        long front = markerFront(b);
+        return front != 0 && headerIntact(b + front) ? b + front : 0;
+    }
+
+    /** @return the front size the marker at {@code b} records (32 to 4096), or 0 when there is no valid marker */
+    long markerFront(long b) {
         long front = Memory.getLong(b) ^ marker;
-        if (front > HEADER && front <= (1L << 30) && Long.bitCount(front) == 1 && headerIntact(b + front)) {
-            return b + front;
-        }
-        return 0;
+        return front > HEADER && front <= 4096 && Long.bitCount(front) == 1 ? front : 0;
     }
 
     static void junk(long p, long size) {

@@ -82,6 +82,14 @@ public final class PageHeap {
      * allows it. The caller holds the lock.
      */
     public long allocate(long pages, long alignment, int kind, long requested) {
+        return allocate(pages, alignment, 0, kind, requested);
+    }
+
+    /**
+     * As {@link #allocate(long, long, int, long)}, but the address {@code offset} bytes into the run (a multiple of
+     * the page size, below {@code alignment}) is the one aligned: for a layer that puts a header page first.
+     */
+    public long allocate(long pages, long alignment, long offset, int kind, long requested) {
         assert lock.isHeldByCurrentThread();
         now = System.nanoTime();
         decayTick();
@@ -107,7 +115,7 @@ public final class PageHeap {
             int start = run;
             if (slack > 0) {
                 long addr = address(run);
-                long aligned = (addr + alignment - 1) & -alignment;
+                long aligned = ((addr + offset + alignment - 1) & -alignment) - offset;
                 start = pageOf(aligned);
             }
             int state = fromClean ? PageMap.FREE_CLEAN : PageMap.FREE_DIRTY;
@@ -137,7 +145,12 @@ public final class PageHeap {
 
     /** Allocates a run for a medium or large block; see {@link #allocate}. */
     public long allocateBlock(long pages, long alignment, long requested) {
-        return allocate(pages, alignment, PageMap.USED, requested);
+        return allocate(pages, alignment, 0, PageMap.USED, requested);
+    }
+
+    /** As {@link #allocateBlock}, with the address {@code offset} bytes into the run aligned. */
+    public long allocateBlock(long pages, long alignment, long offset, long requested) {
+        return allocate(pages, alignment, offset, PageMap.USED, requested);
     }
 
     /** Frees the used run or slab starting at {@code page}. The caller validated it and holds the lock. */
