@@ -9,6 +9,7 @@ import java.util.function.Function;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.anchors.Allocators;
 import org.malloc4j.cli.replay.JsonLinesPrinter;
+import org.malloc4j.cli.replay.LeakReport;
 import org.malloc4j.cli.replay.ReplayDriver;
 import org.malloc4j.cli.replay.ReplayResult;
 import org.malloc4j.cli.replay.ResultPrinter;
@@ -69,6 +70,17 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--json", description = "One JSON object a line per trace instead of the table.")
     boolean json;
 
+    @Option(names = "--leaks",
+            description = {"After each trace, list the blocks it leaves live at its end, from the checked pass: the"
+                    + " totals, then the blocks grouped by the power-of-two bucket of their size ([0, 16 B],"
+                    + " (16 B, 32 B], (32 B, 64 B]...: the same buckets on every allocator), largest groups (by"
+                    + " bytes) first, at most " + LeakReport.MAX_GROUPS + ", each with its blocks, bytes and its "
+                    + LeakReport.EXAMPLES + " earliest-allocated blocks: id, the op that allocated it (1-based"
+                    + " index and, for a file, its line) and any realloc that resized it since.",
+                "On malloc4j the count is checked against the heap's own live-block count. With --json: a"
+                    + " \"leaks\" object in each trace's line."})
+    boolean leaks;
+
     @Option(names = "--report", paramLabel = "FILE",
             description = "Also write a self-contained HTML page (heap map at peak and end, timeline, free-extent"
                     + " histogram, size classes): one page, a section per trace, from a separate untimed replay"
@@ -112,7 +124,7 @@ final class ReplayCommand implements Callable<Integer> {
             return badInput(err, me + ": " + e.getMessage());
         }
 
-        ReplayDriver driver = new ReplayDriver(allocator, () -> opener.apply(allocator), repeat);
+        ReplayDriver driver = new ReplayDriver(allocator, () -> opener.apply(allocator), repeat, leaks);
         ResultPrinter printer = json ? new JsonLinesPrinter(out) : new TablePrinter(out);
         printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
         long errors = 0;

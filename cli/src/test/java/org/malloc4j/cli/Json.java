@@ -1,9 +1,14 @@
 package org.malloc4j.cli;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-/** Reads one flat JSON object (strings, numbers, null): enough to check the replay's --json lines. */
+/**
+ * Reads one JSON object (strings, numbers, null, nested objects and arrays, no blanks): enough to check the
+ * replay's --json lines.
+ */
 final class Json {
     private final String s;
     private int i;
@@ -12,7 +17,10 @@ final class Json {
         this.s = s;
     }
 
-    /** @return the object's members; numbers as Double, strings as String, null as null */
+    /**
+     * @return the object's members; numbers as Double, strings as String, null as null, objects as Map, arrays
+     *         as List
+     */
     static Map<String, Object> object(String line) {
         Json j = new Json(line.strip());
         Map<String, Object> m = j.parseObject();
@@ -40,6 +48,8 @@ final class Json {
     private Object parseValue() {
         char c = peek();
         if (c == '"') return parseString();
+        if (c == '{') return parseObject();
+        if (c == '[') return parseArray();
         if (s.startsWith("null", i)) {
             i += 4;
             return null;
@@ -48,6 +58,21 @@ final class Json {
         while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
         if (start == i) throw error("expected a value");
         return Double.parseDouble(s.substring(start, i));
+    }
+
+    private List<Object> parseArray() {
+        List<Object> list = new ArrayList<>();
+        expect('[');
+        if (peek() == ']') {
+            i++;
+            return list;
+        }
+        while (true) {
+            list.add(parseValue());
+            char c = s.charAt(i++);
+            if (c == ']') return list;
+            if (c != ',') throw error("expected , or ]");
+        }
     }
 
     private String parseString() {

@@ -27,6 +27,10 @@ final class CheckedPass {
     /** Size of each live id's block (as the trace asked); -1 when not live. */
     private final long[] size;
     private final AddressTree tree;
+    /** With {@code --leaks}: the index of the op that allocated each live id; else null. */
+    private final int[] site;
+    /** With {@code --leaks}: the index of the last realloc of each live id, -1 when none; else null. */
+    private final int[] resized;
 
     /** {@code verify}'s {@code from} before a free (no block has address -1 or -2). */
     private static final long BEFORE_FREE = -1;
@@ -34,6 +38,11 @@ final class CheckedPass {
     private static final long AT_END = -2;
 
     CheckedPass(Trace trace, Allocator allocator, BlockPattern pattern, ReplayErrors errors) {
+        this(trace, allocator, pattern, errors, false);
+    }
+
+    /** @param sites whether to record each block's allocation site, for {@link #leaks} */
+    CheckedPass(Trace trace, Allocator allocator, BlockPattern pattern, ReplayErrors errors, boolean sites) {
         this.trace = trace;
         this.allocator = allocator;
         this.pattern = pattern;
@@ -42,6 +51,8 @@ final class CheckedPass {
         this.size = new long[trace.idSpan()];
         Arrays.fill(size, -1);
         this.tree = new AddressTree(trace.idSpan());
+        this.site = sites ? new int[trace.idSpan()] : null;
+        this.resized = sites ? new int[trace.idSpan()] : null;
     }
 
     void run() {
@@ -52,6 +63,16 @@ final class CheckedPass {
                 default -> realloc(i);
             }
         }
+    }
+
+    /**
+     * @param heapLiveBlocks the allocator's own count of live blocks now, -1 when it does not say
+     * @return the blocks live now (call between {@link #run()} and {@link #freeRemaining()}), grouped
+     * @throws IllegalStateException if this pass was not asked to record sites
+     */
+    LeakReport leaks(long heapLiveBlocks) {
+        if (site == null) throw new IllegalStateException("allocation sites were not recorded");
+        return LeakReport.of(trace, size, site, resized, heapLiveBlocks);
     }
 
     /** Checks and frees the blocks the trace leaves live, so that the allocator is empty again. */
@@ -85,6 +106,10 @@ final class CheckedPass {
         }
         size[id] = s;
         address[id] = 0;
+        if (site != null) {
+            site[id] = i;
+            resized[id] = -1;
+        }
         if (p == 0) { // C lets malloc(0) return NULL
             if (s > 0) error(i, "malloc returned NULL");
             return;
@@ -133,6 +158,7 @@ final class CheckedPass {
         long kept = Math.min(old, s);
         verify(i, id, q, old, kept, p);
         size[id] = s;
+        if (resized != null) resized[id] = i;
         place(i, id, q, s);
     }
 

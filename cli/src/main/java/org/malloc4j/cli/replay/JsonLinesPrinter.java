@@ -9,6 +9,13 @@ import java.util.List;
  * "tracePeakLiveBytes":...,"peakCommittedBytes":...,"utilization":0.91,"externalFragmentation":0.2,
  * "peakRssBytes":...,"errors":0}}. A figure the allocator cannot give is {@code null}. Written by hand (no JSON
  * library), with strings escaped as RFC 8259 requires.
+ *
+ * <p>With {@code --leaks}, a last key {@code "leaks"} holds the blocks the trace leaves live ({@link LeakReport}):
+ * {@code {"blocks":6,"bytes":12416,"heapLiveBlocks":6,"groups":[{"label":"(2 KiB, 4 KiB]","minSize":2049,
+ * "maxSize":4096,"blocks":2,"bytes":8096,"examples":[{"id":7,"op":8,"line":12,"reallocOp":null,
+ * "reallocLine":null,"size":4096},...]},...],"moreGroups":0,"moreBlocks":0,"moreBytes":0}}: groups largest first;
+ * {@code op} is 1-based, {@code line} the line in the trace file ({@code null} for a bundled workload),
+ * {@code heapLiveBlocks} {@code null} for an allocator other than malloc4j.
  */
 public final class JsonLinesPrinter implements ResultPrinter {
     private final PrintWriter out;
@@ -35,12 +42,48 @@ public final class JsonLinesPrinter implements ResultPrinter {
         number(sb, "externalFragmentation", r.externalFragmentation()).append(',');
         bytes(sb, "peakRssBytes", r.peakRssBytes()).append(',');
         number(sb, "errors", r.errors());
+        if (r.leaks() != null) leaks(sb.append(','), r.leaks());
         out.println(sb.append('}'));
         out.flush();
     }
 
     @Override
     public void end() {}
+
+    private static void leaks(StringBuilder sb, LeakReport l) {
+        quote(sb, "leaks").append(":{");
+        number(sb, "blocks", l.blocks()).append(',');
+        number(sb, "bytes", l.bytes()).append(',');
+        bytes(sb, "heapLiveBlocks", l.heapLiveBlocks()).append(',');
+        quote(sb, "groups").append(":[");
+        for (int g = 0; g < l.groups().size(); g++) {
+            LeakReport.Group group = l.groups().get(g);
+            if (g > 0) sb.append(',');
+            sb.append('{');
+            string(sb, "label", group.label()).append(',');
+            number(sb, "minSize", group.minSize()).append(',');
+            number(sb, "maxSize", group.maxSize()).append(',');
+            number(sb, "blocks", group.blocks()).append(',');
+            number(sb, "bytes", group.bytes()).append(',');
+            quote(sb, "examples").append(":[");
+            for (int e = 0; e < group.examples().size(); e++) {
+                LeakReport.Example x = group.examples().get(e);
+                if (e > 0) sb.append(',');
+                sb.append('{');
+                number(sb, "id", x.id()).append(',');
+                number(sb, "op", x.op()).append(',');
+                bytes(sb, "line", x.line()).append(',');
+                bytes(sb, "reallocOp", x.reallocOp()).append(',');
+                bytes(sb, "reallocLine", x.reallocLine()).append(',');
+                number(sb, "size", x.size()).append('}');
+            }
+            sb.append("]}");
+        }
+        sb.append("],");
+        number(sb, "moreGroups", l.moreGroups()).append(',');
+        number(sb, "moreBlocks", l.moreBlocks()).append(',');
+        number(sb, "moreBytes", l.moreBytes()).append('}');
+    }
 
     private static StringBuilder string(StringBuilder sb, String key, String value) {
         return quote(quote(sb, key).append(':'), value);

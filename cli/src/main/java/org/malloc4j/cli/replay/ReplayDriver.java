@@ -17,6 +17,7 @@ public final class ReplayDriver {
     private final String allocatorName;
     private final Supplier<Allocator> allocators;
     private final int repeat;
+    private final boolean leaks;
     private final BlockPattern pattern = new BlockPattern();
 
     /**
@@ -25,10 +26,22 @@ public final class ReplayDriver {
      * @param repeat timed passes per trace (the fastest counts), at least 1
      */
     public ReplayDriver(String allocatorName, Supplier<Allocator> allocators, int repeat) {
+        this(allocatorName, allocators, repeat, false);
+    }
+
+    /**
+     * @param allocatorName the name reported for the allocator
+     * @param allocators opens a fresh allocator for each trace (and for the warm-up)
+     * @param repeat timed passes per trace (the fastest counts), at least 1
+     * @param leaks whether to report the blocks each trace leaves live ({@link ReplayResult#leaks()}), from the
+     *        checked pass; on malloc4j their count is checked against the heap's own
+     */
+    public ReplayDriver(String allocatorName, Supplier<Allocator> allocators, int repeat, boolean leaks) {
         if (repeat < 1) throw new IllegalArgumentException("repeat must be at least 1: " + repeat);
         this.allocatorName = allocatorName;
         this.allocators = allocators;
         this.repeat = repeat;
+        this.leaks = leaks;
     }
 
     /**
@@ -54,14 +67,22 @@ public final class ReplayDriver {
         boolean reset = ProcessMemory.resetPeak();
         long rssBefore = reset ? ProcessMemory.rssBytes() : ProcessMemory.peakRssBytes();
         HeapStats stats = null;
+        LeakReport leakReport = null;
         long rssPeak;
         long best = Long.MAX_VALUE;
         try (Allocator allocator = allocators.get()) {
-            CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors);
+            CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors, leaks);
             checked.run();
             if (allocator instanceof HeapAllocator h) {
                 stats = h.heap().stats();
                 StatsCheck.atEnd(trace, stats, errors);
+            }
+            if (leaks) {
+                leakReport = checked.leaks(stats != null ? stats.liveBlocks() : -1);
+                if (stats != null && leakReport.blocks() != stats.liveBlocks()) {
+                    errors.add(trace.name() + " at the end: the leak report lists " + leakReport.blocks()
+                            + " live blocks, malloc4j counts " + stats.liveBlocks());
+                }
             }
             checked.freeRemaining();
             rssPeak = ProcessMemory.peakRssBytes();
@@ -82,6 +103,6 @@ public final class ReplayDriver {
                 stats != null ? stats.peakCommittedBytes() : -1,
                 stats != null ? stats.utilization() : Double.NaN,
                 stats != null ? stats.externalFragmentation() : Double.NaN,
-                rssDelta, errors.count(), errors.first());
+                rssDelta, errors.count(), errors.first(), leakReport);
     }
 }

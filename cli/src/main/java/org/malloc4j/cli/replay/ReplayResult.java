@@ -21,6 +21,7 @@ import java.util.List;
  *        (which writes every byte of every block); -1 when the OS does not say
  * @param errors errors found by the checked pass (content, overlap, alignment, failed calls, statistics)
  * @param firstErrors the messages of the first few errors
+ * @param leaks the blocks the trace leaves live, grouped ({@code --leaks}); null when not asked for
  */
 public record ReplayResult(
         String trace,
@@ -34,4 +35,13 @@ public record ReplayResult(
         double externalFragmentation,
         long peakRssBytes,
         long errors,
-        List<String> firstErrors) {}
+        List<String> firstErrors,
+        LeakReport leaks) {
+    /** A result without a leak report. */
+    public ReplayResult(String trace, String allocator, long ops, double nsPerOp, long tracePeakLiveBytes,
+            long peakLiveBytes, long peakCommittedBytes, double utilization, double externalFragmentation,
+            long peakRssBytes, long errors, List<String> firstErrors) {
+        this(trace, allocator, ops, nsPerOp, tracePeakLiveBytes, peakLiveBytes, peakCommittedBytes, utilization,
+                externalFragmentation, peakRssBytes, errors, firstErrors, null);
+    }
+}

@@ -1,11 +1,14 @@
 package org.malloc4j.cli.replay;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The readable report: a title line, a header, then one row per trace as soon as it is replayed, and a legend.
  * Columns: trace, ops, ns/op, peak live, peak committed, utilization, external fragmentation, peak RSS, errors.
+ * With {@code --leaks}, each trace's {@link LeakReport} follows the legend (so that the table stays whole): a
+ * line of totals, then a line per size group, or one line saying that nothing was left live.
  */
 public final class TablePrinter implements ResultPrinter {
     private static final String[] HEAD = {"ops", "ns/op", "peak live", "peak committed", "utilization",
@@ -14,6 +17,7 @@ public final class TablePrinter implements ResultPrinter {
 
     private final PrintWriter out;
     private int nameWidth;
+    private final List<ReplayResult> withLeaks = new ArrayList<>();
 
     /** @param out where the table goes */
     public TablePrinter(PrintWriter out) {
@@ -48,6 +52,7 @@ public final class TablePrinter implements ResultPrinter {
         for (int c = 0; c < cells.length; c++) sb.append("  ").append(pad(cells[c], WIDTH[c], true));
         out.println(sb);
         out.flush();
+        if (r.leaks() != null) withLeaks.add(r);
     }
 
     @Override
@@ -59,7 +64,40 @@ public final class TablePrinter implements ResultPrinter {
                 + "bytes, at the end.");
         out.println("peak RSS: rise of the process's resident set over the checked pass, which writes every "
                 + "byte of every block.");
+        for (ReplayResult r : withLeaks) leaks(r.trace(), r.leaks());
         out.flush();
+    }
+
+    /** Writes one trace's leak report. */
+    private void leaks(String trace, LeakReport l) {
+        out.println();
+        if (l.none()) {
+            out.println("leaks in " + trace + ": none, every block is freed by the end of the trace"
+                    + (l.heapLiveBlocks() > 0 ? " (but malloc4j counts " + Units.count(l.heapLiveBlocks())
+                            + " live blocks)" : ""));
+            return;
+        }
+        out.println("leaks in " + trace + ": " + Units.count(l.blocks()) + " block" + (l.blocks() == 1 ? "" : "s")
+                + ", " + Units.bytes(l.bytes()) + (l.bytes() < 1024 ? "" : " (" + Units.count(l.bytes()) + " B)")
+                + " live at the end of the trace"
+                + (l.heapLiveBlocks() >= 0 ? " (malloc4j counts " + Units.count(l.heapLiveBlocks()) + ")" : ""));
+        out.println("  " + pad("size", 18, false) + "  " + pad("blocks", 11, true) + "  " + pad("bytes", 10, true)
+                + "  earliest allocated (id at the op that allocated it: size now)");
+        for (LeakReport.Group g : l.groups()) {
+            StringBuilder sb = new StringBuilder("  ").append(pad(g.label(), 18, false)).append("  ")
+                    .append(pad(Units.count(g.blocks()), 11, true)).append("  ")
+                    .append(pad(Units.bytes(g.bytes()), 10, true)).append("  ");
+            for (int e = 0; e < g.examples().size(); e++) {
+                if (e > 0) sb.append("; ");
+                sb.append(g.examples().get(e).describe());
+            }
+            if (g.blocks() > g.examples().size()) sb.append("; ...");
+            out.println(sb);
+        }
+        if (l.moreGroups() > 0) {
+            out.println("  ... " + l.moreGroups() + " more group" + (l.moreGroups() == 1 ? "" : "s") + ": "
+                    + Units.count(l.moreBlocks()) + " blocks, " + Units.bytes(l.moreBytes()));
+        }
     }
 
     private static String pad(String s, int width, boolean right) {

@@ -98,6 +98,11 @@ public final class Trace {
         return finalLiveBlocks;
     }
 
+    /** @return the line of operation {@code i} in the trace file; -1 for a generated trace */
+    public long line(int i) {
+        return firstOpLine > 0 ? firstOpLine + i : -1;
+    }
+
     /** @return where operation {@code i} comes from, for messages: {@code line N} for a file, else {@code op N} */
     public String where(int i) {
         return firstOpLine > 0 ? "line " + (firstOpLine + i) : "op " + (i + 1);
