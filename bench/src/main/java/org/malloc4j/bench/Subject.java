@@ -10,6 +10,7 @@ import io.netty.util.internal.PlatformDependent;
 import java.lang.foreign.Arena;
 import java.util.Locale;
 import org.malloc4j.Heap;
+import org.malloc4j.HeapMode;
 import org.malloc4j.HeapStats;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.anchors.NativeAllocator;
@@ -27,6 +28,8 @@ public abstract sealed class Subject implements AutoCloseable {
     /** Every name {@link #open} accepts, in the order the benchmarks' {@code allocator} parameter lists them. */
     public static final String[] NAMES = {"malloc4j", "glibc", "jemalloc", "mimalloc", "tcmalloc", "nettyPooled",
             "nettyAdaptive", "arena"};
+    /** malloc4j with diagnostics on, accepted by {@link #open} but not run by default: {@code -p allocator=...}. */
+    public static final String[] DIAGNOSTIC_NAMES = {"malloc4jChecked", "malloc4jSites"};
 
     /** Allocates a block of {@code size} bytes for slot {@code slot}; returns its address (never 0). */
     public abstract long allocate(int slot, long size);
@@ -55,6 +58,9 @@ public abstract sealed class Subject implements AutoCloseable {
     public static Subject open(String name, int slots) {
         return switch (name) {
             case "malloc4j" -> new Malloc4j(Heap.create());
+            // The diagnostics' costs: CHECKED mode, and allocation sites sampled at jemalloc's default rate.
+            case "malloc4jChecked" -> new Malloc4j(Heap.builder().mode(HeapMode.CHECKED).build());
+            case "malloc4jSites" -> new Malloc4j(Heap.builder().trackSites(0.001).build());
             case "glibc" -> nativeAnchor(NativeAllocator.Kind.GLIBC);
             case "jemalloc" -> nativeAnchor(NativeAllocator.Kind.JEMALLOC);
             case "mimalloc" -> nativeAnchor(NativeAllocator.Kind.MIMALLOC);
@@ -63,7 +69,7 @@ public abstract sealed class Subject implements AutoCloseable {
             case "nettyAdaptive" -> new Netty(checkNetty(name, new AdaptiveByteBufAllocator(true, true)), slots);
             case "arena" -> new ConfinedArena(slots);
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "': expected one of "
-                    + String.join(", ", NAMES));
+                    + String.join(", ", NAMES) + ", " + String.join(", ", DIAGNOSTIC_NAMES));
         };
     }
 
