@@ -26,10 +26,14 @@ public final class ThreadCaches {
     private int reapCursor;
     /**
      * The first thread's cache, checked before the ThreadLocal: two loads instead of a hash probe for the common
-     * case of one thread using the heap. Read racily: LocalHeap.thread is final, so a cache seen here is seen
-     * whole.
+     * case of one thread using the heap. Its thread is kept here too, beside it, so that other threads compare
+     * against this object's read-only line and never load a field of the primary cache, whose line its thread
+     * writes on every malloc and free (reading {@code primary.thread} from a second thread made both threads slower
+     * than one: false sharing). Only the primary thread itself can see {@code primaryThread} equal to itself, and
+     * it wrote {@code primary} first.
      */
     private LocalHeap primary;
+    private Thread primaryThread;
 
     // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
     private long retiredLive, retiredMallocs, retiredFrees, retiredPeak;
@@ -49,9 +53,8 @@ public final class ThreadCaches {
      *         which the caller must use under {@link LocalHeap#lock()}
      */
     public LocalHeap get() {
-        LocalHeap p = primary;
         Thread t = Thread.currentThread();
-        if (p != null && p.thread == t) return p;
+        if (primaryThread == t) return primary;
         if (t.isVirtual()) return stripes[(int) t.threadId() & (stripes.length - 1)];
         return local.get();
     }
@@ -63,7 +66,10 @@ public final class ThreadCaches {
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
             grown[all.length] = cache;
             all = grown; // volatile write publishes the new cache to readers of all()
-            if (primary == null) primary = cache;
+            if (primary == null) {
+                primary = cache;
+                primaryThread = cache.thread;
+            }
         } finally {
             registryLock.unlock();
         }
@@ -114,7 +120,10 @@ public final class ThreadCaches {
         int j = 0;
         for (LocalHeap c : list) if (c != dead) shrunk[j++] = c;
         all = shrunk;
-        if (primary == dead) primary = null;
+        if (primary == dead) {
+            primaryThread = null;
+            primary = null;
+        }
     }
 
     /** Collects the remote frees waiting in every stripe, each under its lock (empty slabs go back). */
