@@ -116,16 +116,40 @@ final class RedZones {
         return front > HEADER && front <= 4096 && Long.bitCount(front) == 1 ? front : 0;
     }
 
+    /** Below this many bytes a loop of word stores beats a bulk fill (which checks and slices a segment). */
+    private static final long SMALL = 512;
+    private static final long JUNK_WORD = 0xA5A5A5A5A5A5A5A5L;
+    private static final long POISON_WORD = 0xDFDFDFDFDFDFDFDFL;
+
     static void junk(long p, long size) {
-        if (size > 0) Memory.ALL.asSlice(p, size).fill(JUNK);
+        fill(p, size, JUNK, JUNK_WORD);
     }
 
     static void poison(long p, long size) {
-        if (size > 0) Memory.ALL.asSlice(p, size).fill(POISON);
+        fill(p, size, POISON, POISON_WORD);
+    }
+
+    private static void fill(long p, long size, byte value, long word) {
+        if (size >= SMALL) {
+            Memory.ALL.asSlice(p, size).fill(value);
+            return;
+        }
+        long end = p + size, q = p;
+        for (; q + 8 <= end; q += 8) Memory.putLong(q, word);
+        for (; q < end; q++) Memory.ALL.set(ValueLayout.JAVA_BYTE, q, value);
     }
 
     /** @return the offset of the first byte in {@code [p, p + size)} that is not poison, or -1 */
     static long poisonDamage(long p, long size) {
+        if (size < SMALL) {
+            long off = 0;
+            for (; off + 8 <= size; off += 8) {
+                long diff = Memory.getLong(p + off) ^ POISON_WORD;
+                if (diff != 0) return off + Long.numberOfTrailingZeros(diff) / 8;
+            }
+            for (; off < size; off++) if (Memory.ALL.get(ValueLayout.JAVA_BYTE, p + off) != POISON) return off;
+            return -1;
+        }
         for (long off = 0; off < size; ) {
             long n = Math.min(size - off, POISON_BLOCK.byteSize());
             long m = MemorySegment.mismatch(Memory.ALL, p + off, p + off + n, POISON_BLOCK, 0, n);

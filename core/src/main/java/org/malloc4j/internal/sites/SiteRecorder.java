@@ -13,15 +13,15 @@ import java.util.concurrent.ThreadLocalRandom;
  * count crosses zero, and tells the recorder about frees of blocks it marked as sampled.
  */
 public final class SiteRecorder {
-    /** Frames kept per site. */
-    private static final int DEPTH = 16;
+    /** Frames kept per site: enough to tell callers apart; each frame walked costs time on every sample. */
+    private static final int DEPTH = 10;
     /** Countdown meaning "sample every block". */
     public static final long ALWAYS = Long.MIN_VALUE / 2;
     private static final StackWalker WALKER = StackWalker.getInstance();
 
     private final double meanBytes;
     private final ConcurrentHashMap<Long, SiteRecord> live = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<Site, Site> sites = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<SiteKey, Site> sites = new ConcurrentHashMap<>();
 
     /**
      * @param rate in (0, 1]: 1 records every block; below, one sample every {@code 512 / rate} bytes on average
@@ -74,16 +74,59 @@ public final class SiteRecorder {
         return live.values();
     }
 
-    /** @return the caller's site: the frames below the first one outside malloc4j's API and internals */
+    /**
+     * @return the caller's site: the frames below the first one outside malloc4j's API and internals. The walk keeps
+     *         only class name, method name and bytecode index per frame (cheap to read, and enough to tell sites
+     *         apart); the stack trace elements, whose line numbers cost a lookup each, are made once per new site
+     */
     public Site capture() {
-        StackTraceElement[] frames = WALKER.walk(s -> s.map(StackWalker.StackFrame::toStackTraceElement)
-                .dropWhile(SiteRecorder::isInternal).limit(DEPTH).toArray(StackTraceElement[]::new));
-        Site site = new Site(frames);
-        Site known = sites.putIfAbsent(site, site);
+        long[] key = new long[DEPTH * 2];
+        StackWalker.StackFrame[] frames = WALKER.walk(s -> s.dropWhile(SiteRecorder::isInternal).limit(DEPTH)
+                .toArray(StackWalker.StackFrame[]::new));
+        for (int i = 0; i < frames.length; i++) {
+            StackWalker.StackFrame f = frames[i];
+            key[2 * i] = (long) f.getClassName().hashCode() << 32 | (f.getMethodName().hashCode() & 0xFFFFFFFFL);
+            key[2 * i + 1] = f.getByteCodeIndex();
+        }
+        SiteKey k = new SiteKey(frames, frames.length, key);
+        Site known = sites.get(k);
+        if (known != null) return known;
+        StackTraceElement[] elements = new StackTraceElement[frames.length];
+        for (int i = 0; i < frames.length; i++) elements[i] = frames[i].toStackTraceElement();
+        Site site = new Site(elements);
+        known = sites.putIfAbsent(k, site);
         return known != null ? known : site;
     }
 
-    private static boolean isInternal(StackTraceElement f) {
+    /** A site's identity: per frame, its class, method and bytecode index (names compared, not only hashed). */
+    private static final class SiteKey {
+        private final String[] names;
+        private final long[] key;
+        private final int hash;
+
+        SiteKey(StackWalker.StackFrame[] frames, int n, long[] key) {
+            this.names = new String[2 * n];
+            for (int i = 0; i < n; i++) {
+                names[2 * i] = frames[i].getClassName();
+                names[2 * i + 1] = frames[i].getMethodName();
+            }
+            this.key = key;
+            this.hash = java.util.Arrays.hashCode(key);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SiteKey k && k.hash == hash && java.util.Arrays.equals(k.key, key)
+                    && java.util.Arrays.equals(k.names, names);
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private static boolean isInternal(StackWalker.StackFrame f) {
         String c = f.getClassName();
         return c.startsWith("org.malloc4j.internal.") || c.startsWith("org.malloc4j.Heap")
                 || c.startsWith("java.lang.foreign.") || c.startsWith("jdk.internal.foreign.");
