@@ -12,7 +12,7 @@ import org.malloc4j.HeapSnapshot;
 
 /**
  * A self-contained HTML page (inline CSS, inline SVG, no script, no network) showing a heap: a map of its used
- * address range at peak and at the end, a timeline of live/committed/retained bytes, a histogram of free-extent
+ * address range at peak and at the end, a timeline of live/committed/retained/resident bytes, a histogram of free-extent
  * sizes and a per-size-class table. Pure SVG, so nothing needs to run in the browser.
  */
 public final class HtmlReport {
@@ -20,7 +20,7 @@ public final class HtmlReport {
     public static final int MAX_CELLS = 4000;
 
     /** One timeline sample. */
-    public record Sample(long op, long live, long committed, long retained) {}
+    public record Sample(long op, long live, long committed, long retained, long resident) {}
 
     private final String title;
     private final Map<String, List<Sample>> series = new LinkedHashMap<>();
@@ -31,13 +31,13 @@ public final class HtmlReport {
     }
 
     /** Adds a timeline sample. */
-    public void sample(long op, long live, long committed, long retained) {
-        sample("", op, live, committed, retained);
+    public void sample(long op, long live, long committed, long retained, long resident) {
+        sample("", op, live, committed, retained, resident);
     }
 
     /** Adds a timeline sample to the timeline named {@code name} (one timeline per trace). */
-    public void sample(String name, long op, long live, long committed, long retained) {
-        series.computeIfAbsent(name, k -> new ArrayList<>()).add(new Sample(op, live, committed, retained));
+    public void sample(String name, long op, long live, long committed, long retained, long resident) {
+        series.computeIfAbsent(name, k -> new ArrayList<>()).add(new Sample(op, live, committed, retained, resident));
     }
 
     /** Adds a section drawing {@code snap}: map, free-extent histogram and class table. */
@@ -92,15 +92,20 @@ public final class HtmlReport {
             long maxOp = Math.max(1, samples.getLast().op());
             long maxY = 1;
             for (Sample s : samples) {
-                maxY = Math.max(maxY, Math.max(s.live(), Math.max(s.committed(), s.retained())));
+                maxY = Math.max(maxY, Math.max(Math.max(s.live(), s.resident()), Math.max(s.committed(), s.retained())));
             }
-            String[] colors = {"#1f5fbf", "#2a9d3a", "#e07020"};
-            String[] names = {"live", "committed", "retained"};
-            for (int k = 0; k < 3; k++) {
+            String[] colors = {"#1f5fbf", "#2a9d3a", "#e07020", "#8a2be2"};
+            String[] names = {"live", "committed", "retained", "resident"};
+            for (int k = 0; k < 4; k++) {
                 b.append("<polyline class=\"").append(names[k]).append("\" fill=\"none\" stroke=\"")
                         .append(colors[k]).append("\" stroke-width=\"1.5\" points=\"");
                 for (Sample s : samples) {
-                    long v = k == 0 ? s.live() : k == 1 ? s.committed() : s.retained();
+                    long v = switch (k) {
+                        case 0 -> s.live();
+                        case 1 -> s.committed();
+                        case 2 -> s.retained();
+                        default -> s.resident();
+                    };
                     double x = 5 + (w - 10) * (double) s.op() / maxOp;
                     double y = h - 20 - (h - 30) * (double) v / maxY;
                     b.append(String.format("%.1f,%.1f ", x, y));

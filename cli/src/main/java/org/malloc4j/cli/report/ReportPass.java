@@ -56,7 +56,8 @@ public final class ReportPass {
                 }
                 if (i % every == 0 || i == n - 1) {
                     HeapStats s = heap.stats();
-                    report.sample(trace.name(), i, s.liveBytes(), s.committedBytes(), s.retainedBytes());
+                    report.sample(trace.name(), i, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
+                            s.residentBytes());
                 }
             }
             if (peak != null) {

@@ -20,7 +20,7 @@ class ChromiumReportTest {
     void pageRendersInChromium(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(CHROMIUM), "no /usr/bin/chromium: browser test skipped");
         HtmlReport report = new HtmlReport("chromium test");
-        for (int i = 0; i < 100; i++) report.sample(i, i * 1000L, i * 1500L, i * 100L);
+        for (int i = 0; i < 100; i++) report.sample(i, i * 1000L, i * 1500L, i * 100L, i * 1200L);
         FragmentationDemo.run(report);
         Path page = dir.resolve("report.html");
         report.write(page);

@@ -20,7 +20,7 @@ class HtmlReportTest {
             for (int i = 0; i < 2000; i++) {
                 blocks.add(heap.malloc(i % 3 == 0 ? 100_000 : 16 + (i % 50) * 8));
                 HeapStats s = heap.stats();
-                report.sample(i, s.liveBytes(), s.committedBytes(), s.retainedBytes());
+                report.sample(i, s.liveBytes(), s.committedBytes(), s.retainedBytes(), s.residentBytes());
             }
             report.snapshot("peak", heap.snapshot());
             for (int i = 0; i < blocks.size(); i += 2) {
@@ -32,7 +32,7 @@ class HtmlReportTest {
         report.write(file);
         String html = Files.readString(file);
         assertThat(html).startsWith("<!DOCTYPE html>").endsWith("</html>\n");
-        assertThat(html).contains("<svg class=\"timeline\"", "<polyline class=\"live\"", "class=\"heapmap\"",
+        assertThat(html).contains("<svg class=\"timeline\"", "<polyline class=\"live\"", "<polyline class=\"resident\"", "class=\"heapmap\"",
                 "<rect", "class=\"histogram\"", "<table class=\"classes\"", "<td>");
         assertThat(html).doesNotContain("http://", "https://", "<script");
         assertThat(Files.size(file)).isLessThan(2L * 1024 * 1024);
