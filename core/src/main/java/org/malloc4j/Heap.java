@@ -47,8 +47,8 @@ import org.malloc4j.internal.stack.StackRegistry;
  * <p><b>Diagnostics.</b> {@link HeapMode#CHECKED} adds red zones, junk and poison fills, a quarantine and per-block
  * segment scopes ({@link #verify()} walks them all); {@link Builder#trackSites(double)} records where blocks are
  * allocated, for {@link #leaks()}, for the report {@link #close()} gives of blocks still live, and for segments the
- * program drops without freeing. Each heap is a JMX MBean ({@link HeapMXBean}) and emits JFR events
- * ({@code org.malloc4j.*}: large allocations, purges, exhaustion, leaks, periodic statistics).
+ * program drops without freeing. A heap is a JMX MBean ({@link HeapMXBean}; see {@link Builder#jmx(boolean)}) and
+ * emits JFR events ({@code org.malloc4j.*}: large allocations, purges, exhaustion, leaks, periodic statistics).
  */
 public final class Heap implements SegmentAllocator, AutoCloseable {
     private static final AtomicInteger IDS = new AtomicInteger();
@@ -424,7 +424,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private boolean failOnLeak;
         private boolean reclaimLeaks;
         private long quarantine = 16L << 20;
-        private boolean jmx = true;
+        /** Null: register when the platform MBean server exists already. */
+        private Boolean jmx;
         private long largeAllocationEvent = 1L << 20;
 
         private Builder() {}
@@ -499,8 +500,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
 
         /**
-         * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while it is open.
-         * Default: {@code true}.
+         * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while it is open. Default:
+         * register when the platform MBean server exists already at {@code build()} (the program, a framework or a
+         * JMX agent such as {@code -Dcom.sun.management.jmxremote} uses JMX), so that a program without JMX does not
+         * start the server (12 MiB and 0.1 s) for the heap's sake; {@code true} registers in any case.
+         *
          * @param register whether to register the MBean
          * @return this builder
          */

@@ -45,6 +45,15 @@ class MonitoringTest {
     }
 
     @Test
+    void jmxFalseNeverRegisters() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (Heap heap = Heap.builder().name("jmx-off").jmx(false).build()) {
+            heap.malloc(1);
+            assertThat(server.isRegistered(new ObjectName("org.malloc4j:type=Heap,name=\"jmx-off\""))).isFalse();
+        }
+    }
+
+    @Test
     void heapsWithTheSameNameGetNumberedMBeans() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         try (Heap a = Heap.builder().name("twin").build(); Heap b = Heap.builder().name("twin").build()) {

@@ -7,11 +7,13 @@ import java.util.concurrent.locks.LockSupport;
  * One daemon thread per process that gives back the free pages of heaps nobody calls: decay is otherwise driven by
  * the heap's own allocations and frees, so a program that frees a lot and then goes quiet would keep its retained
  * pages forever. The thread sleeps until the earliest queued run of any open heap expires (at most a second, at
- * least a millisecond), then purges what has expired, holding each heap's page lock briefly.
+ * least 10 ms), then purges what has expired, holding each heap's page lock briefly.
  */
 final class Purger implements Runnable {
     private static final long MAX_WAIT = TimeUnit.SECONDS.toNanos(1);
-    private static final long MIN_WAIT = TimeUnit.MILLISECONDS.toNanos(1);
+    /** At least this long between looks: under constant churn runs expire all the time, and purging them in batches
+     * keeps the thread off the page locks (jemalloc's background threads pace themselves likewise). */
+    private static final long MIN_WAIT = TimeUnit.MILLISECONDS.toNanos(10);
     private static volatile Thread thread;
 
     private Purger() {}
@@ -25,12 +27,6 @@ final class Purger implements Runnable {
             t.start();
             thread = t;
         }
-    }
-
-    /** Wakes the thread now, for a heap that just queued its first run (its wait may be longer than the decay). */
-    static void wake() {
-        Thread t = thread;
-        if (t != null) LockSupport.unpark(t);
     }
 
     @Override
