@@ -3,18 +3,22 @@ package org.malloc4j.internal.page;
 /**
  * The dirty runs waiting to be given back, oldest first: a ring of (page, stamp, time). A run that is
  * allocated or merged after it was queued gets a new stamp (or none), so its old entry is recognised as stale
- * and skipped; nothing is ever searched. The ring doubles when full, up to {@link #MAX_CAPACITY} entries (20 MiB);
- * beyond that the page layer purges the oldest entry early ({@link #pollOldest}) before queueing a new one. Purging
- * early only because the ring is small would make a program that frees many medium blocks within the decay
- * time pay a page fault on every reuse.
+ * and skipped when it comes up. When the ring is full the page layer first compacts it ({@link #compact}: drops the
+ * stale entries, which a program that frees and reuses medium blocks in a loop makes by the million within one decay
+ * time); only a ring still more than half full of live entries doubles, up to {@link #MAX_CAPACITY} entries (1.3 MiB),
+ * and beyond that the page layer purges the oldest entry early ({@link #pollOldest}): then more than 32,768 free runs
+ * are waiting at once. Compacting only when full, and growing unless it freed half the ring, keeps queueing O(1)
+ * amortised.
  */
 final class DecayQueue {
-    private static final int MAX_CAPACITY = 1 << 20;
+    private static final int MAX_CAPACITY = 1 << 16;
     private int[] pages = new int[1 << 10];
     private long[] stamps = new long[1 << 10];
     private long[] times = new long[1 << 10];
     private final long decayNanos;
     private long head, tail, nextStamp = 1, lastStamp;
+    /** No compaction while {@code tail} is below this (see {@link #isFull}). */
+    private long noCompactBefore;
 
     DecayQueue(long decayNanos) {
         this.decayNanos = decayNanos;
@@ -28,12 +32,45 @@ final class DecayQueue {
         return head == tail;
     }
 
-    /** @return true when the ring is full and cannot grow */
-    boolean isFull() {
+    /** Tells whether a queued entry still stands for a free dirty run. */
+    interface Liveness {
+        boolean isCurrent(int page, long stamp);
+    }
+
+    /**
+     * @return true when the ring is full and can neither drop stale entries enough nor grow: the caller then purges
+     *         the oldest entry early
+     */
+    boolean isFull(Liveness liveness) {
         if (tail - head < pages.length) return false;
-        if (pages.length == MAX_CAPACITY) return true;
-        grow();
-        return false;
+        if (tail >= noCompactBefore) {
+            compact(liveness);
+            if (tail - head <= pages.length / 2) return false;
+            if (pages.length < MAX_CAPACITY) {
+                grow();
+                return false;
+            }
+            // More than half the largest ring is live: purge early for a while before compacting again, so that a
+            // compaction (O(ring)) happens at most once per quarter ring of entries.
+            noCompactBefore = tail + pages.length / 4;
+        }
+        return tail - head == pages.length;
+    }
+
+    /** Drops the entries that are no longer current, keeping the others in order. O(entries). */
+    private void compact(Liveness liveness) {
+        int mask = pages.length - 1;
+        long out = head;
+        for (long k = head; k < tail; k++) {
+            int i = (int) (k & mask);
+            if (!liveness.isCurrent(pages[i], stamps[i])) continue;
+            int o = (int) (out & mask);
+            pages[o] = pages[i];
+            stamps[o] = stamps[i];
+            times[o] = times[i];
+            out++;
+        }
+        tail = out;
     }
 
     private void grow() {
@@ -85,6 +122,11 @@ final class DecayQueue {
     long nanosUntilNext(long now) {
         int i = (int) (head & (pages.length - 1));
         return Math.max(0, decayNanos - (now - times[i]));
+    }
+
+    /** @return the ring's capacity (for tests) */
+    int capacity() {
+        return pages.length;
     }
 
     /** @return the stamp of the entry last returned by a poll */

@@ -225,7 +225,7 @@ public final class PageHeap {
      * the current operation ({@link #decayTick}), never in the middle of one, when runs are half split.
      */
     private long enqueue(int page) {
-        if (decay.isFull()) {
+        if (decay.isFull(isQueued)) {
             int oldest = decay.pollOldest();
             deferredPages[deferred] = oldest;
             deferredStamps[deferred++] = decay.lastStamp();
@@ -252,12 +252,25 @@ public final class PageHeap {
     }
 
     private void purgeIfCurrent(int page, long stamp) {
-        // The entry is stale if the run was allocated, merged or purged since it was queued.
-        if (map.state(page) != PageMap.FREE_DIRTY || map.word2(page) != stamp) return;
+        if (!isCurrent(page, stamp)) return;
         long len = map.length(page);
-        if (page + len > totalPages || map.firstOf((int) (page + len - 1)) != page) return; // a run's last page
         dirty.remove(page, len);
         purge(page, len);
+    }
+
+    /** @return true when the decay entry (page, stamp) still stands for a free dirty run starting at page */
+    private boolean isCurrent(int page, long stamp) {
+        // The entry is stale if the run was allocated, merged or purged since it was queued.
+        if (map.state(page) != PageMap.FREE_DIRTY || map.word2(page) != stamp) return false;
+        long len = map.length(page);
+        return page + len <= totalPages && map.firstOf((int) (page + len - 1)) == page; // not a run's last page
+    }
+
+    private final DecayQueue.Liveness isQueued = this::isCurrent;
+
+    /** @return the decay queue's capacity (for tests) */
+    int decayCapacity() {
+        return decay.capacity();
     }
 
     /** Gives every dirty free run back to the OS at once. The caller holds the lock. */
