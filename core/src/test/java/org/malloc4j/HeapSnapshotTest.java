@@ -12,8 +12,8 @@ class HeapSnapshotTest {
         try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).build()) {
             long[] small = new long[1000];
             for (int i = 0; i < small.length; i++) small[i] = heap.malloc(100);
-            long medium = heap.malloc(100_000);
-            long gone = heap.malloc(200_000);
+            long medium = heap.malloc(400_000); // above the cached classes: a page run of its own
+            long gone = heap.malloc(500_000);
             heap.free(gone);
             for (int i = 0; i < small.length; i += 2) heap.free(small[i]);
 
@@ -23,8 +23,8 @@ class HeapSnapshotTest {
                 assertThat(r.offset()).isEqualTo(expectedOffset); // runs tile the range, in order
                 expectedOffset += r.bytes();
             }
-            assertThat(snap.runs()).anyMatch(r -> r.kind() == HeapSnapshot.Kind.BLOCK && r.blockSize() == 100_000);
-            assertThat(snap.runs()).anyMatch(r -> r.kind() == HeapSnapshot.Kind.FREE_DIRTY && r.bytes() >= 200_000);
+            assertThat(snap.runs()).anyMatch(r -> r.kind() == HeapSnapshot.Kind.BLOCK && r.blockSize() == 400_000);
+            assertThat(snap.runs()).anyMatch(r -> r.kind() == HeapSnapshot.Kind.FREE_DIRTY && r.bytes() >= 500_000);
             HeapSnapshot.SizeClassUsage c112 = snap.classes().stream().filter(c -> c.blockSize() == 112)
                     .findFirst().orElseThrow();
             assertThat(c112.liveBlocks()).isEqualTo(500);

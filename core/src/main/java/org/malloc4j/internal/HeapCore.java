@@ -104,7 +104,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- malloc
 
     public long malloc(long size) {
-        if (size <= SizeClasses.MAX_SMALL && size >= 0) {
+        if (size <= SizeClasses.MAX_CACHED && size >= 0) {
             checkOpen();
             LocalHeap cache = caches.get();
             long p = cache.thread != null ? cache.allocate(SizeClasses.classOf(size), size)
@@ -166,7 +166,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             throw new IllegalArgumentException("calloc count * size overflows: " + count + " * " + size);
         }
         long bytes = count * size;
-        if (bytes <= SizeClasses.MAX_SMALL) {
+        if (bytes <= SizeClasses.MAX_CACHED) {
             long p = malloc(bytes);
             Memory.zero(p, bytes);
             return p;

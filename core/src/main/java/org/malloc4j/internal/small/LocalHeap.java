@@ -185,7 +185,8 @@ public final class LocalHeap {
         if (!slab.listed) link(slab);
         if (slab.used == 0) {
             Slab head = available[slab.sizeClass];
-            if (head != null && head.next != null && head.next.next != null) {
+            // A medium slab (one block, up to 256 KiB) is not kept beside the class's current one: its pages go back.
+            if (slab.capacity == 1 || head != null && head.next != null && head.next.next != null) {
                 unlink(slab);
                 release(slab);
             }

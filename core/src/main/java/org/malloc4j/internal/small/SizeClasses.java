@@ -1,18 +1,22 @@
 package org.malloc4j.internal.small;
 
 /**
- * The small size classes: 16 to 128 bytes in steps of 16, then four classes per doubling up to 32 KiB
- * (jemalloc's spacing). A request is rounded up to its class, so internal waste is under 20% of the block for
- * every class above 128 bytes and under 16 bytes below. Every class is a multiple of 16, so every block is
- * 16-byte aligned, and a class that is a multiple of a power of two {@code a <= 4096} gives blocks aligned to
- * {@code a} (slabs start on a page).
+ * The size classes served by the thread caches. Small: 16 to 128 bytes in steps of 16, then four classes per
+ * doubling up to 32 KiB (jemalloc's spacing): internal waste under 20% of the block above 128 bytes and under 16
+ * bytes below. Medium: eight classes per doubling from 36 KiB to 256 KiB, whole pages (waste under 12.5%). Every
+ * class is a multiple of 16, so every block is 16-byte aligned, and a class that is a multiple of a power of two
+ * {@code a <= 4096} gives blocks aligned to {@code a} (slabs start on a page).
  *
- * <p>Each class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
- * smallest tail unused.
+ * <p>Each small class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
+ * smallest tail unused. A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
+ * cache as that class's current slab, so a program that frees and allocates blocks of 32 KiB to 256 KiB in a loop
+ * (string and I/O buffers) does so without the page layer's lock; above 256 KiB blocks are page runs.
  */
 public final class SizeClasses {
-    /** The largest small request; above it blocks come from the page layer. */
+    /** The largest small request: the classes up to it fill slabs of several blocks. */
     public static final int MAX_SMALL = 32 * 1024;
+    /** The largest request the thread caches serve; above it blocks are page runs of their own. */
+    public static final int MAX_CACHED = 256 * 1024;
     /** Number of classes. */
     public static final int COUNT;
     /** Max blocks in one slab: the free bitmap is at most 64 words of 64 bits. */
@@ -22,6 +26,7 @@ public final class SizeClasses {
     private static final int[] SLAB_PAGES;
     private static final byte[] BY_16 = new byte[1024 / 16 + 1];
     private static final byte[] BY_128 = new byte[MAX_SMALL / 128 + 1];
+    private static final byte[] BY_4K = new byte[MAX_CACHED / 4096 + 1];
 
     static {
         int[] sizes = new int[64];
@@ -29,6 +34,9 @@ public final class SizeClasses {
         for (int s = 16; s <= 128; s += 16) sizes[n++] = s;
         for (int pow = 128; pow < MAX_SMALL; pow <<= 1) {
             for (int k = 1; k <= 4; k++) sizes[n++] = pow + k * (pow / 4);
+        }
+        for (int pow = MAX_SMALL; pow < MAX_CACHED; pow <<= 1) {
+            for (int k = 1; k <= 8; k++) sizes[n++] = pow + k * (pow / 8);
         }
         COUNT = n;
         SIZE = java.util.Arrays.copyOf(sizes, n);
@@ -44,12 +52,18 @@ public final class SizeClasses {
             while (SIZE[c] < i * 128) c++;
             BY_128[i] = (byte) c;
         }
+        c = 0;
+        for (int i = 0; i < BY_4K.length; i++) {
+            while (SIZE[c] < i * 4096) c++;
+            BY_4K[i] = (byte) c;
+        }
     }
 
     private SizeClasses() {}
 
     private static int chooseSlabPages(int size) {
         int page = 4096;
+        if (size > MAX_SMALL) return size / page; // medium: one block, whole pages
         int min = Math.max(4, (4 * size + page - 1) / page);
         int best = min;
         double bestWaste = 1.0;
@@ -65,10 +79,11 @@ public final class SizeClasses {
         return best;
     }
 
-    /** @return the class of a request of {@code size} bytes, 0 to {@link #MAX_SMALL} */
+    /** @return the class of a request of {@code size} bytes, 0 to {@link #MAX_CACHED} */
     public static int classOf(long size) {
         if (size <= 1024) return BY_16[(int) (size + 15) >>> 4];
-        return BY_128[(int) (size + 127) >>> 7];
+        if (size <= MAX_SMALL) return BY_128[(int) (size + 127) >>> 7];
+        return BY_4K[(int) (size + 4095) >>> 12];
     }
 
     /** @return the block size of class {@code c} */
@@ -87,7 +102,7 @@ public final class SizeClasses {
      */
     public static int alignedClassOf(long size, long alignment) {
         if (size > MAX_SMALL) return -1;
-        for (int c = classOf(size); c < COUNT; c++) { // at most 40 classes: a constant bound
+        for (int c = classOf(size); c < COUNT && SIZE[c] <= MAX_SMALL; c++) { // at most 40 classes: a constant bound
             if (SIZE[c] % alignment == 0) return c;
         }
         return -1;

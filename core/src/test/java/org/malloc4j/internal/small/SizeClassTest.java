@@ -20,8 +20,17 @@ class SizeClassTest {
                 c++;
             }
         }
+        assertThat(SizeClasses.size(c - 1)).isEqualTo(SizeClasses.MAX_SMALL);
+        // Then eight medium classes per doubling, from 32 KiB to 256 KiB, each a whole number of pages.
+        for (int pow = SizeClasses.MAX_SMALL; pow < SizeClasses.MAX_CACHED; pow <<= 1) {
+            for (int k = 1; k <= 8; k++) {
+                assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + k * pow / 8);
+                assertThat(SizeClasses.size(c) % PAGE).isZero();
+                c++;
+            }
+        }
         assertThat(SizeClasses.COUNT).isEqualTo(c);
-        assertThat(SizeClasses.size(SizeClasses.COUNT - 1)).isEqualTo(SizeClasses.MAX_SMALL);
+        assertThat(SizeClasses.size(SizeClasses.COUNT - 1)).isEqualTo(SizeClasses.MAX_CACHED);
         for (int i = 0; i < SizeClasses.COUNT; i++) {
             assertThat(SizeClasses.size(i) % 16).as("class %d is a multiple of 16", i).isZero();
             if (i > 0) assertThat(SizeClasses.size(i)).isGreaterThan(SizeClasses.size(i - 1));
@@ -31,7 +40,7 @@ class SizeClassTest {
     @Test
     void everySizeMapsToTheSmallestClassThatHoldsIt() {
         int previous = 0;
-        for (int size = 0; size <= SizeClasses.MAX_SMALL; size++) {
+        for (int size = 0; size <= SizeClasses.MAX_CACHED; size++) {
             int c = SizeClasses.classOf(size);
             assertThat(c).as("classOf(%d) is monotone", size).isGreaterThanOrEqualTo(previous);
             previous = c;
@@ -60,6 +69,11 @@ class SizeClassTest {
                 worstRatio = Math.max(worstRatio, (double) block / size);
             }
         }
+        // Medium classes: under 12.5% waste.
+        for (int size = SizeClasses.MAX_SMALL + 1; size <= SizeClasses.MAX_CACHED; size++) {
+            int block = SizeClasses.size(SizeClasses.classOf(size));
+            assertThat((double) block).as("block for %d", size).isLessThan(1.125 * size);
+        }
         // The bound is tight: just above a class boundary, 129 -> 160.
         assertThat(worstRatio).isGreaterThan(1.2);
         assertThat(SizeClasses.size(SizeClasses.classOf(129))).isEqualTo(160);
@@ -74,6 +88,12 @@ class SizeClassTest {
             long bytes = (long) pages * PAGE;
             long capacity = bytes / size;
             assertThat(pages).as("slab pages of class %d", c).isPositive();
+            if (size > SizeClasses.MAX_SMALL) {
+                // Medium: one block, exactly its pages.
+                assertThat(capacity).isEqualTo(1);
+                assertThat(bytes).isEqualTo(size);
+                continue;
+            }
             assertThat(capacity).as("blocks per slab of class %d", size).isBetween(4L, (long) SizeClasses.MAX_CAPACITY);
             // The unused tail is under one block and, with the slab sizes chosen, a small share of the slab.
             assertThat(bytes % size).isLessThan(size);
@@ -92,7 +112,7 @@ class SizeClassTest {
                 int c = SizeClasses.alignedClassOf(size, alignment);
                 if (c < 0) {
                     // Only when no class at or above the request is a multiple of the alignment.
-                    for (int k = SizeClasses.classOf(size); k < SizeClasses.COUNT; k++) {
+                    for (int k = SizeClasses.classOf(size); k < SizeClasses.COUNT && SizeClasses.size(k) <= SizeClasses.MAX_SMALL; k++) {
                         assertThat(SizeClasses.size(k) % alignment).isNotZero();
                     }
                     continue;
