@@ -185,8 +185,7 @@ public final class LocalHeap {
         if (!slab.listed) link(slab);
         if (slab.used == 0) {
             Slab head = available[slab.sizeClass];
-            // A medium slab (one block, up to 256 KiB) is not kept beside the class's current one: its pages go back.
-            if (slab.capacity == 1 || head != null && head.next != null && head.next.next != null) {
+            if (head != null && head.next != null && head.next.next != null) {
                 unlink(slab);
                 release(slab);
             }
