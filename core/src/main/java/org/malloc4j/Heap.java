@@ -27,7 +27,7 @@ import org.malloc4j.internal.stack.StackRegistry;
  * allocation, in pure Java on the Foreign Function and Memory API.
  *
  * <p><b>Memory.</b> A heap reserves a range of address space once and commits pages as blocks need them.
- * Small blocks (up to 32 KiB) come from size-class slabs cached per thread; larger ones are page runs found in
+ * Blocks up to 256 KiB come from size-class slabs cached per thread; larger ones are page runs found in
  * bounded time (TLSF) and coalesced on free. Freed pages go back to the OS after the decay time, at once for
  * blocks of at least the release threshold, and on {@link #trim()}. No heap metadata is stored in user blocks.
  *
