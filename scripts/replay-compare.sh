@@ -3,10 +3,13 @@
 # each trace in a JVM of its own, so that the peak RSS measured is that allocator's alone, and prints a markdown
 # table per trace: ns/op and peak RSS per allocator, and malloc4j's ratio to the best native anchor.
 #
-# Usage: scripts/replay-compare.sh [--repeat N] [--allocators a,b,...] [TRACE...]
+# Usage: scripts/replay-compare.sh [--repeat N] [--jvms N] [--allocators a,b,...] [TRACE...]
 #   TRACE          a .rep or .rep.gz file, a directory of them, or the name of a bundled workload
 #                  (default: every bundled workload, then ../shared/traces/*.rep.gz when that folder exists)
 #   --repeat N     timed passes per run, the fastest counts (default 3)
+#   --jvms N       JVMs per allocator and trace; each cell is the median over them (default 1). A JIT's inlining
+#                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
+#                  by 2x between JVMs where the native anchors vary by 10%.
 #   --allocators   which allocators, comma-separated (default malloc4j,glibc,jemalloc,mimalloc,tcmalloc)
 # Environment: MALLOC4J_JAVA_OPTS, extra JVM options for every run.
 #
@@ -25,6 +28,7 @@ export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
 export TCMALLOC_SKIP_SBRK=true
 
 repeat=3
+jvms=1
 allocators=malloc4j,glibc,jemalloc,mimalloc,tcmalloc
 args=()
 while [ $# -gt 0 ]; do
@@ -33,7 +37,9 @@ while [ $# -gt 0 ]; do
     --repeat=*) repeat="${1#*=}"; shift ;;
     --allocators) allocators="${2:?--allocators needs a list}"; shift 2 ;;
     --allocators=*) allocators="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --jvms) jvms="${2:?--jvms needs a number}"; shift 2 ;;
+    --jvms=*) jvms="${1#*=}"; shift ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -43,6 +49,10 @@ if [ ! -f "$jar" ]; then
   echo "replay-compare: building $jar" >&2
   ./mvnw -q -B -ntp -pl cli -am package -DskipTests >&2
 fi
+
+median() { # median VALUES...: the middle value (the lower middle of an even count); "null" values sort last
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+}
 
 run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
   # shellcheck disable=SC2086 # MALLOC4J_JAVA_OPTS is a list of options
@@ -94,7 +104,7 @@ summary=()
 echo "# Replay comparison"
 echo
 echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes."
-echo "Each cell is one JVM for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
+echo "Each cell is the median of $jvms JVM(s) for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
 echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block."
 echo "Ratios are malloc4j / best native anchor (below 1 is better)."
 
@@ -104,20 +114,31 @@ for t in "${traces[@]}"; do
   declare -A ns=() rss=() errs=() note=()
   ops=""; live=""
   for a in "${alloc_list[@]}"; do
-    echo "replay-compare: $name on $a" >&2
-    set +e
-    out=$(run_cli replay --json --repeat "$repeat" --allocator "$a" "${target[@]}" 2>"$errfile")
-    rc=$?
-    set -e
-    line=$(grep '^{' <<<"$out" | tail -n1 || true)
-    if [ -n "$line" ]; then
-      ns[$a]=$(field nsPerOp "$line"); rss[$a]=$(field peakRssBytes "$line"); errs[$a]=$(field errors "$line")
-      ops=$(field ops "$line"); live=$(field tracePeakLiveBytes "$line")
-      [ $rc -eq 0 ] || note[$a]="exit $rc: $(grep -m1 'error:' "$errfile" | sed 's/^malloc4j replay: error: //')"
-    elif [ $rc -eq 2 ]; then
-      note[$a]="skipped: $(head -n1 "$errfile" | sed 's/^malloc4j replay: //')"
-    else
-      note[$a]="failed (exit $rc): $(grep -m1 . "$errfile" || true)"
+    ns_runs=(); rss_runs=()
+    for ((j = 1; j <= jvms; j++)); do
+      echo "replay-compare: $name on $a (JVM $j of $jvms)" >&2
+      set +e
+      out=$(run_cli replay --json --repeat "$repeat" --allocator "$a" "${target[@]}" 2>"$errfile")
+      rc=$?
+      set -e
+      line=$(grep '^{' <<<"$out" | tail -n1 || true)
+      if [ -n "$line" ]; then
+        ns_runs+=("$(field nsPerOp "$line")"); rss_runs+=("$(field peakRssBytes "$line")")
+        errs[$a]=$(field errors "$line")
+        ops=$(field ops "$line"); live=$(field tracePeakLiveBytes "$line")
+        [ $rc -eq 0 ] || note[$a]="exit $rc: $(grep -m1 'error:' "$errfile" | sed 's/^malloc4j replay: error: //')"
+        [ "${errs[$a]}" = 0 ] || break
+      elif [ $rc -eq 2 ]; then
+        note[$a]="skipped: $(head -n1 "$errfile" | sed 's/^malloc4j replay: //')"
+        break
+      else
+        note[$a]="failed (exit $rc): $(grep -m1 . "$errfile" || true)"
+        break
+      fi
+    done
+    if [ ${#ns_runs[@]} -gt 0 ]; then
+      ns[$a]=$(median "${ns_runs[@]}"); rss[$a]=$(median "${rss_runs[@]}")
+      [ ${#ns_runs[@]} -eq 1 ] || note[$a]="${note[$a]:-}ns/op of the JVMs: ${ns_runs[*]}"
     fi
   done
 
