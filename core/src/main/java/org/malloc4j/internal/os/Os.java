@@ -55,22 +55,31 @@ public final class Os {
                         ValueLayout.ADDRESS), errno);
     }
 
+    /** Pages whose residency one mincore call reports (its vector: one byte a page). */
+    private static final int MINCORE_CHUNK = 1 << 16;
+
     /**
      * @return how many of the {@code pages} pages from {@code address} (page-aligned, mapped) are resident in RAM,
-     *         by {@code mincore}
+     *         by {@code mincore}, in calls of at most 65,536 pages (a 64 KiB vector)
      */
     public static long residentPages(long address, long pages) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
-            MemorySegment vec = arena.allocate((pages + 7) & ~7L, 8);
-            int rc = (int) MINCORE.invokeExact(state, address, pages * PAGE_SIZE, vec);
-            if (rc != 0) {
-                throw new IllegalStateException("mincore(0x" + Long.toHexString(address) + ", " + pages * PAGE_SIZE
-                        + ") failed: errno " + (int) ERRNO.get(state, 0L));
-            }
+            MemorySegment vec = arena.allocate(Math.min(MINCORE_CHUNK, (pages + 7) & ~7L), 8);
             long resident = 0;
-            for (long off = 0; off < vec.byteSize(); off += 8) {
-                resident += Long.bitCount(vec.get(ValueLayout.JAVA_LONG, off) & 0x0101010101010101L);
+            for (long done = 0; done < pages; done += MINCORE_CHUNK) {
+                long n = Math.min(MINCORE_CHUNK, pages - done);
+                long at = address + done * PAGE_SIZE;
+                int rc = (int) MINCORE.invokeExact(state, at, n * PAGE_SIZE, vec);
+                if (rc != 0) {
+                    throw new IllegalStateException("mincore(0x" + Long.toHexString(at) + ", " + n * PAGE_SIZE
+                            + ") failed: errno " + (int) ERRNO.get(state, 0L));
+                }
+                long off = 0;
+                for (; off + 8 <= n; off += 8) {
+                    resident += Long.bitCount(vec.get(ValueLayout.JAVA_LONG, off) & 0x0101010101010101L);
+                }
+                for (; off < n; off++) resident += vec.get(ValueLayout.JAVA_BYTE, off) & 1;
             }
             return resident;
         } catch (RuntimeException | Error e) {

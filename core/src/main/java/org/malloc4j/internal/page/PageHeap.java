@@ -405,7 +405,24 @@ public final class PageHeap {
     public long residentBytes() {
         lock.lock();
         try {
-            return highWater == 0 ? 0 : Os.residentPages(base, highWater) << PAGE_SHIFT;
+            // Only committed runs (used, slabs, dirty) can be resident: ask about each stretch of them, skipping the
+            // clean runs between, so that a heap with a few huge aligned blocks far apart costs a few calls, not a
+            // scan of the whole range it ever touched. O(runs) reads of the page map.
+            long resident = 0;
+            int spanStart = -1;
+            for (int p = 0; p < highWater; ) {
+                long len = map.length(p);
+                if (len <= 0) break;
+                boolean committed = map.state(p) != PageMap.FREE_CLEAN;
+                if (committed && spanStart < 0) spanStart = p;
+                if (!committed && spanStart >= 0) {
+                    resident += Os.residentPages(address(spanStart), p - spanStart);
+                    spanStart = -1;
+                }
+                p += (int) len;
+            }
+            if (spanStart >= 0) resident += Os.residentPages(address(spanStart), highWater - spanStart);
+            return resident << PAGE_SHIFT;
         } finally {
             lock.unlock();
         }
