@@ -96,7 +96,7 @@ final class Blocks {
         return regions(size, limit, (from, to) -> {
             for (long at = from; at < to; at += WHOLE) {
                 long n = Math.min(WHOLE, to - at);
-                long m = MemorySegment.mismatch(ALL, address + at, address + at + n, pattern, 0, n);
+                long m = ALL.asSlice(address + at, n).mismatch(pattern.asSlice(0, n));
                 if (m >= 0) return at + m;
             }
             return -1;
@@ -114,7 +114,7 @@ final class Blocks {
         long m = regions(size, limit, (start, end) -> {
             for (long at = Math.max(start, from); at < end; at += WHOLE) {
                 long n = Math.min(WHOLE, end - at);
-                long x = MemorySegment.mismatch(ALL, address + at, address + at + n, pattern, 0, n);
+                long x = ALL.asSlice(address + at, n).mismatch(pattern.asSlice(0, n));
                 if (x >= 0) return at + x;
             }
             return -1;
@@ -131,13 +131,14 @@ final class Blocks {
      *         in the regions above (every page included)
      */
     static long firstNonZero(long address, long size) {
+        // Compared on slices, not on ALL: the JDK compares a segment longer than 2 GiB byte by byte.
         if (size <= ZEROS.byteSize()) {
-            return MemorySegment.mismatch(ALL, address, address + size, ZEROS, 0, size);
+            return ALL.asSlice(address, size).mismatch(ZEROS.asSlice(0, size));
         }
         return regions(size, size, (from, to) -> {
             long n = to - from;
-            return MemorySegment.mismatch(ALL, address + from, address + to, ZEROS, 0, n) >= 0
-                    ? from + MemorySegment.mismatch(ALL, address + from, address + to, ZEROS, 0, n) : -1;
+            long m = ALL.asSlice(address + from, n).mismatch(ZEROS.asSlice(0, n));
+            return m >= 0 ? from + m : -1;
         });
     }
 
@@ -145,7 +146,7 @@ final class Blocks {
     static void checkAllZero(long address, long size) {
         for (long at = 0; at < size; at += ZEROS.byteSize()) {
             long n = Math.min(ZEROS.byteSize(), size - at);
-            long m = MemorySegment.mismatch(ALL, address + at, address + at + n, ZEROS, 0, n);
+            long m = ALL.asSlice(address + at, n).mismatch(ZEROS.asSlice(0, n));
             if (m >= 0) {
                 throw new AssertionError("calloc block " + hex(address) + " of " + size + " bytes: byte " + (at + m)
                         + " is " + ALL.get(ValueLayout.JAVA_BYTE, address + at + m) + ", not 0");

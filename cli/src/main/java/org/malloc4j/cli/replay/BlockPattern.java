@@ -64,7 +64,8 @@ final class BlockPattern {
         long to = Math.min(fillTo, checked);
         for (long off = fillFrom; off < to; off += CHUNK) {
             long n = Math.min(CHUNK, to - off);
-            long m = MemorySegment.mismatch(ALL, address + off, address + off + n, reference, ref, ref + n);
+            // On slices: the JDK compares a segment longer than 2 GiB (ALL) byte by byte.
+            long m = ALL.asSlice(address + off, n).mismatch(reference.asSlice(ref, n));
             if (m >= 0) return off + m;
         }
         if (fillTo < patternSize) return tagMismatch(id, address, fillTo, checked);

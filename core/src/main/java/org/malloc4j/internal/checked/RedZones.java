@@ -152,7 +152,8 @@ final class RedZones {
         }
         for (long off = 0; off < size; ) {
             long n = Math.min(size - off, POISON_BLOCK.byteSize());
-            long m = MemorySegment.mismatch(Memory.ALL, p + off, p + off + n, POISON_BLOCK, 0, n);
+            // On a slice, not on Memory.ALL: the JDK compares a segment longer than 2 GiB byte by byte.
+            long m = Memory.ALL.asSlice(p + off, n).mismatch(POISON_BLOCK.asSlice(0, n));
             if (m >= 0) return off + m;
             off += n;
         }
