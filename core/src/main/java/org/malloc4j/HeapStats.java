@@ -19,7 +19,7 @@ package org.malloc4j;
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
  * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them
  *        ({@code mincore}): committed pages the program never touched are not resident; retained free pages are
- *        until they are purged. One system call over the range the heap has used so far.
+ *        until they are purged. One {@code mincore} call per stretch of committed pages (usually a few).
  */
 public record HeapStats(
         long liveBytes,
