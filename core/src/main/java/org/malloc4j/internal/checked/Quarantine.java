@@ -2,7 +2,6 @@ package org.malloc4j.internal.checked;
 
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.HeapDamage;
-import java.util.function.LongConsumer;
 
 /**
  * Freed blocks waiting before their memory is reused, first in first out, bounded in bytes: while a block waits,
@@ -52,18 +51,6 @@ final class Quarantine {
             s.lock.unlock();
         }
         return first;
-    }
-
-    /** Calls {@code action} with every quarantined block's address (under each stripe's lock in turn). */
-    void forEach(LongConsumer action) {
-        for (Stripe s : stripes) {
-            s.lock.lock();
-            try {
-                for (int i = 0; i < s.count; i++) action.accept(s.addresses[(s.head + i) & (s.addresses.length - 1)]);
-            } finally {
-                s.lock.unlock();
-            }
-        }
     }
 
     /** Empties the quarantine; returns every damage found in the blocks that left. */

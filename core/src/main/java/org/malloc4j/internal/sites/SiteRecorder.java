@@ -32,11 +32,6 @@ public final class SiteRecorder {
         this.meanBytes = rate >= 1 ? 0 : 512 / rate;
     }
 
-    /** @return the mean number of bytes between samples; 0 when every block is recorded */
-    public double meanBytes() {
-        return meanBytes;
-    }
-
     /** @return the bytes a thread allocates before its next sample */
     public long nextCountdown() {
         if (meanBytes == 0) return ALWAYS;

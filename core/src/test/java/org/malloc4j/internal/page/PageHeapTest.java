@@ -23,10 +23,7 @@ class PageHeapTest {
 
     @Test
     void freeingAndReusingOneRunInALoopKeepsTheDecayQueueSmall() {
-        long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, Long.MAX_VALUE / 4, 1L << 40);
-        heap.lock().lock();
-        try {
+        withLongDecay(heap -> {
             for (int i = 0; i < 200_000; i++) {
                 long a = heap.allocateBlock(25, 4096, 100_000) & ~PageHeap.FRESH;
                 heap.free(heap.pageOf(a));
@@ -34,26 +31,28 @@ class PageHeapTest {
             // Every free queues an entry and every reuse makes it stale: compaction keeps the ring at its first size.
             assertThat(heap.decayCapacity()).isEqualTo(1024);
             assertThat(heap.purgeCount()).isZero();
-            assertThat(heap.checkInvariants()).isNull();
-        } finally {
-            heap.lock().unlock();
-            heap.release();
-            Os.unmap(base, (long) PAGES << 12);
-        }
+        });
     }
 
     @Test
     void manyRunsWaitingAtOnceGrowTheQueueAndStayCommitted() {
-        long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, Long.MAX_VALUE / 4, 1L << 40);
-        heap.lock().lock();
-        try {
+        withLongDecay(heap -> {
             long[] blocks = new long[6000];
             for (int i = 0; i < blocks.length; i++) blocks[i] = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
             for (int i = 0; i < blocks.length; i += 2) heap.free(heap.pageOf(blocks[i])); // 3000 separate free runs
             assertThat(heap.decayCapacity()).isGreaterThanOrEqualTo(4096);
             assertThat(heap.purgeCount()).isZero(); // none purged early: all wait for their decay time
             assertThat(heap.dirtyBytes()).isEqualTo(3000L * 4096);
+        });
+    }
+
+    /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
+    private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
+        long base = Os.reserve((long) PAGES << 12, 1L << 22);
+        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, Long.MAX_VALUE / 4, 1L << 40);
+        heap.lock().lock();
+        try {
+            body.accept(heap);
             assertThat(heap.checkInvariants()).isNull();
         } finally {
             heap.lock().unlock();
