@@ -29,7 +29,7 @@ public abstract sealed class Subject implements AutoCloseable {
     public static final String[] NAMES = {"malloc4j", "glibc", "jemalloc", "mimalloc", "tcmalloc", "nettyPooled",
             "nettyAdaptive", "arena"};
     /** malloc4j with diagnostics on, accepted by {@link #open} but not run by default: {@code -p allocator=...}. */
-    public static final String[] DIAGNOSTIC_NAMES = {"malloc4jChecked", "malloc4jSites"};
+    public static final String[] DIAGNOSTIC_NAMES = {"malloc4jChecked", "malloc4jSites", "floor"};
 
     /** Allocates a block of {@code size} bytes for slot {@code slot}; returns its address (never 0). */
     public abstract long allocate(int slot, long size);
@@ -68,6 +68,7 @@ public abstract sealed class Subject implements AutoCloseable {
             case "nettyPooled" -> new Netty(checkNetty(name, new PooledByteBufAllocator(true)), slots);
             case "nettyAdaptive" -> new Netty(checkNetty(name, new AdaptiveByteBufAllocator(true, true)), slots);
             case "arena" -> new ConfinedArena(slots);
+            case "floor" -> new Floor(slots);
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "': expected one of "
                     + String.join(", ", NAMES) + ", " + String.join(", ", DIAGNOSTIC_NAMES));
         };
@@ -243,6 +244,34 @@ public abstract sealed class Subject implements AutoCloseable {
      * What a plain FFM user does to get {@code free}: one confined arena per block, {@code allocate(size, 16)}
      * (which zeroes the block, as the JDK always does), closed to free it.
      */
+    /**
+     * No allocator: every slot has one fixed block of 1 MiB, handed out and "freed" for nothing. What a benchmark
+     * measures with it is the driver's own cost (the call, the write of the block, the loop), to subtract from the
+     * others' figures when reading what the allocators themselves cost.
+     */
+    static final class Floor extends Subject {
+        private final Arena arena = Arena.ofShared();
+        private final long[] blocks;
+
+        Floor(int slots) {
+            blocks = new long[slots];
+            for (int i = 0; i < slots; i++) blocks[i] = arena.allocate(1 << 20, 4096).address();
+        }
+
+        @Override
+        public long allocate(int slot, long size) {
+            return blocks[slot];
+        }
+
+        @Override
+        public void free(int slot, long address) {}
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+
     static final class ConfinedArena extends Subject {
         private final Arena[] arenas;
 

@@ -256,6 +256,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public void free(long address) {
         if (address == 0) return;
         checkOpen();
+        LocalHeap cache = caches.get();
+        if (cache.thread != null && cache.freeRecent(address)) return;
         Slab slab = slabOf(address);
         if (slab != null) {
             int idx = slab.indexOf(address);

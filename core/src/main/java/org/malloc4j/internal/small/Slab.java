@@ -39,6 +39,8 @@ public final class Slab {
     public final int capacity;
     public final int sizeClass;
     public final int pages;
+    /** Bytes covered by the blocks, {@code capacity * blockSize}: an offset below it is inside some block. */
+    final long span;
     /** {@code ceil(2^40 / blockSize)}: block index = {@code offset * magic >>> 40}, exact for slab offsets. */
     final long magic;
     /**
@@ -85,6 +87,7 @@ public final class Slab {
         this.blockSize = SizeClasses.size(sizeClass);
         this.pages = SizeClasses.slabPages(sizeClass);
         this.capacity = (int) (((long) pages << 12) / blockSize);
+        this.span = (long) capacity * blockSize;
         this.magic = ((1L << 40) + blockSize - 1) / blockSize;
         this.owner = owner;
         int words = (capacity + 63) >>> 6;
@@ -126,6 +129,7 @@ public final class Slab {
         capacity = 0;
         sizeClass = 0;
         pages = 0;
+        span = 0;
         magic = 0;
         owner = null;
         bits = new long[0];
