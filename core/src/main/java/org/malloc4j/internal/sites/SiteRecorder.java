@@ -14,10 +14,15 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class SiteRecorder {
     /** Frames kept per site: enough to tell callers apart; each frame walked costs time on every sample. */
-    private static final int DEPTH = 10;
+    private static final int DEPTH = 8;
     /** Countdown meaning "sample every block". */
     public static final long ALWAYS = Long.MIN_VALUE / 2;
-    private static final StackWalker WALKER = StackWalker.getInstance();
+    /**
+     * Frames of malloc4j itself above the caller's on a sampled malloc (API, engine, sampler, recorder); with
+     * {@link #DEPTH} it sizes the walker's first batch, so that one batch usually holds every frame a sample reads.
+     */
+    private static final int INTERNAL_FRAMES = 8;
+    private static final StackWalker WALKER = StackWalker.getInstance(java.util.Set.of(), INTERNAL_FRAMES + DEPTH);
 
     private final double meanBytes;
     private final ConcurrentHashMap<Long, SiteRecord> live = new ConcurrentHashMap<>();
@@ -75,22 +80,37 @@ public final class SiteRecorder {
      *         apart); the stack trace elements, whose line numbers cost a lookup each, are made once per new site
      */
     public Site capture() {
-        long[] key = new long[DEPTH * 2];
-        StackWalker.StackFrame[] frames = WALKER.walk(s -> s.dropWhile(SiteRecorder::isInternal).limit(DEPTH)
-                .toArray(StackWalker.StackFrame[]::new));
-        for (int i = 0; i < frames.length; i++) {
+        StackWalker.StackFrame[] frames = WALKER.walk(SiteRecorder::callerFrames);
+        int n = 0;
+        while (n < DEPTH && frames[n] != null) n++;
+        long[] key = new long[2 * n];
+        for (int i = 0; i < n; i++) {
             StackWalker.StackFrame f = frames[i];
             key[2 * i] = (long) f.getClassName().hashCode() << 32 | (f.getMethodName().hashCode() & 0xFFFFFFFFL);
             key[2 * i + 1] = f.getByteCodeIndex();
         }
-        SiteKey k = new SiteKey(frames, frames.length, key);
+        SiteKey k = new SiteKey(frames, n, key);
         Site known = sites.get(k);
         if (known != null) return known;
-        StackTraceElement[] elements = new StackTraceElement[frames.length];
-        for (int i = 0; i < frames.length; i++) elements[i] = frames[i].toStackTraceElement();
+        StackTraceElement[] elements = new StackTraceElement[n];
+        for (int i = 0; i < n; i++) elements[i] = frames[i].toStackTraceElement();
         Site site = new Site(elements);
         known = sites.putIfAbsent(k, site);
         return known != null ? known : site;
+    }
+
+    /**
+     * The first {@link #DEPTH} frames outside malloc4j, null-padded. A plain loop over the stream's iterator: the
+     * walker fetches frames in batches as the loop asks for them, so stopping at {@code DEPTH} stops the walk.
+     */
+    private static StackWalker.StackFrame[] callerFrames(java.util.stream.Stream<StackWalker.StackFrame> stream) {
+        StackWalker.StackFrame[] frames = new StackWalker.StackFrame[DEPTH];
+        int n = 0;
+        for (java.util.Iterator<StackWalker.StackFrame> it = stream.iterator(); it.hasNext() && n < DEPTH; ) {
+            StackWalker.StackFrame f = it.next();
+            if (n > 0 || !isInternal(f)) frames[n++] = f;
+        }
+        return frames;
     }
 
     /** A site's identity: per frame, its class, method and bytecode index (names compared, not only hashed). */
