@@ -178,6 +178,27 @@ class HeapSemanticsTest {
     }
 
     @Test
+    void aBlockGrownPastTheSmallClassesKeepsGrowingInPlace() {
+        long p = heap.malloc(20_000); // a small class
+        Blocks.fill(p, 20_000, (byte) 0x15);
+        long q = heap.realloc(p, 40_000); // moves: to a page run, not to a 40 KiB medium class
+        assertThat(q).as("moved out of the small class").isNotEqualTo(p);
+        Blocks.check(q, 40_000, 20_000, (byte) 0x15);
+        long mallocs = heap.stats().mallocCount();
+        long address = q;
+        for (long size = 50_000; size <= 400_000; size += 50_000) { // a growing buffer, as pymalloc's traces show
+            long r = heap.realloc(address, size);
+            assertThat(r).as("grown in place to %d bytes (the pages after it are free)", size).isEqualTo(q);
+            address = r;
+        }
+        assertThat(heap.stats().mallocCount()).as("no new block while growing").isEqualTo(mallocs);
+        Blocks.check(q, 400_000, 20_000, (byte) 0x15);
+        assertThat(heap.stats().liveBytes()).isEqualTo(400_000);
+        heap.free(q);
+        assertNothingLive();
+    }
+
+    @Test
     void reallocGrowsIntoTheFreedNextBlock() {
         long a = heap.malloc(1L << 20);
         long b = heap.malloc(1L << 20);

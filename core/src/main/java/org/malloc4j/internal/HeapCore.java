@@ -363,7 +363,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return address;
             }
         }
-        long moved = malloc(newSize); // throws, leaving the old block intact, when the heap is exhausted
+        // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
+        // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
+        // after it where a medium block, one size class per slab, must move and be copied every time.
+        long moved = newSize > SizeClasses.MAX_SMALL && newSize > oldRequested
+                ? mallocLarge(newSize, PageHeap.PAGE, false)
+                : malloc(newSize); // both throw, leaving the old block intact, when the heap is exhausted
         Memory.copy(address, moved, Math.min(oldRequested, newSize));
         free(address);
         return moved;
