@@ -6,7 +6,9 @@
 # Usage: scripts/replay-compare.sh [--repeat N] [--jvms N] [--allocators a,b,...] [TRACE...]
 #   TRACE          a .rep or .rep.gz file, a directory of them, or the name of a bundled workload
 #                  (default: every bundled workload, then ../shared/traces/*.rep.gz when that folder exists)
-#   --repeat N     timed passes per run, the fastest counts (default 3)
+#   --repeat N     timed passes per run, the fastest counts (default 20: a trace of 100,000 operations passes
+#                  in a few milliseconds, and the first passes run before C2 has compiled the replay loop and the
+#                  heap's code; with 3 passes malloc4j's ns/op on such a trace varied by 2x between JVMs)
 #   --jvms N       JVMs per allocator and trace; each cell is the median over them (default 1). A JIT's inlining
 #                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
 #                  by 2x between JVMs where the native anchors vary by 10%.
@@ -27,7 +29,7 @@ jar=cli/target/malloc4j-cli.jar
 export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
 export TCMALLOC_SKIP_SBRK=true
 
-repeat=3
+repeat=20
 jvms=1
 allocators=malloc4j,glibc,jemalloc,mimalloc,tcmalloc
 args=()
