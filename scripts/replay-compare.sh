@@ -13,7 +13,9 @@
 #                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
 #                  by 2x between JVMs where the native anchors vary by 10%.
 #   --allocators   which allocators, comma-separated (default malloc4j,glibc,jemalloc,mimalloc,tcmalloc)
-# Environment: MALLOC4J_JAVA_OPTS, extra JVM options for every run.
+# Environment: MALLOC4J_JAVA_OPTS, JVM options for every run (default: -Xms1g -Xmx1g -XX:+AlwaysPreTouch). The
+# default fixes the Java heap and touches it at start: otherwise the collector grows the young generation while the
+# checked pass runs, and the peak RSS rise of every allocator on mawk is 190-230 MiB of Java heap, not its own.
 #
 # The jar is cli/target/malloc4j-cli.jar, built first when missing. An anchor whose library is missing (or that
 # cannot load) is shown as skipped, with the reason. Ratios are malloc4j / best native: below 1 is better.
@@ -58,7 +60,7 @@ median() { # median VALUES...: the middle value (the lower middle of an even cou
 
 run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
   # shellcheck disable=SC2086 # MALLOC4J_JAVA_OPTS is a list of options
-  "$java" --enable-native-access=ALL-UNNAMED ${MALLOC4J_JAVA_OPTS:-} -jar "$jar" "$@"
+  "$java" --enable-native-access=ALL-UNNAMED ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch} -jar "$jar" "$@"
 }
 
 mapfile -t bundled < <(run_cli replay --list | cut -f1)
@@ -105,7 +107,7 @@ trap 'rm -f "$errfile"' EXIT
 summary=()
 echo "# Replay comparison"
 echo
-echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes."
+echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes; JVM options: ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch}."
 echo "Each cell is the median of $jvms JVM(s) for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
 echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block."
 echo "Ratios are malloc4j / best native anchor (below 1 is better)."
