@@ -256,8 +256,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public void free(long address) {
         if (address == 0) return;
         checkOpen();
-        LocalHeap cache = caches.get();
-        if (cache.thread != null && cache.freeRecent(address)) return;
+        // The recent-slab guess is tried by the heap's first thread only, found by one compare: another thread would
+        // pay a ThreadLocal lookup for it on every free, more than the guess saves.
+        LocalHeap primary = caches.primaryOf(Thread.currentThread());
+        if (primary != null && primary.freeRecent(address)) return;
         Slab slab = slabOf(address);
         if (slab != null) {
             int idx = slab.indexOf(address);

@@ -153,7 +153,7 @@ public final class LocalHeap {
 
     /**
      * Frees {@code address} if it lies in this cache's latest slab: the fast path of free, for the holder of an
-     * exclusive cache. Returns false, changing nothing, when the address is elsewhere, is not a block start, is
+     * exclusive cache (the heap tries it for its first thread only, see {@code HeapCore.free}). Returns false, changing nothing, when the address is elsewhere, is not a block start, is
      * not allocated, or is in a slab with sampled blocks: the caller then takes the full path, which finds the slab
      * through the directory and says what is wrong.
      */

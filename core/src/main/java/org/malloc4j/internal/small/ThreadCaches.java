@@ -59,6 +59,11 @@ public final class ThreadCaches {
         return local.get();
     }
 
+    /** @return the heap's first thread's cache when {@code t} is that thread, else null (two loads, no lookup) */
+    public LocalHeap primaryOf(Thread t) {
+        return primaryThread == t ? primary : null;
+    }
+
     private LocalHeap register() {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
