@@ -3,9 +3,9 @@ package org.malloc4j.internal.arena;
 import java.util.function.LongConsumer;
 
 /**
- * An open-addressing map from a segment's address to the heap block behind it, for one arena: O(1) put and
- * remove, no boxing, and a walk over every entry in time proportional to the entries (the table shrinks when most
- * of its entries are removed). Not thread-safe: the arena guards it.
+ * An open-addressing map from an address to a value (a segment's to its heap block, a chunk's to its index), for
+ * one arena: O(1) put, get and remove, no boxing, and a walk over every entry in time proportional to the entries
+ * (the table shrinks when most of its entries are removed). Not thread-safe: the arena guards it.
  *
  * <p>Layout: one {@code long[]} of slots, the key of slot {@code i} at {@code 2i} and its value at {@code 2i + 1}, so
  * that a probe touches one cache line. Key 0 marks an empty slot (0 is never an address of a block). Linear
@@ -52,6 +52,21 @@ public final class AddressMap {
         t[2 * i] = key;
         t[2 * i + 1] = value;
         size++;
+    }
+
+    /**
+     * Looks an entry up.
+     *
+     * @param key an address
+     * @return the value of {@code key}, or 0 when it is not in the map
+     */
+    public long get(long key) {
+        long[] t = table;
+        int i = home(key);
+        for (long k; (k = t[2 * i]) != key; i = (i + 1) & mask) {
+            if (k == 0) return 0;
+        }
+        return t[2 * i + 1];
     }
 
     /**

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class AddressMapTest {
 
     @Test
-    void agreesWithAHashMapUnderRandomPutsAndRemoves() {
+    void agreesWithAHashMapUnderRandomPutsGetsAndRemoves() {
         SplittableRandom random = new SplittableRandom(42);
         for (int round = 0; round < 20; round++) {
             AddressMap map = new AddressMap();
@@ -40,6 +40,12 @@ class AddressMapTest {
                 }
                 if (random.nextInt(20_000) == 0) target = 1 << random.nextInt(2, 14);
                 assertThat(map.size()).isEqualTo(model.size());
+                long probe = 0x7f00_0000_0000L + 16L * random.nextInt(1 << 22);
+                assertThat(map.get(probe)).as("get").isEqualTo(model.getOrDefault(probe, 0L));
+                if (!keys.isEmpty()) {
+                    long key = keys.get(random.nextInt(keys.size()));
+                    assertThat(map.get(key)).as("get of a key in the map").isEqualTo(model.get(key));
+                }
             }
             for (long key : keys) assertThat(map.remove(key)).isEqualTo(model.get(key));
             assertThat(map.size()).isZero();
