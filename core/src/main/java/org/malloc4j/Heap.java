@@ -258,32 +258,42 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
-        // A segment of one of this heap's arenas: its arena forgets it and names its block; else its own address.
-        free(arenas.release(segment.scope(), segment.address()));
+        // A segment of one of this heap's arenas: its arena forgets it and names its block (0 when the segment was
+        // carved from one of the arena's chunks: nothing to free); else the segment's own address.
+        long block = arenas.release(segment.scope(), segment.address());
+        if (block != 0) free(block);
     }
 
     /**
-     * Opens an arena confined to the calling thread, like {@link Arena#ofConfined()}, whose segments are blocks of
+     * Opens an arena confined to the calling thread, like {@link Arena#ofConfined()}, whose segments are memory of
      * this heap. {@code allocate(byteSize, byteAlignment)} returns a segment of exactly {@code byteSize} bytes with
      * that alignment, contents not initialized (the JDK's arenas zero theirs), bound to the arena's scope: once the
      * arena is closed, accessing it throws {@link IllegalStateException}. A segment can be freed before the arena
-     * closes with {@link #free(MemorySegment)}; {@link Arena#close()} frees every block still held, in time
-     * proportional to their number.
+     * closes with {@link #free(MemorySegment)}; {@link Arena#close()} frees everything still held, in time
+     * proportional to the arena's chunks and blocks, never to the heap.
      *
      * <p>Only the calling thread may allocate, free early, close, or access the segments
      * ({@link WrongThreadException} otherwise). Closing twice throws {@link IllegalStateException}, as the JDK's
      * arenas do.
      *
-     * <p>An arena's blocks belong to the arena: free them with {@link #free(MemorySegment)} (or let the arena close),
-     * never through their raw address. A segment starts 16 bytes into its block (the alignment, above 16), so
-     * {@link #free(long)}, {@link #realloc} and {@link #usableSize} reject its address with an
-     * {@link InvalidFreeException}, and the arena can never free a block twice; this costs 16 bytes a block.
+     * <p><b>Memory.</b> Segments of up to 4 KiB aligned to at most 256 bytes are carved from chunks of this heap (4
+     * KiB for the first, doubling to 64 KiB) by bumping a pointer; one freed early is reused by the arena's next
+     * segment of its size class, and the chunks go back to the heap when the arena closes. So the heap's
+     * {@link #stats()} count the chunks as live blocks, not the segments. Larger or more aligned segments are heap
+     * blocks of their own (16 bytes more than asked, see below). On a {@link HeapMode#CHECKED} heap every segment is a
+     * block of its own, with the red zones and quarantine of that mode.
+     *
+     * <p>An arena's segments belong to the arena: free them with {@link #free(MemorySegment)} (or let the arena
+     * close), never through their raw address. A segment never starts a heap block (a carved one lies inside a chunk;
+     * one of its own starts 16 bytes, or its alignment, into its block), so {@link #free(long)}, {@link #realloc} and
+     * {@link #usableSize} reject its address with an {@link InvalidFreeException}, and the arena can never free its
+     * memory twice.
      *
      * @return a new open arena
      * @throws IllegalStateException if the heap is closed
      */
     public Arena newArena() {
-        return new ConfinedHeapArena(blocks(), arenas);
+        return new ConfinedHeapArena(blocks(), arenas, checked == null);
     }
 
     /**
@@ -296,7 +306,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public Arena newSharedArena() {
-        return new SharedHeapArena(blocks(), arenas);
+        return new SharedHeapArena(blocks(), arenas, checked == null);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.malloc4j.internal.arena.HeapArena;
 
 /** {@code heap.newArena()} and {@code heap.newSharedArena()}: the {@link Arena} contract over heap blocks. */
 class HeapArenaTest {
@@ -36,6 +37,11 @@ class HeapArenaTest {
         HeapStats s = heap.stats();
         assertThat(s.liveBytes()).as("liveBytes").isZero();
         assertThat(s.liveBlocks()).as("liveBlocks").isZero();
+    }
+
+    /** {@return the arena's live segments (the heap's own statistics count its chunks)} */
+    private static int live(Arena arena) {
+        return ((HeapArena) arena).liveSegments();
     }
 
     /** Runs {@code body} on a new platform thread and returns what it threw, or null. */
@@ -81,7 +87,7 @@ class HeapArenaTest {
                     assertThat(s.get(JAVA_BYTE, s.byteSize() - 1)).isEqualTo((byte) i);
                 }
             }
-            assertThat(heap.stats().liveBlocks()).isEqualTo(all.size());
+            assertThat(live(arena)).isEqualTo(all.size());
         }
         assertNothingLive();
     }
@@ -108,6 +114,7 @@ class HeapArenaTest {
             assertThatThrownBy(() -> arena.allocate(8, 3)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("3");
             assertThatThrownBy(() -> arena.allocate(Long.MAX_VALUE, 8)).isInstanceOf(HeapExhaustedException.class);
+            assertThat(live(arena)).isZero();
             assertThat(heap.stats().liveBlocks()).isZero();
         }
     }
@@ -120,7 +127,7 @@ class HeapArenaTest {
         List<MemorySegment> segments = new ArrayList<>();
         for (int i = 0; i < 100; i++) segments.add(arena.allocate(16 + i * 8L, 8));
         for (int i = 0; i < 100; i += 2) heap.free(segments.get(i));
-        assertThat(heap.stats().liveBlocks()).isEqualTo(50);
+        assertThat(live(arena)).isEqualTo(50);
         arena.close();
         assertNothingLive();
     }
@@ -142,7 +149,7 @@ class HeapArenaTest {
             segments.set(j, segments.getLast());
             segments.removeLast();
         }
-        assertThat(heap.stats().liveBlocks()).isEqualTo(segments.size());
+        assertThat(live(arena)).isEqualTo(segments.size());
         arena.close();
         assertNothingLive();
         MemorySegment any = segments.getFirst();
@@ -211,7 +218,9 @@ class HeapArenaTest {
             heap.free(plain);
             heap.free(mine);
             other.free(foreign);
-            assertNothingLive();
+            assertThat(live(arena)).isZero();
+            assertThat(live(otherArena)).isZero();
+            assertThat(heap.stats().liveBlocks()).as("the arena's one chunk").isEqualTo(1);
             try (Arena jdk = Arena.ofConfined()) {
                 MemorySegment notOurs = jdk.allocate(64);
                 assertThatThrownBy(() -> heap.free(notOurs)).isInstanceOf(InvalidFreeException.class);
@@ -239,11 +248,115 @@ class HeapArenaTest {
                 heap.free(s);
             }
         }
-        assertThat(heap.stats().liveBlocks()).isEqualTo(arenas.size() - (arenas.size() + 2) / 3);
+        int live = 0;
+        for (int i = 0; i < arenas.size(); i++) {
+            if (i % 3 != 0) live += live(arenas.get(i));
+        }
+        assertThat(live).isEqualTo(arenas.size() - (arenas.size() + 2) / 3);
         for (int i = 0; i < arenas.size(); i++) {
             if (i % 3 != 0) arenas.get(i).close();
         }
         assertNothingLive();
+    }
+
+    // ------------------------------------------------------------------ carving
+
+    @Test
+    void anArenaOfOneSmallSegmentTakesOnePageOfTheHeap() {
+        try (Arena arena = heap.newArena()) {
+            arena.allocate(16, 8);
+            HeapStats s = heap.stats();
+            assertThat(s.liveBlocks()).isEqualTo(1);
+            assertThat(s.liveBytes()).isEqualTo(4096);
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void aSegmentFreedEarlyIsTheNextOneOfItsSizeClass() {
+        try (Arena arena = heap.newArena()) {
+            MemorySegment a = arena.allocate(64, 16);
+            MemorySegment b = arena.allocate(64, 16);
+            assertThat(b.address()).isEqualTo(a.address() + 64);
+            heap.free(b); // the last one carved: the pointer goes back
+            assertThat(arena.allocate(64, 16).address()).isEqualTo(b.address());
+            heap.free(a); // not the last one: onto its class's stack
+            MemorySegment c = arena.allocate(50, 8); // 50 bytes round up to the 64-byte class
+            assertThat(c.address()).isEqualTo(a.address());
+            assertThat(c.byteSize()).isEqualTo(50);
+            assertThat(arena.allocate(64, 16).address()).as("a fresh one: the stack is empty")
+                    .isEqualTo(b.address() + 64);
+            assertThat(live(arena)).isEqualTo(3);
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void aFreedSegmentIsNotReusedForAnAlignmentItDoesNotHave() {
+        try (Arena arena = heap.newArena()) {
+            arena.allocate(16, 16);
+            MemorySegment odd = arena.allocate(128, 16); // 32 bytes into its chunk: not aligned to 256
+            arena.allocate(16, 16);
+            heap.free(odd);
+            MemorySegment aligned = arena.allocate(128, 256);
+            assertThat(aligned.address() % 256).isZero();
+            assertThat(odd.address() % 256).isNotZero();
+            assertThat(aligned.address()).isNotEqualTo(odd.address());
+            assertThat(arena.allocate(128, 16).address()).as("still there for a request it suits")
+                    .isEqualTo(odd.address());
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void insideACarvedSegmentOrAfterTheLastOneIsAnInvalidFree() {
+        try (Arena arena = heap.newArena()) {
+            MemorySegment s = arena.allocate(256, 16);
+            MemorySegment after = arena.allocate(16, 16);
+            heap.free(after);
+            HeapStats before = heap.stats();
+            for (long offset : new long[] {1, 15, 16, 128, 240}) {
+                assertThatThrownBy(() -> heap.free(s.asSlice(offset))).as("offset %s", offset)
+                        .isInstanceOf(InvalidFreeException.class).hasMessageContaining("not a live segment");
+            }
+            assertThatThrownBy(() -> heap.free(after)).as("past the last carved segment")
+                    .isInstanceOf(InvalidFreeException.class);
+            assertThat(Blocks.state(heap.stats())).isEqualTo(Blocks.state(before));
+            assertThat(live(arena)).isEqualTo(1);
+            heap.free(s);
+            assertThat(live(arena)).isZero();
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void churnInALongLivedArenaReusesItsMemory() {
+        SplittableRandom random = new SplittableRandom(11);
+        try (Arena arena = heap.newArena()) {
+            MemorySegment[] held = new MemorySegment[200];
+            for (int i = 0; i < 200_000; i++) {
+                int j = random.nextInt(held.length);
+                if (held[j] != null) {
+                    assertThat(held[j].get(JAVA_BYTE, held[j].byteSize() - 1)).isEqualTo((byte) j);
+                    heap.free(held[j]);
+                }
+                held[j] = arena.allocate(random.nextInt(1, 4097), 1L << random.nextInt(0, 5));
+                held[j].fill((byte) j);
+            }
+            // 200,000 segments of 2 KiB on average, 400 MB carved without reuse; at most 200 live at a time.
+            assertThat(heap.stats().liveBytes()).as("the arena's chunks").isLessThan(4L << 20);
+            assertThat(live(arena)).isEqualTo(held.length);
+        }
+        assertNothingLive();
+    }
+
+    @Test
+    void aCheckedHeapGivesEveryArenaSegmentABlockOfItsOwn() {
+        try (Heap checked = Heap.builder().mode(HeapMode.CHECKED).build(); Arena arena = checked.newArena()) {
+            arena.allocate(16, 8);
+            arena.allocate(100, 8);
+            assertThat(checked.stats().liveBlocks()).isEqualTo(2);
+        }
     }
 
     // ------------------------------------------------------------------ threads
@@ -256,7 +369,7 @@ class HeapArenaTest {
         assertThat(onOtherThread(() -> heap.free(s))).isInstanceOf(WrongThreadException.class);
         assertThat(onOtherThread(arena::close)).isInstanceOf(WrongThreadException.class);
         assertThat(onOtherThread(() -> s.get(JAVA_BYTE, 0))).isInstanceOf(WrongThreadException.class);
-        assertThat(heap.stats().liveBlocks()).isEqualTo(1);
+        assertThat(live(arena)).isEqualTo(1);
         s.set(JAVA_BYTE, 0, (byte) 1);
         arena.close();
         assertNothingLive();
@@ -302,7 +415,7 @@ class HeapArenaTest {
         for (Thread w : workers) w.join();
         List<MemorySegment> all = new ArrayList<>();
         for (CompletableFuture<List<MemorySegment>> f : kept) all.addAll(f.get());
-        assertThat(heap.stats().liveBlocks()).isEqualTo(all.size());
+        assertThat(live(arena)).isEqualTo(all.size());
         // Free some of the other threads' segments from here, then close from yet another thread.
         for (int i = 0; i < all.size(); i += 5) heap.free(all.get(i));
         assertThat(onOtherThread(arena::close)).isNull();

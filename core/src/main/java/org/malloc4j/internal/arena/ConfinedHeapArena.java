@@ -18,17 +18,18 @@ public final class ConfinedHeapArena extends HeapArena {
      *
      * @param core the heap the blocks come from
      * @param registry the heap's open arenas
+     * @param carve whether small segments are carved from chunks (else every segment is a heap block of its own)
      */
-    public ConfinedHeapArena(BlockAllocator core, ArenaRegistry registry) {
-        super(core, registry, Arena.ofConfined());
+    public ConfinedHeapArena(BlockAllocator core, ArenaRegistry registry, boolean carve) {
+        super(core, registry, Arena.ofConfined(), carve);
         this.owner = Thread.currentThread();
         registry.add(this);
     }
 
     /**
-     * Allocates a block of the heap and returns a segment of exactly {@code byteSize} bytes over it, aligned to
-     * {@code byteAlignment} and bound to this arena's scope. Its contents are not initialized (the JDK's arenas
-     * zero theirs).
+     * Returns a segment of exactly {@code byteSize} bytes, aligned to {@code byteAlignment} and bound to this arena's
+     * scope: carved from a chunk when small, else over a heap block of its own. Its contents are not initialized (the
+     * JDK's arenas zero theirs).
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
      * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
@@ -40,6 +41,7 @@ public final class ConfinedHeapArena extends HeapArena {
         checkOwner();
         if (closed) throw alreadyClosed(this);
         checkAllocation(byteSize, byteAlignment);
+        if (carves(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;
@@ -51,14 +53,18 @@ public final class ConfinedHeapArena extends HeapArena {
     public long release(long address) {
         checkOwner();
         if (closed) throw closedArena(address);
-        long block = blocks.remove(address);
-        if (block == 0) throw notABlock(address);
-        return block;
+        return forget(address);
+    }
+
+    @Override
+    public int liveSegments() {
+        checkOwner();
+        return countLive();
     }
 
     /**
-     * Closes the arena: its segments become inaccessible, then every block not yet freed goes back to the heap, in
-     * time proportional to their number.
+     * Closes the arena: its segments become inaccessible, then its chunks and every block not yet freed go back to
+     * the heap, in time proportional to their number.
      *
      * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
      *         (the arena is then left open)

@@ -15,14 +15,18 @@ import org.malloc4j.internal.BlockAllocator;
  * that scope, so closing it makes every segment inaccessible (the JDK throws {@link IllegalStateException}) before
  * the blocks go back to the heap. The JDK arena allocates nothing.
  *
- * <p><b>Blocks.</b> A segment does not start at its block: it starts {@code offset = max(16, alignment)} bytes in
- * (the block is {@code max(byteSize, 1) + offset} bytes, aligned to {@code offset}). So the segment's address is
- * never the start of a heap block, and {@code heap.free(segment.address())} or {@code heap.realloc} on it is
- * rejected by the heap's own validation ({@link InvalidFreeException}, "inside the block at ...") instead of
- * freeing a block that the arena would free again when it closes, possibly after it had been reused by someone
- * else. The price is 16 bytes a block (the alignment, above 16). The arena maps each segment's address to its block
- * ({@link AddressMap}): {@code heap.free(segment)} finds the arena by the segment's scope ({@link ArenaRegistry})
- * and frees the block early; {@link #close()} frees what is left, in time proportional to the arena's blocks.
+ * <p><b>Segments.</b> A segment of up to 4 KiB is carved out of a chunk of the heap ({@link ChunkCarver}: 4 KiB
+ * doubling to 64 KiB, bump allocation, early frees recycled by size class within the arena), when the arena was
+ * opened with carving (FAST heaps: a CHECKED heap gives every segment a block of its own, with its red zones and
+ * quarantine). The heap's statistics count the chunks, not the segments in them. A larger or more aligned segment is
+ * a heap block of its own, which it does not start: it starts {@code offset = max(16, alignment)} bytes in (the block
+ * is {@code max(byteSize, 1) + offset} bytes, aligned to {@code offset}); the arena maps each such segment's address
+ * to its block ({@link AddressMap}). Either way a segment's address is never the start of a heap block, so
+ * {@code heap.free(segment.address())} or {@code heap.realloc} on it is rejected by the heap's own validation
+ * ({@link InvalidFreeException}, "inside the block at ...") instead of freeing memory that the arena would free again
+ * when it closes, possibly after it had been reused by someone else. {@code heap.free(segment)} finds the arena by
+ * the segment's scope ({@link ArenaRegistry}) and frees the segment early; {@link #close()} frees what is left, in
+ * time proportional to the arena's chunks and own blocks.
  */
 public abstract sealed class HeapArena implements Arena permits ConfinedHeapArena, SharedHeapArena {
     /** The heap the blocks come from. */
@@ -31,15 +35,19 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     final ArenaRegistry registry;
     /** The JDK arena that lends its scope to every segment; it never allocates. */
     final Arena inner;
+    /** {@code inner.scope()}, kept: {@link ArenaRegistry} compares it on every early free. */
+    final MemorySegment.Scope scope;
     /**
      * All of memory, in this arena's scope: every segment is a slice of it. Slicing is cheaper than
      * {@code MemorySegment.reinterpret}, which is caller-sensitive (a stack walk each call unless C2 inlines it).
      */
     private final MemorySegment span;
-    /** Segment address to block address, for every block allocated and not yet freed. */
+    /** Segment address to block address, for every segment that is a heap block of its own and is not yet freed. */
     final AddressMap blocks = new AddressMap();
+    /** Where the small segments are carved from; null when every segment is a block of its own. */
+    final ChunkCarver carver;
 
-    HeapArena(BlockAllocator core, ArenaRegistry registry, Arena inner) {
+    HeapArena(BlockAllocator core, ArenaRegistry registry, Arena inner, boolean carve) {
         if (core.isClosed()) {
             inner.close();
             throw new IllegalStateException("heap " + core.name() + " is closed");
@@ -47,7 +55,9 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         this.core = core;
         this.registry = registry;
         this.inner = inner;
+        this.scope = inner.scope();
         this.span = spanOf(inner);
+        this.carver = carve ? new ChunkCarver(core) : null;
     }
 
     @SuppressWarnings("restricted")
@@ -57,7 +67,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
 
     @Override
     public final MemorySegment.Scope scope() {
-        return inner.scope();
+        return scope;
     }
 
     /**
@@ -65,11 +75,45 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
      * the arena forgets it, and the caller must free the block returned.
      *
      * @param address the segment's address
-     * @return the address of the segment's heap block, which the caller frees
+     * @return the address of the segment's heap block, which the caller frees, or 0 when the segment was carved
+     *         from a chunk (the arena keeps its memory for later segments and frees it when it closes)
      * @throws InvalidFreeException if {@code address} is not the start of a live segment of this arena
      * @throws WrongThreadException if the arena is confined and the caller is not its owner
      */
     public abstract long release(long address);
+
+    /**
+     * {@return the number of this arena's live segments: allocated, not freed early, and the arena not closed}
+     * For tests and diagnostics: the heap's own statistics count an arena's chunks, not its segments.
+     */
+    public abstract int liveSegments();
+
+    /** @return whether a segment of this size and alignment is carved from a chunk */
+    final boolean carves(long byteSize, long byteAlignment) {
+        return carver != null && ChunkCarver.carves(byteSize, byteAlignment);
+    }
+
+    /** Segments counted by {@link #liveSegments()}; the caller guards the arena. */
+    final int countLive() {
+        return blocks.size() + (carver == null ? 0 : carver.live());
+    }
+
+    /**
+     * Forgets a segment freed early; the caller guards the arena and checked it is open.
+     *
+     * @return the heap block to free, or 0 when the segment was carved (its memory stays with the arena)
+     * @throws InvalidFreeException if {@code address} is not the start of a live segment of this arena
+     */
+    final long forget(long address) {
+        if (carver != null) {
+            int result = carver.release(address);
+            if (result == ChunkCarver.FREED) return 0;
+            if (result == ChunkCarver.INVALID) throw notABlock(address);
+        }
+        long block = blocks.remove(address);
+        if (block == 0) throw notABlock(address);
+        return block;
+    }
 
     /** Checks the arguments of {@code allocate} as the JDK's arenas do. */
     static void checkAllocation(long byteSize, long byteAlignment) {
@@ -99,10 +143,12 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         return span.asSlice(address, byteSize);
     }
 
-    /** Gives every block still held back to the heap (unless the heap is gone) and empties the map. */
+    /** Gives every chunk and block still held back to the heap (unless the heap is gone) and forgets them. */
     final void freeAll() {
-        if (!core.isClosed()) blocks.forEachValue(core::free);
+        boolean giveBack = !core.isClosed();
+        if (giveBack) blocks.forEachValue(core::free);
         blocks.clear();
+        if (carver != null) carver.freeAll(giveBack);
     }
 
     final InvalidFreeException notABlock(long address) {

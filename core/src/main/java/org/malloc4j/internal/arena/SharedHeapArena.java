@@ -6,8 +6,8 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.internal.BlockAllocator;
 
 /**
- * A heap arena that any thread may use, like {@link Arena#ofShared()}. One lock guards the map and the closed flag;
- * the heap calls (malloc and free) run outside it.
+ * A heap arena that any thread may use, like {@link Arena#ofShared()}. One lock guards the carver, the map and the
+ * closed flag; the heap calls for segments of their own (malloc and free) run outside it, a new chunk's inside.
  *
  * <p>Why each step is safe against a concurrent {@link #close()}: {@code allocate} adds its block under the lock
  * only if the arena is still open (otherwise it gives the block back and throws), so {@code close}, which sets
@@ -26,15 +26,17 @@ public final class SharedHeapArena extends HeapArena {
      *
      * @param core the heap the blocks come from
      * @param registry the heap's open arenas
+     * @param carve whether small segments are carved from chunks (else every segment is a heap block of its own)
      */
-    public SharedHeapArena(BlockAllocator core, ArenaRegistry registry) {
-        super(core, registry, Arena.ofShared());
+    public SharedHeapArena(BlockAllocator core, ArenaRegistry registry, boolean carve) {
+        super(core, registry, Arena.ofShared(), carve);
         registry.add(this);
     }
 
     /**
-     * Allocates a block of the heap and returns a segment of exactly {@code byteSize} bytes over it, aligned to
-     * {@code byteAlignment} and bound to this arena's scope; thread-safe. Its contents are not initialized.
+     * Returns a segment of exactly {@code byteSize} bytes, aligned to {@code byteAlignment} and bound to this arena's
+     * scope: carved from a chunk when small, else over a heap block of its own; thread-safe. Its contents are not
+     * initialized.
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
      * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
@@ -43,6 +45,17 @@ public final class SharedHeapArena extends HeapArena {
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         checkAllocation(byteSize, byteAlignment);
+        if (carves(byteSize, byteAlignment)) {
+            long address;
+            lock.lock();
+            try {
+                if (closed) throw alreadyClosed(this);
+                address = carver.allocate(byteSize, byteAlignment);
+            } finally {
+                lock.unlock();
+            }
+            return segment(address, byteSize);
+        }
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;
@@ -63,21 +76,28 @@ public final class SharedHeapArena extends HeapArena {
 
     @Override
     public long release(long address) {
-        long block;
         lock.lock();
         try {
             if (closed) throw closedArena(address);
-            block = blocks.remove(address);
+            return forget(address);
         } finally {
             lock.unlock();
         }
-        if (block == 0) throw notABlock(address);
-        return block;
+    }
+
+    @Override
+    public int liveSegments() {
+        lock.lock();
+        try {
+            return countLive();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
-     * Closes the arena from any thread: its segments become inaccessible to every thread, then every block not yet
-     * freed goes back to the heap, in time proportional to their number.
+     * Closes the arena from any thread: its segments become inaccessible to every thread, then its chunks and every
+     * block not yet freed go back to the heap, in time proportional to their number.
      *
      * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
      *         (the arena is then left open)
