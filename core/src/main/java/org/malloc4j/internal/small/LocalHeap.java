@@ -13,8 +13,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Other threads reach a cache only through {@link #pushPending}, a lock-free stack of slabs that received
  * remote frees, which the holder drains on its slow path.
  *
- * <p>Per size class the cache holds a current slab (allocation takes its lowest free block) and a list of other
- * slabs with free blocks. A slab that fills up leaves both and "floats" until a free makes room in it. Every
+ * <p>Per size class the cache holds a current slab (allocation takes its lowest free block) and a queue of other
+ * slabs with free blocks. A slab that fills up leaves both and "floats" until a free makes room in it; it then joins
+ * the queue's tail, and a current slab that runs dry is replaced by the queue's head, the slab that has had the
+ * longest time to collect frees (mimalloc's page queue). Taking the newest instead (a stack) handed out slabs that
+ * had one free block, one slow path per block: 14% of mallocs on a larson loop of 1000 slots, against 4.7% now. Every
  * owned slab is also on an "owned" list, so that another cache can adopt them all when this cache's thread
  * dies. Statistics are plain counters written by the holder, summed by the heap when read.
  */
@@ -39,6 +42,7 @@ public final class LocalHeap {
     private final SlabSource source;
     private final Slab[] current = new Slab[SizeClasses.COUNT];
     private final Slab[] available = new Slab[SizeClasses.COUNT];
+    private final Slab[] availableTail = new Slab[SizeClasses.COUNT];
     /** Objects of slabs given back empty, kept for reuse per class (linked by {@code next}, at most POOL each). */
     private final Slab[] pool = new Slab[SizeClasses.COUNT];
     private final byte[] pooled = new byte[SizeClasses.COUNT];
@@ -267,6 +271,7 @@ public final class LocalHeap {
         for (Slab c : dead.current) if (c != EMPTY) c.isCurrent = false;
         java.util.Arrays.fill(dead.current, EMPTY);
         java.util.Arrays.fill(dead.available, null);
+        java.util.Arrays.fill(dead.availableTail, null);
         while (s != null) {
             Slab next = s.nextOwned;
             s.next = s.prev = null;
@@ -299,11 +304,12 @@ public final class LocalHeap {
 
     private void link(Slab s) {
         int c = s.sizeClass;
-        Slab head = available[c];
-        s.next = head;
-        s.prev = null;
-        if (head != null) head.prev = s;
-        available[c] = s;
+        Slab tail = availableTail[c];
+        s.prev = tail;
+        s.next = null;
+        if (tail != null) tail.next = s;
+        else available[c] = s;
+        availableTail[c] = s;
         s.listed = true;
     }
 
@@ -311,6 +317,7 @@ public final class LocalHeap {
         if (s.prev != null) s.prev.next = s.next;
         else available[s.sizeClass] = s.next;
         if (s.next != null) s.next.prev = s.prev;
+        else availableTail[s.sizeClass] = s.prev;
         s.next = s.prev = null;
         s.listed = false;
     }
