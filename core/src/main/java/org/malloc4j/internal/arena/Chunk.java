@@ -10,7 +10,7 @@ final class Chunk {
     final long base;
     /** The chunk's size in bytes: a power of two, and the chunk is aligned to it. */
     final int size;
-    /** Per granule: 1 + the size class of the live segment starting there, or 0. */
+    /** Per granule: the size class ({@link ChunkCarver#classOf}, never 0) of the live segment starting there, or 0. */
     final byte[] starts;
 
     Chunk(long base, int size) {

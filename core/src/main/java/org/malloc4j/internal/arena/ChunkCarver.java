@@ -2,7 +2,6 @@ package org.malloc4j.internal.arena;
 
 import java.util.Arrays;
 import org.malloc4j.internal.BlockAllocator;
-import org.malloc4j.internal.small.SizeClasses;
 
 /**
  * Carves an arena's small segments out of chunks, heap blocks of 4 KiB doubling up to 64 KiB, by bumping a pointer,
@@ -12,8 +11,8 @@ import org.malloc4j.internal.small.SizeClasses;
  * <p><b>Early frees.</b> Each chunk keeps, per 16-byte granule, the size class of the live segment starting there
  * ({@link Chunk#starts}), so a free is validated (a segment already freed, or an address inside one, starts no live
  * segment) without trusting the chunk's memory. The last segment carved is un-carved (the pointer goes back); any
- * other goes onto a stack of its size class (the heap's classes), whose next allocation takes it: memory freed early
- * is reused within the arena, and all of it goes back to the heap when the arena closes.
+ * other goes onto a stack of its size class ({@link #classOf}), whose next allocation takes it: memory freed early is
+ * reused within the arena, and all of it goes back to the heap when the arena closes.
  *
  * <p><b>What is carved.</b> Segments of up to {@link #MAX_CARVED} bytes aligned to at most {@link #MAX_ALIGNMENT}: the
  * rest are heap blocks of their own (the arena's per-block path), whose padding and rounding the heap bounds better.
@@ -43,7 +42,8 @@ final class ChunkCarver {
     /** The result of {@link #release}: the address is in a chunk but starts no live segment. */
     static final int INVALID = 2;
 
-    private static final int CLASSES = SizeClasses.classOf(MAX_CARVED) + 1;
+    /** Classes 1 to 64: 16 to 1024 bytes in steps of 16; 65 to 76: up to 4 KiB in steps of 256 (class 0 unused). */
+    private static final int CLASSES = 64 + (MAX_CARVED - 1024) / 256 + 1;
     private static final int MAX_SMALL_CHUNKS = Integer.numberOfTrailingZeros(CHUNK / FIRST_CHUNK);
 
     private final BlockAllocator heap;
@@ -95,21 +95,21 @@ final class ChunkCarver {
      *         changes then
      */
     long allocate(long byteSize, long alignment) {
-        int c = SizeClasses.classOf(byteSize);
+        int c = classOf(byteSize);
         int d = depth[c];
         long a;
         if (d > 0 && (freed[c][d - 1] & (alignment - 1)) == 0) {
             a = freed[c][d - 1];
             depth[c] = d - 1;
             Chunk k = chunkOf(a);
-            k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) (c + 1);
+            k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) c;
         } else {
-            int size = SizeClasses.size(c);
+            int size = sizeOf(c);
             a = (top + alignment - 1) & -alignment;
             if (a + size > end) a = carveNewChunk(size, alignment);
             top = a + size;
             Chunk k = current;
-            k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) (c + 1);
+            k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) c;
         }
         return a;
     }
@@ -126,10 +126,10 @@ final class ChunkCarver {
         long offset = address - k.base;
         if ((offset & ((1 << GRANULE_SHIFT) - 1)) != 0) return INVALID;
         int g = (int) (offset >>> GRANULE_SHIFT);
-        int c = k.starts[g] - 1;
-        if (c < 0) return INVALID;
+        int c = k.starts[g];
+        if (c == 0) return INVALID;
         k.starts[g] = 0;
-        if (k == current && address + SizeClasses.size(c) == top) {
+        if (k == current && address + sizeOf(c) == top) {
             top = address; // the last segment carved: carve its memory again next
         } else {
             push(c, address);
@@ -154,6 +154,20 @@ final class ChunkCarver {
         top = end = 0;
         Arrays.fill(freed, null);
         Arrays.fill(depth, 0);
+    }
+
+    /**
+     * The arena's own size classes, computed rather than looked up (two table loads fewer per segment than the
+     * heap's classes, and finer: 16-byte steps up to 1 KiB, where the heap's waste up to 20%).
+     */
+    static int classOf(long byteSize) {
+        if (byteSize <= 1024) return byteSize == 0 ? 1 : (int) ((byteSize + 15) >>> 4);
+        return 64 + (int) ((byteSize - 1024 + 255) >>> 8);
+    }
+
+    /** @return the size in bytes of the arena's class {@code c} */
+    static int sizeOf(int c) {
+        return c <= 64 ? c << 4 : 1024 + ((c - 64) << 8);
     }
 
     /** @return the chunk that holds {@code address}, or null */
