@@ -425,6 +425,46 @@ class HeapArenaTest {
     }
 
     @Test
+    void threadsFreeingSegmentsOfTheirOwnArenasThroughOneHeapNeverMixThemUp() throws Exception {
+        // heap.free(segment) first tries the arena it found last, a field every thread writes: threads that free
+        // segments of different arenas in turn make it change on nearly every free.
+        int threads = 3;
+        Arena shared = heap.newSharedArena();
+        CyclicBarrier start = new CyclicBarrier(threads);
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            done.add(f);
+            Thread.ofPlatform().start(() -> {
+                try (Arena own = heap.newArena()) {
+                    start.await();
+                    MemorySegment[] kept = new MemorySegment[8];
+                    for (int i = 0; i < 200_000; i++) {
+                        Arena arena = (i & 3) == 0 ? shared : own;
+                        int k = i & 7;
+                        if (kept[k] != null) {
+                            if (kept[k].get(JAVA_BYTE, 0) != (byte) id) throw new AssertionError("segment overwritten");
+                            heap.free(kept[k]);
+                        }
+                        kept[k] = arena.allocate(16 + (i % 200), 8);
+                        kept[k].set(JAVA_BYTE, 0, (byte) id);
+                    }
+                    for (MemorySegment s : kept) heap.free(s);
+                    if (live(own) != 0) throw new AssertionError("own arena still holds " + live(own));
+                    f.complete(null);
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        }
+        for (CompletableFuture<Void> f : done) f.get();
+        assertThat(live(shared)).isZero();
+        shared.close();
+        assertNothingLive();
+    }
+
+    @Test
     void aSharedArenaClosedWhileThreadsAllocateLosesNoBlock() throws Exception {
         for (int round = 0; round < 20; round++) {
             Arena arena = heap.newSharedArena();
