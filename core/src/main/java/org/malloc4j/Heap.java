@@ -252,9 +252,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      *
      * @param segment a segment from {@link #allocate(long, long)} or one of this heap's arenas
      * @throws InvalidFreeException if the segment does not start at a live block of this heap
+     * @throws IllegalStateException if the heap is closed
      */
     public void free(MemorySegment segment) {
         Objects.requireNonNull(segment, "segment");
+        // Checked here, not only by free(long): a segment carved from an arena's chunk frees no heap block.
+        if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }

@@ -525,6 +525,7 @@ class HeapErrorTest {
         long small = h.malloc(SMALL);
         long large = h.malloc(LARGE);
         MemorySegment seg = h.allocate(32, 16);
+        MemorySegment carved = h.newArena().allocate(32, 16); // carved from the arena's chunk: no heap block of its own
         h.close();
         List<ThrowingCallable> calls = List.of(
                 () -> h.malloc(SMALL),
@@ -540,6 +541,7 @@ class HeapErrorTest {
                 () -> h.free(small),
                 () -> h.free(large),
                 () -> h.free(seg),
+                () -> h.free(carved),
                 () -> h.usableSize(small),
                 () -> h.usableSize(large),
                 () -> h.allocate(16, 16),
