@@ -398,6 +398,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * Gives all memory back to the OS; every block becomes invalid and later calls throw
      * {@link IllegalStateException}. Closing twice does nothing. The global heap cannot be closed.
      *
+     * <p>Segments of the heap's arenas that are still open are not made inaccessible (a confined arena can be closed
+     * only by its own thread): close the arenas first. Afterwards their {@code allocate} throws
+     * {@link IllegalStateException}, and their {@code close} only forgets their memory.
+     *
      * @throws UnsupportedOperationException on the global heap
      */
     @Override

@@ -3,6 +3,7 @@ package org.malloc4j;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.Arena;
@@ -494,6 +495,23 @@ class HeapArenaTest {
                 }
             }
             assertNothingLive();
+        }
+    }
+
+    @Test
+    void anArenaOfAClosedHeapAllocatesNothing() {
+        Heap h = Heap.create();
+        Arena confined = h.newArena();
+        Arena shared = h.newSharedArena();
+        confined.allocate(64, 16); // each arena has a chunk with room left
+        shared.allocate(64, 16);
+        h.close();
+        for (Arena arena : List.of(confined, shared)) {
+            for (long size : new long[] {16, 4096, 100_000}) {
+                assertThatThrownBy(() -> arena.allocate(size, 16)).as("%s bytes from %s", size, arena)
+                        .isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+            }
+            assertThatCode(arena::close).doesNotThrowAnyException();
         }
     }
 

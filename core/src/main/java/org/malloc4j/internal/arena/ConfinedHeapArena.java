@@ -41,7 +41,7 @@ public final class ConfinedHeapArena extends HeapArena {
         checkOwner();
         if (closed) throw alreadyClosed(this);
         checkAllocation(byteSize, byteAlignment);
-        if (carves(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
+        if (carves(byteSize, byteAlignment)) return segment(carve(byteSize, byteAlignment), byteSize);
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;

@@ -93,6 +93,17 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         return carver != null && ChunkCarver.carves(byteSize, byteAlignment);
     }
 
+    /**
+     * Carves a segment's address; the caller guards the arena and checked it is open. The heap is checked here: a
+     * chunk can have room after the heap closed (and unmapped it), when no heap call would notice.
+     *
+     * @throws IllegalStateException if the heap is closed
+     */
+    final long carve(long byteSize, long byteAlignment) {
+        if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
+        return carver.allocate(byteSize, byteAlignment);
+    }
+
     /** Segments counted by {@link #liveSegments()}; the caller guards the arena. */
     final int countLive() {
         return blocks.size() + (carver == null ? 0 : carver.live());

@@ -50,7 +50,7 @@ public final class SharedHeapArena extends HeapArena {
             lock.lock();
             try {
                 if (closed) throw alreadyClosed(this);
-                address = carver.allocate(byteSize, byteAlignment);
+                address = carve(byteSize, byteAlignment);
             } finally {
                 lock.unlock();
             }
