@@ -256,8 +256,6 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     public void free(MemorySegment segment) {
         Objects.requireNonNull(segment, "segment");
-        // Checked here, not only by free(long): a segment carved from an arena's chunk frees no heap block.
-        if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
@@ -399,8 +397,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * {@link IllegalStateException}. Closing twice does nothing. The global heap cannot be closed.
      *
      * <p>Segments of the heap's arenas that are still open are not made inaccessible (a confined arena can be closed
-     * only by its own thread): close the arenas first. Afterwards their {@code allocate} throws
-     * {@link IllegalStateException}, and their {@code close} only forgets their memory.
+     * only by its own thread): close the arenas first. Afterwards their {@code allocate} and
+     * {@link #free(MemorySegment)} of their segments throw {@link IllegalStateException}, and their {@code close}
+     * only forgets their memory.
      *
      * @throws UnsupportedOperationException on the global heap
      */
@@ -412,6 +411,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         List<HeapDamage> damage = checked == null ? List.of() : checked.drainQuarantine();
         LeakReport leaks = stats().liveBlocks() > 0 ? leaks() : null;
         Monitoring.close(this, mbean);
+        arenas.heapClosed(); // an open arena's carved segments free no heap block: it must refuse them itself
         core.close();
         if (leaks != null) {
             Monitoring.leak(core.name(), "close", leaks.liveBlocks(), leaks.liveBytes(), false, leaks.toString());

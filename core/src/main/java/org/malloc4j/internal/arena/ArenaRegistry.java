@@ -34,6 +34,14 @@ public final class ArenaRegistry {
     }
 
     /**
+     * The heap is closing: every open arena is told ({@link HeapArena#onHeapClosed()}), so that its later calls
+     * throw {@link IllegalStateException} instead of handing out, or taking back, memory the heap has unmapped.
+     */
+    public void heapClosed() {
+        for (HeapArena arena : open.arenas()) arena.onHeapClosed();
+    }
+
+    /**
      * Returns the number of open arenas.
      *
      * @return the number of open arenas

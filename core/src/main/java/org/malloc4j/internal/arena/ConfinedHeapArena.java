@@ -11,7 +11,8 @@ import org.malloc4j.internal.BlockAllocator;
  */
 public final class ConfinedHeapArena extends HeapArena {
     private final Thread owner;
-    private boolean closed;
+    /** {@link #OPEN}, {@link #CLOSED} or {@link #HEAP_CLOSED}. */
+    private int state;
 
     /**
      * Opens an arena owned by the calling thread and registers it, so that {@code heap.free(segment)} finds it.
@@ -39,9 +40,9 @@ public final class ConfinedHeapArena extends HeapArena {
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
         checkOwner();
-        if (closed) throw alreadyClosed(this);
+        if (state != OPEN) throw notOpen(state);
         checkAllocation(byteSize, byteAlignment);
-        if (carves(byteSize, byteAlignment)) return segment(carve(byteSize, byteAlignment), byteSize);
+        if (carves(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;
@@ -52,7 +53,7 @@ public final class ConfinedHeapArena extends HeapArena {
     @Override
     public long release(long address) {
         checkOwner();
-        if (closed) throw closedArena(address);
+        if (state != OPEN) throw state == CLOSED ? closedArena(address) : heapIsClosed();
         return forget(address);
     }
 
@@ -73,11 +74,16 @@ public final class ConfinedHeapArena extends HeapArena {
     @Override
     public void close() {
         checkOwner();
-        if (closed) throw alreadyClosed(this);
+        if (state == CLOSED) throw alreadyClosed(this);
         inner.close(); // throws, changing nothing, while a segment is held by a downcall
-        closed = true;
+        state = CLOSED;
         registry.remove(this);
         freeAll();
+    }
+
+    @Override
+    void onHeapClosed() {
+        if (state == OPEN) state = HEAP_CLOSED;
     }
 
     private void checkOwner() {

@@ -29,6 +29,9 @@ import org.malloc4j.internal.BlockAllocator;
  * time proportional to the arena's chunks and own blocks.
  */
 public abstract sealed class HeapArena implements Arena permits ConfinedHeapArena, SharedHeapArena {
+    /** The arena's states: open; closed; or still open but its heap closed (its memory is gone). */
+    static final int OPEN = 0, CLOSED = 1, HEAP_CLOSED = 2;
+
     /** The heap the blocks come from. */
     final BlockAllocator core;
     /** Where {@code heap.free(segment)} finds this arena; the arena leaves it when it closes. */
@@ -94,14 +97,20 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     }
 
     /**
-     * Carves a segment's address; the caller guards the arena and checked it is open. The heap is checked here: a
-     * chunk can have room after the heap closed (and unmapped it), when no heap call would notice.
-     *
-     * @throws IllegalStateException if the heap is closed
+     * The heap is closing: an open arena's later calls throw {@link IllegalStateException}, and its {@code close}
+     * only forgets its memory. Checked in the arena's one state test, so neither an allocation nor an early free
+     * pays for a look at the heap (a chunk can still have room after the heap unmapped it). The heap's
+     * {@code close} must not race with other calls, so a plain write is seen.
      */
-    final long carve(long byteSize, long byteAlignment) {
-        if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
-        return carver.allocate(byteSize, byteAlignment);
+    abstract void onHeapClosed();
+
+    /** What a call on an arena that is not open throws: "Already closed", or that the heap is closed. */
+    final IllegalStateException notOpen(int state) {
+        return state == CLOSED ? alreadyClosed(this) : heapIsClosed();
+    }
+
+    final IllegalStateException heapIsClosed() {
+        return new IllegalStateException("heap " + core.name() + " is closed");
     }
 
     /** Segments counted by {@link #liveSegments()}; the caller guards the arena. */

@@ -68,6 +68,16 @@ final class ScopeTable {
         }
     }
 
+    /** @return a copy of the open arenas (taken under the monitor; the caller acts on them outside it) */
+    synchronized java.util.List<HeapArena> arenas() {
+        java.util.List<HeapArena> all = new java.util.ArrayList<>(live);
+        Object[] t = table;
+        for (int s = 0; s < t.length; s += 2) {
+            if (t[s] != null && t[s] != TOMBSTONE) all.add((HeapArena) t[s + 1]);
+        }
+        return all;
+    }
+
     /** @return the number of open arenas */
     synchronized int size() {
         return live;

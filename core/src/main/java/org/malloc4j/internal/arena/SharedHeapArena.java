@@ -7,19 +7,19 @@ import org.malloc4j.internal.BlockAllocator;
 
 /**
  * A heap arena that any thread may use, like {@link Arena#ofShared()}. One lock guards the carver, the map and the
- * closed flag; the heap calls for segments of their own (malloc and free) run outside it, a new chunk's inside.
+ * state; the heap calls for segments of their own (malloc and free) run outside it, a new chunk's inside.
  *
  * <p>Why each step is safe against a concurrent {@link #close()}: {@code allocate} adds its block under the lock
  * only if the arena is still open (otherwise it gives the block back and throws), so {@code close}, which sets
- * {@code closed} under the same lock, sees every block added before and none after; a segment made after
+ * {@code state} under the same lock, sees every block added before and none after; a segment made after
  * {@code close} closed the JDK scope is refused by the JDK ({@link IllegalStateException}), and its block has been
  * freed by {@code close}. {@code close} closes the JDK scope first, which waits for every thread to stop accessing
  * the segments (the JDK's handshake), then frees the blocks: no thread can touch a freed block through a segment.
  */
 public final class SharedHeapArena extends HeapArena {
     private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by {@link #lock}. */
-    private boolean closed;
+    /** {@link #OPEN}, {@link #CLOSED} or {@link #HEAP_CLOSED}; guarded by {@link #lock}. */
+    private int state;
 
     /**
      * Opens a shared arena and registers it, so that {@code heap.free(segment)} finds it.
@@ -49,8 +49,8 @@ public final class SharedHeapArena extends HeapArena {
             long address;
             lock.lock();
             try {
-                if (closed) throw alreadyClosed(this);
-                address = carve(byteSize, byteAlignment);
+                if (state != OPEN) throw notOpen(state);
+                address = carver.allocate(byteSize, byteAlignment);
             } finally {
                 lock.unlock();
             }
@@ -59,17 +59,17 @@ public final class SharedHeapArena extends HeapArena {
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;
-        boolean open;
+        int seen;
         lock.lock();
         try {
-            open = !closed;
-            if (open) blocks.put(address, block);
+            seen = state;
+            if (seen == OPEN) blocks.put(address, block);
         } finally {
             lock.unlock();
         }
-        if (!open) {
-            core.free(block);
-            throw alreadyClosed(this);
+        if (seen != OPEN) {
+            if (seen == CLOSED) core.free(block);
+            throw notOpen(seen);
         }
         return segment(address, byteSize);
     }
@@ -78,7 +78,7 @@ public final class SharedHeapArena extends HeapArena {
     public long release(long address) {
         lock.lock();
         try {
-            if (closed) throw closedArena(address);
+            if (state != OPEN) throw state == CLOSED ? closedArena(address) : heapIsClosed();
             return forget(address);
         } finally {
             lock.unlock();
@@ -106,15 +106,25 @@ public final class SharedHeapArena extends HeapArena {
     public void close() {
         lock.lock();
         try {
-            if (closed) throw alreadyClosed(this);
+            if (state == CLOSED) throw alreadyClosed(this);
             inner.close(); // throws, changing nothing, while a segment is held by a downcall
-            closed = true;
+            state = CLOSED;
         } finally {
             lock.unlock();
         }
-        // Nothing changes the map once closed is set: free the blocks outside the lock.
+        // Nothing changes the map once the state is CLOSED: free the blocks outside the lock.
         registry.remove(this);
         freeAll();
+    }
+
+    @Override
+    void onHeapClosed() {
+        lock.lock();
+        try {
+            if (state == OPEN) state = HEAP_CLOSED;
+        } finally {
+            lock.unlock();
+        }
     }
 
     @Override
