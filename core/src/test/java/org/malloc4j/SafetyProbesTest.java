@@ -90,7 +90,7 @@ class SafetyProbesTest {
         try (Heap heap = fast()) {
             long p = heap.malloc(48);
             heap.free(p);
-            long q = heap.malloc(48); // the same thread's cache hands the slot straight back (LIFO)
+            long q = heap.malloc(48); // the same thread's cache hands the slot straight back (the lowest free block of its slab)
             assertThat(q).isEqualTo(p);
             heap.free(p); // "double free": frees q, the new owner's block; nothing can detect it
             assertThat(heap.stats().liveBlocks()).isZero();

@@ -4,7 +4,7 @@ package org.malloc4j.bench;
  * The JVM flags every benchmark fork runs with, in one place: {@code @Fork(jvmArgsAppend = ...)} lists these
  * constants, and {@link Probe} prints them so that {@code scripts/bench.sh} probes the anchors under the same flags.
  *
- * <p>Each one is there for fairness (see "Benchmark protocol" in DESIGN.md): an anchor configured below its best
+ * <p>Each one is there for fairness (the project's benchmark protocol, docs/benchmarks.md): an anchor configured below its best
  * makes a win over it worthless.
  */
 public final class BenchFlags {
