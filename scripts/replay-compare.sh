@@ -27,7 +27,7 @@ malloc4j_find_jdk || exit 1
 java="$JAVA_HOME/bin/java"
 jar=cli/target/malloc4j-cli.jar
 
-# What the native anchors need inside a JVM (see DESIGN.md): set for every run, so all run alike.
+# What the native anchors need inside a JVM (docs/benchmarks.md, "The machine and the anchors"): set for every run, so all run alike.
 export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
 export TCMALLOC_SKIP_SBRK=true
 
