@@ -7,11 +7,9 @@ package org.malloc4j.internal.small;
  * class is a multiple of 16, so every block is 16-byte aligned, and a class that is a multiple of a power of two
  * {@code a <= 4096} gives blocks aligned to {@code a} (slabs start on a page).
  *
- * <p>Each small class has a slab size: up to 4 KiB, a whole number of pages (at least four) holding at least four
- * blocks, chosen to leave the smallest tail unused; from 5 to 32 KiB, one to four blocks, the fewest whose pages
- * leave the smallest tail (none, for these classes), so that a class a program uses for a block or two does not
- * hold four blocks' pages. A medium slab is one block, exactly its pages: a freed medium block stays with its
- * thread's cache (as its class's current slab, or as one of at most two spares, like an empty small slab), so a program
+ * <p>Each small class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
+ * smallest tail unused. A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
+ * cache (as its class's current slab, or as one of at most two spares, like an empty small slab), so a program
  * that frees and allocates blocks of 32 KiB to 256 KiB in a loop (string and I/O buffers) does so without the page
  * layer's lock; above 256 KiB blocks are page runs.
  */
@@ -22,11 +20,6 @@ public final class SizeClasses {
     public static final int MAX_CACHED = 256 * 1024;
     /** Number of classes. */
     public static final int COUNT;
-    /**
-     * The largest class whose slabs hold at least four blocks; above it (5 to 32 KiB) a slab holds one to four, the
-     * fewest that leave the smallest tail (see {@code chooseSlabPages}).
-     */
-    static final int LARGEST_FOUR_BLOCK_SLAB = 4096;
     /** Max blocks in one slab: the free bitmap is at most 64 words of 64 bits. */
     public static final int MAX_CAPACITY = 4096;
 
@@ -72,22 +65,6 @@ public final class SizeClasses {
     private static int chooseSlabPages(int size) {
         int page = 4096;
         if (size > MAX_SMALL) return size / page; // medium: one block, whole pages
-        if (size > LARGEST_FOUR_BLOCK_SLAB) {
-            // The fewest blocks, up to four, whose pages leave the smallest tail (none, for every class here): a
-            // class used for one block then holds 8 to 32 KiB instead of four blocks' worth (up to 128 KiB), and a
-            // slab filled in a loop wastes nothing. jemalloc sizes its slabs the same way.
-            int best = (size + page - 1) / page;
-            long bestTail = (long) best * page - size;
-            for (int blocks = 2; blocks <= 4; blocks++) {
-                int pages = (blocks * size + page - 1) / page;
-                long tail = (long) pages * page - (long) blocks * size;
-                if (tail * best < bestTail * pages) { // a smaller share of the slab; a tie keeps fewer blocks
-                    best = pages;
-                    bestTail = tail;
-                }
-            }
-            return best;
-        }
         int min = Math.max(4, (4 * size + page - 1) / page);
         int best = min;
         double bestWaste = 1.0;

@@ -81,7 +81,7 @@ class SizeClassTest {
     }
 
     @Test
-    void slabsHoldFourBlocksUpTo4KiBAndTheFewestWithNoTailAbove() {
+    void slabsHoldAtLeastFourBlocksAndFitTheBitmap() {
         for (int c = 0; c < SizeClasses.COUNT; c++) {
             int pages = SizeClasses.slabPages(c);
             int size = SizeClasses.size(c);
@@ -94,19 +94,7 @@ class SizeClassTest {
                 assertThat(bytes).isEqualTo(size);
                 continue;
             }
-            if (size <= SizeClasses.LARGEST_FOUR_BLOCK_SLAB) {
-                assertThat(capacity).as("blocks per slab of class %d", size).isBetween(4L, (long) SizeClasses.MAX_CAPACITY);
-                assertThat(pages).as("pages per slab of class %d", size).isGreaterThanOrEqualTo(4);
-            } else {
-                // 5 to 32 KiB: the fewest blocks (one to four) that leave no tail, so a class used for one block does
-                // not hold four blocks' pages (for 8, 12, 16, 20, 24, 28 and 32 KiB: one block, exactly its pages).
-                assertThat(capacity).as("blocks per slab of class %d", size).isBetween(1L, 4L);
-                assertThat(bytes % size).as("tail of class %d", size).isZero();
-                for (long fewer = 1; fewer < capacity; fewer++) {
-                    assertThat((fewer * size) % PAGE).as("%d blocks of class %d fill whole pages", fewer, size).isNotZero();
-                }
-                if (size % PAGE == 0) assertThat(capacity).isEqualTo(1);
-            }
+            assertThat(capacity).as("blocks per slab of class %d", size).isBetween(4L, (long) SizeClasses.MAX_CAPACITY);
             // The unused tail is under one block and, with the slab sizes chosen, a small share of the slab.
             assertThat(bytes % size).isLessThan(size);
             assertThat((double) (bytes % size) / bytes).as("tail share for class %d", size).isLessThan(0.125);
