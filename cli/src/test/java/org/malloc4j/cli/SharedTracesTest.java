@@ -27,7 +27,12 @@ class SharedTracesTest {
     Stream<DynamicTest> everySharedTraceReplaysWithoutErrorsOnMalloc4j() throws Exception {
         Path cwd = Path.of("").toAbsolutePath();
         Optional<Path> folder = findSharedTraces(cwd);
-        Assumptions.assumeTrue(folder.isPresent(), "no shared/traces folder in " + cwd + " or above it: skipped");
+        if (folder.isEmpty()) {
+            // One skipped test rather than an aborted factory, which the build's summary would count as no test at all.
+            String why = "no shared/traces folder in " + cwd + " or above it: the real-program traces are skipped";
+            System.err.println("SharedTracesTest: " + why);
+            return Stream.of(DynamicTest.dynamicTest("shared traces", () -> Assumptions.abort(why)));
+        }
         List<Path> files = TraceFiles.expand(List.of(folder.get()));
         assertThat(files).isNotEmpty();
         ReplayDriver driver = new ReplayDriver("malloc4j", () -> Allocators.open("malloc4j"), 1);
