@@ -538,7 +538,7 @@ class HostileInputProperties {
          * only when no other thread works on the heap). @return its result, or null when it threw as expected
          */
         private Long call(Expect expect, LongSupplier action) {
-            HeapStats before = concurrent ? null : heap.stats();
+            HeapStats before = concurrent ? null : heap.countersForTests();
             long result;
             try {
                 result = action.getAsLong();
@@ -571,7 +571,7 @@ class HostileInputProperties {
 
         private void unchanged(HeapStats before) {
             if (before == null) return;
-            HeapStats after = heap.stats();
+            HeapStats after = heap.countersForTests();
             assertThat(List.of(after.liveBytes(), after.mallocCount(), after.freeCount()))
                     .as(where() + "liveBytes, mallocCount, freeCount after a refused call")
                     .isEqualTo(List.of(before.liveBytes(), before.mallocCount(), before.freeCount()));
@@ -658,7 +658,7 @@ class HostileInputProperties {
         }
 
         private void checkStats() {
-            HeapStats s = heap.stats();
+            HeapStats s = heap.countersForTests();
             String what = where() + "after the step";
             assertThat(s.liveBytes()).as("%s: liveBytes", what).isEqualTo(liveBytes);
             assertThat(s.mallocCount()).as("%s: mallocCount", what).isEqualTo(mallocs);

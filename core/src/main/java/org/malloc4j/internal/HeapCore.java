@@ -542,6 +542,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     public HeapStats stats() {
+        return stats(true);
+    }
+
+    /**
+     * {@return this heap's figures; with {@code resident} false, {@link HeapStats#residentBytes()} is 0 and no
+     * {@code mincore} call is made, which keeps the call O(thread caches): for checks that read the counters after
+     * every operation}
+     */
+    public HeapStats stats(boolean resident) {
         checkOpen();
         long[] retired = caches.retired();
         long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
@@ -561,7 +570,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             long committed = pages.committedBytes();
             return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
                     Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length,
-                    pages.residentBytes());
+                    resident ? pages.residentBytes() : 0);
         } finally {
             pages.lock().unlock();
         }
