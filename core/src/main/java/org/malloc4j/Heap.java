@@ -330,8 +330,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * seconds; not for a per-allocation path)}
      */
     public HeapStats stats() {
-        HeapStats s = core.stats();
-        return checked == null ? s : checked.adjust(s);
+        return stats(true);
     }
 
     /**
@@ -340,7 +339,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * committed range).
      */
     HeapStats countersForTests() {
-        HeapStats s = core.stats(false);
+        return stats(false);
+    }
+
+    private HeapStats stats(boolean resident) {
+        HeapStats s = core.stats(resident);
         return checked == null ? s : checked.adjust(s);
     }
 
