@@ -522,7 +522,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /**
      * Adopts the caches of dead threads (releasing their empty slabs), collects the remote frees waiting in the
-     * caller's cache and in the stripes shared by virtual threads, then gives every free page back.
+     * caller's cache and in the stripes shared by virtual threads, gives their empty slabs to the page layer, then
+     * gives every free page back. Other threads' caches keep their spares (at most 512 KiB each): only a cache's
+     * holder may touch them.
      */
     public void trim() {
         checkOpen();
@@ -530,6 +532,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             caches.reapAll(cache);
             cache.drainPending();
+            cache.releaseEmpty();
         } finally {
             release(cache);
         }

@@ -9,7 +9,7 @@ package org.malloc4j.internal.small;
  *
  * <p>Each small class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
  * smallest tail unused. A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
- * cache (as its class's current slab, or as one of at most two spares, like an empty small slab), so a program
+ * cache (as a spare, within the cache's budget of empty slabs, like an empty small slab), so a program
  * that frees and allocates blocks of 32 KiB to 256 KiB in a loop (string and I/O buffers) does so without the page
  * layer's lock; above 256 KiB blocks are page runs.
  */

@@ -80,6 +80,9 @@ public final class Slab {
     boolean isCurrent;
     // The owner's list of every slab it owns (for adoption when its thread dies).
     Slab nextOwned, prevOwned;
+    // The owner's spares: empty slabs kept for reuse, oldest first (see LocalHeap.keepSpare).
+    Slab nextSpare, prevSpare;
+    boolean spare;
 
     Slab(long base, int sizeClass, LocalHeap owner) {
         this.base = base;
@@ -120,6 +123,13 @@ public final class Slab {
         listed = false;
         isCurrent = false;
         nextOwned = prevOwned = null;
+        nextSpare = prevSpare = null;
+        spare = false;
+    }
+
+    /** @return bytes of this slab's pages */
+    long bytes() {
+        return (long) pages << 12;
     }
 
     /** The empty sentinel: no blocks, so the fast path needs no null check. */

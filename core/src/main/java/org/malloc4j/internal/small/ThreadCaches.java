@@ -131,12 +131,13 @@ public final class ThreadCaches {
         }
     }
 
-    /** Collects the remote frees waiting in every stripe, each under its lock (empty slabs go back). */
+    /** Collects the remote frees waiting in every stripe and gives its empty slabs back, each under its lock. */
     public void drainStripes() {
         for (LocalHeap stripe : stripes) {
             stripe.lock().lock();
             try {
                 stripe.drainPending();
+                stripe.releaseEmpty();
             } finally {
                 stripe.lock().unlock();
             }

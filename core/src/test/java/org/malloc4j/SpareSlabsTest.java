@@ -1,0 +1,73 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Empty slabs a thread's cache keeps for reuse (spares) are bounded in bytes for the whole cache, not per size class:
+ * a program whose blocks pass through many classes once (a string grown by realloc, say) does not keep a slab in
+ * each of them. {@code trim()} gives the caller's empty slabs back.
+ */
+class SpareSlabsTest {
+    private static final long KiB = 1024;
+    /** The cache's spare budget (LocalHeap.SPARE_BYTES) plus one slab of the largest class, current and empty. */
+    private static final long BOUND = 512 * KiB + 256 * KiB;
+
+    /** A block in every size class up to 256 KiB, each freed before the next is taken. */
+    private static long touchEveryClassOnce(Heap heap) {
+        long sum = 0;
+        for (long size = 16; size <= 256 * KiB; size += Math.max(16, size / 8)) {
+            long p = heap.malloc(size);
+            Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, p, size);
+            heap.free(p);
+            sum += size;
+        }
+        return sum;
+    }
+
+    @Test
+    void classesUsedOnceKeepNoMoreThanTheSpareBudget() {
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
+            long touched = touchEveryClassOnce(heap);
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isZero();
+            assertThat(touched).as("bytes of the blocks the walk took, one at a time").isGreaterThan(2 * BOUND);
+            assertThat(s.committedBytes()).as("committed after every class was used once").isLessThanOrEqualTo(BOUND);
+            assertThat(s.peakCommittedBytes()).as("peak committed").isLessThanOrEqualTo(BOUND + 256 * KiB);
+        }
+    }
+
+    @Test
+    void trimGivesTheCallersEmptySlabsBack() {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            touchEveryClassOnce(heap);
+            long p = heap.malloc(100); // one live block keeps its slab
+            heap.trim();
+            HeapStats s = heap.stats();
+            assertThat(s.committedBytes()).as("committed after trim with one 100-byte block live: its slab")
+                    .isLessThanOrEqualTo(32 * KiB);
+            heap.free(p);
+            heap.trim();
+            assertThat(heap.stats().committedBytes()).isZero();
+        }
+    }
+
+    @Test
+    void aClassInAMallocFreeLoopKeepsWorkingBetweenGrowthSteps() {
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
+            long grown = heap.malloc(16);
+            for (int i = 0; i < 2000; i++) {
+                long p = heap.malloc(64 * KiB); // a medium class in a loop: its slab becomes a spare at each free
+                Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, p + 64 * KiB - 8, i);
+                assertThat(heap.usableSize(p)).isGreaterThanOrEqualTo(64 * KiB);
+                heap.free(p);
+                grown = heap.realloc(grown, 16 + (i * 97L) % (200 * KiB)); // other classes come and go
+            }
+            assertThat(heap.stats().liveBytes()).isEqualTo(16 + (1999 * 97L) % (200 * KiB));
+            heap.free(grown);
+            assertThat(heap.stats().committedBytes()).isLessThanOrEqualTo(BOUND);
+        }
+    }
+}
