@@ -564,18 +564,37 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             frees += c.frees;
             peak = Math.max(peak, c.peak);
         }
+        long peakLive, committed, peakCommitted, largest, dirty, purges;
         pages.lock().lock();
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            long peakLive = caches.singleUser() ? peak : Math.max(peakSample.value, live);
+            peakLive = caches.singleUser() ? peak : Math.max(peakSample.value, live);
             if (peakLive > peakSample.value) peakSample.value = peakLive;
-            long committed = pages.committedBytes();
-            return new HeapStats(live, peakLive, committed, pages.peakCommittedBytes(), reserved, mallocs, frees,
-                    Math.max(0, committed - live), pages.largestDirtyBytes(), pages.dirtyBytes(), pages.purgeCount(), all.length,
-                    resident ? pages.residentBytes() : 0);
+            committed = pages.committedBytes();
+            peakCommitted = pages.peakCommittedBytes();
+            largest = pages.largestDirtyBytes();
+            dirty = pages.dirtyBytes();
+            purges = pages.purgeCount();
         } finally {
             pages.lock().unlock();
+        }
+        return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
+                Math.max(0, committed - live), largest, dirty, purges, all.length, resident ? residentBytes() : 0);
+    }
+
+    /** The resident scan, outside the page lock; a heap closed meanwhile (its range unmapped) says it is closed. */
+    private long residentBytes() {
+        try {
+            return pages.residentBytes();
+        } catch (IllegalStateException e) {
+            pages.lock().lock();
+            try {
+                checkOpen();
+            } finally {
+                pages.lock().unlock();
+            }
+            throw e;
         }
     }
 

@@ -35,6 +35,8 @@ public final class PageHeap {
     private final long releasePages;
 
     private long usedPages;
+    /** Set by {@link #release} (under the lock): the page map is unmapped, nothing may read it. */
+    private boolean released;
     /** One past the highest page ever allocated: the range that can be resident. */
     private int highWater;
     /** The clock read once at the start of each operation (System.nanoTime costs ~20 ns; decay needs no more). */
@@ -401,14 +403,31 @@ public final class PageHeap {
         return Math.max(dirty.largest(), clean.largest()) << PAGE_SHIFT;
     }
 
-    /** @return bytes of this layer's range resident in RAM, by {@code mincore} over the pages used so far */
+    /**
+     * @return bytes of this layer's range resident in RAM, by {@code mincore} over the runs committed when it was
+     *         called. Only the list of those runs is read under the lock (O(runs)); the kernel's walk of their page
+     *         tables, milliseconds for gigabytes, runs outside it, so that a monitor polling {@code stats()} does not
+     *         stall the threads that need pages. An estimate under concurrent use, as the kernel's answer is anyway.
+     *         The range stays mapped until the heap is closed (pages are given back with madvise, never unmapped).
+     */
     public long residentBytes() {
+        long[] spans = committedSpans();
+        long resident = 0;
+        for (int i = 0; i < spans.length; i += 2) resident += Os.residentPages(address((int) spans[i]), spans[i + 1]);
+        return resident << PAGE_SHIFT;
+    }
+
+    /**
+     * @return the stretches of committed runs (used, slabs, dirty) as {first page, pages} pairs, skipping the clean
+     *         runs between, so that a heap with a few huge aligned blocks far apart costs a few mincore calls, not a
+     *         scan of the whole range it ever touched
+     */
+    private long[] committedSpans() {
         lock.lock();
         try {
-            // Only committed runs (used, slabs, dirty) can be resident: ask about each stretch of them, skipping the
-            // clean runs between, so that a heap with a few huge aligned blocks far apart costs a few calls, not a
-            // scan of the whole range it ever touched. O(runs) reads of the page map.
-            long resident = 0;
+            if (released) throw new IllegalStateException("the page layer was released (its heap is closed)");
+            long[] spans = new long[16];
+            int n = 0;
             int spanStart = -1;
             for (int p = 0; p < highWater; ) {
                 long len = map.length(p);
@@ -416,13 +435,19 @@ public final class PageHeap {
                 boolean committed = map.state(p) != PageMap.FREE_CLEAN;
                 if (committed && spanStart < 0) spanStart = p;
                 if (!committed && spanStart >= 0) {
-                    resident += Os.residentPages(address(spanStart), p - spanStart);
+                    if (n == spans.length) spans = java.util.Arrays.copyOf(spans, 2 * n);
+                    spans[n++] = spanStart;
+                    spans[n++] = p - spanStart;
                     spanStart = -1;
                 }
                 p += (int) len;
             }
-            if (spanStart >= 0) resident += Os.residentPages(address(spanStart), highWater - spanStart);
-            return resident << PAGE_SHIFT;
+            if (spanStart >= 0) {
+                if (n == spans.length) spans = java.util.Arrays.copyOf(spans, 2 * n);
+                spans[n++] = spanStart;
+                spans[n++] = highWater - spanStart;
+            }
+            return java.util.Arrays.copyOf(spans, n);
         } finally {
             lock.unlock();
         }
@@ -530,6 +555,7 @@ public final class PageHeap {
 
     /** Unmaps the page metadata; the caller unmaps the reservation. */
     public void release() {
+        released = true;
         map.release();
     }
 }
