@@ -12,11 +12,12 @@ class SizeClassTest {
     void classesAreTheDocumentedSequence() {
         assertThat(SizeClasses.size(0)).isEqualTo(16);
         for (int c = 0; c < 8; c++) assertThat(SizeClasses.size(c)).isEqualTo(16 * (c + 1));
-        // Then four classes per doubling, from 128 to 32 KiB.
+        // Then four classes per doubling, from 128 to 1 KiB, and eight from 1 KiB to 32 KiB.
         int c = 8;
         for (int pow = 128; pow < SizeClasses.MAX_SMALL; pow <<= 1) {
-            for (int k = 1; k <= 4; k++) {
-                assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + k * pow / 4);
+            int steps = pow < 1024 ? 4 : 8;
+            for (int k = 1; k <= steps; k++) {
+                assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + k * pow / steps);
                 c++;
             }
         }
@@ -53,8 +54,8 @@ class SizeClassTest {
     }
 
     /**
-     * Internal waste: under 16 bytes up to 128, and above 128 a block is less than 1.25 times the request, so
-     * that less than 20% of every block is waste.
+     * Internal waste: under 16 bytes up to 128; above 128 a block is less than 1.25 times the request, so that less
+     * than 20% of every block is waste, and above 1 KiB less than 1.125 times.
      */
     @Test
     void wasteIsBounded() {
@@ -66,6 +67,7 @@ class SizeClassTest {
             } else {
                 assertThat((double) block).as("block for %d", size).isLessThan(1.25 * size);
                 assertThat((double) (block - size) / block).as("waste share for %d", size).isLessThan(0.2);
+                if (size > 1024) assertThat((double) block).as("block for %d", size).isLessThan(1.125 * size);
                 worstRatio = Math.max(worstRatio, (double) block / size);
             }
         }
