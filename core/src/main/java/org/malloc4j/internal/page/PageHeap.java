@@ -435,22 +435,28 @@ public final class PageHeap {
                 boolean committed = map.state(p) != PageMap.FREE_CLEAN;
                 if (committed && spanStart < 0) spanStart = p;
                 if (!committed && spanStart >= 0) {
-                    if (n == spans.length) spans = java.util.Arrays.copyOf(spans, 2 * n);
-                    spans[n++] = spanStart;
-                    spans[n++] = p - spanStart;
+                    spans = addSpan(spans, n, spanStart, p - spanStart);
+                    n += 2;
                     spanStart = -1;
                 }
                 p += (int) len;
             }
             if (spanStart >= 0) {
-                if (n == spans.length) spans = java.util.Arrays.copyOf(spans, 2 * n);
-                spans[n++] = spanStart;
-                spans[n++] = highWater - spanStart;
+                spans = addSpan(spans, n, spanStart, highWater - spanStart);
+                n += 2;
             }
             return java.util.Arrays.copyOf(spans, n);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** @return {@code spans} (grown when full) with the pair {first, pages} stored at index {@code n} */
+    private static long[] addSpan(long[] spans, int n, int first, long pages) {
+        if (n == spans.length) spans = java.util.Arrays.copyOf(spans, 2 * n);
+        spans[n] = first;
+        spans[n + 1] = pages;
+        return spans;
     }
 
     /**

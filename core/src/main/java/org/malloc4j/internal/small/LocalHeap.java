@@ -246,11 +246,13 @@ public final class LocalHeap {
         else spareHead = slab;
         spareTail = slab;
         spareBytes += slab.bytes();
-        while (spareBytes > SPARE_BYTES) {
-            Slab oldest = spareHead;
-            unlink(oldest); // leaves the spares too
-            release(oldest);
-        }
+        while (spareBytes > SPARE_BYTES) releaseOldestSpare();
+    }
+
+    private void releaseOldestSpare() {
+        Slab oldest = spareHead;
+        unlink(oldest); // leaves the spares too
+        release(oldest);
     }
 
     /**
@@ -274,11 +276,7 @@ public final class LocalHeap {
     /** Gives every empty slab back to the page layer, current ones too (for {@code trim()}). Holder only. */
     public void releaseEmpty() {
         spareEmptyCurrents();
-        while (spareHead != null) {
-            Slab oldest = spareHead;
-            unlink(oldest);
-            release(oldest);
-        }
+        while (spareHead != null) releaseOldestSpare();
     }
 
     private void removeSpare(Slab s) {
