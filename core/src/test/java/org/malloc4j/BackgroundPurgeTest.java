@@ -41,4 +41,22 @@ class BackgroundPurgeTest {
             heap.free(p);
         }
     }
+
+    @Test
+    void residentBytesAddUpOverManyCommittedStretches() {
+        try (Heap heap = Heap.builder().decay(java.time.Duration.ofHours(1)).jmx(false).build()) {
+            long[] blocks = new long[40];
+            for (int i = 0; i < blocks.length; i++) {
+                blocks[i] = heap.malloc(1 << 20);
+                Blocks.ALL.asSlice(blocks[i], 1 << 20).fill((byte) i);
+            }
+            for (int i = 0; i < blocks.length; i += 2) heap.free(blocks[i]);
+            heap.trim(); // the freed megabytes are given back: 20 live blocks, each between two clean runs
+            long resident = heap.stats().residentBytes();
+            assertThat(resident).isBetween(20L << 20, (20L << 20) + (1 << 20));
+            for (int i = 1; i < blocks.length; i += 2) heap.free(blocks[i]);
+            heap.trim();
+            assertThat(heap.stats().residentBytes()).isLessThan(1 << 20);
+        }
+    }
 }
