@@ -242,7 +242,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         String text = "leak in heap " + core.name() + ": the segment of block 0x" + Long.toHexString(address)
                 + " became unreachable while the block was live" + (reclaim ? " (the heap freed it)" : "")
                 + (record == null ? "; allocation site not recorded\n"
-                        : ", allocated by thread " + record.thread + "\n" + record.site.render("    "));
+                        : ", allocated by thread " + record.thread + "\n" + record.site().render("    "));
         LOG.log(System.Logger.Level.WARNING, text);
         Monitoring.leak(core.name(), "unreachable", 1, record == null ? 0 : record.size, reclaim, text);
     }

@@ -241,8 +241,8 @@ public final class CheckedHeap implements BlockAllocator {
         if (r == null) {
             sb.append("; sites not recorded (Heap.builder().trackSites(1) records where every block was allocated and freed)");
         } else {
-            sb.append("\n  allocated by thread ").append(r.thread).append('\n').append(r.site.render("    "));
-            Site freed = r.freedAt;
+            sb.append("\n  allocated by thread ").append(r.thread).append('\n').append(r.site().render("    "));
+            Site freed = r.freedAt();
             if (freed != null) sb.append("  first freed\n").append(freed.render("    "));
         }
         return sb.toString();
@@ -253,7 +253,7 @@ public final class CheckedHeap implements BlockAllocator {
         SiteRecorder sites = core.sites();
         if (sites == null) return;
         SiteRecord r = sites.get(p - RedZones.frontOf(h0));
-        if (r != null) r.freedAt = sites.capture();
+        if (r != null) r.freedHere();
     }
 
     /** @return the site record of the block at {@code p} whose header is intact, or null */
@@ -266,7 +266,7 @@ public final class CheckedHeap implements BlockAllocator {
     private HeapDamage damage(long p, long front, long size, HeapDamage.Kind kind, long offset) {
         SiteRecorder sites = core.sites();
         SiteRecord r = sites == null ? null : sites.get(p - front);
-        return new HeapDamage(p, size, kind, offset, r == null ? List.of() : r.site.frames());
+        return new HeapDamage(p, size, kind, offset, r == null ? List.of() : r.site().frames());
     }
 
     /** Frees a damaged live block at once (no quarantine: its poison would prove nothing). */

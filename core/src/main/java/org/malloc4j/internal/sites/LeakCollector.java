@@ -25,7 +25,7 @@ public final class LeakCollector {
         for (SiteRecord r : records) {
             long size = programSize.applyAsLong(r.address);
             if (size < 0) size = r.size;
-            Group g = groups.computeIfAbsent(r.site, s -> new Group());
+            Group g = groups.computeIfAbsent(r.site(), s -> new Group());
             g.blocks++;
             g.bytes += size;
             g.estimated += r.weight * size / Math.max(r.size, 1);

@@ -10,18 +10,44 @@ public final class SiteRecord {
     public final long address;
     /** Bytes requested (updated by realloc in place). */
     public volatile long size;
-    public final Site site;
+    private final SiteRecorder recorder;
+    /** The allocation's stack: a {@link SiteRecorder.Capture} until first read, then its {@link Site}. */
+    private volatile Object site;
     public final String thread;
     /** The number of bytes this sample stands for (1/probability of sampling it, times its size). */
     public final double weight;
-    /** Set when the block is freed, by whom, if that free was sampled too (CHECKED double-free reports). */
-    public volatile Site freedAt;
+    /** Where the block was freed, when that free was seen (CHECKED double-free reports): a capture, or its site. */
+    private volatile Object freedAt;
 
-    SiteRecord(long address, long size, Site site, String thread, double weight) {
+    SiteRecord(SiteRecorder recorder, long address, long size, SiteRecorder.Capture site, String thread, double weight) {
+        this.recorder = recorder;
         this.address = address;
         this.size = size;
         this.site = site;
         this.thread = thread;
         this.weight = weight;
+    }
+
+    /** @return where the block was allocated (its frames resolved on the first call) */
+    public Site site() {
+        Object s = site;
+        if (s instanceof Site known) return known;
+        Site resolved = recorder.resolve((SiteRecorder.Capture) s);
+        site = resolved;
+        return resolved;
+    }
+
+    /** Notes that the block is being freed here, by the calling thread's stack. */
+    public void freedHere() {
+        freedAt = recorder.capture();
+    }
+
+    /** @return where the block was freed, or null when its free was not noted */
+    public Site freedAt() {
+        Object f = freedAt;
+        if (f == null || f instanceof Site) return (Site) f;
+        Site resolved = recorder.resolve((SiteRecorder.Capture) f);
+        freedAt = resolved;
+        return resolved;
     }
 }
