@@ -70,4 +70,40 @@ class SpareSlabsTest {
             assertThat(heap.stats().committedBytes()).isLessThanOrEqualTo(BOUND);
         }
     }
+
+    /**
+     * Spares beyond the budget go to the page layer as dirty pages, not back to the OS: a program in a steady state
+     * whose blocks cross many classes reuses them there, and makes no system call (the issue: "a steady-state
+     * program does not churn system calls"). A decay of an hour keeps the clock out of it.
+     */
+    @Test
+    void aSteadyStateAcrossManyClassesMakesNoPurges() {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+            long[] sizes = new long[600];
+            for (int i = 0; i < sizes.length; i++) {
+                sizes[i] = i % 100 == 0 ? 1 << 20 : 16L << random.nextInt(15); // 16 B to 256 KiB, some 1 MiB
+            }
+            long[] blocks = new long[sizes.length];
+            long purgesAfterWarmUp = -1, committedAfterWarmUp = -1;
+            for (int round = 0; round < 40; round++) {
+                for (int i = 0; i < blocks.length; i++) blocks[i] = heap.malloc(sizes[i]);
+                for (int i = blocks.length - 1; i > 0; i--) { // free in a new random order every round
+                    int j = random.nextInt(i + 1);
+                    long t = blocks[i];
+                    blocks[i] = blocks[j];
+                    blocks[j] = t;
+                }
+                for (long p : blocks) heap.free(p);
+                if (round == 9) {
+                    purgesAfterWarmUp = heap.stats().purgeCount();
+                    committedAfterWarmUp = heap.stats().peakCommittedBytes();
+                }
+            }
+            HeapStats s = heap.stats();
+            assertThat(s.purgeCount()).as("purges in 30 steady rounds").isEqualTo(purgesAfterWarmUp);
+            assertThat(s.peakCommittedBytes()).as("peak committed after the warm-up")
+                    .isLessThanOrEqualTo(committedAfterWarmUp + 2 * BOUND);
+        }
+    }
 }
