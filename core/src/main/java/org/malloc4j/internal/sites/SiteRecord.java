@@ -18,6 +18,8 @@ public final class SiteRecord {
     public final double weight;
     /** Where the block was freed, when that free was seen (CHECKED double-free reports): a capture, or its site. */
     private volatile Object freedAt;
+    /** Set when the block's free reached the engine: the recorder then never resolves a still waiting capture. */
+    volatile boolean forgotten;
 
     SiteRecord(SiteRecorder recorder, long address, long size, SiteRecorder.Capture site, String thread, double weight) {
         this.recorder = recorder;

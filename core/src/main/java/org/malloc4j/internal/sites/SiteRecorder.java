@@ -59,13 +59,17 @@ public final class SiteRecorder {
         return r;
     }
 
-    /** Resolves the oldest half of the waiting records (any thread; each record is taken by one). */
+    /**
+     * Resolves the oldest half of the waiting records (any thread; each record is taken by one). A record whose block
+     * was freed meanwhile is only dropped: no report will read it, and resolving it (a few microseconds) for nothing
+     * made sampled pairs of 4 KiB two and a half times slower.
+     */
     private void resolveOldest() {
         for (int i = 0; i < MAX_UNRESOLVED / 2; i++) {
             SiteRecord r = unresolved.poll();
             if (r == null) return;
             unresolvedCount.decrementAndGet();
-            r.site();
+            if (!r.forgotten) r.site();
         }
     }
 
@@ -76,7 +80,9 @@ public final class SiteRecorder {
 
     /** @return the record of the block at {@code address} after removing it, or null when it was not sampled */
     public SiteRecord forget(long address) {
-        return live.remove(address);
+        SiteRecord r = live.remove(address);
+        if (r != null) r.forgotten = true;
+        return r;
     }
 
     /** @return the record of the live sampled block at {@code address}, or null */
