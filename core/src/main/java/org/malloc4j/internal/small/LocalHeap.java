@@ -60,9 +60,19 @@ public final class LocalHeap {
      */
     static final long SPARE_BYTES = 2L * SizeClasses.MAX_CACHED;
     private Slab owned;
-    /** Spare slabs, oldest first, and their bytes. */
+    /** Spare slabs, oldest first, and their bytes (with the medium stacks'). */
     private Slab spareHead, spareTail;
     private long spareBytes;
+    /**
+     * Per medium class, a stack of its empty one-block slabs: a medium malloc takes the top one and a free puts it back,
+     * with no queue links, so a program that holds several blocks of a medium class at once does not move slabs between
+     * lists (about ten reference stores, each with the collector's barrier) on every malloc and free. Counted in the
+     * spare budget; when it is exceeded, the bottoms of the stacks go back to the page layer, one class after another.
+     */
+    private final Slab[][] mediumStacks = new Slab[SizeClasses.COUNT - SizeClasses.FIRST_MEDIUM][MEDIUM_DEPTH];
+    private final int[] mediumDepth = new int[SizeClasses.COUNT - SizeClasses.FIRST_MEDIUM];
+    private static final int MEDIUM_DEPTH = 8;
+    private int mediumEvictCursor;
     /**
      * The slab that most recently became current for some class: free looks here before the heap's directory. Its
      * base and span load before the address is known, so a hit takes the two dependent directory loads off the
@@ -153,6 +163,7 @@ public final class LocalHeap {
     private long allocateSlow(int c, long size) {
         source.onSlowPath(this);
         drainPending();
+        if (c >= SizeClasses.FIRST_MEDIUM && mediumDepth[c - SizeClasses.FIRST_MEDIUM] > 0) return takeMedium(c, size);
         Slab s = current[c];
         if (s.summary == 0) {
             Slab next = available[c];
@@ -230,6 +241,11 @@ public final class LocalHeap {
             slab.isCurrent = false;
             current[slab.sizeClass] = EMPTY;
         }
+        if (slab.capacity == 1 && slab.used == 0) {
+            if (slab.listed) unlink(slab);
+            stackMedium(slab);
+            return;
+        }
         if (!slab.listed) link(slab);
         if (slab.used == 0 && !slab.spare) keepSpare(slab);
     }
@@ -247,6 +263,48 @@ public final class LocalHeap {
         spareTail = slab;
         spareBytes += slab.bytes();
         while (spareBytes > SPARE_BYTES) releaseOldestSpare();
+    }
+
+    /** Puts an empty medium slab on its class's stack, making room within the spare budget. */
+    private void stackMedium(Slab slab) {
+        int m = slab.sizeClass - SizeClasses.FIRST_MEDIUM;
+        long bytes = slab.bytes();
+        while (spareBytes + bytes > SPARE_BYTES && spareHead != null) releaseOldestSpare();
+        if (mediumDepth[m] == MEDIUM_DEPTH) releaseMediumBottom(m);
+        while (spareBytes + bytes > SPARE_BYTES) {
+            // Round robin over the classes: the bottom of the next non-empty stack, the slab that class freed longest ago.
+            int k = mediumEvictCursor;
+            while (mediumDepth[k] == 0) k = (k + 1) % mediumDepth.length;
+            releaseMediumBottom(k);
+            mediumEvictCursor = (k + 1) % mediumDepth.length;
+        }
+        mediumStacks[m][mediumDepth[m]++] = slab;
+        spareBytes += bytes;
+    }
+
+    private void releaseMediumBottom(int m) {
+        Slab[] stack = mediumStacks[m];
+        Slab bottom = stack[0];
+        int d = --mediumDepth[m];
+        System.arraycopy(stack, 1, stack, 0, d);
+        stack[d] = null;
+        spareBytes -= bottom.bytes();
+        release(bottom);
+    }
+
+    /** Allocates the block of the top slab of medium class {@code c}'s stack, which is not empty. */
+    private long takeMedium(int c, long size) {
+        int m = c - SizeClasses.FIRST_MEDIUM;
+        int d = --mediumDepth[m];
+        Slab s = mediumStacks[m][d];
+        mediumStacks[m][d] = null;
+        spareBytes -= s.bytes();
+        s.bits[0] = 0;
+        s.summary = 0;
+        s.used = 1;
+        s.setRequested(0, size);
+        countMalloc(size);
+        return s.base;
     }
 
     private void releaseOldestSpare() {
@@ -277,6 +335,9 @@ public final class LocalHeap {
     public void releaseEmpty() {
         spareEmptyCurrents();
         while (spareHead != null) releaseOldestSpare();
+        for (int m = 0; m < mediumDepth.length; m++) {
+            while (mediumDepth[m] > 0) releaseMediumBottom(m);
+        }
     }
 
     private void removeSpare(Slab s) {

@@ -27,6 +27,8 @@ public final class SizeClasses {
     static final int FINE_FROM = 1024;
     /** Max blocks in one slab: the free bitmap is at most 64 words of 64 bits. */
     public static final int MAX_CAPACITY = 4096;
+    /** The first medium class (one block a slab). */
+    public static final int FIRST_MEDIUM;
 
     private static final int[] SIZE;
     private static final int[] SLAB_PAGES;
@@ -48,6 +50,9 @@ public final class SizeClasses {
             for (int k = 1; k <= 8; k++) sizes[n++] = pow + k * (pow / 8);
         }
         COUNT = n;
+        int firstMedium = 0;
+        while (sizes[firstMedium] <= MAX_SMALL) firstMedium++;
+        FIRST_MEDIUM = firstMedium;
         SIZE = java.util.Arrays.copyOf(sizes, n);
         SLAB_PAGES = new int[n];
         for (int c = 0; c < n; c++) SLAB_PAGES[c] = chooseSlabPages(SIZE[c]);
