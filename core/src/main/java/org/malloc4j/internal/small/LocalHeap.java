@@ -163,11 +163,12 @@ public final class LocalHeap {
     private long allocateSlow(int c, long size) {
         source.onSlowPath(this);
         drainPending();
-        if (c >= SizeClasses.FIRST_MEDIUM && mediumDepth[c - SizeClasses.FIRST_MEDIUM] > 0) return takeMedium(c, size);
         Slab s = current[c];
         if (s.summary == 0) {
-            Slab next = available[c];
-            if (next != null) {
+            Slab next;
+            if (c >= SizeClasses.FIRST_MEDIUM && mediumDepth[c - SizeClasses.FIRST_MEDIUM] > 0) {
+                next = popMedium(c);
+            } else if ((next = available[c]) != null) {
                 unlink(next);
             } else {
                 spareEmptyCurrents();
@@ -292,19 +293,14 @@ public final class LocalHeap {
         release(bottom);
     }
 
-    /** Allocates the block of the top slab of medium class {@code c}'s stack, which is not empty. */
-    private long takeMedium(int c, long size) {
+    /** @return the top slab of medium class {@code c}'s stack, which is not empty, taken off it */
+    private Slab popMedium(int c) {
         int m = c - SizeClasses.FIRST_MEDIUM;
         int d = --mediumDepth[m];
         Slab s = mediumStacks[m][d];
         mediumStacks[m][d] = null;
         spareBytes -= s.bytes();
-        s.bits[0] = 0;
-        s.summary = 0;
-        s.used = 1;
-        s.setRequested(0, size);
-        countMalloc(size);
-        return s.base;
+        return s;
     }
 
     private void releaseOldestSpare() {
@@ -325,8 +321,7 @@ public final class LocalHeap {
             if (s.used == 0 && s != EMPTY) {
                 s.isCurrent = false;
                 current[k] = EMPTY;
-                link(s);
-                keepSpare(s);
+                afterFree(s); // a spare, or on its medium class's stack
             }
         }
     }
