@@ -59,10 +59,18 @@ final class ChunkCarver {
     /** The chunk being carved, and the free part of it: {@code [top, end)}. */
     private Chunk current;
     private long top, end;
+    /**
+     * The current chunk's base and granule map, kept beside {@code top}: the carve and un-carve of a segment read
+     * them without a load of the chunk object first.
+     */
+    private long currentBase = Long.MIN_VALUE;
+    private byte[] currentStarts = new byte[0];
 
     /** Per size class, a stack of segments freed early, and its depth. */
     private final long[][] freed = new long[CLASSES][];
     private final int[] depth = new int[CLASSES];
+    /** Segments on all the stacks: while it is 0, an allocation bumps the pointer without looking at a stack. */
+    private int stacked;
 
     ChunkCarver(BlockAllocator heap) {
         this.heap = heap;
@@ -96,11 +104,12 @@ final class ChunkCarver {
      */
     long allocate(long byteSize, long alignment) {
         int c = classOf(byteSize);
-        int d = depth[c];
+        int d;
         long a;
-        if (d > 0 && (freed[c][d - 1] & (alignment - 1)) == 0) {
+        if (stacked != 0 && (d = depth[c]) > 0 && (freed[c][d - 1] & (alignment - 1)) == 0) {
             a = freed[c][d - 1];
             depth[c] = d - 1;
+            stacked--;
             Chunk k = chunkOf(a);
             k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) c;
         } else {
@@ -108,8 +117,7 @@ final class ChunkCarver {
             a = (top + alignment - 1) & -alignment;
             if (a + size > end) a = carveNewChunk(size, alignment);
             top = a + size;
-            Chunk k = current;
-            k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) c;
+            currentStarts[(int) ((a - currentBase) >>> GRANULE_SHIFT)] = (byte) c;
         }
         return a;
     }
@@ -121,15 +129,24 @@ final class ChunkCarver {
      *         (freed already, or inside one); {@link #NOT_CARVED} when it is in no chunk of this arena
      */
     int release(long address) {
+        long rel = address - currentBase;
+        byte[] starts = currentStarts;
+        if (rel >= 0 && rel < (long) starts.length << GRANULE_SHIFT) return release(starts, rel, address, true);
         Chunk k = chunkOf(address);
-        if (k == null) return NOT_CARVED;
-        long offset = address - k.base;
-        if ((offset & ((1 << GRANULE_SHIFT) - 1)) != 0) return INVALID;
-        int g = (int) (offset >>> GRANULE_SHIFT);
-        int c = k.starts[g];
+        return k == null ? NOT_CARVED : release(k.starts, address - k.base, address, false);
+    }
+
+    /**
+     * Frees the segment at {@code address}, {@code rel} bytes into a chunk whose granule map is {@code starts}; an
+     * apart method so that the common case, the chunk being carved, is compiled with {@code inCurrent} a constant.
+     */
+    private int release(byte[] starts, long rel, long address, boolean inCurrent) {
+        if ((rel & ((1 << GRANULE_SHIFT) - 1)) != 0) return INVALID;
+        int g = (int) (rel >>> GRANULE_SHIFT);
+        int c = starts[g];
         if (c == 0) return INVALID;
-        k.starts[g] = 0;
-        if (k == current && address + sizeOf(c) == top) {
+        starts[g] = 0;
+        if (inCurrent && address + sizeOf(c) == top) {
             top = address; // the last segment carved: carve its memory again next
         } else {
             push(c, address);
@@ -151,9 +168,12 @@ final class ChunkCarver {
         smallCount = 0;
         bigChunks.clear();
         current = null;
+        currentBase = Long.MIN_VALUE;
+        currentStarts = new byte[0];
         top = end = 0;
         Arrays.fill(freed, null);
         Arrays.fill(depth, 0);
+        stacked = 0;
     }
 
     /**
@@ -201,6 +221,8 @@ final class ChunkCarver {
         }
         nextChunkSize = Math.min(CHUNK, chunkSize << 1);
         current = k;
+        currentBase = base;
+        currentStarts = k.starts;
         end = base + chunkSize;
         return base + first;
     }
@@ -215,5 +237,6 @@ final class ChunkCarver {
         }
         stack[d] = address;
         depth[c] = d + 1;
+        stacked++;
     }
 }
