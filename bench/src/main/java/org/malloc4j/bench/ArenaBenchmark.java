@@ -45,7 +45,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.XMS, BenchFlags.XMX})
+@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.XMS, BenchFlags.XMX, BenchFlags.PRETOUCH})
 public class ArenaBenchmark {
     private static final int BLOCKS = 10_000;
     private static final byte PATTERN = (byte) 0x5A;
