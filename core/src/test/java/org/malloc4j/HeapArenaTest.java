@@ -438,21 +438,10 @@ class HeapArenaTest {
             CompletableFuture<Void> f = new CompletableFuture<>();
             done.add(f);
             Thread.ofPlatform().start(() -> {
-                try (Arena own = heap.newArena()) {
-                    start.await();
-                    MemorySegment[] kept = new MemorySegment[8];
-                    for (int i = 0; i < 200_000; i++) {
-                        Arena arena = (i & 3) == 0 ? shared : own;
-                        int k = i & 7;
-                        if (kept[k] != null) {
-                            if (kept[k].get(JAVA_BYTE, 0) != (byte) id) throw new AssertionError("segment overwritten");
-                            heap.free(kept[k]);
-                        }
-                        kept[k] = arena.allocate(16 + (i % 200), 8);
-                        kept[k].set(JAVA_BYTE, 0, (byte) id);
-                    }
-                    for (MemorySegment s : kept) heap.free(s);
-                    if (live(own) != 0) throw new AssertionError("own arena still holds " + live(own));
+                // The future completes after the arena's close has freed its chunks, so that the heap's final
+                // account sees them freed (completing it inside the try block let the close race with the check).
+                try {
+                    runOwnAndSharedArenas(id, shared, start);
                     f.complete(null);
                 } catch (Throwable e) {
                     f.completeExceptionally(e);
@@ -463,6 +452,26 @@ class HeapArenaTest {
         assertThat(live(shared)).isZero();
         shared.close();
         assertNothingLive();
+    }
+
+    /** One thread's part: segments of its own arena and of the shared one, freed through the heap in turn. */
+    private void runOwnAndSharedArenas(int id, Arena shared, CyclicBarrier start) throws Exception {
+        try (Arena own = heap.newArena()) {
+            start.await();
+            MemorySegment[] kept = new MemorySegment[8];
+            for (int i = 0; i < 200_000; i++) {
+                Arena arena = (i & 3) == 0 ? shared : own;
+                int k = i & 7;
+                if (kept[k] != null) {
+                    if (kept[k].get(JAVA_BYTE, 0) != (byte) id) throw new AssertionError("segment overwritten");
+                    heap.free(kept[k]);
+                }
+                kept[k] = arena.allocate(16 + (i % 200), 8);
+                kept[k].set(JAVA_BYTE, 0, (byte) id);
+            }
+            for (MemorySegment s : kept) heap.free(s);
+            if (live(own) != 0) throw new AssertionError("own arena still holds " + live(own));
+        }
     }
 
     @Test
