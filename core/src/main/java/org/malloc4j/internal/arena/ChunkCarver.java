@@ -137,8 +137,8 @@ final class ChunkCarver {
     }
 
     /**
-     * Frees the segment at {@code address}, {@code rel} bytes into a chunk whose granule map is {@code starts}; an
-     * apart method so that the common case, the chunk being carved, is compiled with {@code inCurrent} a constant.
+     * Frees the segment at {@code address}, {@code rel} bytes into a chunk whose granule map is {@code starts}; a
+     * separate method so that the common case, the chunk being carved, is compiled with {@code inCurrent} a constant.
      */
     private int release(byte[] starts, long rel, long address, boolean inCurrent) {
         if ((rel & ((1 << GRANULE_SHIFT) - 1)) != 0) return INVALID;
