@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff and the thread-death handoff
+# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff and two threads
+# freeing one block of a CHECKED heap at once
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
 #   scripts/jcstress.sh                  every test in quick mode (-m quick): a few minutes on 2 cores
@@ -17,7 +18,7 @@ malloc4j_find_jdk || exit 1
 java="$JAVA_HOME/bin/java"
 
 if [ "${1:-}" = "--help" ]; then
-  sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
