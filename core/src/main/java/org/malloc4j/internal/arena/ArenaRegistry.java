@@ -24,8 +24,16 @@ public final class ArenaRegistry {
     /** Makes an empty registry, for a new heap. */
     public ArenaRegistry() {}
 
+    /**
+     * Adds an arena that opens, and makes it the one found last: the arena opened most recently is the likeliest to
+     * have its segments freed next, and a program of one arena then never takes the table's path at all. That matters
+     * beyond the lookup: once the miss path (which writes {@link #last}) has run while C2 profiles a loop of
+     * allocations and early frees, C2 compiles the write into the loop and reloads the arena's state for every block
+     * (9 ns against 6 in JMH, see docs/benchmarks.md, "Arenas").
+     */
     void add(HeapArena arena) {
         open.add(arena.scope(), arena);
+        last = arena;
     }
 
     void remove(HeapArena arena) {
