@@ -226,8 +226,9 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** @return the offset from {@code p} of the lowest header byte that differs from what was written (-16..-1) */
     private long frontDamage(long p, long size, long front) {
-        long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(Memory.getLong(p - 16));
-        long diff0 = Memory.getLong(p - 16) ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
+        long found = Memory.getLong(p - 16);
+        long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found);
+        long diff0 = found ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
         if (diff0 != 0) return -16 + Long.numberOfTrailingZeros(diff0) / 8;
         if (diff1 != 0) return -8 + Long.numberOfTrailingZeros(diff1) / 8;
         return -16;

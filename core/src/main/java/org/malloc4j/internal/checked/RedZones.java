@@ -17,10 +17,10 @@ import org.malloc4j.internal.os.Memory;
  * </pre>
  *
  * <p>{@code h0} holds the size (48 bits), a generation (8 bits), log2(A) and a FREED bit; {@code h1} is a keyed hash
- * of the heap's secret, {@code p} and {@code h0} without that bit. Together they are the front red zone: any change to them (an underflow, or a
- * stray write) makes the check fail, and because {@code h1} depends on {@code p}, a header copied elsewhere does
- * not validate. The tail canary is 16 bytes of a pattern derived from the secret. When {@code A > 16}, the word
- * at {@code b} is a marker that lets a walk of the engine's blocks find {@code p}.
+ * of the heap's secret, {@code p} and {@code h0} without that bit. Together they are the front red zone: any change to
+ * them (an underflow, or a stray write) makes the check fail, and because {@code h1} depends on {@code p}, a header
+ * copied elsewhere does not validate. The tail canary is 16 bytes of a pattern derived from the secret. When
+ * {@code A > 16}, the word at {@code b} is a marker that lets a walk of the engine's blocks find {@code p}.
  *
  * <p>The generation is one more than that of the header last written at the same place, so a block reallocated at
  * the same address, with the same size, does not get the same {@code h0} back: a free that read the header before
@@ -87,8 +87,8 @@ final class RedZones {
     boolean headerIntact(long p) {
         long h0 = Memory.getLong(p - 16);
         long log = (h0 >>> LOG_SHIFT) & 31;
-        return Memory.getLong(p - 8) == h1(p, h0) && (h0 & ~(FREED | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0
-                && log >= 4 && log <= 12;
+        return Memory.getLong(p - 8) == h1(p, h0)
+                && (h0 & ~(FREED | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12;
     }
 
     /** Writes the header, the tail canary and, for a front larger than the header, the marker at {@code b}. */
