@@ -343,6 +343,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     private HeapStats stats(boolean resident) {
+        if (checked != null) checked.reapDeadThreads(); // before the engine counts: their blocks go back to it
         HeapStats s = core.stats(resident);
         return checked == null ? s : checked.adjust(s);
     }
@@ -520,8 +521,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * The most bytes of freed blocks a CHECKED heap holds in quarantine before their memory is reused; larger
-         * catches writes through older dangling pointers. Blocks larger than about a stripe's share of it are given
-         * back at once. Default: 16 MiB. Ignored in FAST mode.
+         * catches writes through older dangling pointers. A block is charged its bytes and its 32 bytes of red zones.
+         * The capacity is shared by the threads that free (each platform thread has a ring of its own; virtual
+         * threads share a few): a block larger than its thread's share is given back at once. Default: 16 MiB.
+         * Ignored in FAST mode.
          *
          * @param bytes the quarantine's capacity
          * @return this builder

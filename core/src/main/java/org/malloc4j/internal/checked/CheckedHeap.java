@@ -43,7 +43,7 @@ public final class CheckedHeap implements BlockAllocator {
         this.core = core;
         this.beforeRelease = beforeRelease;
         this.zones = new RedZones(new SecureRandom().nextLong());
-        this.quarantine = new Quarantine(quarantineBytes);
+        this.quarantine = new Quarantine(quarantineBytes, evictor);
     }
 
     @Override
@@ -154,11 +154,11 @@ public final class CheckedHeap implements BlockAllocator {
         }
         noteFreeSite(address, h0);
         RedZones.poison(address, size);
-        if (size > quarantine.maxBlock()) {
+        if (size + Quarantine.OVERHEAD > quarantine.share()) {
             releaseToEngine(address, h0);
             return;
         }
-        HeapDamage d = quarantine.add(address, size, evictor);
+        HeapDamage d = quarantine.add(address, size);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
 
@@ -301,7 +301,7 @@ public final class CheckedHeap implements BlockAllocator {
      * heap; under concurrent use it checks every block that stays put during the walk.
      */
     public List<HeapDamage> verify() {
-        List<HeapDamage> found = new ArrayList<>();
+        List<HeapDamage> found = new ArrayList<>(quarantine.takeUnreported());
         core.forEachLiveBlock(b -> {
             long p = zones.programAddress(b);
             if (p == 0) {
@@ -327,9 +327,17 @@ public final class CheckedHeap implements BlockAllocator {
         return found;
     }
 
+    /**
+     * Gives the blocks that dead threads left in quarantine back to the engine (damage found in them is reported by
+     * the next {@link #verify()} or {@link #drainQuarantine()}).
+     */
+    public void reapDeadThreads() {
+        quarantine.reapAll();
+    }
+
     /** Releases every quarantined block to the engine; returns the damage found in them. */
     public List<HeapDamage> drainQuarantine() {
-        return quarantine.drain(evictor);
+        return quarantine.drain();
     }
 
     /** @return the program address of the engine block at {@code b} (for leak reports), or b when unknown */

@@ -1,28 +1,56 @@
 package org.malloc4j.internal.checked;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.HeapDamage;
 
 /**
  * Freed blocks waiting before their memory is reused, first in first out, bounded in bytes: while a block waits,
- * its poison shows any write through a dangling pointer. Striped by thread so that threads freeing at once rarely
- * meet on a lock (a {@link ReentrantLock}, never {@code synchronized}: it must not pin virtual threads).
+ * its poison shows any write through a dangling pointer.
+ *
+ * <p><b>One ring per thread.</b> A platform thread's frees go to a ring of its own, which only it touches: adding a
+ * block takes no lock and no atomic instruction (a striped lock cost a quarter of a CHECKED malloc/free pair, two
+ * fenced instructions each free, see docs/benchmarks.md, "Diagnostics overhead"). Virtual threads share a few striped
+ * rings, each under its {@link ReentrantLock} (never {@code synchronized}: it must not pin them), so a million virtual
+ * threads make no more rings than there are stripes. A dead thread's ring is emptied by a live thread
+ * ({@link #reapDead}); its blocks leave with the usual checks.
+ *
+ * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes (plus the
+ * one block that crossed the line), and a block larger than that share is released at once. When a thread joins, the
+ * other rings shrink to their new share at their next free. A block is charged its red zones with its bytes
+ * ({@link #OVERHEAD}), so empty blocks cannot pile up without bound either.
+ *
+ * <p>The engine never calls back into the quarantine, so evicting while holding a stripe's lock makes no lock
+ * cycle, and the path stays free of Java garbage.
  */
 final class Quarantine {
-    private final Stripe[] stripes;
-    private final long stripeBytes;
+    /**
+     * What a block costs the quarantine beyond its program bytes: its header and tail red zone, memory it holds as
+     * much as its contents (a quarantine of 16-byte blocks charged 16 bytes each held three times its capacity).
+     */
+    static final long OVERHEAD = RedZones.HEADER + RedZones.TAIL;
 
-    Quarantine(long capacityBytes) {
-        int n = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1;
-        this.stripes = new Stripe[n];
-        for (int i = 0; i < n; i++) stripes[i] = new Stripe();
-        this.stripeBytes = Math.max(1, capacityBytes / n);
-    }
-
-    /** @return the most bytes one block may have to enter quarantine (bigger ones are released at once) */
-    long maxBlock() {
-        return stripeBytes;
-    }
+    private final long capacity;
+    /** Rings for virtual threads, chosen by thread id, each used under its lock. */
+    private final Ring[] stripes;
+    private final ThreadLocal<Ring> local = ThreadLocal.withInitial(this::register);
+    /**
+     * The first platform thread's ring, and its thread: two loads instead of the ThreadLocal's probe for the common
+     * case of one thread. Only that thread can see {@code primaryThread} equal to itself.
+     */
+    private Ring primary;
+    private Thread primaryThread;
+    /** Guards the list of rings, the count of rings in use and reaping. */
+    private final ReentrantLock registryLock = new ReentrantLock();
+    /** Every platform thread's ring, for statistics, reaping and draining. */
+    private volatile Ring[] exclusive = new Ring[0];
+    private int reapCursor;
+    /** Rings that took a block: platform threads' rings, and stripes once a virtual thread used them. */
+    private int inUse;
+    /** The bytes each ring may hold: the capacity shared by the rings in use. */
+    private volatile long share;
 
     /** What leaves the quarantine: checked, then given back to the engine. */
     interface Evictor {
@@ -30,50 +58,195 @@ final class Quarantine {
         HeapDamage evict(long p);
     }
 
+    private final Evictor evictor;
+    /** Damage found in dead threads' rings outside a free, for the next {@link #takeUnreported} or drain. */
+    private final List<HeapDamage> unreported = new ArrayList<>();
+
     /**
-     * Adds the freed block at {@code p} of {@code size} bytes and evicts the oldest blocks while the stripe holds too
-     * many bytes. Evicting under the stripe's lock keeps this path free of Java garbage; the engine never calls
-     * back into the quarantine, so there is no lock cycle.
-     *
-     * @return the first damage found in an evicted block, or null
+     * @param capacityBytes the bytes all rings together may hold
+     * @param evictor checks a block that leaves and gives it back to the engine
      */
-    HeapDamage add(long p, long size, Evictor evictor) {
-        Stripe s = stripes[(int) Thread.currentThread().threadId() & (stripes.length - 1)];
-        HeapDamage first = null;
+    Quarantine(long capacityBytes, Evictor evictor) {
+        this.capacity = capacityBytes;
+        this.evictor = evictor;
+        int n = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1;
+        this.stripes = new Ring[n];
+        for (int i = 0; i < n; i++) stripes[i] = new Ring(null);
+        this.share = capacityBytes;
+    }
+
+    /**
+     * Adds the freed block at {@code p} of {@code size} bytes to the calling thread's ring and evicts that ring's
+     * oldest blocks while it holds more than its share; or, when the block alone is larger than the share, releases
+     * it at once.
+     *
+     * @return the first damage found in a block that left, or null
+     */
+    HeapDamage add(long p, long size) {
+        Thread t = Thread.currentThread();
+        long limit = share;
+        if (size + OVERHEAD > limit) return evictor.evict(p);
+        if (primaryThread == t) return primary.add(p, size, limit, evictor);
+        if (!t.isVirtual()) {
+            Ring r = local.get();
+            HeapDamage reaped = r.joined ? null : join(r);
+            HeapDamage d = r.add(p, size, limit, evictor);
+            return reaped != null ? reaped : d;
+        }
+        Ring s = stripes[(int) t.threadId() & (stripes.length - 1)];
         s.lock.lock();
         try {
-            s.push(p, size);
-            while (s.bytes > stripeBytes && s.count > 1) {
-                HeapDamage d = evictor.evict(s.pop());
-                if (first == null) first = d;
-            }
+            if (!s.joined) countInUse(s);
+            return s.add(p, size, limit, evictor);
         } finally {
             s.lock.unlock();
         }
-        return first;
     }
 
-    /** Empties the quarantine; returns every damage found in the blocks that left. */
-    java.util.List<HeapDamage> drain(Evictor evictor) {
-        java.util.List<HeapDamage> found = new java.util.ArrayList<>();
-        for (Stripe s : stripes) {
+    /** A platform thread's first free: its ring joins the list (in {@link #local}'s initial value). */
+    private Ring register() {
+        Ring ring = new Ring(Thread.currentThread());
+        registryLock.lock();
+        try {
+            Ring[] list = exclusive;
+            Ring[] grown = Arrays.copyOf(list, list.length + 1);
+            grown[list.length] = ring;
+            exclusive = grown;
+            if (primary == null) {
+                primary = ring;
+                primaryThread = ring.thread;
+            }
+            countInUse(ring);
+        } finally {
+            registryLock.unlock();
+        }
+        return ring;
+    }
+
+    /**
+     * A new thread's ring takes its first block: the rings of a few dead threads are emptied on the way (amortised
+     * O(1)), so that 10,000 short-lived threads leave no quarantined memory behind.
+     *
+     * @return the first damage found in a block that left, or null
+     */
+    private HeapDamage join(Ring ring) {
+        List<HeapDamage> found = new ArrayList<>();
+        reapDead(4, found);
+        ring.joined = true;
+        return found.isEmpty() ? null : found.getFirst();
+    }
+
+    /** A ring takes its first block: the capacity is shared by one more ring. */
+    private void countInUse(Ring ring) {
+        registryLock.lock();
+        try {
+            ring.joined = ring.thread == null; // a thread's ring has joined once it has reaped ({@link #join})
+            inUse++;
+            share = capacity / inUse;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
+     * Empties the rings of dead threads, looking at up to {@code budget} rings from a rotating cursor; their blocks
+     * are checked as they leave (a thread's last frees are checked like any other), and what is found is added to
+     * {@code found}.
+     */
+    private void reapDead(int budget, List<HeapDamage> found) {
+        registryLock.lock();
+        try {
+            for (int looked = 0; looked < budget; looked++) {
+                Ring[] list = exclusive;
+                if (list.length == 0) return;
+                if (reapCursor >= list.length) reapCursor = 0;
+                Ring r = list[reapCursor];
+                if (r.thread.isAlive()) {
+                    reapCursor++;
+                } else {
+                    // Everything the dead thread wrote is visible: its end happens-before isAlive's false.
+                    r.drainInto(found, evictor);
+                    remove(r);
+                }
+            }
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** Empties the rings of every dead thread; damage found is kept for {@link #takeUnreported}. */
+    void reapAll() {
+        List<HeapDamage> found = new ArrayList<>();
+        reapDead(exclusive.length, found);
+        if (!found.isEmpty()) {
+            registryLock.lock();
+            try {
+                unreported.addAll(found);
+            } finally {
+                registryLock.unlock();
+            }
+        }
+    }
+
+    /** @return the damage found in dead threads' blocks outside a free and not reported yet, which it forgets */
+    List<HeapDamage> takeUnreported() {
+        registryLock.lock();
+        try {
+            List<HeapDamage> found = List.copyOf(unreported);
+            unreported.clear();
+            return found;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** The caller holds the registry lock. */
+    private void remove(Ring dead) {
+        Ring[] list = exclusive;
+        Ring[] shrunk = new Ring[list.length - 1];
+        int j = 0;
+        for (Ring r : list) if (r != dead) shrunk[j++] = r;
+        exclusive = shrunk;
+        if (primary == dead) {
+            primaryThread = null;
+            primary = null;
+        }
+        inUse--;
+        share = capacity / Math.max(1, inUse);
+    }
+
+    /**
+     * Empties the quarantine: every stripe under its lock, every thread's ring (the caller makes sure no thread
+     * frees meanwhile: the heap is closing).
+     *
+     * @return every damage found in the blocks that left, and any found earlier in dead threads' rings
+     */
+    List<HeapDamage> drain() {
+        List<HeapDamage> found = new ArrayList<>(takeUnreported());
+        for (Ring s : stripes) {
             s.lock.lock();
             try {
-                while (s.count > 0) {
-                    HeapDamage d = evictor.evict(s.pop());
-                    if (d != null) found.add(d);
-                }
+                s.drainInto(found, evictor);
             } finally {
                 s.lock.unlock();
             }
         }
+        registryLock.lock();
+        try {
+            for (Ring r : exclusive) r.drainInto(found, evictor);
+        } finally {
+            registryLock.unlock();
+        }
         return found;
     }
 
-    /** @return {blocks, bytes} held now */
+    /**
+     * @return {blocks, program bytes} held now: the stripes read under their locks, the threads' rings racily (exact
+     *         once the threads that free have quiesced)
+     */
     long[] held() {
         long blocks = 0, bytes = 0;
-        for (Stripe s : stripes) {
+        for (Ring s : stripes) {
             s.lock.lock();
             try {
                 blocks += s.count;
@@ -82,29 +255,73 @@ final class Quarantine {
                 s.lock.unlock();
             }
         }
+        for (Ring r : exclusive) {
+            blocks += r.count;
+            bytes += r.bytes;
+        }
         return new long[] {blocks, bytes};
     }
 
-    /** One FIFO ring of addresses with their sizes. */
-    private static final class Stripe {
-        final ReentrantLock lock = new ReentrantLock();
+    /** @return the number of platform threads' rings (for tests: virtual threads make none) */
+    int threadRings() {
+        return exclusive.length;
+    }
+
+    /** @return the bytes one ring may hold now: its share of the capacity */
+    long share() {
+        return share;
+    }
+
+    /** One FIFO ring of addresses with their sizes; guarded by its thread, or by its lock when it is a stripe. */
+    private static final class Ring {
+        /** The owner, or null for a stripe. */
+        final Thread thread;
+        final ReentrantLock lock;
         long[] addresses = new long[64];
         long[] sizes = new long[64];
         int head, count;
-        long bytes;
+        /** Program bytes held, and what they are charged against the share (with {@link #OVERHEAD} each). */
+        long bytes, charged;
+        /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
+        boolean joined;
 
-        void push(long p, long size) {
+        Ring(Thread thread) {
+            this.thread = thread;
+            this.lock = thread == null ? new ReentrantLock() : null;
+        }
+
+        HeapDamage add(long p, long size, long limit, Evictor evictor) {
+            push(p, size);
+            HeapDamage first = null;
+            while (charged > limit && count > 1) {
+                HeapDamage d = evictor.evict(pop());
+                if (first == null) first = d;
+            }
+            return first;
+        }
+
+        void drainInto(List<HeapDamage> found, Evictor evictor) {
+            while (count > 0) {
+                HeapDamage d = evictor.evict(pop());
+                if (d != null) found.add(d);
+            }
+        }
+
+        private void push(long p, long size) {
             if (count == addresses.length) grow();
             int i = (head + count) & (addresses.length - 1);
             addresses[i] = p;
             sizes[i] = size;
             count++;
             bytes += size;
+            charged += size + OVERHEAD;
         }
 
-        long pop() {
+        private long pop() {
             long p = addresses[head];
-            bytes -= sizes[head];
+            long size = sizes[head];
+            bytes -= size;
+            charged -= size + OVERHEAD;
             head = (head + 1) & (addresses.length - 1);
             count--;
             return p;

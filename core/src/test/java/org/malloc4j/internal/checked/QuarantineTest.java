@@ -1,0 +1,164 @@
+package org.malloc4j.internal.checked;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.malloc4j.HeapDamage;
+
+/**
+ * The quarantine's rings: one per platform thread, striped for virtual threads, the capacity shared among them, and
+ * the rings of dead threads emptied by live ones. An evictor that records what leaves stands in for the engine.
+ */
+class QuarantineTest {
+    /** What one 16-byte block is charged: its bytes and its red zones. */
+    private static final long BLOCK = 16 + Quarantine.OVERHEAD;
+
+    /** Records every address evicted, in order; reports damage for the addresses in {@code damaged}. */
+    private static final class Recorder implements Quarantine.Evictor {
+        final java.util.Queue<Long> evicted = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final Set<Long> damaged = new HashSet<>();
+
+        @Override
+        public HeapDamage evict(long p) {
+            evicted.add(p);
+            return damaged.contains(p) ? new HeapDamage(p, 16, HeapDamage.Kind.WRITE_AFTER_FREE, 0, List.of()) : null;
+        }
+    }
+
+    @Test
+    void aRingEvictsItsOldestBlocksFirstOnceItHoldsMoreThanItsShare() {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(10 * BLOCK, r);
+        for (long i = 1; i <= 10; i++) assertThat(q.add(i * 16, 16)).isNull();
+        assertThat(r.evicted).isEmpty();
+        assertThat(q.held()).containsExactly(10, 160);
+        for (long i = 11; i <= 13; i++) q.add(i * 16, 16);
+        assertThat(r.evicted).containsExactly(16L, 32L, 48L);
+        assertThat(q.held()).containsExactly(10, 160);
+    }
+
+    @Test
+    void aBlockLargerThanTheShareLeavesAtOnceAndAnEmptyQuarantineHoldsNothing() {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(1024, r);
+        q.add(4096, 1024); // charged 1024 + its red zones: more than the whole capacity
+        assertThat(r.evicted).containsExactly(4096L);
+        Recorder none = new Recorder();
+        Quarantine off = new Quarantine(0, none);
+        off.add(16, 0); // an empty block is charged its red zones: it does not stay either
+        assertThat(none.evicted).containsExactly(16L);
+        assertThat(off.held()).containsExactly(0, 0);
+    }
+
+    @Test
+    void threadsShareTheCapacityAndADeadThreadsShareReturnsWhenItsRingIsReaped() throws Exception {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(8 * BLOCK, r);
+        for (long i = 1; i <= 8; i++) q.add(i * 16, 16);
+        assertThat(r.evicted).isEmpty();
+        CountDownLatch added = new CountDownLatch(1), finish = new CountDownLatch(1);
+        Thread other = Thread.ofPlatform().start(() -> {
+            q.add(1 << 20, 16);
+            added.countDown();
+            await(finish);
+        });
+        added.await();
+        assertThat(q.threadRings()).isEqualTo(2);
+        assertThat(q.share()).isEqualTo(4 * BLOCK);
+        q.add(9 * 16, 16); // this ring now holds 9 blocks against a share of 4: the 5 oldest leave
+        assertThat(r.evicted).containsExactly(16L, 32L, 48L, 64L, 80L);
+        finish.countDown();
+        other.join();
+        q.reapAll();
+        assertThat(r.evicted).hasSize(6).contains(1L << 20);
+        assertThat(q.threadRings()).isEqualTo(1);
+        assertThat(q.share()).isEqualTo(8 * BLOCK);
+        assertThat(q.held()).containsExactly(4, 64);
+    }
+
+    @Test
+    void aDeadThreadsBlocksLeaveWhenANewThreadJoinsAndTheDamageFoundIsReportedToIt() throws Exception {
+        Recorder r = new Recorder();
+        r.damaged.add(48L);
+        Quarantine q = new Quarantine(1 << 20, r);
+        Thread dying = Thread.ofPlatform().start(() -> {
+            for (long i = 1; i <= 3; i++) q.add(i * 16, 16);
+        });
+        dying.join();
+        assertThat(r.evicted).isEmpty();
+        assertThat(q.held()).containsExactly(3, 48);
+        List<HeapDamage> seen = new ArrayList<>();
+        Thread next = Thread.ofPlatform().start(() -> seen.add(q.add(4096, 16)));
+        next.join();
+        assertThat(r.evicted).containsExactly(16L, 32L, 48L);
+        assertThat(seen).singleElement().satisfies(d -> assertThat(d.address()).isEqualTo(48L));
+        assertThat(q.held()).containsExactly(1, 16);
+        assertThat(q.threadRings()).isEqualTo(1);
+    }
+
+    @Test
+    void damageFoundWhileReapingOutsideAFreeIsKeptForTheNextReport() throws Exception {
+        Recorder r = new Recorder();
+        r.damaged.add(32L);
+        Quarantine q = new Quarantine(1 << 20, r);
+        Thread dying = Thread.ofPlatform().start(() -> {
+            q.add(16, 16);
+            q.add(32, 16);
+        });
+        dying.join();
+        q.reapAll();
+        assertThat(r.evicted).containsExactly(16L, 32L);
+        assertThat(q.takeUnreported()).singleElement().satisfies(d -> assertThat(d.address()).isEqualTo(32L));
+        assertThat(q.takeUnreported()).isEmpty();
+    }
+
+    @Test
+    void tenThousandShortLivedThreadsLeaveNoRingsAndNoBlocksBehind() throws Exception {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(1 << 20, r);
+        AtomicLong next = new AtomicLong(16);
+        for (int t = 0; t < 10_000; t++) {
+            Thread th = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 3; i++) q.add(next.getAndAdd(16), 16);
+            });
+            th.join();
+        }
+        q.reapAll();
+        assertThat(q.threadRings()).isZero();
+        assertThat(q.held()).containsExactly(0, 0);
+        assertThat(r.evicted).hasSize(30_000).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aHundredThousandVirtualThreadsShareTheStripesAndEveryBlockIsAccountedFor() throws Exception {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(256 * BLOCK, r);
+        AtomicLong next = new AtomicLong(16);
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int t = 0; t < 100_000; t++) pool.submit(() -> q.add(next.getAndAdd(16), 16));
+        }
+        assertThat(q.threadRings()).isZero();
+        long[] held = q.held();
+        assertThat(held[1]).isEqualTo(held[0] * 16).isLessThanOrEqualTo(256 * 16);
+        assertThat(held[0] + r.evicted.size()).isEqualTo(100_000);
+        assertThat(r.evicted).doesNotHaveDuplicates();
+        List<HeapDamage> none = q.drain();
+        assertThat(none).isEmpty();
+        assertThat(r.evicted).hasSize(100_000).doesNotHaveDuplicates();
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
