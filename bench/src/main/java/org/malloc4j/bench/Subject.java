@@ -59,7 +59,7 @@ public abstract sealed class Subject implements AutoCloseable {
         return switch (name) {
             case "malloc4j" -> new Malloc4j(Heap.create());
             // The diagnostics' costs: CHECKED mode, and allocation sites sampled at jemalloc's default rate.
-            case "malloc4jChecked" -> new Malloc4j(Heap.builder().mode(HeapMode.CHECKED).build());
+            case "malloc4jChecked" -> new Malloc4j(checkedHeap());
             case "malloc4jSites" -> new Malloc4j(Heap.builder().trackSites(0.001).build());
             case "glibc" -> nativeAnchor(NativeAllocator.Kind.GLIBC);
             case "jemalloc" -> nativeAnchor(NativeAllocator.Kind.JEMALLOC);
@@ -72,6 +72,18 @@ public abstract sealed class Subject implements AutoCloseable {
             default -> throw new IllegalArgumentException("unknown allocator '" + name + "': expected one of "
                     + String.join(", ", NAMES) + ", " + String.join(", ", DIAGNOSTIC_NAMES));
         };
+    }
+
+    /**
+     * A CHECKED heap with the default quarantine, or the capacity in bytes given by the system property
+     * {@code malloc4j.bench.quarantine} (pass it with {@code -jvmArgsPrepend -Dmalloc4j.bench.quarantine=4194304}, which keeps the fork's own flags): the
+     * quarantine's size decides how cold the blocks that leave it are.
+     */
+    private static Heap checkedHeap() {
+        Heap.Builder b = Heap.builder().mode(HeapMode.CHECKED);
+        Long quarantine = Long.getLong("malloc4j.bench.quarantine");
+        if (quarantine != null) b.quarantine(quarantine);
+        return b.build();
     }
 
     /** @return null if {@code name} can run here, else the reason it cannot */
