@@ -130,6 +130,28 @@ class CheckedModeTest {
     }
 
     @Test
+    void aDeadThreadsQuarantineIsEmptiedByStatsAndAWriteAfterFreeFoundThereIsReportedOnce() throws Exception {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(1 << 20).jmx(false).build()) {
+            long[] freed = new long[1];
+            Thread t = Thread.ofPlatform().start(() -> {
+                long p = heap.malloc(64);
+                heap.free(p); // into this thread's own quarantine ring
+                ALL.set(ValueLayout.JAVA_BYTE, p + 8, (byte) 1); // a write after free
+                freed[0] = p;
+            });
+            t.join();
+            assertThat(heap.stats().liveBytes()).isZero(); // the dead thread's ring is emptied here
+            assertThat(heap.verify()).singleElement().satisfies(d -> {
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                assertThat(d.address()).isEqualTo(freed[0]);
+                assertThat(d.offset()).isEqualTo(8);
+            });
+            // Reported once: the block left the quarantine for the engine, so no walk finds it again.
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
     void writeAfterFreeIsFoundByVerifyAndWhenTheBlockLeavesQuarantine() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(64 << 10).jmx(false).build()) {
             long p = heap.malloc(64);
