@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Threads share a heap: each block carries a pattern derived from its identity, checked by whichever thread frees
@@ -58,9 +60,11 @@ class HeapConcurrencyTest {
         return r.nextLong(1L << 20, 6L << 20);
     }
 
-    @Test
-    void threadsAllocateReallocAndFreeEachOthersBlocks() throws Exception {
-        try (Heap heap = Heap.builder().name("concurrent").build()) {
+    /** In CHECKED mode too: each thread frees into its own quarantine ring, and blocks leave it on other threads. */
+    @ParameterizedTest
+    @EnumSource(HeapMode.class)
+    void threadsAllocateReallocAndFreeEachOthersBlocks(HeapMode mode) throws Exception {
+        try (Heap heap = Heap.builder().name("concurrent").mode(mode).jmx(false).build()) {
             ConcurrentLinkedQueue<Block> handOver = new ConcurrentLinkedQueue<>();
             AtomicLong ids = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -96,6 +100,7 @@ class HeapConcurrencyTest {
             assertThat(s.liveBytes()).as("liveBytes = sum of the remaining blocks").isEqualTo(bytes);
             assertThat(s.liveBlocks()).as("liveBlocks = remaining blocks").isEqualTo(remaining.size());
             assertNoOverlap(heap, remaining);
+            assertThat(heap.verify()).as("no block damaged, none in quarantine written to").isEmpty();
 
             // Free everything from this thread (remote frees for every worker's slabs): the account is empty.
             for (Block b : remaining) heap.free(b.address);
