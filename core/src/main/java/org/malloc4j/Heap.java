@@ -458,7 +458,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private double siteRate;
         private boolean failOnLeak;
         private boolean reclaimLeaks;
-        private long quarantine = 16L << 20;
+        private long quarantine = 4L << 20;
         /** Null: register when the platform MBean server exists already. */
         private Boolean jmx;
         private long largeAllocationEvent = 1L << 20;
@@ -523,7 +523,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * The most bytes of freed blocks a CHECKED heap holds in quarantine before their memory is reused; larger
          * catches writes through older dangling pointers. A block is charged its bytes and its 32 bytes of red zones.
          * The capacity is shared by the threads that free (each platform thread has a ring of its own; virtual
-         * threads share a few): a block larger than its thread's share is given back at once. Default: 16 MiB.
+         * threads share a few): a block larger than its thread's share is given back at once. Default: 4 MiB (one
+         * thread holding 16 MiB made its blocks leave colder: larson at half the speed, see docs/benchmarks.md).
          * Ignored in FAST mode.
          *
          * @param bytes the quarantine's capacity
