@@ -154,11 +154,12 @@ public final class CheckedHeap implements BlockAllocator {
         }
         noteFreeSite(address, h0);
         RedZones.poison(address, size);
-        if (size + Quarantine.OVERHEAD > quarantine.share()) {
+        long share = quarantine.share();
+        if (!Quarantine.fits(size, share)) {
             releaseToEngine(address, h0);
             return;
         }
-        HeapDamage d = quarantine.add(address, size);
+        HeapDamage d = quarantine.add(address, size, share);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
 

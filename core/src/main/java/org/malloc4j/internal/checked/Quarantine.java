@@ -77,15 +77,14 @@ final class Quarantine {
 
     /**
      * Adds the freed block at {@code p} of {@code size} bytes to the calling thread's ring and evicts that ring's
-     * oldest blocks while it holds more than its share; or, when the block alone is larger than the share, releases
-     * it at once.
+     * oldest blocks while it holds more than {@code limit}. The caller read the share ({@link #share()}) and found the
+     * block {@link #fits} in it; a block that does not, the caller gives back to the engine itself.
      *
+     * @param limit the share the caller read
      * @return the first damage found in a block that left, or null
      */
-    HeapDamage add(long p, long size) {
+    HeapDamage add(long p, long size, long limit) {
         Thread t = Thread.currentThread();
-        long limit = share;
-        if (size + OVERHEAD > limit) return evictor.evict(p);
         if (primaryThread == t) return primary.add(p, size, limit, evictor);
         if (!t.isVirtual()) {
             Ring r = local.get();
@@ -265,6 +264,11 @@ final class Quarantine {
     /** @return the number of platform threads' rings (for tests: virtual threads make none) */
     int threadRings() {
         return exclusive.length;
+    }
+
+    /** @return whether a block of {@code size} bytes, with its red zones, fits in a ring's {@code share} */
+    static boolean fits(long size, long share) {
+        return size + OVERHEAD <= share;
     }
 
     /** @return the bytes one ring may hold now: its share of the capacity */

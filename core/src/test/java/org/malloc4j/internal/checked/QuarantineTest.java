@@ -36,43 +36,39 @@ class QuarantineTest {
     void aRingEvictsItsOldestBlocksFirstOnceItHoldsMoreThanItsShare() {
         Recorder r = new Recorder();
         Quarantine q = new Quarantine(10 * BLOCK, r);
-        for (long i = 1; i <= 10; i++) assertThat(q.add(i * 16, 16)).isNull();
+        for (long i = 1; i <= 10; i++) assertThat(add(q, i * 16, 16)).isNull();
         assertThat(r.evicted).isEmpty();
         assertThat(q.held()).containsExactly(10, 160);
-        for (long i = 11; i <= 13; i++) q.add(i * 16, 16);
+        for (long i = 11; i <= 13; i++) add(q, i * 16, 16);
         assertThat(r.evicted).containsExactly(16L, 32L, 48L);
         assertThat(q.held()).containsExactly(10, 160);
     }
 
     @Test
-    void aBlockLargerThanTheShareLeavesAtOnceAndAnEmptyQuarantineHoldsNothing() {
-        Recorder r = new Recorder();
-        Quarantine q = new Quarantine(1024, r);
-        q.add(4096, 1024); // charged 1024 + its red zones: more than the whole capacity
-        assertThat(r.evicted).containsExactly(4096L);
-        Recorder none = new Recorder();
-        Quarantine off = new Quarantine(0, none);
-        off.add(16, 0); // an empty block is charged its red zones: it does not stay either
-        assertThat(none.evicted).containsExactly(16L);
-        assertThat(off.held()).containsExactly(0, 0);
+    void aBlockFitsOnlyWithItsRedZonesAndAnEmptyQuarantineTakesNothing() {
+        Quarantine q = new Quarantine(1024, new Recorder());
+        assertThat(Quarantine.fits(1024 - Quarantine.OVERHEAD, q.share())).isTrue();
+        assertThat(Quarantine.fits(1024, q.share())).isFalse(); // charged 1024 + its red zones
+        Quarantine off = new Quarantine(0, new Recorder());
+        assertThat(Quarantine.fits(0, off.share())).isFalse(); // an empty block is charged its red zones too
     }
 
     @Test
     void threadsShareTheCapacityAndADeadThreadsShareReturnsWhenItsRingIsReaped() throws Exception {
         Recorder r = new Recorder();
         Quarantine q = new Quarantine(8 * BLOCK, r);
-        for (long i = 1; i <= 8; i++) q.add(i * 16, 16);
+        for (long i = 1; i <= 8; i++) add(q, i * 16, 16);
         assertThat(r.evicted).isEmpty();
         CountDownLatch added = new CountDownLatch(1), finish = new CountDownLatch(1);
         Thread other = Thread.ofPlatform().start(() -> {
-            q.add(1 << 20, 16);
+            add(q, 1 << 20, 16);
             added.countDown();
             await(finish);
         });
         added.await();
         assertThat(q.threadRings()).isEqualTo(2);
         assertThat(q.share()).isEqualTo(4 * BLOCK);
-        q.add(9 * 16, 16); // this ring now holds 9 blocks against a share of 4: the 5 oldest leave
+        add(q, 9 * 16, 16); // this ring now holds 9 blocks against a share of 4: the 5 oldest leave
         assertThat(r.evicted).containsExactly(16L, 32L, 48L, 64L, 80L);
         finish.countDown();
         other.join();
@@ -89,13 +85,13 @@ class QuarantineTest {
         r.damaged.add(48L);
         Quarantine q = new Quarantine(1 << 20, r);
         Thread dying = Thread.ofPlatform().start(() -> {
-            for (long i = 1; i <= 3; i++) q.add(i * 16, 16);
+            for (long i = 1; i <= 3; i++) add(q, i * 16, 16);
         });
         dying.join();
         assertThat(r.evicted).isEmpty();
         assertThat(q.held()).containsExactly(3, 48);
         List<HeapDamage> seen = new ArrayList<>();
-        Thread next = Thread.ofPlatform().start(() -> seen.add(q.add(4096, 16)));
+        Thread next = Thread.ofPlatform().start(() -> seen.add(add(q, 4096, 16)));
         next.join();
         assertThat(r.evicted).containsExactly(16L, 32L, 48L);
         assertThat(seen).singleElement().satisfies(d -> assertThat(d.address()).isEqualTo(48L));
@@ -109,8 +105,8 @@ class QuarantineTest {
         r.damaged.add(32L);
         Quarantine q = new Quarantine(1 << 20, r);
         Thread dying = Thread.ofPlatform().start(() -> {
-            q.add(16, 16);
-            q.add(32, 16);
+            add(q, 16, 16);
+            add(q, 32, 16);
         });
         dying.join();
         q.reapAll();
@@ -126,7 +122,7 @@ class QuarantineTest {
         AtomicLong next = new AtomicLong(16);
         for (int t = 0; t < 10_000; t++) {
             Thread th = Thread.ofPlatform().start(() -> {
-                for (int i = 0; i < 3; i++) q.add(next.getAndAdd(16), 16);
+                for (int i = 0; i < 3; i++) add(q, next.getAndAdd(16), 16);
             });
             th.join();
         }
@@ -142,7 +138,7 @@ class QuarantineTest {
         Quarantine q = new Quarantine(256 * BLOCK, r);
         AtomicLong next = new AtomicLong(16);
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int t = 0; t < 100_000; t++) pool.submit(() -> q.add(next.getAndAdd(16), 16));
+            for (int t = 0; t < 100_000; t++) pool.submit(() -> add(q, next.getAndAdd(16), 16));
         }
         assertThat(q.threadRings()).isZero();
         long[] held = q.held();
@@ -152,6 +148,13 @@ class QuarantineTest {
         List<HeapDamage> none = q.drain();
         assertThat(none).isEmpty();
         assertThat(r.evicted).hasSize(100_000).doesNotHaveDuplicates();
+    }
+
+    /** A free of a block that fits, as {@code CheckedHeap} makes it: against the share read just before. */
+    private static HeapDamage add(Quarantine q, long p, long size) {
+        long share = q.share();
+        assertThat(Quarantine.fits(size, share)).isTrue();
+        return q.add(p, size, share);
     }
 
     private static void await(CountDownLatch latch) {
