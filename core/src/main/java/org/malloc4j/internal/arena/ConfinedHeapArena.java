@@ -13,6 +13,12 @@ public final class ConfinedHeapArena extends HeapArena {
     private final Thread owner;
     /** {@link #OPEN}, {@link #CLOSED} or {@link #HEAP_CLOSED}. */
     private int state;
+    /**
+     * The owner while the arena is open, null once it is not: allocate and an early free test this one field
+     * against the calling thread (one load and one compare where owner and state took two of each, on a path of a
+     * few dozen instructions); {@link #refuse} then says which of the two failed.
+     */
+    private Thread openOwner;
 
     /**
      * Opens an arena owned by the calling thread and registers it, so that {@code heap.free(segment)} finds it.
@@ -24,6 +30,7 @@ public final class ConfinedHeapArena extends HeapArena {
     public ConfinedHeapArena(BlockAllocator core, ArenaRegistry registry, boolean carve) {
         super(core, registry, Arena.ofConfined(), carve);
         this.owner = Thread.currentThread();
+        this.openOwner = owner;
         registry.add(this);
     }
 
@@ -39,10 +46,10 @@ public final class ConfinedHeapArena extends HeapArena {
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        checkOwner();
-        if (state != OPEN) throw notOpen(state);
+        if (Thread.currentThread() != openOwner) throw refuse();
+        // One test accepts a carved segment's arguments (a negative size or a bad alignment fails it too).
+        if (carvesValid(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
         checkAllocation(byteSize, byteAlignment);
-        if (carves(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
         long offset = offset(byteAlignment);
         long block = takeBlock(byteSize, offset);
         long address = block + offset;
@@ -52,8 +59,10 @@ public final class ConfinedHeapArena extends HeapArena {
 
     @Override
     public long release(long address) {
-        checkOwner();
-        if (state != OPEN) throw state == CLOSED ? closedArena(address) : heapIsClosed();
+        if (Thread.currentThread() != openOwner) {
+            checkOwner();
+            throw state == CLOSED ? closedArena(address) : heapIsClosed();
+        }
         return forget(address);
     }
 
@@ -77,6 +86,7 @@ public final class ConfinedHeapArena extends HeapArena {
         if (state == CLOSED) throw alreadyClosed(this);
         inner.close(); // throws, changing nothing, while a segment is held by a downcall
         state = CLOSED;
+        openOwner = null;
         registry.remove(this);
         freeAll();
     }
@@ -84,6 +94,13 @@ public final class ConfinedHeapArena extends HeapArena {
     @Override
     void onHeapClosed() {
         if (state == OPEN) state = HEAP_CLOSED;
+        openOwner = null;
+    }
+
+    /** Why {@link #openOwner} did not match: the wrong thread, or an arena (or heap) that is closed. */
+    private RuntimeException refuse() {
+        checkOwner();
+        return notOpen(state);
     }
 
     private void checkOwner() {

@@ -91,6 +91,14 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
      */
     public abstract int liveSegments();
 
+    /**
+     * @return whether the arguments are valid ({@link #checkAllocation}) and carved from a chunk: the fast path's one
+     *         test; when false, the caller checks the arguments and asks {@link #carves} to say which it was
+     */
+    final boolean carvesValid(long byteSize, long byteAlignment) {
+        return carver != null && ChunkCarver.carvesValid(byteSize, byteAlignment);
+    }
+
     /** @return whether a segment of this size and alignment is carved from a chunk */
     final boolean carves(long byteSize, long byteAlignment) {
         return carver != null && ChunkCarver.carves(byteSize, byteAlignment);
