@@ -115,7 +115,8 @@ final class ChunkCarver {
         // The class and its size together, in one branch each (classOf and sizeOf would branch twice).
         int c, size;
         if (byteSize <= 1024) {
-            c = Math.max(1, (int) ((byteSize + 15) >>> 4));
+            // ceil(byteSize / 16), and 1 for 0 (the sign bit of byteSize - 1 adds a granule): no compare.
+            c = (int) ((byteSize + 15 | ((byteSize - 1) >>> 63) << GRANULE_SHIFT) >>> GRANULE_SHIFT);
             size = c << GRANULE_SHIFT;
         } else {
             c = classOf(byteSize);
@@ -145,29 +146,40 @@ final class ChunkCarver {
      *         (freed already, or inside one); {@link #NOT_CARVED} when it is in no chunk of this arena
      */
     int release(long address) {
-        long rel = address - currentBase;
+        // One compare for the common case, a segment of the chunk being carved: rotated, an offset into the chunk
+        // that is not a multiple of the granule, or negative, has high bits set and is beyond any map (such an
+        // address goes the general way, which says what is wrong with it).
+        long g = Long.rotateRight(address - currentBase, GRANULE_SHIFT);
         byte[] starts = currentStarts;
-        // One compare: a negative rel shifted without sign is far beyond any map.
-        if ((rel >>> GRANULE_SHIFT) < starts.length) return release(starts, rel, address, true);
+        if (Long.compareUnsigned(g, starts.length) < 0) return releaseCurrent(starts, (int) g, address);
         Chunk k = chunkOf(address);
-        return k == null ? NOT_CARVED : release(k.starts, address - k.base, address, false);
+        return k == null ? NOT_CARVED : release(k.starts, address - k.base, address);
+    }
+
+    /** Frees the segment at {@code address}, granule {@code g} of the chunk being carved (a granule boundary). */
+    private int releaseCurrent(byte[] starts, int g, long address) {
+        int c = starts[g];
+        if (c == 0) return INVALID;
+        starts[g] = 0;
+        if (address + sizeOf(c) == top) {
+            top = address; // the last segment carved: carve its memory again next
+        } else {
+            push(c, address);
+        }
+        return FREED;
     }
 
     /**
-     * Frees the segment at {@code address}, {@code rel} bytes into a chunk whose granule map is {@code starts}; a
-     * separate method so that the common case, the chunk being carved, is compiled with {@code inCurrent} a constant.
+     * Frees the segment at {@code address}, {@code rel} bytes into a chunk that is not being carved (or an address
+     * of the current chunk that is not on a granule boundary: refused here): its memory goes on its class's stack.
      */
-    private int release(byte[] starts, long rel, long address, boolean inCurrent) {
+    private int release(byte[] starts, long rel, long address) {
         if ((rel & ((1 << GRANULE_SHIFT) - 1)) != 0) return INVALID;
         int g = (int) (rel >>> GRANULE_SHIFT);
         int c = starts[g];
         if (c == 0) return INVALID;
         starts[g] = 0;
-        if (inCurrent && address + sizeOf(c) == top) {
-            top = address; // the last segment carved: carve its memory again next
-        } else {
-            push(c, address);
-        }
+        push(c, address);
         return FREED;
     }
 

@@ -3,8 +3,12 @@ package org.malloc4j.internal.arena;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
+import org.malloc4j.internal.HeapCore;
 
-/** The arena's own size classes: every carved size fits its class, with little waste, and classes are ordered. */
+/**
+ * The arena's own size classes: every carved size fits its class, with little waste, and classes are ordered; a
+ * carver lays segments out at their class sizes and validates early frees.
+ */
 class ChunkCarverTest {
 
     @Test
@@ -21,5 +25,33 @@ class ChunkCarverTest {
             previous = c;
         }
         assertThat(ChunkCarver.sizeOf(ChunkCarver.classOf(ChunkCarver.MAX_CARVED))).isEqualTo(ChunkCarver.MAX_CARVED);
+    }
+
+    @Test
+    void segmentsAreCarvedAtTheirClassSizeAndEveryEarlyFreeIsValidated() {
+        HeapCore core = new HeapCore("carver-test", 1L << 30, 1L << 30, 0, 0, 0);
+        try {
+            ChunkCarver carver = new ChunkCarver(core);
+            for (long size = 0; size <= ChunkCarver.MAX_CARVED; size++) {
+                long a = carver.allocate(size, 16);
+                long next = carver.allocate(16, 16);
+                long step = ChunkCarver.sizeOf(ChunkCarver.classOf(size));
+                // A new chunk starts when the class size does not fit: then the two are apart.
+                if (next > a && next - a <= ChunkCarver.MAX_CARVED) {
+                    assertThat(next - a).as("the carve of %s bytes", size).isEqualTo(step);
+                }
+                assertThat(carver.release(a + 8)).as("inside the segment").isEqualTo(ChunkCarver.INVALID);
+                if (step > 16) assertThat(carver.release(a + 16)).as("a granule inside").isEqualTo(ChunkCarver.INVALID);
+                assertThat(carver.release(next)).isEqualTo(ChunkCarver.FREED); // the last carved: un-carved
+                assertThat(carver.release(a)).isEqualTo(ChunkCarver.FREED);
+                assertThat(carver.release(a)).as("a second free").isEqualTo(ChunkCarver.INVALID);
+                assertThat(carver.allocate(size, 16)).as("the memory freed is carved again").isEqualTo(a);
+            }
+            assertThat(carver.release(16)).as("outside every chunk").isEqualTo(ChunkCarver.NOT_CARVED);
+            carver.freeAll(true);
+            assertThat(core.stats().liveBytes()).as("every chunk given back").isZero();
+        } finally {
+            core.close();
+        }
     }
 }
