@@ -47,6 +47,8 @@ final class ChunkCarver {
     private static final int MAX_SMALL_CHUNKS = Integer.numberOfTrailingZeros(CHUNK / FIRST_CHUNK);
 
     private final BlockAllocator heap;
+    /** One past the largest size carved: {@link #MAX_CARVED} + 1, or 0 for a carver that carves nothing. */
+    private final long sizeLimit;
     private Chunk[] chunks = new Chunk[8];
     private int chunkCount;
     /** The chunks below {@link #CHUNK} bytes: at most one of each size, so at most four. */
@@ -72,8 +74,15 @@ final class ChunkCarver {
     /** Segments on all the stacks: while it is 0, an allocation bumps the pointer without looking at a stack. */
     private int stacked;
 
-    ChunkCarver(BlockAllocator heap) {
+    /** @param carve false for a carver that carves nothing (every segment of its arena is a heap block) */
+    ChunkCarver(BlockAllocator heap, boolean carve) {
         this.heap = heap;
+        this.sizeLimit = carve ? MAX_CARVED + 1 : 0;
+    }
+
+    /** @return whether this carver carves at all */
+    boolean carves() {
+        return sizeLimit != 0;
     }
 
     /** @return whether a segment of this size and alignment is carved (else it is a heap block of its own) */
@@ -85,8 +94,8 @@ final class ChunkCarver {
      * @return whether the arguments are valid (a size of 0 or more, an alignment that is a power of two) and a
      *         segment of them is carved: one unsigned compare per bound, so that a negative value fails too
      */
-    static boolean carvesValid(long byteSize, long alignment) {
-        return Long.compareUnsigned(byteSize, MAX_CARVED) <= 0 && Long.compareUnsigned(alignment - 1, MAX_ALIGNMENT) < 0
+    boolean carvesValid(long byteSize, long alignment) {
+        return Long.compareUnsigned(byteSize, sizeLimit) < 0 && Long.compareUnsigned(alignment - 1, MAX_ALIGNMENT) < 0
                 && (alignment & (alignment - 1)) == 0;
     }
 

@@ -47,7 +47,10 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     private final MemorySegment span;
     /** Segment address to block address, for every segment that is a heap block of its own and is not yet freed. */
     final AddressMap blocks = new AddressMap();
-    /** Where the small segments are carved from; null when every segment is a block of its own. */
+    /**
+     * Where the small segments are carved from. Never null: an arena whose every segment is a block of its own has a
+     * carver that carves nothing ({@link ChunkCarver#carvesValid}), so the paths test no reference.
+     */
     final ChunkCarver carver;
 
     HeapArena(BlockAllocator core, ArenaRegistry registry, Arena inner, boolean carve) {
@@ -60,7 +63,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         this.inner = inner;
         this.scope = inner.scope();
         this.span = spanOf(inner);
-        this.carver = carve ? new ChunkCarver(core) : null;
+        this.carver = new ChunkCarver(core, carve);
     }
 
     @SuppressWarnings("restricted")
@@ -96,12 +99,12 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
      *         test; when false, the caller checks the arguments and asks {@link #carves} to say which it was
      */
     final boolean carvesValid(long byteSize, long byteAlignment) {
-        return carver != null && ChunkCarver.carvesValid(byteSize, byteAlignment);
+        return carver.carvesValid(byteSize, byteAlignment);
     }
 
     /** @return whether a segment of this size and alignment is carved from a chunk */
     final boolean carves(long byteSize, long byteAlignment) {
-        return carver != null && ChunkCarver.carves(byteSize, byteAlignment);
+        return carver.carves() && ChunkCarver.carves(byteSize, byteAlignment);
     }
 
     /**
@@ -123,7 +126,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
 
     /** Segments counted by {@link #liveSegments()}; the caller guards the arena. */
     final int countLive() {
-        return blocks.size() + (carver == null ? 0 : carver.live());
+        return blocks.size() + carver.live();
     }
 
     /**
@@ -133,11 +136,9 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
      * @throws InvalidFreeException if {@code address} is not the start of a live segment of this arena
      */
     final long forget(long address) {
-        if (carver != null) {
-            int result = carver.release(address);
-            if (result == ChunkCarver.FREED) return 0;
-            if (result == ChunkCarver.INVALID) throw notABlock(address);
-        }
+        int result = carver.release(address); // NOT_CARVED from a carver that carves nothing
+        if (result == ChunkCarver.FREED) return 0;
+        if (result == ChunkCarver.INVALID) throw notABlock(address);
         long block = blocks.remove(address);
         if (block == 0) throw notABlock(address);
         return block;
@@ -176,7 +177,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         boolean giveBack = !core.isClosed();
         if (giveBack) blocks.forEachValue(core::free);
         blocks.clear();
-        if (carver != null) carver.freeAll(giveBack);
+        carver.freeAll(giveBack);
     }
 
     final InvalidFreeException notABlock(long address) {

@@ -31,7 +31,7 @@ class ChunkCarverTest {
     void segmentsAreCarvedAtTheirClassSizeAndEveryEarlyFreeIsValidated() {
         HeapCore core = new HeapCore("carver-test", 1L << 30, 1L << 30, 0, 0, 0);
         try {
-            ChunkCarver carver = new ChunkCarver(core);
+            ChunkCarver carver = new ChunkCarver(core, true);
             for (long size = 0; size <= ChunkCarver.MAX_CARVED; size++) {
                 long a = carver.allocate(size, 16);
                 long next = carver.allocate(16, 16);
@@ -50,8 +50,23 @@ class ChunkCarverTest {
             assertThat(carver.release(16)).as("outside every chunk").isEqualTo(ChunkCarver.NOT_CARVED);
             carver.freeAll(true);
             assertThat(core.stats().liveBytes()).as("every chunk given back").isZero();
+            ChunkCarver none = new ChunkCarver(core, false); // a CHECKED heap's arenas: every segment a block
+            assertThat(none.carvesValid(16, 16)).isFalse();
+            assertThat(none.carvesValid(0, 1)).isFalse();
+            assertThat(carver.carvesValid(ChunkCarver.MAX_CARVED, 256)).isTrue();
+            assertThat(carver.carvesValid(ChunkCarver.MAX_CARVED + 1, 16)).isFalse();
+            assertThat(carver.carvesValid(-1, 16)).as("a negative size").isFalse();
+            assertThat(carver.carvesValid(16, 0)).as("alignment 0").isFalse();
+            assertThat(carver.carvesValid(16, 48)).as("not a power of two").isFalse();
+            assertThat(carver.carvesValid(16, 512)).as("beyond the carved alignments").isFalse();
+            assertThat(none.release(a(core))).isEqualTo(ChunkCarver.NOT_CARVED);
         } finally {
             core.close();
         }
+    }
+
+    /** @return the address of a live block of {@code core}, which no carver carved */
+    private static long a(HeapCore core) {
+        return core.malloc(64);
     }
 }
