@@ -91,8 +91,8 @@ final class ChunkCarver {
     }
 
     /**
-     * @return whether the arguments are valid (a size of 0 or more, an alignment that is a power of two) and a
-     *         segment of them is carved: one unsigned compare per bound, so that a negative value fails too
+     * @return whether the arguments are valid (a size of 0 or more, an alignment that is a power of two) and this
+     *         carver carves a segment of them: one unsigned compare per bound, so that a negative value fails too
      */
     boolean carvesValid(long byteSize, long alignment) {
         return Long.compareUnsigned(byteSize, sizeLimit) < 0 && Long.compareUnsigned(alignment - 1, MAX_ALIGNMENT) < 0

@@ -96,7 +96,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
 
     /**
      * @return whether the arguments are valid ({@link #checkAllocation}) and carved from a chunk: the fast path's one
-     *         test; when false, the caller checks the arguments and asks {@link #carves} to say which it was
+     *         test; when false, the caller checks the arguments, and valid ones make a heap block of their own
      */
     final boolean carvesValid(long byteSize, long byteAlignment) {
         return carver.carvesValid(byteSize, byteAlignment);
