@@ -19,59 +19,23 @@ import java.lang.invoke.VarHandle;
  * <p>Fields written only by the owner are plain; {@code remote} and {@code pending} are shared (see the
  * orderings named where they are used).
  */
-public final class Slab {
+public final class Slab extends SlabPadding {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PENDING;
     private static final VarHandle SAMPLED;
 
     static {
         try {
-            PENDING = MethodHandles.lookup().findVarHandle(Slab.class, "pending", int.class);
-            SAMPLED = MethodHandles.lookup().findVarHandle(Slab.class, "sampled", int.class);
+            PENDING = MethodHandles.lookup().findVarHandle(SlabShape.class, "pending", int.class);
+            SAMPLED = MethodHandles.lookup().findVarHandle(SlabShape.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
-    /** Address of block 0 (changes only when the owner reuses this object for a new slab of the same class). */
-    public long base;
-    public final int blockSize;
-    public final int capacity;
-    public final int sizeClass;
-    public final int pages;
-    /** Bytes covered by the blocks, {@code capacity * blockSize}: an offset below it is inside some block. */
-    final long span;
-    /** {@code ceil(2^40 / blockSize)}: block index = {@code offset * magic >>> 40}, exact for slab offsets. */
-    final long magic;
-    /**
-     * The owning cache; null for the empty sentinel. It changes only when the owner's thread has died and another
-     * cache adopts the slab: a thread that reads a stale owner takes the remote path, which is always safe.
-     */
-    public LocalHeap owner;
-
-    /**
-     * The two bitmaps, interleaved so that the words a free checks share a cache line: {@code bits[2w]} is word w
-     * of the free bitmap (bit set = block free; owner-only plain accesses), {@code bits[2w + 1]} word w of the
-     * remote bitmap (blocks freed by other threads, not yet collected; atomic OR by them, collected by the owner).
-     */
-    final long[] bits;
-    final int words;
+    /** Words of the free bitmap with a free block (bit w for word w); the owner's, written on every malloc. */
     long summary;
     int used;
-    /**
-     * Requested size = blockSize - slack, one char a block: a class's slack can reach its whole size (an aligned
-     * request puts a small size in a large class), and a single array type keeps the fast path branch-free.
-     */
-    final char[] slack;
-
-    @SuppressWarnings("unused") // accessed through PENDING
-    private volatile int pending;
-    /**
-     * Live blocks of this slab whose allocation site was sampled: while it is not 0, frees take the slow path, which
-     * tells the site recorder. Written atomically by any thread; the fast path reads it plain (the freeing thread got
-     * the address after the allocation that counted it).
-     */
-    public int sampled;
     Slab nextPending;
 
     // The owner's list of slabs with free blocks, per class, and whether this is the class's current slab.
@@ -85,23 +49,8 @@ public final class Slab {
     boolean spare;
 
     Slab(long base, int sizeClass, LocalHeap owner) {
-        this.base = base;
-        this.sizeClass = sizeClass;
-        this.blockSize = SizeClasses.size(sizeClass);
-        this.pages = SizeClasses.slabPages(sizeClass);
-        this.capacity = (int) (((long) pages << 12) / blockSize);
-        this.span = (long) capacity * blockSize;
-        this.magic = ((1L << 40) + blockSize - 1) / blockSize;
-        this.owner = owner;
-        int words = (capacity + 63) >>> 6;
-        this.words = words;
-        this.bits = new long[2 * words];
-        for (int w = 0; w < words; w++) {
-            int n = Math.min(64, capacity - (w << 6));
-            bits[2 * w] = n == 64 ? -1L : (1L << n) - 1;
-        }
+        super(base, sizeClass, SizeClasses.slabPages(sizeClass), owner);
         this.summary = words == 64 ? -1L : (1L << words) - 1;
-        this.slack = new char[capacity];
     }
 
     /**
@@ -134,17 +83,7 @@ public final class Slab {
 
     /** The empty sentinel: no blocks, so the fast path needs no null check. */
     Slab() {
-        base = 0;
-        blockSize = 16;
-        capacity = 0;
-        sizeClass = 0;
-        pages = 0;
-        span = 0;
-        magic = 0;
-        owner = null;
-        bits = new long[0];
-        words = 0;
-        slack = new char[0];
+        super();
     }
 
     /** Adds {@code delta} to the count of sampled live blocks (any thread). */

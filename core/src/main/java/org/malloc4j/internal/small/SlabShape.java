@@ -1,0 +1,85 @@
+package org.malloc4j.internal.small;
+
+/**
+ * The fields of a {@link Slab} that a freeing thread reads, its own or another: where the blocks are, how big, who
+ * owns them, the bitmaps and requested sizes, and the two flags other threads set. Written when the slab is made or
+ * reused, and rarely after (an adoption changes the owner; sampling and remote frees set their flags atomically).
+ *
+ * <p>Kept apart from the owner's counters ({@link Slab#summary}, {@link Slab#used}, written on every malloc and
+ * free) by {@link SlabPadding}: in one object they shared a cache line, which a thread freeing another thread's
+ * blocks (a producer and a consumer) then fetched again on every free, after every malloc of the owner.
+ */
+abstract class SlabShape {
+    /** Address of block 0 (changes only when the owner reuses this object for a new slab of the same class). */
+    public long base;
+    public final int blockSize;
+    public final int capacity;
+    public final int sizeClass;
+    public final int pages;
+    /** Bytes covered by the blocks, {@code capacity * blockSize}: an offset below it is inside some block. */
+    final long span;
+    /** {@code ceil(2^40 / blockSize)}: block index = {@code offset * magic >>> 40}, exact for slab offsets. */
+    final long magic;
+    /**
+     * The owning cache; null for the empty sentinel. It changes only when the owner's thread has died and another
+     * cache adopts the slab: a thread that reads a stale owner takes the remote path, which is always safe.
+     */
+    public LocalHeap owner;
+
+    /**
+     * The two bitmaps, interleaved so that the words a free checks share a cache line: {@code bits[2w]} is word w
+     * of the free bitmap (bit set = block free; owner-only plain accesses), {@code bits[2w + 1]} word w of the
+     * remote bitmap (blocks freed by other threads, not yet collected; atomic OR by them, collected by the owner).
+     */
+    final long[] bits;
+    final int words;
+    /**
+     * Requested size = blockSize - slack, one char a block: a class's slack can reach its whole size (an aligned
+     * request puts a small size in a large class), and a single array type keeps the fast path branch-free.
+     */
+    final char[] slack;
+
+    /** Whether the slab is queued for its owner with remote frees (see {@link Slab#markPending}). */
+    @SuppressWarnings("unused") // accessed through Slab.PENDING
+    volatile int pending;
+    /**
+     * Live blocks of this slab whose allocation site was sampled: while it is not 0, frees take the slow path, which
+     * tells the site recorder. Written atomically by any thread; the fast path reads it plain (the freeing thread got
+     * the address after the allocation that counted it).
+     */
+    public int sampled;
+
+    SlabShape(long base, int sizeClass, int pages, LocalHeap owner) {
+        this.base = base;
+        this.sizeClass = sizeClass;
+        this.blockSize = SizeClasses.size(sizeClass);
+        this.pages = pages;
+        this.capacity = (int) (((long) pages << 12) / blockSize);
+        this.span = (long) capacity * blockSize;
+        this.magic = ((1L << 40) + blockSize - 1) / blockSize;
+        this.owner = owner;
+        int words = (capacity + 63) >>> 6;
+        this.words = words;
+        this.bits = new long[2 * words];
+        for (int w = 0; w < words; w++) {
+            int n = Math.min(64, capacity - (w << 6));
+            bits[2 * w] = n == 64 ? -1L : (1L << n) - 1;
+        }
+        this.slack = new char[capacity];
+    }
+
+    /** The empty sentinel's shape: no blocks. */
+    SlabShape() {
+        base = 0;
+        blockSize = 16;
+        capacity = 0;
+        sizeClass = 0;
+        pages = 0;
+        span = 0;
+        magic = 0;
+        owner = null;
+        bits = new long[0];
+        words = 0;
+        slack = new char[0];
+    }
+}
