@@ -49,7 +49,7 @@ public final class Slab extends SlabPadding {
     boolean spare;
 
     Slab(long base, int sizeClass, LocalHeap owner) {
-        super(base, sizeClass, SizeClasses.slabPages(sizeClass), owner);
+        super(base, sizeClass, owner);
         this.summary = words == 64 ? -1L : (1L << words) - 1;
     }
 
