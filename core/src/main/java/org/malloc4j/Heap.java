@@ -8,7 +8,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.management.ObjectName;
 import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
 import org.malloc4j.internal.arena.ArenaRegistry;
@@ -66,7 +65,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     private final boolean reportLeaks;
     private final ArenaRegistry arenas = new ArenaRegistry();
     private final StackRegistry stacks;
-    private final ObjectName mbean;
+    /** The heap's MBean name (a {@code javax.management.ObjectName}), or null when it is not registered. */
+    private final Object mbean;
 
     private Heap(Builder b, boolean global) {
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
@@ -541,7 +541,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * Whether the heap registers its {@link HeapMXBean} with the platform MBean server while it is open. Default:
          * register when the platform MBean server exists already at {@code build()} (the program, a framework or a
          * JMX agent such as {@code -Dcom.sun.management.jmxremote} uses JMX), so that a program without JMX does not
-         * start the server (12 MiB and 0.1 s) for the heap's sake; {@code true} registers in any case.
+         * start the server (12 MiB and 0.1 s) for the heap's sake; {@code true} registers in any case. On a runtime
+         * image without the {@code java.management} module (possible for a program on the class path) the default
+         * registers nothing, and {@code build()} of a heap asked to register throws
+         * {@link UnsupportedOperationException}. Likewise, without {@code jdk.jfr} the heap emits no JFR events.
          *
          * @param register whether to register the MBean
          * @return this builder

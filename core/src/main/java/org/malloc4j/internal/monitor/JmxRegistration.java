@@ -1,0 +1,52 @@
+package org.malloc4j.internal.monitor;
+
+import java.lang.management.ManagementFactory;
+import javax.management.InstanceAlreadyExistsException;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import javax.management.StandardMBean;
+import org.malloc4j.Heap;
+import org.malloc4j.HeapMXBean;
+
+/**
+ * The JMX half of {@link Monitoring}: each heap's {@link HeapMXBean} on the platform MBean server. Loaded only when
+ * the {@code java.management} module is in the runtime ({@link Monitoring#JMX}).
+ */
+final class JmxRegistration {
+    private JmxRegistration() {}
+
+    /** Unregisters a heap's MBean. */
+    static void unregister(Object name) {
+        try {
+            ManagementFactory.getPlatformMBeanServer().unregisterMBean((ObjectName) name);
+        } catch (JMException e) {
+            Monitoring.LOG.log(System.Logger.Level.DEBUG, "could not unregister " + name, e);
+        }
+    }
+
+    /** @return whether the platform MBean server exists already (a program or an agent uses JMX) */
+    static boolean serverExists() {
+        return !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty();
+    }
+
+    /** Registers a heap's MBean; returns its name, or null when it could not be registered. */
+    static ObjectName register(Heap heap) {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        String base = heap.name();
+        for (int n = 1; ; n++) {
+            try {
+                ObjectName name = new ObjectName("org.malloc4j:type=Heap,name="
+                        + ObjectName.quote(n == 1 ? base : base + "#" + n));
+                server.registerMBean(new StandardMBean(new HeapMXBeanAdapter(heap), HeapMXBean.class, true), name);
+                return name;
+            } catch (InstanceAlreadyExistsException e) {
+                // another heap has this name: number this one
+            } catch (JMException e) {
+                Monitoring.LOG.log(System.Logger.Level.WARNING, "could not register heap " + base + " with JMX", e);
+                return null;
+            }
+        }
+    }
+
+}
