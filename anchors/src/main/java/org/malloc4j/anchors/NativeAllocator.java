@@ -20,7 +20,11 @@ import java.util.Optional;
  * {@code TCMALLOC_SKIP_SBRK=true}. {@link #open} says why an anchor is missing instead of failing obscurely.
  */
 public final class NativeAllocator implements Allocator {
-    private static final String LIB_DIR = "/usr/lib/x86_64-linux-gnu/";
+    /**
+     * Where the anchors' libraries are: Debian's folder, unless {@code -Dmalloc4j.anchors.libdir=DIR} names another
+     * (a machine without the packages, given copies of the files: {@code scripts/device-scaling.sh}).
+     */
+    private static final String LIB_DIR = System.getProperty("malloc4j.anchors.libdir", "/usr/lib/x86_64-linux-gnu");
 
     /** The native anchors and where Debian installs them (null: the C library already in the process). */
     public enum Kind {
@@ -61,7 +65,7 @@ public final class NativeAllocator implements Allocator {
      */
     public static Result open(Kind kind) {
         if (kind == Kind.GLIBC) return new Result(new NativeAllocator(kind.label, Linker.nativeLinker().defaultLookup()), null);
-        Path lib = Path.of(LIB_DIR + kind.library);
+        Path lib = Path.of(LIB_DIR, kind.library);
         if (!Files.exists(lib)) {
             return new Result(null, kind.label + " skipped: " + lib + " is missing (apt-get install "
                     + kind.debianPackage + ")");

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The multi-thread scaling run for a many-core machine that has no JDK (the concurrency issue's "16 threads give at
+# least 12x one thread"): LarsonBenchmark at 1, 2, 4 ... threads up to twice the cores, XmallocBenchmark at 1, 2, 4 ...
+# pairs up to the cores, for malloc4j and the native anchors, in one short run.
+#
+#   scripts/device-scaling.sh prepare    here: builds target/device/ (the benchmark jar, a jlink'd JDK 25 packed with
+#                                        tar -cJ, copies of the anchors' libraries); prints its size (limit 64 MiB)
+#   scripts/device-scaling.sh run        there, from the repository root with target/device/ carried over: unpacks
+#                                        the JDK, runs the benchmarks, writes JMH's JSON and summary.md to $OUT
+#                                        (or reports/device/), and prints the summary
+#
+# Options of `run`, as environment variables: ALLOCATORS (default malloc4j,tcmalloc,mimalloc: the usual best anchors;
+# add jemalloc,glibc for the full set, about 1.7x longer), THREADS and PAIRS (default: powers of two up to the cores,
+# then twice the cores), JMH_OPTS (default -f 1 -wi 3 -i 3 -w 1s -r 1s). At the defaults on 16 cores: about 5 minutes.
+# The summary's "scaling" column is malloc4j's throughput over its own at one thread (one pair).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dev="$root/target/device"
+
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+prepare() {
+  . "$root/.mvn/find-jdk.sh"
+  malloc4j_find_jdk || exit 1
+  echo "device: building the benchmark jar..." >&2
+  (cd "$root" && ./mvnw -q -B -ntp -pl core,anchors,bench -am package -DskipTests) >&2
+  rm -rf "$dev" && mkdir -p "$dev/lib"
+  cp "$root/bench/target/malloc4j-bench.jar" "$dev/"
+  local tmp; tmp=$(mktemp -d)
+  # The modules the benchmarks and JMH use (JMH reads the VM's arguments through java.management; Netty and JMH use
+  # sun.misc.Unsafe from jdk.unsupported), compressed inside and packed again.
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.unsupported \
+    --compress=zip-9 --strip-debug --no-header-files --no-man-pages --output "$tmp/jdk"
+  tar -cJf "$dev/jdk.tar.xz" -C "$tmp" jdk
+  rm -rf "$tmp"
+  for lib in libjemalloc.so.2 libmimalloc.so.2 libtcmalloc_minimal.so.4; do
+    if [ -e "/usr/lib/x86_64-linux-gnu/$lib" ]; then
+      cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$dev/lib/$lib"
+    else
+      echo "device: /usr/lib/x86_64-linux-gnu/$lib is missing here; that anchor will be skipped there" >&2
+    fi
+  done
+  du -b "$dev"/* "$dev"/lib/* | sed "s|$root/||"
+  local total; total=$(du -sb "$dev" | cut -f1)
+  echo "device: target/device is $((total / 1024 / 1024)) MiB ($total bytes; the limit is 64 MiB)"
+  [ "$total" -lt $((64 * 1024 * 1024)) ] || { echo "device: too large to carry" >&2; exit 1; }
+}
+
+powers_to() { # 1 2 4 ... up to $1, then $2 when it is larger
+  local n=1 list=""
+  while [ "$n" -le "$1" ]; do list="$list $n"; n=$((n * 2)); done
+  case " $list " in *" $1 "*) ;; *) list="$list $1" ;; esac
+  [ "$2" -gt "$1" ] && list="$list $2"
+  echo $list
+}
+
+run() {
+  [ -f "$dev/malloc4j-bench.jar" ] && [ -f "$dev/jdk.tar.xz" ] || {
+    echo "device: target/device/ is missing or incomplete: run 'scripts/device-scaling.sh prepare' first" >&2; exit 1; }
+  local out="${OUT:-$root/reports/device}" jdk="${TMPDIR:-/tmp}/malloc4j-device"
+  mkdir -p "$out" "$jdk"
+  tar -xJf "$dev/jdk.tar.xz" -C "$jdk"
+  local java="$jdk/jdk/bin/java" cores; cores=$(nproc)
+  local allocators="${ALLOCATORS:-malloc4j,tcmalloc,mimalloc}"
+  local threads="${THREADS:-$(powers_to "$cores" $((2 * cores)))}"
+  local pairs="${PAIRS:-$(powers_to $((cores / 2 > 0 ? cores / 2 : 1)) "$cores")}"
+  read -r -a opts <<< "${JMH_OPTS:--f 1 -wi 3 -i 3 -w 1s -r 1s}"
+  # The anchors inside a JVM (see docs/benchmarks.md): jemalloc needs optional static TLS, tcmalloc must not use sbrk.
+  export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true
+  local props="-Dmalloc4j.anchors.libdir=$dev/lib"
+  { echo "# malloc4j scaling run, $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo; echo "$cores cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+      "$("$java" -version 2>&1 | head -n1); allocators $allocators; JMH ${opts[*]}"; } > "$out/summary.md"
+  local t p
+  for t in $threads; do
+    echo "device: LarsonBenchmark, $t thread(s)" >&2
+    "$java" -jar "$dev/malloc4j-bench.jar" 'LarsonBenchmark.larson1$' -t "$t" -p allocator="$allocators" \
+      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/larson-t$t.json" > "$out/larson-t$t.txt" 2>&1 || true
+  done
+  for p in $pairs; do
+    echo "device: XmallocBenchmark, $p pair(s)" >&2
+    "$java" -jar "$dev/malloc4j-bench.jar" 'XmallocBenchmark.pairs1$' -tg "$p,$p" -p allocator="$allocators" \
+      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/xmalloc-p$p.json" > "$out/xmalloc-p$p.txt" 2>&1 || true
+  done
+  summarize "$out" "$threads" "$pairs" >> "$out/summary.md"
+  cat "$out/summary.md"
+}
+
+# One table per benchmark from JMH's text output (no Python needed): the primary score of each allocator (JMH's row
+# without a ':' suffix), malloc4j over the best native anchor, and malloc4j's scaling over its own first row.
+summarize() {
+  local out=$1
+  table() { # $1 benchmark label, $2 file prefix, $3 what a row counts, $4 the counts
+    echo; echo "## $1 (ops/us, higher is better)"; echo
+    echo "| $3 | malloc4j | best native | malloc4j / best native | malloc4j scaling |"
+    echo "|---:|---:|---:|---:|---:|"
+    local n first=""
+    for n in $4; do
+      awk -v n="$n" -v first="$first" '
+        $1 ~ /^(Larson|Xmalloc)Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" {
+          score = $5; name = $2
+          if (name == "malloc4j") m = score
+          else if (score > best) { best = score; bestName = name }
+        }
+        END {
+          if (m == "") { printf "| %s | (no result: see the .txt) | | | |\n", n; exit }
+          b = (best > 0) ? sprintf("%.1f (%s)", best, bestName) : "-"
+          r = (best > 0) ? sprintf("%.2f", m / best) : "-"
+          s = (first > 0) ? sprintf("%.2fx", m / first) : "1.00x"
+          printf "| %s | %.1f | %s | %s | %s |\n", n, m, b, r, s
+        }' "$out/$2$n.txt"
+      [ -n "$first" ] || first=$(awk '$1 ~ /Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" && $2 == "malloc4j" {print $5}' "$out/$2$n.txt")
+    done
+  }
+  table "LarsonBenchmark: threads freeing and refilling their own slots" larson-t threads "$2"
+  table "XmallocBenchmark: producers allocate, consumers free (a pair is two threads)" xmalloc-p pairs "$3"
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run ;;
+  *) usage; exit 2 ;;
+esac
