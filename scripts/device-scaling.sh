@@ -69,7 +69,7 @@ run() {
   export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true
   local props="-Dmalloc4j.anchors.libdir=$dev/lib"
   { echo "# malloc4j scaling run, $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo; echo "$cores cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
+    echo; echo "$cores cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(awk '/^MemTotal:/ {printf "%d", $2 / 1048576}' /proc/meminfo) GiB;" \
       "$("$java" -version 2>&1 | head -n1); allocators $allocators; JMH ${opts[*]}"; } > "$out/summary.md"
   local t p
   for t in $threads; do
