@@ -41,7 +41,6 @@ final class Fixture {
     static final Thread DEAD;
 
     private static final VarHandle SLAB_PENDING;
-    private static final VarHandle PENDING_HEAD;
     private static final Slab CLOSED;
 
     static {
@@ -54,7 +53,6 @@ final class Fixture {
             MethodHandles.Lookup slab = MethodHandles.privateLookupIn(Slab.class, MethodHandles.lookup());
             SLAB_PENDING = slab.findVarHandle(Slab.class, "pending", int.class);
             MethodHandles.Lookup local = MethodHandles.privateLookupIn(LocalHeap.class, MethodHandles.lookup());
-            PENDING_HEAD = local.findVarHandle(LocalHeap.class, "pendingHead", Slab.class);
             CLOSED = (Slab) local.findStaticVarHandle(LocalHeap.class, "CLOSED", Slab.class).get();
         } catch (ReflectiveOperationException | InterruptedException e) {
             throw new ExceptionInInitializerError(e);
@@ -136,13 +134,13 @@ final class Fixture {
 
     /** @return {@link #PENDING} unless the pending stack of each cache is empty */
     static int stacksEmpty(LocalHeap... caches) {
-        for (LocalHeap c : caches) if (PENDING_HEAD.getVolatile(c) != null) return PENDING;
+        for (LocalHeap c : caches) if (c.pendingHead() != null) return PENDING;
         return 0;
     }
 
     /** @return true when {@code c} was adopted: its pending stack is closed */
     static boolean closed(LocalHeap c) {
-        return PENDING_HEAD.getVolatile(c) == CLOSED;
+        return c.pendingHead() == CLOSED;
     }
 
     /**
