@@ -1,15 +1,22 @@
 package org.malloc4j.bench;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
+import org.malloc4j.Heap;
+import org.malloc4j.HeapStack;
+import org.malloc4j.StackFrame;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -17,78 +24,105 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Single thread: allocate {@code n} blocks of {@value #SIZE} bytes, then free them newest first; score per
- * malloc+free pair. Nothing is written into the blocks: what shows is the allocator's own work in a loop, as a
- * program's loop meets it, and how that changes once the allocator's slow path has run.
+ * One stack frame: push, allocate three small blocks (16, 64 and 256 bytes, 8-byte aligned), write each whole, pop.
+ * Single thread; score: ns per frame (lower is better).
  *
- * <p>malloc4j's slab for {@value #SIZE}-byte blocks holds 64 of them, so {@code stack64} never leaves its first slab
- * (after the first invocation no slow path ever runs, and the JIT compiles the slow path out of the loop), while
- * {@code stack65} takes a slow path every 65 pairs (a slab changes lists twice). The native allocators do not care
- * where 64 is. Each method runs in its own forks, so each has its own profile. See docs/benchmarks.md, "Inside a
- * loop".
+ * <ul>
+ *   <li>{@code heapStack}: {@code heap.stack().push()} and {@code frame.allocate} (segments);
+ *       {@code heapStackAddress}: the same with {@code frame.allocateAddress} (raw addresses).</li>
+ *   <li>{@code lwjglMalloc} and {@code lwjglNmalloc}: LWJGL 3.3.6's {@code MemoryStack.stackPush()}, with
+ *       {@code malloc} ({@code ByteBuffer}s) and {@code nmalloc} (raw addresses); its default 64 KiB stack, as
+ *       malloc4j's.</li>
+ *   <li>{@code slicing}: {@code SegmentAllocator.slicingAllocator} over a 64 KiB segment of a confined arena
+ *       (allocated once), a new slicing allocator per frame: the JDK's nearest thing to a stack frame.</li>
+ * </ul>
+ *
+ * <p>Every block is written whole by the same code ({@link Blocks#write} at its address). The stack lookups
+ * ({@code heap.stack()}, {@code MemoryStack.stackPush()}) are each a {@link ThreadLocal} read, inside the measured
+ * code as a program would have them.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
-        BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
-        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.JMH_EXECUTOR, BenchFlags.JMH_EXECUTOR_CLASS,
-        BenchFlags.XMS, BenchFlags.XMX, BenchFlags.PRETOUCH})
+@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.XMS, BenchFlags.XMX, BenchFlags.PRETOUCH})
 public class StackBenchmark {
-    /** Block size in bytes. */
-    public static final int SIZE = 256;
+    private static final long A = 16;
+    private static final long B = 64;
+    private static final long C = 256;
+    private static final long ALIGN = 8;
 
-    /** Which allocator: see {@link Subject#NAMES}. */
-    @Param({"malloc4j", "glibc", "jemalloc", "mimalloc", "tcmalloc", "nettyPooled", "nettyAdaptive", "arena"})
-    public String allocator;
-
-    private Subject subject;
-    private final long[] addresses = new long[1000];
+    private Heap heap;
+    private Arena arena;
+    private MemorySegment slab;
 
     @Setup(Level.Trial)
     public void setUp() {
-        subject = Subject.open(allocator, addresses.length);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        heap = Heap.create();
+        arena = Arena.ofConfined();
+        slab = arena.allocate(HeapStack.DEFAULT_SIZE, 16);
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        subject.close();
+        arena.close();
+        heap.close();
     }
 
-    private long stack(int n) {
-        Subject s = subject;
-        long[] addr = addresses;
-        long sum = 0;
-        for (int i = 0; i < n; i++) addr[i] = s.allocate(i, SIZE);
-        for (int i = n - 1; i >= 0; i--) {
-            long a = addr[i];
-            sum += a;
-            s.free(i, a);
+    @Benchmark
+    public long heapStack() {
+        try (StackFrame frame = heap.stack().push()) {
+            MemorySegment a = frame.allocate(A, ALIGN);
+            MemorySegment b = frame.allocate(B, ALIGN);
+            MemorySegment c = frame.allocate(C, ALIGN);
+            return write(a.address(), b.address(), c.address());
         }
-        return sum;
     }
 
-    /** 64 blocks: one malloc4j slab. */
     @Benchmark
-    @OperationsPerInvocation(64)
-    public long stack64() {
-        return stack(64);
+    public long heapStackAddress() {
+        try (StackFrame frame = heap.stack().push()) {
+            long a = frame.allocateAddress(A, ALIGN);
+            long b = frame.allocateAddress(B, ALIGN);
+            long c = frame.allocateAddress(C, ALIGN);
+            return write(a, b, c);
+        }
     }
 
-    /** 65 blocks: two malloc4j slabs. */
     @Benchmark
-    @OperationsPerInvocation(65)
-    public long stack65() {
-        return stack(65);
+    public long lwjglMalloc() {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            ByteBuffer a = stack.malloc((int) ALIGN, (int) A);
+            ByteBuffer b = stack.malloc((int) ALIGN, (int) B);
+            ByteBuffer c = stack.malloc((int) ALIGN, (int) C);
+            return write(MemoryUtil.memAddress(a), MemoryUtil.memAddress(b), MemoryUtil.memAddress(c));
+        }
     }
 
-    /** 1000 blocks: sixteen malloc4j slabs. */
     @Benchmark
-    @OperationsPerInvocation(1000)
-    public long stack1000() {
-        return stack(1000);
+    public long lwjglNmalloc() {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            long a = stack.nmalloc((int) ALIGN, (int) A);
+            long b = stack.nmalloc((int) ALIGN, (int) B);
+            long c = stack.nmalloc((int) ALIGN, (int) C);
+            return write(a, b, c);
+        }
+    }
+
+    @Benchmark
+    public long slicing() {
+        SegmentAllocator frame = SegmentAllocator.slicingAllocator(slab);
+        MemorySegment a = frame.allocate(A, ALIGN);
+        MemorySegment b = frame.allocate(B, ALIGN);
+        MemorySegment c = frame.allocate(C, ALIGN);
+        return write(a.address(), b.address(), c.address());
+    }
+
+    private static long write(long a, long b, long c) {
+        Blocks.write(a, A);
+        Blocks.write(b, B);
+        Blocks.write(c, C);
+        return a + b + c;
     }
 }
