@@ -69,6 +69,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     private final Object mbean;
 
     private Heap(Builder b, boolean global) {
+        Monitoring.check(b.jmx); // before the core reserves address space, so that a refusal leaves nothing behind
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold, b.siteRate);
         core.largeEventBytes(b.largeAllocationEvent);

@@ -25,20 +25,28 @@ public final class Monitoring {
     private Monitoring() {}
 
     /**
+     * Checks, before a heap reserves anything, that it can be monitored as asked.
+     *
+     * @param jmx the builder's {@code jmx} setting
+     * @throws UnsupportedOperationException if {@code jmx} is {@code TRUE} and the runtime has no
+     *         {@code java.management} module
+     */
+    public static void check(Boolean jmx) {
+        if (jmx == Boolean.TRUE && !JMX) {
+            throw new UnsupportedOperationException("jmx(true): this runtime has no java.management module (add it"
+                    + " to the image, or build the heap with jmx(false))");
+        }
+    }
+
+    /**
      * Starts monitoring a new heap; returns its MBean's name (a {@code javax.management.ObjectName}, typed
      * {@code Object} so that the caller does not need the module), or null when it is not registered.
      *
      * @param jmx {@code TRUE} registers the heap's MBean, {@code FALSE} does not, null registers it when the platform
      *        MBean server exists already (the program or an agent uses JMX), so that a program without JMX does not
      *        start the server for the heap's sake (measured: 12 MiB of resident memory and 0.1 s)
-     * @throws UnsupportedOperationException if {@code jmx} is {@code TRUE} and the runtime has no
-     *         {@code java.management} module
      */
     public static Object open(Heap heap, Boolean jmx) {
-        if (jmx == Boolean.TRUE && !JMX) {
-            throw new UnsupportedOperationException("jmx(true): this runtime has no java.management module (add it"
-                    + " to the image, or build the heap with jmx(false))");
-        }
         if (JFR) JfrEvents.startPeriodic();
         OPEN.add(heap);
         boolean register = JMX && (jmx != null ? jmx : JmxRegistration.serverExists());
