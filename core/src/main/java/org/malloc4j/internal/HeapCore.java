@@ -258,19 +258,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         checkOpen();
         // The recent-slab guess is tried by the heap's first thread only, found by one compare: another thread would
         // pay a ThreadLocal lookup for it on every free, more than the guess saves.
-        LocalHeap primary = caches.primaryOf(Thread.currentThread());
-        if (primary != null && primary.freeRecent(address)) return;
-        Slab slab = slabOf(address);
+        Thread me = Thread.currentThread();
+        LocalHeap primary = caches.primaryOf(me);
+        Slab slab = primary != null ? primary.recentHolding(address) : null;
+        LocalHeap owner;
+        int idx;
         if (slab != null) {
-            int idx = slab.indexOf(address);
-            LocalHeap owner = slab.owner;
-            if (idx >= 0 && owner.thread == Thread.currentThread() && slab.sampled == 0 && owner.freeLocal(slab, idx)) {
+            owner = primary; // the latest slab of a live thread's cache: no other cache has adopted it
+            idx = slab.indexWithin(address);
+        } else {
+            slab = slabOf(address);
+            if (slab == null) {
+                freeLarge(address);
                 return;
             }
-            freeSmallSlow(slab, idx, address);
-            return;
+            owner = slab.owner;
+            idx = slab.indexOf(address);
         }
-        freeLarge(address);
+        if (idx >= 0 && owner.thread == me && slab.sampled == 0 && owner.freeLocal(slab, idx)) return;
+        freeSmallSlow(slab, idx, address);
     }
 
     /** @return the slab holding {@code address}, or null when it is not in a slab of this heap */

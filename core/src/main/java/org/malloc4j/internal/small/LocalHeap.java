@@ -185,17 +185,15 @@ public final class LocalHeap {
     }
 
     /**
-     * Frees {@code address} if it lies in this cache's latest slab: the fast path of free, for the holder of an
-     * exclusive cache (the heap tries it for its first thread only, see {@code HeapCore.free}). Returns false, changing nothing, when the address is elsewhere, is not a block start, is
-     * not allocated, or is in a slab with sampled blocks: the caller then takes the full path, which finds the slab
-     * through the directory and says what is wrong.
+     * The fast path's guess of the slab that holds {@code address}, for the holder of an exclusive cache (the heap tries
+     * it for its first thread only, see {@code HeapCore.free}): this cache's latest slab when the address lies within its
+     * blocks, else null, and the caller then finds the slab through the heap's directory. Either way the caller
+     * validates the address and frees it with the same, single {@link #freeLocal} call: a second inlined copy of it,
+     * here, made the heap's free too large for C2 to inline both once its slow paths had run, so a hit became a call.
      */
-    public boolean freeRecent(long address) {
+    public Slab recentHolding(long address) {
         Slab slab = recent;
-        long rel = address - slab.base;
-        if (Long.compareUnsigned(rel, slab.span) >= 0 || slab.sampled != 0) return false;
-        int idx = (int) ((rel * slab.magic) >>> 40);
-        return (long) idx * slab.blockSize == rel && freeLocal(slab, idx);
+        return Long.compareUnsigned(address - slab.base, slab.span) < 0 ? slab : null;
     }
 
     /**
