@@ -260,12 +260,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // pay a ThreadLocal lookup for it on every free, more than the guess saves.
         Thread me = Thread.currentThread();
         LocalHeap primary = caches.primaryOf(me);
-        Slab slab = primary != null ? primary.recentHolding(address) : null;
+        int idx = primary != null ? primary.recentIndex(address) : LocalHeap.NOT_RECENT;
+        Slab slab;
         LocalHeap owner;
-        int idx;
-        if (slab != null) {
+        if (idx != LocalHeap.NOT_RECENT) {
+            slab = primary.recent();
             owner = primary; // the latest slab of a live thread's cache: no other cache has adopted it
-            idx = slab.indexWithin(address);
         } else {
             slab = slabOf(address);
             if (slab == null) {

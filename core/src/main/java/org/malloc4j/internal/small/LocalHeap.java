@@ -184,16 +184,29 @@ public final class LocalHeap {
         return allocate(c, size);
     }
 
+    /** What {@link #recentIndex} returns for an address outside this cache's latest slab. */
+    public static final int NOT_RECENT = -2;
+
     /**
-     * The fast path's guess of the slab that holds {@code address}, for the holder of an exclusive cache (the heap tries
-     * it for its first thread only, see {@code HeapCore.free}): this cache's latest slab when the address lies within its
-     * blocks, else null, and the caller then finds the slab through the heap's directory. Either way the caller
-     * validates the address and frees it with the same, single {@link #freeLocal} call: a second inlined copy of it,
-     * here, made the heap's free too large for C2 to inline both once its slow paths had run, so a hit became a call.
+     * The fast path's guess of where {@code address} is, for the holder of an exclusive cache (the heap tries it for
+     * its first thread only, see {@code HeapCore.free}): its block index in this cache's latest slab ({@link #recent()}),
+     * -1 when it lies among that slab's blocks but not at the start of one, or {@link #NOT_RECENT}, and the caller then
+     * finds the slab through the heap's directory. Either way the caller validates the block and frees it with the same,
+     * single {@link #freeLocal} call. One method for the range and the index, called on every free, so that C2 treats
+     * it as hot and inlines it whatever the share of hits; a guess that freed the block itself made a second inlined
+     * copy of {@code freeLocal}, which C2 stopped inlining once a loop's slow paths had run, and every hit was a call.
      */
-    public Slab recentHolding(long address) {
+    public int recentIndex(long address) {
         Slab slab = recent;
-        return Long.compareUnsigned(address - slab.base, slab.span) < 0 ? slab : null;
+        long rel = address - slab.base;
+        if (Long.compareUnsigned(rel, slab.span) >= 0) return NOT_RECENT;
+        int idx = (int) ((rel * slab.magic) >>> 40);
+        return (long) idx * slab.blockSize == rel ? idx : -1;
+    }
+
+    /** @return this cache's latest slab, the one {@link #recentIndex} looks in */
+    public Slab recent() {
+        return recent;
     }
 
     /**

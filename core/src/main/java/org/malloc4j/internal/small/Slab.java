@@ -99,16 +99,6 @@ public final class Slab extends SlabPadding {
         return idx < capacity && (long) idx * blockSize == rel ? idx : -1;
     }
 
-    /**
-     * @return the block index of {@code address}, which lies within this slab's blocks, or -1 when it is not the start
-     *         of a block
-     */
-    public int indexWithin(long address) {
-        long rel = address - base;
-        int idx = (int) ((rel * magic) >>> 40);
-        return (long) idx * blockSize == rel ? idx : -1;
-    }
-
     /** @return the index of the block that contains {@code address}, or -1 past the last block */
     public int blockContaining(long address) {
         long rel = address - base;
