@@ -296,19 +296,35 @@ final class Quarantine {
 
         HeapDamage add(long p, long size, long limit, Evictor evictor) {
             push(p, size);
-            HeapDamage first = null;
-            while (charged > limit && count > 1) {
-                HeapDamage d = evictor.evict(pop());
-                if (first == null) first = d;
-            }
-            return first;
+            return evictOver(limit, 1, evictor, null);
         }
 
         void drainInto(List<HeapDamage> found, Evictor evictor) {
-            while (count > 0) {
-                HeapDamage d = evictor.evict(pop());
-                if (d != null) found.add(d);
+            evictOver(-1, 0, evictor, found);
+        }
+
+        /**
+         * Evicts the oldest blocks while more than {@code limit} bytes are charged and more than {@code keep} blocks
+         * are held; returns the first damage found, and adds each to {@code found} unless it is null. The pop is
+         * written out here, not called: C2 compiles a free before the ring first fills, when no block has been
+         * evicted, and a pop called from this loop then stayed a call (a cold site, over the 35 bytes C2 inlines there).
+         */
+        private HeapDamage evictOver(long limit, int keep, Evictor evictor, List<HeapDamage> found) {
+            HeapDamage first = null;
+            while (charged > limit && count > keep) {
+                long p = addresses[head];
+                long size = sizes[head];
+                bytes -= size;
+                charged -= size + OVERHEAD;
+                head = (head + 1) & (addresses.length - 1);
+                count--;
+                HeapDamage d = evictor.evict(p);
+                if (d != null) {
+                    if (first == null) first = d;
+                    if (found != null) found.add(d);
+                }
             }
+            return first;
         }
 
         private void push(long p, long size) {
@@ -319,16 +335,6 @@ final class Quarantine {
             count++;
             bytes += size;
             charged += size + OVERHEAD;
-        }
-
-        private long pop() {
-            long p = addresses[head];
-            long size = sizes[head];
-            bytes -= size;
-            charged -= size + OVERHEAD;
-            head = (head + 1) & (addresses.length - 1);
-            count--;
-            return p;
         }
 
         private void grow() {
