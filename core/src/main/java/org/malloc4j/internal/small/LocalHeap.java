@@ -199,9 +199,7 @@ public final class LocalHeap {
     public int recentIndex(long address) {
         Slab slab = recent;
         long rel = address - slab.base;
-        if (Long.compareUnsigned(rel, slab.span) >= 0) return NOT_RECENT;
-        int idx = (int) ((rel * slab.magic) >>> 40);
-        return (long) idx * slab.blockSize == rel ? idx : -1;
+        return Long.compareUnsigned(rel, slab.span) < 0 ? slab.indexAt(rel) : NOT_RECENT;
     }
 
     /** @return this cache's latest slab, the one {@link #recentIndex} looks in */

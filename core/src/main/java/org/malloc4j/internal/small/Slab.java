@@ -94,9 +94,17 @@ public final class Slab extends SlabPadding {
     /** @return the block index of {@code address}, or -1 when it is not the start of a block of this slab */
     public int indexOf(long address) {
         long rel = address - base;
-        if (rel < 0) return -1;
+        return rel >= 0 && rel < span ? indexAt(rel) : -1;
+    }
+
+    /**
+     * @return the block index of the offset {@code rel}, which lies within this slab's blocks ({@code 0 <= rel < span}),
+     *         or -1 when it is not the start of a block. Under 35 bytes of bytecode, so that C2 inlines it even where
+     *         its caller is a cold site (the recent-slab guess of free, {@link LocalHeap#recentIndex}).
+     */
+    int indexAt(long rel) {
         int idx = (int) ((rel * magic) >>> 40);
-        return idx < capacity && (long) idx * blockSize == rel ? idx : -1;
+        return (long) idx * blockSize == rel ? idx : -1;
     }
 
     /** @return the index of the block that contains {@code address}, or -1 past the last block */
