@@ -488,12 +488,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // Amortised: every 16th new slab of a cache looks at four caches for dead threads to adopt (the registry
         // lock is shared: taking it on every refill would make threads contend).
         if ((owner.slowPaths & 15) == 0) caches.reapDead(owner, 4);
-        int npages = SizeClasses.slabPages(sizeClass);
+        int npages = owner.nextSlabPages(sizeClass);
         pages.lock().lock();
         try {
             long result = pages.allocateSlab(npages);
             if (result == 0) throw exhausted(request);
-            Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass);
+            Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
             setDirectory(slab, slab);
             samplePeak();
             return slab;

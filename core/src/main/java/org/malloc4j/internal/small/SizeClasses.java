@@ -11,7 +11,8 @@ package org.malloc4j.internal.small;
  * {@code a <= 4096} gives blocks aligned to {@code a} (slabs start on a page).
  *
  * <p>Each small class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
- * smallest tail unused. A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
+ * smallest tail unused, and a smaller first size, for the first slab a cache takes for the class (most programs use
+ * many classes for a few blocks each: see {@link LocalHeap#nextSlabPages}). A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
  * cache (as a spare, within the cache's budget of empty slabs, like an empty small slab), so a program
  * that frees and allocates blocks of 32 KiB to 256 KiB in a loop (string and I/O buffers) does so without the page
  * layer's lock; above 256 KiB blocks are page runs.
@@ -32,6 +33,7 @@ public final class SizeClasses {
 
     private static final int[] SIZE;
     private static final int[] SLAB_PAGES;
+    private static final int[] FIRST_SLAB_PAGES;
     private static final byte[] BY_16 = new byte[1024 / 16 + 1];
     private static final byte[] BY_128 = new byte[MAX_SMALL / 128 + 1];
     private static final byte[] BY_4K = new byte[MAX_CACHED / 4096 + 1];
@@ -55,7 +57,16 @@ public final class SizeClasses {
         FIRST_MEDIUM = firstMedium;
         SIZE = java.util.Arrays.copyOf(sizes, n);
         SLAB_PAGES = new int[n];
-        for (int c = 0; c < n; c++) SLAB_PAGES[c] = chooseSlabPages(SIZE[c]);
+        FIRST_SLAB_PAGES = new int[n];
+        int steps = 0;
+        for (int c = 0; c < n; c++) {
+            SLAB_PAGES[c] = chooseSlabPages(SIZE[c]);
+            FIRST_SLAB_PAGES[c] = chooseFirstSlabPages(SIZE[c], SLAB_PAGES[c]);
+            int k = 0;
+            while ((FIRST_SLAB_PAGES[c] << k) < SLAB_PAGES[c]) k++;
+            steps = Math.max(steps, k);
+        }
+        RAMP_STEPS = steps;
         int c = 0;
         for (int i = 0; i < BY_16.length; i++) {
             while (SIZE[c] < i * 16) c++;
@@ -93,6 +104,19 @@ public final class SizeClasses {
         return best;
     }
 
+    /**
+     * The smallest slab of a small class that holds two blocks or more and leaves a tail under an eighth of it; a
+     * medium class's one-block slab. Two blocks at least: a slab of one block is how a cache tells a medium slab.
+     */
+    private static int chooseFirstSlabPages(int size, int standard) {
+        if (size > MAX_SMALL) return standard;
+        for (int pages = 1; pages < standard; pages++) {
+            long bytes = (long) pages << 12;
+            if (bytes / size >= 2 && (double) (bytes % size) / bytes < 0.125) return pages;
+        }
+        return standard;
+    }
+
     /** @return the class of a request of {@code size} bytes, 0 to {@link #MAX_CACHED} */
     public static int classOf(long size) {
         if (size <= 1024) return BY_16[(int) (size + 15) >>> 4];
@@ -108,6 +132,31 @@ public final class SizeClasses {
     /** @return pages in a slab of class {@code c} */
     public static int slabPages(int c) {
         return SLAB_PAGES[c];
+    }
+
+    /**
+     * @return pages in the first slab a cache takes for class {@code c}: at most {@link #slabPages}, as small as
+     *         holds two blocks with a tail under an eighth (see {@link LocalHeap#nextSlabPages})
+     */
+    public static int firstSlabPages(int c) {
+        return FIRST_SLAB_PAGES[c];
+    }
+
+    /**
+     * Slab sizes grow from the first to the standard by doubling: step {@code n} has {@code min(standard, first << n)}
+     * pages, and no class needs more than this many steps to reach its standard size (doubling a size whose tail is
+     * under an eighth keeps it under an eighth).
+     */
+    public static final int RAMP_STEPS;
+
+    /** @return pages of a slab of class {@code c} at ramp step {@code n}, 0 to {@link #RAMP_STEPS} */
+    public static int slabPagesAt(int c, int n) {
+        return Math.min(SLAB_PAGES[c], FIRST_SLAB_PAGES[c] << n);
+    }
+
+    /** @return the ramp step of a slab of class {@code c} with {@code pages} pages (inverse of {@link #slabPagesAt}) */
+    public static int rampStep(int c, int pages) {
+        return pages == SLAB_PAGES[c] ? RAMP_STEPS : Integer.numberOfTrailingZeros(pages / FIRST_SLAB_PAGES[c]);
     }
 
     /**

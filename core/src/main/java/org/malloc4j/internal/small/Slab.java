@@ -48,8 +48,14 @@ public final class Slab extends SlabPadding {
     Slab nextSpare, prevSpare;
     boolean spare;
 
+    /** A slab of the class's standard size ({@link SizeClasses#slabPages}). */
     Slab(long base, int sizeClass, LocalHeap owner) {
-        super(base, sizeClass, owner);
+        this(base, sizeClass, SizeClasses.slabPages(sizeClass), owner);
+    }
+
+    /** A slab of {@code pages} pages (the class's standard or first size), which must hold two blocks or more. */
+    Slab(long base, int sizeClass, int pages, LocalHeap owner) {
+        super(base, sizeClass, pages, owner);
         this.summary = words == 64 ? -1L : (1L << words) - 1;
     }
 

@@ -14,8 +14,8 @@ abstract class SlabPadding extends SlabShape {
      */
     private int hole;
 
-    SlabPadding(long base, int sizeClass, LocalHeap owner) {
-        super(base, sizeClass, owner);
+    SlabPadding(long base, int sizeClass, int pages, LocalHeap owner) {
+        super(base, sizeClass, pages, owner);
     }
 
     SlabPadding() {

@@ -49,11 +49,11 @@ abstract class SlabShape {
      */
     public int sampled;
 
-    SlabShape(long base, int sizeClass, LocalHeap owner) {
+    SlabShape(long base, int sizeClass, int pages, LocalHeap owner) {
         this.base = base;
         this.sizeClass = sizeClass;
         this.blockSize = SizeClasses.size(sizeClass);
-        this.pages = SizeClasses.slabPages(sizeClass);
+        this.pages = pages;
         this.capacity = (int) (((long) pages << 12) / blockSize);
         this.span = (long) capacity * blockSize;
         this.magic = ((1L << 40) + blockSize - 1) / blockSize;

@@ -108,6 +108,40 @@ class SizeClassTest {
     }
 
     @Test
+    void slabSizesRampFromASmallFirstSlabToTheStandardOne() {
+        for (int c = 0; c < SizeClasses.COUNT; c++) {
+            int size = SizeClasses.size(c);
+            int first = SizeClasses.firstSlabPages(c), standard = SizeClasses.slabPages(c);
+            if (size > SizeClasses.MAX_SMALL) {
+                assertThat(first).as("a medium class has one slab size").isEqualTo(standard);
+            } else {
+                assertThat(first).as("first slab of class %d", size).isBetween(1, standard);
+            }
+            int previous = 0;
+            for (int n = 0; n <= SizeClasses.RAMP_STEPS; n++) {
+                int pages = SizeClasses.slabPagesAt(c, n);
+                long bytes = (long) pages * PAGE;
+                assertThat(pages).as("step %d of class %d", n, size).isGreaterThanOrEqualTo(previous);
+                assertThat(SizeClasses.rampStep(c, pages)).as("step of %d pages, class %d", pages, size)
+                        .isEqualTo(pages == standard ? SizeClasses.RAMP_STEPS : n);
+                if (size <= SizeClasses.MAX_SMALL) {
+                    // Two blocks at least (one block marks a medium slab), a tail under an eighth, the bitmap's bound.
+                    assertThat(bytes / size).as("blocks at step %d of class %d", n, size)
+                            .isBetween(2L, (long) SizeClasses.MAX_CAPACITY);
+                    assertThat((double) (bytes % size) / bytes).as("tail share at step %d of class %d", n, size)
+                            .isLessThan(0.125);
+                }
+                Slab slab = new Slab(0, c, pages, null);
+                assertThat(slab.capacity).isEqualTo((int) (bytes / size));
+                assertThat(slab.pages).isEqualTo(pages);
+                previous = pages;
+            }
+            assertThat(SizeClasses.slabPagesAt(c, SizeClasses.RAMP_STEPS)).as("last step of class %d", size)
+                    .isEqualTo(standard);
+        }
+    }
+
+    @Test
     void alignedClassesAreMultiplesOfTheAlignment() {
         for (long alignment = 1; alignment <= PAGE; alignment <<= 1) {
             for (int size = 0; size <= SizeClasses.MAX_SMALL; size += 7) {
