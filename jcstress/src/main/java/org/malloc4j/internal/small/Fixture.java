@@ -57,8 +57,9 @@ final class Fixture {
         } catch (ReflectiveOperationException | InterruptedException e) {
             throw new ExceptionInInitializerError(e);
         }
-        if (SizeClasses.size(CLASS) * 2 > ((long) SizeClasses.slabPages(CLASS) << 12)) {
-            throw new ExceptionInInitializerError("class " + CLASS + " holds fewer than two blocks");
+        // A fresh cache's first slab of the class is its smallest (the slab sizes ramp up from it).
+        if (SizeClasses.size(CLASS) * 2 > ((long) SizeClasses.firstSlabPages(CLASS) << 12)) {
+            throw new ExceptionInInitializerError("class " + CLASS + "'s first slab holds fewer than two blocks");
         }
     }
 
@@ -76,7 +77,7 @@ final class Fixture {
 
         @Override
         public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
-            Slab s = owner.newSlab(next, sizeClass);
+            Slab s = owner.newSlab(next, sizeClass, owner.nextSlabPages(sizeClass));
             next += SPAN;
             created++;
             last = s;
