@@ -610,7 +610,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * How long free pages stay committed before they are given back to the OS; {@code Duration.ZERO} gives
-         * them back at once. Default: 1 second.
+         * them back at once, and then the thread caches keep no empty slabs for reuse either, so that committed
+         * bytes follow live bytes. Default: 1 second.
          *
          * @param decay how long free pages stay committed
          * @return this builder

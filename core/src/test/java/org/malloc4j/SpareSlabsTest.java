@@ -39,6 +39,38 @@ class SpareSlabsTest {
         }
     }
 
+    /**
+     * A heap whose decay is 0 gives free memory back at once, and its caches keep no spare slabs: once the walk's
+     * blocks are freed, only the slab of the one live block is committed, without {@code trim()}, where the default
+     * decay keeps spares.
+     */
+    @Test
+    void aHeapWithDecayZeroKeepsNoSpares() {
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
+            touchEveryClassOnce(heap);
+            long kept = heap.malloc(100);
+            long p = heap.malloc(100 * KiB); // a medium class: its one-block slab empties at its free
+            heap.free(p);
+            long q = heap.malloc(100 * KiB); // and the next malloc of the class still works
+            Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, q + 100 * KiB - 8, q);
+            assertThat((long) Blocks.ALL.get(java.lang.foreign.ValueLayout.JAVA_LONG, q + 100 * KiB - 8)).isEqualTo(q);
+            heap.free(q);
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isEqualTo(100);
+            assertThat(s.committedBytes()).as("committed with one 100-byte block live: its one-page slab")
+                    .isEqualTo(4 * KiB);
+            heap.free(kept);
+            assertThat(heap.stats().committedBytes()).as("committed with nothing live: the current slab of the class")
+                    .isEqualTo(4 * KiB); // kept for the class's next malloc, as at any decay; trim() gives it back
+            heap.trim();
+            assertThat(heap.stats().committedBytes()).isZero();
+        }
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            touchEveryClassOnce(heap);
+            assertThat(heap.stats().committedBytes()).as("the default keeps spares (and free pages)").isPositive();
+        }
+    }
+
     @Test
     void trimGivesTheCallersEmptySlabsBack() {
         try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {

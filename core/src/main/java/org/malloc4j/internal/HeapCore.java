@@ -40,6 +40,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final ThreadCaches caches;
     /** Allocation sites of sampled blocks; null when sites are not tracked. */
     private final SiteRecorder sites;
+    /**
+     * The spare budget of this heap's caches: none when the decay is 0, whose user asked for free memory to go back at
+     * once (gcc-cc1's peak committed / peak live with decay 0: 1.27 with the 512 KiB of spares a cache keeps, 1.15
+     * without); the default otherwise.
+     */
+    private final long spareBudget;
     private boolean closed;
     /** Allocations of at least this many bytes emit a JFR event. */
     private long largeEventBytes = Long.MAX_VALUE;
@@ -56,6 +62,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate) {
         this.name = name;
+        this.spareBudget = decayNanos == 0 ? 0 : LocalHeap.SPARE_BYTES;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
         this.base = Os.reserve(reserve, 1L << CHUNK_SHIFT);
@@ -643,6 +650,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         return new HeapSnapshot(base, reserved, PageHeap.PAGE, java.util.List.copyOf(runs),
                 java.util.List.copyOf(classes));
+    }
+
+    @Override
+    public long spareBudget() {
+        return spareBudget;
     }
 
     @Override

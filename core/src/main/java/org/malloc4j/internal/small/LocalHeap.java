@@ -23,7 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Empty slabs that are not current are <em>spares</em>: they stay queued for their class, so that a program whose
  * slabs fill and empty in a loop does not go to the page layer every time, but only up to {@link #SPARE_BYTES} in all
- * per cache; beyond it the oldest spare goes back to the page layer, where any class can reuse its pages.
+ * per cache (none in a heap whose decay is 0: {@link SlabSource#spareBudget}); beyond it the oldest spare goes back
+ * to the page layer, where any class can reuse its pages.
  */
 public final class LocalHeap {
     /** Atomic access to the pending stack's head, the middle element of {@link #pendingCell}. */
@@ -60,7 +61,9 @@ public final class LocalHeap {
      * 1.78, now 1.30). A budget of 256 KiB cut a little more but made mawk's replay 11% slower, its strings growing
      * through the medium classes going to the page layer at every step; 512 KiB costs it nothing measurable.
      */
-    static final long SPARE_BYTES = 2L * SizeClasses.MAX_CACHED;
+    public static final long SPARE_BYTES = 2L * SizeClasses.MAX_CACHED;
+    /** This cache's spare budget: {@link #SPARE_BYTES}, or what the source asks ({@link SlabSource#spareBudget}). */
+    private final long spareBudget;
     private Slab owned;
     /** Spare slabs, oldest first, and their bytes (with the medium stacks'). */
     private Slab spareHead, spareTail;
@@ -104,6 +107,7 @@ public final class LocalHeap {
         this.lock = lock;
         this.source = source;
         this.sampleCountdown = source.firstSampleCountdown();
+        this.spareBudget = source.spareBudget();
         java.util.Arrays.fill(current, EMPTY);
     }
 
@@ -270,7 +274,7 @@ public final class LocalHeap {
 
     /**
      * Keeps the empty, listed {@code slab} as the newest spare, then gives the oldest spares back to the page layer
-     * while the spares exceed {@link #SPARE_BYTES}.
+     * while the spares exceed the budget.
      */
     private void keepSpare(Slab slab) {
         slab.spare = true;
@@ -280,16 +284,20 @@ public final class LocalHeap {
         else spareHead = slab;
         spareTail = slab;
         spareBytes += slab.bytes();
-        while (spareBytes > SPARE_BYTES) releaseOldestSpare();
+        while (spareBytes > spareBudget) releaseOldestSpare();
     }
 
     /** Puts an empty medium slab on its class's stack, making room within the spare budget. */
     private void stackMedium(Slab slab) {
         int m = slab.sizeClass - SizeClasses.FIRST_MEDIUM;
         long bytes = slab.bytes();
-        while (spareBytes + bytes > SPARE_BYTES && spareHead != null) releaseOldestSpare();
+        if (bytes > spareBudget) { // a budget of 0 (a heap whose decay is 0) keeps no spare
+            release(slab);
+            return;
+        }
+        while (spareBytes + bytes > spareBudget && spareHead != null) releaseOldestSpare();
         if (mediumDepth[m] == MEDIUM_DEPTH) releaseMediumBottom(m);
-        while (spareBytes + bytes > SPARE_BYTES) {
+        while (spareBytes + bytes > spareBudget) {
             // Round robin over the classes: the bottom of the next non-empty stack, the slab that class freed longest ago.
             int k = mediumEvictCursor;
             while (mediumDepth[k] == 0) k = (k + 1) % mediumDepth.length;

@@ -11,6 +11,14 @@ public interface SlabSource {
     /** Called on every small-allocation slow path of {@code cache} (by its holder): a chance to sample figures. */
     void onSlowPath(LocalHeap cache);
 
+    /**
+     * @return the most bytes of empty slabs a cache of this source keeps for reuse, all classes together; by default
+     *         {@link LocalHeap#SPARE_BYTES}
+     */
+    default long spareBudget() {
+        return LocalHeap.SPARE_BYTES;
+    }
+
     /** @return the bytes a new cache allocates before it samples an allocation site; never, by default */
     default long firstSampleCountdown() {
         return Long.MAX_VALUE;
