@@ -1,6 +1,7 @@
 package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -40,13 +41,15 @@ class SpareSlabsTest {
     }
 
     /**
-     * A heap whose decay is 0 gives free memory back at once, and its caches keep no spare slabs: once the walk's
-     * blocks are freed, only the slab of the one live block is committed, without {@code trim()}, where the default
-     * decay keeps spares.
+     * A heap built with no spare budget and decay 0 gives free memory back at once: once the walk's blocks are
+     * freed, only the slab of the one live block is committed, without {@code trim()}; with the default budget the
+     * caches keep spares.
      */
     @Test
-    void aHeapWithDecayZeroKeepsNoSpares() {
-        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
+    void aHeapWithNoSpareBudgetKeepsNoSpares() {
+        assertThatThrownBy(() -> Heap.builder().spareBytes(-1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("spareBytes").hasMessageContaining("-1");
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).spareBytes(0).jmx(false).build()) {
             touchEveryClassOnce(heap);
             long kept = heap.malloc(100);
             long p = heap.malloc(100 * KiB); // a medium class: its one-block slab empties at its free
@@ -65,9 +68,9 @@ class SpareSlabsTest {
             heap.trim();
             assertThat(heap.stats().committedBytes()).isZero();
         }
-        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
             touchEveryClassOnce(heap);
-            assertThat(heap.stats().committedBytes()).as("the default keeps spares (and free pages)").isPositive();
+            assertThat(heap.stats().committedBytes()).as("the default budget keeps spares").isGreaterThan(4 * KiB);
         }
     }
 

@@ -2,12 +2,15 @@ package org.malloc4j.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import org.malloc4j.Heap;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.anchors.Allocators;
+import org.malloc4j.anchors.HeapAllocator;
 import org.malloc4j.cli.replay.JsonLinesPrinter;
 import org.malloc4j.cli.replay.LeakReport;
 import org.malloc4j.cli.replay.ReplayDriver;
@@ -87,6 +90,18 @@ final class ReplayCommand implements Callable<Integer> {
                     + " on a fresh malloc4j heap.")
     java.nio.file.Path report;
 
+    @Option(names = "--decay", paramLabel = "TIME",
+            description = "malloc4j only: how long free pages stay committed before they go back to the OS, as 0,"
+                    + " 250ms, 2s or 1m (default: the heap's, 1s). A trace replays in milliseconds, so with the"
+                    + " default nothing goes back during it; with 0, committed bytes follow live bytes.")
+    String decay;
+
+    @Option(names = "--spare-bytes", paramLabel = "BYTES",
+            description = "malloc4j only: the most bytes of empty slabs each thread cache keeps for reuse, as bytes"
+                    + " or with K or M (default: the heap's, 512K). With --decay 0 and --spare-bytes 0, nothing idle"
+                    + " stays committed.")
+    String spareBytes;
+
     @Option(names = "--list", description = "List the bundled workloads (name, tab, description) and exit.")
     boolean list;
 
@@ -111,6 +126,32 @@ final class ReplayCommand implements Callable<Integer> {
             return Main.OK;
         }
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
+        Heap.Builder heap = Heap.builder();
+        Function<String, Allocator> open = opener;
+        if (decay != null || spareBytes != null) {
+            if (!allocator.equalsIgnoreCase("malloc4j")) {
+                return badInput(err, me + ": " + (decay != null ? "--decay" : "--spare-bytes")
+                        + " applies to malloc4j only, not to " + allocator);
+            }
+            if (decay != null) {
+                Duration d = parseDuration(decay);
+                if (d == null) {
+                    return badInput(err, me + ": --decay must be 0 or a whole number with a unit (ms, s or m), as in"
+                            + " 250ms, not '" + decay + "'");
+                }
+                heap.decay(d);
+            }
+            if (spareBytes != null) {
+                long b = parseBytes(spareBytes);
+                if (b < 0) {
+                    return badInput(err, me + ": --spare-bytes must be a whole number of bytes, or of K or M, as in"
+                            + " 512K, not '" + spareBytes + "'");
+                }
+                heap.spareBytes(b);
+            }
+            open = name -> new HeapAllocator(heap.build());
+        }
+        Function<String, Allocator> opens = open;
 
         List<TraceSource> sources;
         try {
@@ -119,12 +160,12 @@ final class ReplayCommand implements Callable<Integer> {
             return badInput(err, me + ": " + e.getMessage());
         }
         try {
-            opener.apply(allocator).close();
+            opens.apply(allocator).close();
         } catch (IllegalArgumentException e) {
             return badInput(err, me + ": " + e.getMessage());
         }
 
-        ReplayDriver driver = new ReplayDriver(allocator, () -> opener.apply(allocator), repeat, leaks);
+        ReplayDriver driver = new ReplayDriver(allocator, () -> opens.apply(allocator), repeat, leaks);
         ResultPrinter printer = json ? new JsonLinesPrinter(out) : new TablePrinter(out);
         printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
         long errors = 0;
@@ -153,7 +194,7 @@ final class ReplayCommand implements Callable<Integer> {
                         + result.trace());
             }
             err.flush();
-            if (page != null) org.malloc4j.cli.report.ReportPass.run(trace, page);
+            if (page != null) org.malloc4j.cli.report.ReportPass.run(trace, page, heap);
         }
         printer.end();
         if (page != null) {
@@ -164,6 +205,28 @@ final class ReplayCommand implements Callable<Integer> {
             }
         }
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
+    }
+
+    /** @return {@code text} as a duration (0, or digits and ms, s or m), or null when it is not one */
+    static Duration parseDuration(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(text.trim());
+        if (!m.matches()) return null;
+        long n = Long.parseLong(m.group(1));
+        if (m.group(2) == null) return n == 0 ? Duration.ZERO : null; // a bare number other than 0 has no unit
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            default -> Duration.ofMinutes(n);
+        };
+    }
+
+    /** @return {@code text} as bytes (digits, then optionally K or M), or -1 when it is not a size */
+    static long parseBytes(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})([kKmM])?").matcher(text.trim());
+        if (!m.matches()) return -1;
+        long n = Long.parseLong(m.group(1));
+        if (m.group(2) == null) return n;
+        return Character.toUpperCase(m.group(2).charAt(0)) == 'K' ? n << 10 : n << 20;
     }
 
     private static int badInput(PrintWriter err, String message) {

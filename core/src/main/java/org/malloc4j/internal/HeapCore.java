@@ -40,11 +40,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final ThreadCaches caches;
     /** Allocation sites of sampled blocks; null when sites are not tracked. */
     private final SiteRecorder sites;
-    /**
-     * The spare budget of this heap's caches: none when the decay is 0, whose user asked for free memory to go back at
-     * once (gcc-cc1's peak committed / peak live with decay 0: 1.27 with the 512 KiB of spares a cache keeps, 1.15
-     * without); the default otherwise.
-     */
+    /** The spare budget of each of this heap's caches ({@code Heap.Builder.spareBytes}). */
     private final long spareBudget;
     private boolean closed;
     /** Allocations of at least this many bytes emit a JFR event. */
@@ -61,8 +57,13 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate) {
+        this(name, reserveBytes, limitBytes, decayNanos, releaseBytes, siteRate, LocalHeap.SPARE_BYTES);
+    }
+
+    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
+            double siteRate, long spareBytes) {
         this.name = name;
-        this.spareBudget = decayNanos == 0 ? 0 : LocalHeap.SPARE_BYTES;
+        this.spareBudget = spareBytes;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
         this.base = Os.reserve(reserve, 1L << CHUNK_SHIFT);

@@ -15,6 +15,11 @@ public final class ReportPass {
 
     /** Replays {@code trace} on a fresh heap and adds its timeline and snapshots to {@code report}. */
     public static void run(Trace trace, HtmlReport report) {
+        run(trace, report, Heap.builder());
+    }
+
+    /** As {@link #run(Trace, HtmlReport)}, on a fresh heap from {@code builder} (the replay's {@code --decay}). */
+    public static void run(Trace trace, HtmlReport report, Heap.Builder builder) {
         int n = trace.size();
         int every = Math.max(1, n / 2000);
         int snapEvery = Math.max(1, n / 200);
@@ -25,7 +30,7 @@ public final class ReportPass {
         int lastSnapOp = -snapEvery;
         long live = 0;
         long[] sizes = new long[addr.length];
-        try (Heap heap = Heap.create()) {
+        try (Heap heap = builder.build()) {
             for (int i = 0; i < n; i++) {
                 int id = trace.id(i);
                 switch (trace.kind(i)) {

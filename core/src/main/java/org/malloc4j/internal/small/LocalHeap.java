@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Empty slabs that are not current are <em>spares</em>: they stay queued for their class, so that a program whose
  * slabs fill and empty in a loop does not go to the page layer every time, but only up to {@link #SPARE_BYTES} in all
- * per cache (none in a heap whose decay is 0: {@link SlabSource#spareBudget}); beyond it the oldest spare goes back
+ * per cache by default ({@link SlabSource#spareBudget}); beyond it the oldest spare goes back
  * to the page layer, where any class can reuse its pages.
  */
 public final class LocalHeap {
@@ -62,7 +62,7 @@ public final class LocalHeap {
      * through the medium classes going to the page layer at every step; 512 KiB costs it nothing measurable.
      */
     public static final long SPARE_BYTES = 2L * SizeClasses.MAX_CACHED;
-    /** This cache's spare budget: {@link #SPARE_BYTES}, or what the source asks ({@link SlabSource#spareBudget}). */
+    /** This cache's spare budget: {@link #SPARE_BYTES} unless the heap was built with another. */
     private final long spareBudget;
     private Slab owned;
     /** Spare slabs, oldest first, and their bytes (with the medium stacks'). */
@@ -291,7 +291,7 @@ public final class LocalHeap {
     private void stackMedium(Slab slab) {
         int m = slab.sizeClass - SizeClasses.FIRST_MEDIUM;
         long bytes = slab.bytes();
-        if (bytes > spareBudget) { // a budget of 0 (a heap whose decay is 0) keeps no spare
+        if (bytes > spareBudget) { // a budget of 0 (Heap.Builder.spareBytes) keeps no spare
             release(slab);
             return;
         }

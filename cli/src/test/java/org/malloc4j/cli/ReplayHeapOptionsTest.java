@@ -1,0 +1,72 @@
+package org.malloc4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code replay --decay} and {@code --spare-bytes}: the malloc4j heap the replay runs on, built with them; bad values
+ * and other allocators are refused with a message naming the option.
+ */
+class ReplayHeapOptionsTest {
+    private static Map<String, Object> replay(String... options) {
+        String[] args = new String[options.length + 4];
+        args[0] = "replay";
+        args[1] = "--json";
+        args[2] = "-w";
+        args[3] = "plateaus"; // builds a working set, holds it, releases 90%: slabs empty while others live
+        System.arraycopy(options, 0, args, 4, options.length);
+        Cli r = Cli.run(args);
+        assertThat(r.code()).as(r.err()).isZero();
+        return Json.object(r.outLines().get(0));
+    }
+
+    @Test
+    void decayZeroAndNoSparesCommitLessThanTheDefaults() {
+        Map<String, Object> defaults = replay();
+        Map<String, Object> decayZero = replay("--decay", "0");
+        Map<String, Object> nothingIdle = replay("--decay", "0", "--spare-bytes", "0");
+        double live = (double) defaults.get("peakLiveBytes");
+        assertThat(decayZero.get("peakLiveBytes")).isEqualTo(live);
+        assertThat(nothingIdle.get("peakLiveBytes")).isEqualTo(live);
+        double peakDefault = (double) defaults.get("peakCommittedBytes");
+        double peakDecayZero = (double) decayZero.get("peakCommittedBytes");
+        double peakNothingIdle = (double) nothingIdle.get("peakCommittedBytes");
+        assertThat(peakDecayZero).as("decay 0 against the default").isLessThan(peakDefault);
+        assertThat(peakNothingIdle).as("and no spares").isLessThan(peakDecayZero);
+        assertThat(peakNothingIdle).isGreaterThanOrEqualTo(live);
+        assertThat(defaults.get("errors")).isEqualTo(0.0);
+        assertThat(nothingIdle.get("errors")).isEqualTo(0.0);
+    }
+
+    @Test
+    void badValuesAndOtherAllocatorsAreRefused() {
+        Cli unit = Cli.run("replay", "-w", "ramp", "--decay", "5");
+        assertThat(unit.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(unit.err()).contains("--decay").contains("'5'").contains("250ms");
+
+        Cli size = Cli.run("replay", "-w", "ramp", "--spare-bytes", "-1");
+        assertThat(size.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(size.err()).contains("--spare-bytes").contains("'-1'");
+
+        Cli other = Cli.run("replay", "-w", "ramp", "-a", "glibc", "--decay", "1s");
+        assertThat(other.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(other.err()).contains("--decay applies to malloc4j only, not to glibc");
+        assertThat(other.out()).isEmpty();
+    }
+
+    @Test
+    void durationsAndSizesParse() {
+        assertThat(ReplayCommand.parseDuration("0")).isZero();
+        assertThat(ReplayCommand.parseDuration("250ms").toMillis()).isEqualTo(250);
+        assertThat(ReplayCommand.parseDuration("2s").toSeconds()).isEqualTo(2);
+        assertThat(ReplayCommand.parseDuration("1m").toMinutes()).isEqualTo(1);
+        assertThat(ReplayCommand.parseDuration("7")).isNull();
+        assertThat(ReplayCommand.parseDuration("1h")).isNull();
+        assertThat(ReplayCommand.parseBytes("0")).isZero();
+        assertThat(ReplayCommand.parseBytes("512K")).isEqualTo(512 * 1024);
+        assertThat(ReplayCommand.parseBytes("2m")).isEqualTo(2 << 20);
+        assertThat(ReplayCommand.parseBytes("1.5M")).isEqualTo(-1);
+    }
+}
