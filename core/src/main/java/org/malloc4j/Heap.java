@@ -18,6 +18,7 @@ import org.malloc4j.internal.monitor.Monitoring;
 import org.malloc4j.internal.sites.LeakCollector;
 import org.malloc4j.internal.sites.SegmentWatch;
 import org.malloc4j.internal.sites.SiteRecord;
+import org.malloc4j.internal.small.LocalHeap;
 import org.malloc4j.internal.sites.SiteRecorder;
 import org.malloc4j.internal.stack.StackRegistry;
 
@@ -455,7 +456,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private long reserve = 64L << 30;
         private Duration decay = Duration.ofSeconds(1);
         private long releaseThreshold = 32L << 20;
-        private long spareBytes = 512L << 10;
+        private long spareBytes = LocalHeap.SPARE_BYTES;
         private HeapMode mode = HeapMode.FAST;
         private double siteRate;
         private boolean failOnLeak;

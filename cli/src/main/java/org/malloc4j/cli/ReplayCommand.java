@@ -127,31 +127,11 @@ final class ReplayCommand implements Callable<Integer> {
         }
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
         Heap.Builder heap = Heap.builder();
-        Function<String, Allocator> open = opener;
-        if (decay != null || spareBytes != null) {
-            if (!allocator.equalsIgnoreCase("malloc4j")) {
-                return badInput(err, me + ": " + (decay != null ? "--decay" : "--spare-bytes")
-                        + " applies to malloc4j only, not to " + allocator);
-            }
-            if (decay != null) {
-                Duration d = parseDuration(decay);
-                if (d == null) {
-                    return badInput(err, me + ": --decay must be 0 or a whole number with a unit (ms, s or m), as in"
-                            + " 250ms, not '" + decay + "'");
-                }
-                heap.decay(d);
-            }
-            if (spareBytes != null) {
-                long b = parseBytes(spareBytes);
-                if (b < 0) {
-                    return badInput(err, me + ": --spare-bytes must be a whole number of bytes, or of K or M, as in"
-                            + " 512K, not '" + spareBytes + "'");
-                }
-                heap.spareBytes(b);
-            }
-            open = name -> new HeapAllocator(heap.build());
-        }
-        Function<String, Allocator> opens = open;
+        String heapError = heapOptions(heap);
+        if (heapError != null) return badInput(err, me + ": " + heapError);
+        // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
+        Function<String, Allocator> opens = decay == null && spareBytes == null ? opener
+                : name -> new HeapAllocator(heap.build());
 
         List<TraceSource> sources;
         try {
@@ -207,9 +187,36 @@ final class ReplayCommand implements Callable<Integer> {
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
     }
 
+    /** Applies {@code --decay} and {@code --spare-bytes} to {@code heap}; returns what is wrong with them, or null. */
+    private String heapOptions(Heap.Builder heap) {
+        if (decay == null && spareBytes == null) return null;
+        if (!allocator.equalsIgnoreCase("malloc4j")) {
+            return (decay != null ? "--decay" : "--spare-bytes") + " applies to malloc4j only, not to " + allocator;
+        }
+        if (decay != null) {
+            Duration d = parseDuration(decay);
+            if (d == null) {
+                return "--decay must be 0 or a whole number with a unit (ms, s or m), as in 250ms, not '" + decay + "'";
+            }
+            heap.decay(d);
+        }
+        if (spareBytes != null) {
+            long b = parseBytes(spareBytes);
+            if (b < 0) {
+                return "--spare-bytes must be a whole number of bytes, or of K or M, as in 512K, not '" + spareBytes
+                        + "'";
+            }
+            heap.spareBytes(b);
+        }
+        return null;
+    }
+
+    private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?");
+    private static final java.util.regex.Pattern BYTES = java.util.regex.Pattern.compile("(\\d{1,12})([kKmM])?");
+
     /** @return {@code text} as a duration (0, or digits and ms, s or m), or null when it is not one */
     static Duration parseDuration(String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?").matcher(text.trim());
+        java.util.regex.Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) return null;
         long n = Long.parseLong(m.group(1));
         if (m.group(2) == null) return n == 0 ? Duration.ZERO : null; // a bare number other than 0 has no unit
@@ -222,7 +229,7 @@ final class ReplayCommand implements Callable<Integer> {
 
     /** @return {@code text} as bytes (digits, then optionally K or M), or -1 when it is not a size */
     static long parseBytes(String text) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,12})([kKmM])?").matcher(text.trim());
+        java.util.regex.Matcher m = BYTES.matcher(text.trim());
         if (!m.matches()) return -1;
         long n = Long.parseLong(m.group(1));
         if (m.group(2) == null) return n;

@@ -56,11 +56,6 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
-            double siteRate) {
-        this(name, reserveBytes, limitBytes, decayNanos, releaseBytes, siteRate, LocalHeap.SPARE_BYTES);
-    }
-
-    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes) {
         this.name = name;
         this.spareBudget = spareBytes;

@@ -12,7 +12,8 @@ package org.malloc4j.internal.small;
  *
  * <p>Each small class has a slab size: a whole number of pages holding at least four blocks, chosen to leave the
  * smallest tail unused, and a smaller first size, for the first slab a cache takes for the class (most programs use
- * many classes for a few blocks each: see {@link LocalHeap#nextSlabPages}). A medium slab is one block, exactly its pages: a freed medium block stays with its thread's
+ * many classes for a few blocks each: see {@link LocalHeap#nextSlabPages}). A medium slab is one block, exactly its
+ * pages: a freed medium block stays with its thread's
  * cache (as a spare, within the cache's budget of empty slabs, like an empty small slab), so a program
  * that frees and allocates blocks of 32 KiB to 256 KiB in a loop (string and I/O buffers) does so without the page
  * layer's lock; above 256 KiB blocks are page runs.

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.small.LocalHeap;
 
 /**
  * The arena's own size classes: every carved size fits its class, with little waste, and classes are ordered; a
@@ -29,7 +30,7 @@ class ChunkCarverTest {
 
     @Test
     void segmentsAreCarvedAtTheirClassSizeAndEveryEarlyFreeIsValidated() {
-        HeapCore core = new HeapCore("carver-test", 1L << 30, 1L << 30, 0, 0, 0);
+        HeapCore core = new HeapCore("carver-test", 1L << 30, 1L << 30, 0, 0, 0, LocalHeap.SPARE_BYTES);
         try {
             ChunkCarver carver = new ChunkCarver(core, true);
             for (long size = 0; size <= ChunkCarver.MAX_CARVED; size++) {
