@@ -109,16 +109,17 @@ echo "# Replay comparison"
 echo
 echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes; JVM options: ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch}."
 echo "Each cell is the median of $jvms JVM(s) for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
-echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block."
+echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block; for malloc4j, of the run after"
+echo "its rehearsal of the trace (1st run RSS: over the rehearsal, with the JIT compilers' work on the heap code; see replay --help)."
 echo "Ratios are malloc4j / best native anchor (below 1 is better)."
 
 for t in "${traces[@]}"; do
   kind=${t%%:*}; what=${t#*:}
   if [ "$kind" = w ]; then name=$what; target=(-w "$what"); else name=$(basename "$what"); name=${name%.gz}; name=${name%.rep}; target=("$what"); fi
-  declare -A ns=() rss=() errs=() note=()
+  declare -A ns=() rss=() first=() errs=() note=()
   ops=""; live=""
   for a in "${alloc_list[@]}"; do
-    ns_runs=(); rss_runs=()
+    ns_runs=(); rss_runs=(); first_runs=()
     for ((j = 1; j <= jvms; j++)); do
       echo "replay-compare: $name on $a (JVM $j of $jvms)" >&2
       set +e
@@ -128,6 +129,7 @@ for t in "${traces[@]}"; do
       line=$(grep '^{' <<<"$out" | tail -n1 || true)
       if [ -n "$line" ]; then
         ns_runs+=("$(field nsPerOp "$line")"); rss_runs+=("$(field peakRssBytes "$line")")
+        first_runs+=("$(field firstRunRssBytes "$line")")
         errs[$a]=$(field errors "$line")
         ops=$(field ops "$line"); live=$(field tracePeakLiveBytes "$line")
         [ $rc -eq 0 ] || note[$a]="exit $rc: $(grep -m1 'error:' "$errfile" | sed 's/^malloc4j replay: error: //')"
@@ -141,7 +143,7 @@ for t in "${traces[@]}"; do
       fi
     done
     if [ ${#ns_runs[@]} -gt 0 ]; then
-      ns[$a]=$(median "${ns_runs[@]}"); rss[$a]=$(median "${rss_runs[@]}")
+      ns[$a]=$(median "${ns_runs[@]}"); rss[$a]=$(median "${rss_runs[@]}"); first[$a]=$(median "${first_runs[@]}")
       [ ${#ns_runs[@]} -eq 1 ] || note[$a]="${note[$a]:-}ns/op of the JVMs: ${ns_runs[*]}"
     fi
   done
@@ -149,12 +151,12 @@ for t in "${traces[@]}"; do
   echo
   if [ -n "$ops" ]; then echo "## $name ($(count "$ops") ops, peak live $(bytes "$live"))"; else echo "## $name"; fi
   echo
-  echo "| allocator | ns/op | peak RSS | errors | note |"
-  echo "|---|---:|---:|---:|---|"
+  echo "| allocator | ns/op | peak RSS | 1st run RSS | errors | note |"
+  echo "|---|---:|---:|---:|---:|---|"
   best_ns=""; best_ns_who=""; best_rss=""; best_rss_who=""
   for a in "${alloc_list[@]}"; do
     if [ -n "${ns[$a]:-}" ]; then
-      echo "| $a | $(decimal "${ns[$a]}") | $(bytes "${rss[$a]}") | ${errs[$a]} | ${note[$a]:-} |"
+      echo "| $a | $(decimal "${ns[$a]}") | $(bytes "${rss[$a]}") | $(bytes "${first[$a]}") | ${errs[$a]} | ${note[$a]:-} |"
       if [ "$a" != malloc4j ] && [ "${errs[$a]}" = 0 ]; then
         if [ "${ns[$a]}" != null ] && { [ -z "$best_ns" ] || awk -v x="${ns[$a]}" -v y="$best_ns" 'BEGIN { exit !(x < y) }'; }; then
           best_ns=${ns[$a]}; best_ns_who=$a
@@ -164,22 +166,23 @@ for t in "${traces[@]}"; do
         fi
       fi
     else
-      echo "| $a | | | | ${note[$a]} |"
+      echo "| $a | | | | | ${note[$a]} |"
     fi
   done
   if [ -n "${ns[malloc4j]:-}" ] && [ -n "$best_ns" ]; then
     r_ns=$(ratio "${ns[malloc4j]}" "$best_ns"); r_rss=$(ratio "${rss[malloc4j]}" "$best_rss")
-    echo "| **malloc4j / best native** | **$r_ns** (vs $best_ns_who) | **$r_rss** (vs ${best_rss_who:-n/a}) | | |"
-    summary+=("| $name | $(decimal "${ns[malloc4j]}") | $(decimal "$best_ns") ($best_ns_who) | $r_ns | $(bytes "${rss[malloc4j]}") | $(bytes "$best_rss") (${best_rss_who:-n/a}) | $r_rss |")
+    r_first=$(ratio "${first[malloc4j]}" "$best_rss")
+    echo "| **malloc4j / best native** | **$r_ns** (vs $best_ns_who) | **$r_rss** (vs ${best_rss_who:-n/a}) | $r_first | | |"
+    summary+=("| $name | $(decimal "${ns[malloc4j]}") | $(decimal "$best_ns") ($best_ns_who) | $r_ns | $(bytes "${rss[malloc4j]}") | $(bytes "$best_rss") (${best_rss_who:-n/a}) | $r_rss | $(bytes "${first[malloc4j]}") | $r_first |")
   fi
-  unset ns rss errs note
+  unset ns rss first errs note
 done
 
 if [ ${#summary[@]} -gt 0 ]; then
   echo
   echo "## Summary: malloc4j against the best native anchor per trace"
   echo
-  echo "| trace | malloc4j ns/op | best native ns/op | ratio | malloc4j peak RSS | best native peak RSS | ratio |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| trace | malloc4j ns/op | best native ns/op | ratio | malloc4j peak RSS | best native peak RSS | ratio | malloc4j 1st run RSS | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${summary[@]}"
 fi

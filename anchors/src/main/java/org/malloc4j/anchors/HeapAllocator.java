@@ -40,6 +40,16 @@ public final class HeapAllocator implements Allocator {
     }
 
     @Override
+    public boolean isJava() {
+        return true;
+    }
+
+    @Override
+    public void releaseFreeMemory() {
+        heap.trim();
+    }
+
+    @Override
     public void close() {
         heap.close();
     }

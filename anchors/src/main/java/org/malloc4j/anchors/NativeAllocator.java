@@ -3,6 +3,7 @@ package org.malloc4j.anchors;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
@@ -44,11 +45,14 @@ public final class NativeAllocator implements Allocator {
 
     private final String name;
     private final MethodHandle malloc, free, realloc, calloc;
+    /** The calls that give free memory back ({@link #releaseFreeMemory}), each taking no argument or one. */
+    private final Runnable release;
 
-    private NativeAllocator(String name, SymbolLookup lookup) {
-        this.name = name;
+    private NativeAllocator(Kind kind, SymbolLookup lookup) {
+        this.name = kind.label;
         Linker linker = Linker.nativeLinker();
         Linker.Option critical = Linker.Option.critical(false);
+        this.release = releaseCalls(kind, linker, lookup);
         malloc = linker.downcallHandle(lookup.findOrThrow("malloc"),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), critical);
         free = linker.downcallHandle(lookup.findOrThrow("free"),
@@ -64,7 +68,7 @@ public final class NativeAllocator implements Allocator {
      *         environment variable it needs inside a JVM is not set)
      */
     public static Result open(Kind kind) {
-        if (kind == Kind.GLIBC) return new Result(new NativeAllocator(kind.label, Linker.nativeLinker().defaultLookup()), null);
+        if (kind == Kind.GLIBC) return new Result(new NativeAllocator(kind, Linker.nativeLinker().defaultLookup()), null);
         Path lib = Path.of(LIB_DIR, kind.library);
         if (!Files.exists(lib)) {
             return new Result(null, kind.label + " skipped: " + lib + " is missing (apt-get install "
@@ -78,9 +82,72 @@ public final class NativeAllocator implements Allocator {
             return new Result(null, "tcmalloc skipped: it needs TCMALLOC_SKIP_SBRK=true in the environment");
         }
         try {
-            return new Result(new NativeAllocator(kind.label, SymbolLookup.libraryLookup(lib, Arena.global())), null);
+            return new Result(new NativeAllocator(kind, SymbolLookup.libraryLookup(lib, Arena.global())), null);
         } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
             return new Result(null, kind.label + " skipped: " + lib + " did not load: " + e.getMessage());
+        }
+    }
+
+    /**
+     * What each allocator offers to give its free memory back: glibc trims every arena ({@code malloc_trim(0)}
+     * also gives back whole free pages inside them); jemalloc flushes the calling thread's cache and purges
+     * every arena's dirty and muzzy pages ({@code MALLCTL_ARENAS_ALL} is 4096 in jemalloc 5); mimalloc collects
+     * with force (its thread's free pages and segments); tcmalloc empties the calling thread's cache
+     * ({@code MarkThreadIdle}) and releases its page heap's free spans.
+     */
+    private static Runnable releaseCalls(Kind kind, Linker linker, SymbolLookup lookup) {
+        return switch (kind) {
+            case GLIBC -> {
+                MethodHandle trim = linker.downcallHandle(lookup.findOrThrow("malloc_trim"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                yield () -> invoke(() -> { int released = (int) trim.invokeExact(0L); });
+            }
+            case JEMALLOC -> {
+                MethodHandle mallctl = linker.downcallHandle(lookup.findOrThrow("mallctl"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                                ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                yield () -> {
+                    for (String control : new String[] {"thread.tcache.flush", "arena.4096.purge"}) {
+                        try (Arena arena = Arena.ofConfined()) {
+                            MemorySegment nameC = arena.allocateFrom(control);
+                            invoke(() -> {
+                                int rc = (int) mallctl.invokeExact(nameC, MemorySegment.NULL, MemorySegment.NULL,
+                                        MemorySegment.NULL, 0L);
+                                if (rc != 0) throw new IllegalStateException("jemalloc mallctl " + control + ": " + rc);
+                            });
+                        }
+                    }
+                };
+            }
+            case MIMALLOC -> {
+                MethodHandle collect = linker.downcallHandle(lookup.findOrThrow("mi_collect"),
+                        FunctionDescriptor.ofVoid(ValueLayout.JAVA_BOOLEAN));
+                yield () -> invoke(() -> {
+                    collect.invokeExact(true); // a statement: the call's type is (boolean)void
+                });
+            }
+            case TCMALLOC -> {
+                MethodHandle idle = linker.downcallHandle(lookup.findOrThrow("MallocExtension_MarkThreadIdle"),
+                        FunctionDescriptor.ofVoid());
+                MethodHandle releaseFree = linker.downcallHandle(
+                        lookup.findOrThrow("MallocExtension_ReleaseFreeMemory"), FunctionDescriptor.ofVoid());
+                yield () -> invoke(() -> {
+                    idle.invokeExact();
+                    releaseFree.invokeExact();
+                });
+            }
+        };
+    }
+
+    private interface NativeCall {
+        void run() throws Throwable;
+    }
+
+    private static void invoke(NativeCall call) {
+        try {
+            call.run();
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 
@@ -130,6 +197,11 @@ public final class NativeAllocator implements Allocator {
         } catch (Throwable t) {
             throw rethrow(t);
         }
+    }
+
+    @Override
+    public void releaseFreeMemory() {
+        release.run();
     }
 
     private static RuntimeException rethrow(Throwable t) {

@@ -15,7 +15,7 @@ import org.malloc4j.cli.trace.TraceWriter;
 class JsonOutputTest {
     private static final List<String> KEYS = List.of("trace", "allocator", "ops", "nsPerOp", "peakLiveBytes",
             "tracePeakLiveBytes", "peakCommittedBytes", "utilization", "externalFragmentation", "peakRssBytes",
-            "errors");
+            "firstRunRssBytes", "errors");
 
     @TempDir
     Path dir;
@@ -59,6 +59,18 @@ class JsonOutputTest {
                 .containsEntry("errors", 0.0);
         assertThat((double) m.get("nsPerOp")).isPositive();
         assertThat(m.get("peakLiveBytes")).isEqualTo(m.get("tracePeakLiveBytes"));
+        assertThat(m).as("a native allocator is not rehearsed").containsEntry("firstRunRssBytes", null);
+    }
+
+    @Test
+    void noRehearsalLeavesTheFirstRunFigureOut() throws IOException {
+        Path file = dir.resolve("mixed.rep");
+        TraceWriter.write(TestTraces.mixed("mixed", 2_000, 4), file);
+        Cli r = Cli.run("replay", "--json", "--no-rehearsal", file.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        Map<String, Object> m = Json.object(r.outLines().getFirst());
+        assertThat(m).containsEntry("firstRunRssBytes", null).containsEntry("errors", 0.0);
+        assertSaneMalloc4j(m);
     }
 
     @Test
@@ -68,7 +80,7 @@ class JsonOutputTest {
         Cli r = Cli.run("replay", file.toString(), file.toString());
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("trace", "ns/op", "peak live", "peak committed", "utilization", "peak RSS",
-                "errors");
+                "1st run RSS", "errors");
         assertThat(r.outLines().stream().filter(l -> l.startsWith("mixed "))).hasSize(2);
     }
 
@@ -85,6 +97,9 @@ class JsonOutputTest {
         assertThat(committed).isGreaterThanOrEqualTo(live);
         assertThat(utilization).isGreaterThan(0).isLessThanOrEqualTo(1);
         assertThat((double) m.get("externalFragmentation")).isBetween(0.0, 1.0);
-        if (m.get("peakRssBytes") != null) assertThat((double) m.get("peakRssBytes")).isNotNegative();
+        if (m.get("peakRssBytes") != null) {
+            assertThat((double) m.get("peakRssBytes")).isNotNegative();
+            if (m.get("firstRunRssBytes") != null) assertThat((double) m.get("firstRunRssBytes")).isNotNegative();
+        }
     }
 }

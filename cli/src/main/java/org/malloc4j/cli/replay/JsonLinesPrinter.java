@@ -7,7 +7,7 @@ import java.util.List;
  * One JSON object a line per trace, for scripts:
  * {@code {"trace":"ramp","allocator":"malloc4j","ops":250000,"nsPerOp":41.3,"peakLiveBytes":...,
  * "tracePeakLiveBytes":...,"peakCommittedBytes":...,"utilization":0.91,"externalFragmentation":0.2,
- * "peakRssBytes":...,"errors":0}}. A figure the allocator cannot give is {@code null}. Written by hand (no JSON
+ * "peakRssBytes":...,"firstRunRssBytes":...,"errors":0}}. A figure the allocator cannot give is {@code null}. Written by hand (no JSON
  * library), with strings escaped as RFC 8259 requires.
  *
  * <p>With {@code --leaks}, a last key {@code "leaks"} holds the blocks the trace leaves live ({@link LeakReport}):
@@ -41,6 +41,7 @@ public final class JsonLinesPrinter implements ResultPrinter {
         number(sb, "utilization", r.utilization()).append(',');
         number(sb, "externalFragmentation", r.externalFragmentation()).append(',');
         bytes(sb, "peakRssBytes", r.peakRssBytes()).append(',');
+        bytes(sb, "firstRunRssBytes", r.firstRunRssBytes()).append(',');
         number(sb, "errors", r.errors());
         if (r.leaks() != null) leaks(sb.append(','), r.leaks());
         out.println(sb.append('}'));

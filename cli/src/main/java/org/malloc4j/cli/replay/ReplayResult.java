@@ -18,7 +18,10 @@ import java.util.List;
  * @param externalFragmentation malloc4j's {@code 1 - largest free block / free bytes} at the end of the trace;
  *        NaN for the others
  * @param peakRssBytes how far the process's resident set rose above its level at the start of the checked pass
- *        (which writes every byte of every block); -1 when the OS does not say
+ *        (which writes every byte of every block); -1 when the OS does not say. After a rehearsal this is a second
+ *        run's figure, without the JIT compilers' first-time work
+ * @param firstRunRssBytes the same rise over the rehearsal, the trace's first run in the JVM (the JIT's work on
+ *        the code it reaches first included); -1 without a rehearsal
  * @param errors errors found by the checked pass (content, overlap, alignment, failed calls, statistics)
  * @param firstErrors the messages of the first few errors
  * @param leaks the blocks the trace leaves live, grouped ({@code --leaks}); null when not asked for
@@ -34,14 +37,15 @@ public record ReplayResult(
         double utilization,
         double externalFragmentation,
         long peakRssBytes,
+        long firstRunRssBytes,
         long errors,
         List<String> firstErrors,
         LeakReport leaks) {
-    /** A result without a leak report. */
+    /** A result without a rehearsal or a leak report. */
     public ReplayResult(String trace, String allocator, long ops, double nsPerOp, long tracePeakLiveBytes,
             long peakLiveBytes, long peakCommittedBytes, double utilization, double externalFragmentation,
             long peakRssBytes, long errors, List<String> firstErrors) {
         this(trace, allocator, ops, nsPerOp, tracePeakLiveBytes, peakLiveBytes, peakCommittedBytes, utilization,
-                externalFragmentation, peakRssBytes, errors, firstErrors, null);
+                externalFragmentation, peakRssBytes, -1, errors, firstErrors, null);
     }
 }

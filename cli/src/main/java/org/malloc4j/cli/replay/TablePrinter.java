@@ -6,14 +6,15 @@ import java.util.List;
 
 /**
  * The readable report: a title line, a header, then one row per trace as soon as it is replayed, and a legend.
- * Columns: trace, ops, ns/op, peak live, peak committed, utilization, external fragmentation, peak RSS, errors.
+ * Columns: trace, ops, ns/op, peak live, peak committed, utilization, external fragmentation, peak RSS, the first
+ * run's peak RSS, errors.
  * With {@code --leaks}, each trace's {@link LeakReport} follows the legend (so that the table stays whole): a
  * line of totals, then a line per size group, or one line saying that nothing was left live.
  */
 public final class TablePrinter implements ResultPrinter {
     private static final String[] HEAD = {"ops", "ns/op", "peak live", "peak committed", "utilization",
-        "ext. frag", "peak RSS", "errors"};
-    private static final int[] WIDTH = {11, 8, 11, 15, 12, 10, 11, 7};
+        "ext. frag", "peak RSS", "1st run RSS", "errors"};
+    private static final int[] WIDTH = {11, 8, 11, 15, 12, 10, 11, 11, 7};
 
     private final PrintWriter out;
     private int nameWidth;
@@ -46,6 +47,7 @@ public final class TablePrinter implements ResultPrinter {
             Units.percent(r.utilization()),
             Units.percent(r.externalFragmentation()),
             Units.bytes(r.peakRssBytes()),
+            Units.bytes(r.firstRunRssBytes()),
             Long.toString(r.errors())
         };
         StringBuilder sb = new StringBuilder(pad(r.trace(), nameWidth, false));
@@ -63,7 +65,12 @@ public final class TablePrinter implements ResultPrinter {
         out.println("utilization: peak live / peak committed bytes; ext. frag: 1 - largest free block / free "
                 + "bytes, at the end.");
         out.println("peak RSS: rise of the process's resident set over the checked pass, which writes every "
-                + "byte of every block.");
+                + "byte of every block, of the");
+        out.println("  trace's measured run; 1st run RSS: the same over malloc4j's rehearsal of the trace, a run"
+                + " before it on a heap of its");
+        out.println("  own, whose rise also holds the JIT compilers' work on the heap code the trace is first to"
+                + " reach (n/a: a native");
+        out.println("  allocator, whose code needs no compiling and whose one run is measured, or --no-rehearsal).");
         for (ReplayResult r : withLeaks) leaks(r.trace(), r.leaks());
         out.flush();
     }

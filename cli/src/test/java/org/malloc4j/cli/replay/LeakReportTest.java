@@ -62,7 +62,7 @@ class LeakReportTest {
         StringWriter out = new StringWriter();
         TablePrinter p = new TablePrinter(new PrintWriter(out));
         p.begin("glibc", List.of("many"));
-        p.result(new ReplayResult("many", "glibc", trace.size(), 1, 0, 0, -1, Double.NaN, Double.NaN, -1, 0,
+        p.result(new ReplayResult("many", "glibc", trace.size(), 1, 0, 0, -1, Double.NaN, Double.NaN, -1, -1, 0,
                 List.of(), r));
         p.end();
         assertThat(out.toString()).contains("leaks in many: 27 blocks, ")
