@@ -141,4 +141,28 @@ class SpareSlabsTest {
                     .isLessThanOrEqualTo(committedAfterWarmUp + 2 * BOUND);
         }
     }
+
+    /**
+     * A cache that must take new pages from the OS for a slab first gives back its spares, so that a growing heap
+     * does not keep idle empty slabs of another class beside its new pages: after 640 KB of 64-byte blocks were
+     * freed (the cache's spare budget full, the rest dirty pages), 4.2 MB of 1000-byte blocks commit no more than
+     * their own slabs. Without it the budget's 512 KiB stayed committed on top.
+     */
+    @Test
+    void aCacheThatMustGrowFirstGivesBackItsSpares() {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            long[] small = new long[10_000];
+            for (int i = 0; i < small.length; i++) small[i] = heap.malloc(64);
+            for (long p : small) heap.free(p);
+            assertThat(heap.stats().committedBytes()).as("empty slabs: spares, then dirty pages")
+                    .isGreaterThan(600 * KiB);
+            long[] blocks = new long[4200];
+            for (int i = 0; i < blocks.length; i++) blocks[i] = heap.malloc(1000);
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isEqualTo(4_200_000);
+            // 1000 B in the 1024 B class: 4.3 MB of blocks in slabs with no tails, 2.4% over the live bytes
+            assertThat(s.committedBytes()).as("committed with 4.2 MB live").isLessThan(4200 * 1024 + 128 * KiB);
+            for (long p : blocks) heap.free(p);
+        }
+    }
 }

@@ -140,6 +140,19 @@ public final class PageHeap {
         return 0;
     }
 
+    /**
+     * @return whether a dirty free run of at least {@code pages} pages is there for {@link #allocate} to take (a good
+     *         fit, as it looks for one: O(1)). The caller holds the lock.
+     */
+    public boolean hasDirtyRun(long pages) {
+        return dirty.find(pages) >= 0;
+    }
+
+    /** @return whether freed pages go back to the OS at once (a decay time of 0), so that no run is ever dirty */
+    public boolean purgesAtOnce() {
+        return decay.immediate();
+    }
+
     /** Allocates a slab run for the small-object layer; see {@link #allocate}. */
     public long allocateSlab(long pages) {
         return allocate(pages, PAGE, PageMap.SLAB, 0);

@@ -328,6 +328,30 @@ public final class LocalHeap {
         return s;
     }
 
+    /**
+     * Gives this cache's oldest spare back to the page layer: an empty slab from its spares, else the bottom of a
+     * medium class's stack. Holder only.
+     *
+     * @return the pages given back, 0 when it had no spare
+     */
+    public int releaseSpare() {
+        if (spareHead != null) {
+            int p = spareHead.pages;
+            releaseOldestSpare();
+            return p;
+        }
+        for (int i = 0; i < mediumDepth.length; i++) {
+            int k = (mediumEvictCursor + i) % mediumDepth.length;
+            if (mediumDepth[k] > 0) {
+                int p = mediumStacks[k][0].pages;
+                releaseMediumBottom(k);
+                mediumEvictCursor = (k + 1) % mediumDepth.length;
+                return p;
+            }
+        }
+        return 0;
+    }
+
     private void releaseOldestSpare() {
         Slab oldest = spareHead;
         unlink(oldest); // leaves the spares too
