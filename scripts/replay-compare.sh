@@ -3,12 +3,15 @@
 # each trace in a JVM of its own, so that the peak RSS measured is that allocator's alone, and prints a markdown
 # table per trace: ns/op and peak RSS per allocator, and malloc4j's ratio to the best native anchor.
 #
-# Usage: scripts/replay-compare.sh [--repeat N] [--jvms N] [--allocators a,b,...] [TRACE...]
+# Usage: scripts/replay-compare.sh [--repeat N] [--min-time TIME] [--jvms N] [--allocators a,b,...] [TRACE...]
 #   TRACE          a .rep or .rep.gz file, a directory of them, or the name of a bundled workload
 #                  (default: every bundled workload, then ../shared/traces/*.rep.gz when that folder exists)
 #   --repeat N     timed passes per run, the fastest counts (default 20: a trace of 100,000 operations passes
 #                  in a few milliseconds, and the first passes run before C2 has compiled the replay loop and the
 #                  heap's code; with 3 passes malloc4j's ns/op on such a trace varied by 2x between JVMs)
+#   --min-time T   and more passes until they add up to T (default 1s): python3-pymalloc's 96,010 operations pass
+#                  in 2 ms, and after 20 passes C2 had not finished compiling the heap's paths (27-32 ns/op, against
+#                  15-19 after 60 passes)
 #   --jvms N       JVMs per allocator and trace; each cell is the median over them (default 1). A JIT's inlining
 #                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
 #                  by 2x between JVMs where the native anchors vary by 10%.
@@ -32,6 +35,7 @@ export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384
 export TCMALLOC_SKIP_SBRK=true
 
 repeat=20
+min_time=1s
 jvms=1
 allocators=malloc4j,glibc,jemalloc,mimalloc,tcmalloc
 args=()
@@ -39,11 +43,13 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --repeat) repeat="${2:?--repeat needs a number}"; shift 2 ;;
     --repeat=*) repeat="${1#*=}"; shift ;;
+    --min-time) min_time="${2:?--min-time needs a time}"; shift 2 ;;
+    --min-time=*) min_time="${1#*=}"; shift ;;
     --allocators) allocators="${2:?--allocators needs a list}"; shift 2 ;;
     --allocators=*) allocators="${1#*=}"; shift ;;
     --jvms) jvms="${2:?--jvms needs a number}"; shift 2 ;;
     --jvms=*) jvms="${1#*=}"; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -107,7 +113,7 @@ trap 'rm -f "$errfile"' EXIT
 summary=()
 echo "# Replay comparison"
 echo
-echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of $repeat timed passes; JVM options: ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch}."
+echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); best of at least $repeat timed passes adding up to $min_time or more; JVM options: ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch}."
 echo "Each cell is the median of $jvms JVM(s) for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
 echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block; for malloc4j, of the run after"
 echo "its rehearsal of the trace (1st run RSS: over the rehearsal, with the JIT compilers' work on the heap code; see replay --help)."
@@ -123,7 +129,7 @@ for t in "${traces[@]}"; do
     for ((j = 1; j <= jvms; j++)); do
       echo "replay-compare: $name on $a (JVM $j of $jvms)" >&2
       set +e
-      out=$(run_cli replay --json --repeat "$repeat" --allocator "$a" "${target[@]}" 2>"$errfile")
+      out=$(run_cli replay --json --repeat "$repeat" --min-time "$min_time" --allocator "$a" "${target[@]}" 2>"$errfile")
       rc=$?
       set -e
       line=$(grep '^{' <<<"$out" | tail -n1 || true)

@@ -74,6 +74,12 @@ final class ReplayCommand implements Callable<Integer> {
             description = "Timed passes per trace; the fastest counts (default: ${DEFAULT-VALUE}).")
     int repeat;
 
+    @Option(names = "--min-time", paramLabel = "TIME",
+            description = "Go on with timed passes beyond --repeat until they add up to this much time, as 0, 500ms,"
+                    + " 2s or 1m (default: 0; at most " + ReplayDriver.MAX_PASSES + " passes). A short trace's first"
+                    + " passes run before the JIT has compiled the allocator's code.")
+    String minTime;
+
     @Option(names = "--json", description = "One JSON object a line per trace instead of the table.")
     boolean json;
 
@@ -135,6 +141,11 @@ final class ReplayCommand implements Callable<Integer> {
             return Main.OK;
         }
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
+        Duration minTimed = minTime == null ? Duration.ZERO : parseDuration(minTime);
+        if (minTimed == null) {
+            return badInput(err, me + ": --min-time must be 0 or a whole number with a unit (ms, s or m), as in 500ms,"
+                    + " not '" + minTime + "'");
+        }
         Heap.Builder heap = Heap.builder();
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
@@ -155,7 +166,7 @@ final class ReplayCommand implements Callable<Integer> {
         }
 
         ReplayDriver driver = new ReplayDriver(allocator, () -> opens.apply(allocator), repeat, leaks,
-                !noRehearsal);
+                !noRehearsal, minTimed.toNanos());
         ResultPrinter printer = json ? new JsonLinesPrinter(out) : new TablePrinter(out);
         printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
         long errors = 0;

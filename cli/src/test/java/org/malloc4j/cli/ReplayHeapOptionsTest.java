@@ -50,6 +50,10 @@ class ReplayHeapOptionsTest {
         assertThat(size.code()).isEqualTo(Main.BAD_INPUT);
         assertThat(size.err()).contains("--spare-bytes").contains("'-1'");
 
+        Cli time = Cli.run("replay", "-w", "ramp", "--min-time", "2 seconds");
+        assertThat(time.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(time.err()).contains("--min-time").contains("'2 seconds'").contains("500ms");
+
         Cli other = Cli.run("replay", "-w", "ramp", "-a", "glibc", "--decay", "1s");
         assertThat(other.code()).isEqualTo(Main.BAD_INPUT);
         assertThat(other.err()).contains("--decay applies to malloc4j only, not to glibc");

@@ -15,11 +15,14 @@ import org.malloc4j.cli.trace.Trace;
  * fresh: it is the process's), and without counting the page faults of a brand-new heap as allocation time.
  */
 public final class ReplayDriver {
+    /** The most timed passes a minimum time asks for: a trace of a few operations must still end. */
+    public static final int MAX_PASSES = 100_000;
     private final String allocatorName;
     private final Supplier<Allocator> allocators;
     private final int repeat;
     private final boolean leaks;
     private final boolean rehearsal;
+    private final long minTimedNanos;
     private final BlockPattern pattern = new BlockPattern();
 
     /**
@@ -42,12 +45,29 @@ public final class ReplayDriver {
      */
     public ReplayDriver(String allocatorName, Supplier<Allocator> allocators, int repeat, boolean leaks,
             boolean rehearsal) {
+        this(allocatorName, allocators, repeat, leaks, rehearsal, 0);
+    }
+
+    /**
+     * @param allocatorName the name reported for the allocator
+     * @param allocators opens a fresh allocator for each trace (and for the warm-up)
+     * @param repeat timed passes per trace (the fastest counts), at least 1
+     * @param leaks whether to report the blocks each trace leaves live
+     * @param rehearsal whether each trace is first replayed once unmeasured ({@link #rehearse})
+     * @param minTimedNanos timed passes go on beyond {@code repeat} until their times add up to this much (at most
+     *        {@link #MAX_PASSES} passes): a trace that passes in 2 ms is still run by code the JIT has not finished
+     *        compiling after 20 passes, and the allocator with the most Java code pays for it most; 0 for none
+     */
+    public ReplayDriver(String allocatorName, Supplier<Allocator> allocators, int repeat, boolean leaks,
+            boolean rehearsal, long minTimedNanos) {
         if (repeat < 1) throw new IllegalArgumentException("repeat must be at least 1: " + repeat);
         this.allocatorName = allocatorName;
         this.allocators = allocators;
         this.repeat = repeat;
         this.leaks = leaks;
         this.rehearsal = rehearsal;
+        if (minTimedNanos < 0) throw new IllegalArgumentException("minTimedNanos must not be negative: " + minTimedNanos);
+        this.minTimedNanos = minTimedNanos;
     }
 
     /**
@@ -96,9 +116,12 @@ public final class ReplayDriver {
             }
             checked.freeRemaining();
             rssPeak = ProcessMemory.peakRssBytes();
-            for (int r = 0; r < repeat; r++) {
+            long timed = 0;
+            for (int r = 0; r < repeat || (timed < minTimedNanos && r < MAX_PASSES); r++) {
                 try {
-                    best = Math.min(best, TimedPass.run(trace, allocator));
+                    long t = TimedPass.run(trace, allocator);
+                    timed += t;
+                    best = Math.min(best, t);
                 } catch (RuntimeException e) {
                     errors.add(trace.name() + ": the timed pass failed: " + e);
                     break;

@@ -39,6 +39,10 @@ class RehearsalTest {
     }
 
     private static List<Counting> replay(boolean java, boolean rehearsal, ReplayResult[] result) {
+        return replay(java, rehearsal, 0, result);
+    }
+
+    private static List<Counting> replay(boolean java, boolean rehearsal, long minTimedNanos, ReplayResult[] result) {
         List<Counting> opened = new ArrayList<>();
         Trace trace = CheckedPassTest.trace();
         ReplayDriver driver = new ReplayDriver("counting", () -> {
@@ -46,7 +50,7 @@ class RehearsalTest {
             Counting a = new Counting(java);
             opened.add(a);
             return a;
-        }, 1, false, rehearsal);
+        }, 1, false, rehearsal, minTimedNanos);
         result[0] = driver.replay(trace);
         return opened;
     }
@@ -83,6 +87,17 @@ class RehearsalTest {
         List<Counting> opened = replay(true, false, r);
         assertThat(opened).hasSize(1);
         assertThat(r[0].firstRunRssBytes()).isEqualTo(-1);
+        assertThat(r[0].errors()).isZero();
+    }
+
+    /** A minimum time makes more timed passes than {@code repeat} asks for, until their times add up to it. */
+    @Test
+    void timedPassesGoOnUntilTheMinimumTime() {
+        ReplayResult[] r = new ReplayResult[1];
+        long onePass = replay(true, false, 0, r).getFirst().calls;
+        long manyPasses = replay(true, false, 200_000_000L, r).getFirst().calls; // 0.2 s of 3,000-op passes
+        assertThat(manyPasses).as("calls with a minimum time, against one pass (%d)", onePass)
+                .isGreaterThan(onePass * 3);
         assertThat(r[0].errors()).isZero();
     }
 }
