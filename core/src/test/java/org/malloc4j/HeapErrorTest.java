@@ -139,6 +139,41 @@ class HeapErrorTest {
         heap.free(guard);
     }
 
+    /**
+     * A medium block whose one-block slab was on its class's stack (freed before) is handed out again from the stack
+     * without becoming the class's current slab; its free and a second free behave as any block's, here and from
+     * another thread.
+     */
+    @Test
+    void aMediumBlockFromItsClassStackFreesOnceHereAndElsewhere() throws InterruptedException {
+        long medium = 100 << 10;
+        long p = heap.malloc(medium);
+        heap.free(p); // its slab goes on the class's stack
+        long q = heap.malloc(medium);
+        assertThat(q).as("the stacked slab, taken back").isEqualTo(p);
+        Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, q + medium - 8, q);
+        long other = heap.malloc(medium); // the stack is empty: a new slab
+        assertThat(other).isNotEqualTo(q);
+        heap.free(q);
+        // (not failsLeavingHeapAsItWas: its allocations would reorder the class's stack)
+        assertThatThrownBy(() -> heap.free(q)).isInstanceOf(InvalidFreeException.class)
+                .hasMessageContainingAll(hex(q), "already freed");
+        long r = heap.malloc(medium);
+        assertThat(r).isEqualTo(q);
+        inOtherThread(() -> heap.free(r)); // a remote free: the owner collects it when its class runs dry
+        assertThatThrownBy(() -> heap.free(r)).isInstanceOf(InvalidFreeException.class)
+                .hasMessageContainingAll(hex(r), "already freed");
+        heap.free(other);
+        long s = heap.malloc(medium);
+        long t = heap.malloc(medium);
+        assertThat(java.util.Set.of(s, t)).as("both slabs, back from the stack and the remote free")
+                .containsExactlyInAnyOrder(q, other);
+        assertThat(heap.stats().liveBytes()).isEqualTo(2 * medium);
+        heap.free(s);
+        heap.free(t);
+        assertStillWorks(heap);
+    }
+
     @Test
     void doubleFreeOfLargeBlock() {
         long p = heap.malloc(LARGE);
