@@ -46,6 +46,38 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * A large block (256 KiB or more) that must take clean pages gives back up to as many pages of the smallest
+     * dirty runs, those under 256 KiB, which no large block can use; a larger dirty run stays, and a slab taking clean
+     * pages purges nothing.
+     */
+    @Test
+    void aLargeBlockFromCleanPagesPurgesTheSmallDirtyRuns() {
+        withLongDecay(heap -> {
+            long[] runs = new long[6];
+            long[] sizes = {10, 1, 30, 1, 80, 1}; // three free runs to be, each below a used page
+            for (int i = 0; i < runs.length; i++) {
+                runs[i] = heap.allocateBlock(sizes[i], 4096, sizes[i] * 4096) & ~PageHeap.FRESH;
+            }
+            for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+            assertThat(heap.dirtyBytes()).isEqualTo(120 * 4096);
+            long slab = heap.allocateSlab(100);
+            assertThat(slab & PageHeap.FRESH).as("a slab from clean pages").isNotZero();
+            assertThat(heap.purgeCount()).as("a slab purges nothing").isZero();
+            long large = heap.allocateBlock(100, 4096, 100 * 4096);
+            assertThat(large & PageHeap.FRESH).isNotZero();
+            assertThat(heap.purgeCount()).as("the 10- and 30-page runs").isEqualTo(2);
+            assertThat(heap.dirtyBytes()).as("the 80-page run stays for the next large block").isEqualTo(80 * 4096);
+            assertThat(heap.committedPages()).isEqualTo(3 + 80 + 100 + 100);
+            long next = heap.allocateBlock(70, 4096, 70 * 4096) & ~PageHeap.FRESH;
+            assertThat(next).as("from the 80-page dirty run").isEqualTo(runs[4]);
+            assertThat(heap.committedPages()).isEqualTo(3 + 80 + 100 + 100);
+            for (long r : new long[] {runs[1], runs[3], runs[5], slab, large, next}) {
+                heap.free(heap.pageOf(r & ~PageHeap.FRESH));
+            }
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
