@@ -513,11 +513,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * the pages wanted (the work stays proportional to the slab taken). The pages go where they are needed, merged
      * with their free neighbours, instead of sitting idle beside new ones; a spare exists to spare the page layer's
      * lock on a free/malloc cycle, and a cache about to take the lock and touch new pages has nothing to spare. At
-     * gcc-cc1's committed peak the cache held 0.52 MB of empty slabs (its whole spare budget); with
-     * this, none, and its peak committed / peak live fell from 1.38 to 1.23 ({@code docs/benchmarks.md}). Not with a
-     * decay time of 0: the page layer would give the spares to the OS at once, and the cache's next malloc of their
-     * classes would fault new pages in (mawk's replay: 9 times slower). Caller holds the page lock; {@code owner} is
-     * the calling thread's cache.
+     * gcc-cc1's committed peak the cache held 0.52 MB of empty slabs (its whole spare budget); with this, none, and its
+     * peak committed / peak live fell from 1.38 to 1.23 ({@code docs/benchmarks.md}). Not with a decay time of 0: the
+     * page layer would give the spares to the OS at once, and the cache's next malloc of their classes would fault new
+     * pages in (mawk's replay: 9 times slower). Caller holds the page lock; {@code owner} is the calling thread's
+     * cache.
      */
     private void releaseSparesBeforeGrowth(LocalHeap owner, int npages) {
         long released = 0;
