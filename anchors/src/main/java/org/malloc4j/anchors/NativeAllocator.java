@@ -45,7 +45,7 @@ public final class NativeAllocator implements Allocator {
 
     private final String name;
     private final MethodHandle malloc, free, realloc, calloc;
-    /** The calls that give free memory back ({@link #releaseFreeMemory}), each taking no argument or one. */
+    /** The downcalls that give free memory back ({@link #releaseFreeMemory}). */
     private final Runnable release;
 
     private NativeAllocator(Kind kind, SymbolLookup lookup) {
@@ -68,7 +68,9 @@ public final class NativeAllocator implements Allocator {
      *         environment variable it needs inside a JVM is not set)
      */
     public static Result open(Kind kind) {
-        if (kind == Kind.GLIBC) return new Result(new NativeAllocator(kind, Linker.nativeLinker().defaultLookup()), null);
+        if (kind == Kind.GLIBC) {
+            return new Result(new NativeAllocator(kind, Linker.nativeLinker().defaultLookup()), null);
+        }
         Path lib = Path.of(LIB_DIR, kind.library);
         if (!Files.exists(lib)) {
             return new Result(null, kind.label + " skipped: " + lib + " is missing (apt-get install "
@@ -100,7 +102,9 @@ public final class NativeAllocator implements Allocator {
             case GLIBC -> {
                 MethodHandle trim = linker.downcallHandle(lookup.findOrThrow("malloc_trim"),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-                yield () -> invoke(() -> { int released = (int) trim.invokeExact(0L); });
+                yield () -> invoke(() -> {
+                    int releasedAny = (int) trim.invokeExact(0L); // 1 when it gave memory back: either is fine
+                });
             }
             case JEMALLOC -> {
                 MethodHandle mallctl = linker.downcallHandle(lookup.findOrThrow("mallctl"),

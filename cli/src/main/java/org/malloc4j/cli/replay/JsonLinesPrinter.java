@@ -7,8 +7,8 @@ import java.util.List;
  * One JSON object a line per trace, for scripts:
  * {@code {"trace":"ramp","allocator":"malloc4j","ops":250000,"nsPerOp":41.3,"peakLiveBytes":...,
  * "tracePeakLiveBytes":...,"peakCommittedBytes":...,"utilization":0.91,"externalFragmentation":0.2,
- * "peakRssBytes":...,"firstRunRssBytes":...,"errors":0}}. A figure the allocator cannot give is {@code null}. Written by hand (no JSON
- * library), with strings escaped as RFC 8259 requires.
+ * "peakRssBytes":...,"firstRunRssBytes":...,"errors":0}}. A figure the allocator cannot give is {@code null}.
+ * Written by hand (no JSON library), with strings escaped as RFC 8259 requires.
  *
  * <p>With {@code --leaks}, a last key {@code "leaks"} holds the blocks the trace leaves live ({@link LeakReport}):
  * {@code {"blocks":6,"bytes":12416,"heapLiveBlocks":6,"groups":[{"label":"(2 KiB, 4 KiB]","minSize":2049,

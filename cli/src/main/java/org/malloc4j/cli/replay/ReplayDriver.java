@@ -10,9 +10,10 @@ import org.malloc4j.cli.trace.Trace;
  * Replays traces, each on a fresh allocator that is closed after it: a {@link CheckedPass} (content, overlap and
  * statistics checks; the peak RSS is measured over it), then {@code repeat} {@link TimedPass timed passes} on the
  * same allocator, keeping the fastest. Optionally each trace is first rehearsed, once unmeasured on an allocator
- * of its own, so that the measured run's peak RSS does not hold the JIT's first-time work ({@link #rehearse}). The timed passes thus find the allocator as a program's second run of
- * the same work would, with whatever memory it kept: for every allocator alike (a native one cannot be made
- * fresh: it is the process's), and without counting the page faults of a brand-new heap as allocation time.
+ * of its own, so that the measured run's peak RSS does not hold the JIT's first-time work ({@link #rehearse}).
+ * The timed passes thus find the allocator as a program's second run of the same work would, with whatever memory
+ * it kept: for every allocator alike (a native one cannot be made fresh: it is the process's), and without counting
+ * the page faults of a brand-new heap as allocation time.
  */
 public final class ReplayDriver {
     /** The most timed passes a minimum time asks for: a trace of a few operations must still end. */
@@ -66,7 +67,9 @@ public final class ReplayDriver {
         this.repeat = repeat;
         this.leaks = leaks;
         this.rehearsal = rehearsal;
-        if (minTimedNanos < 0) throw new IllegalArgumentException("minTimedNanos must not be negative: " + minTimedNanos);
+        if (minTimedNanos < 0) {
+            throw new IllegalArgumentException("minTimedNanos must not be negative: " + minTimedNanos);
+        }
         this.minTimedNanos = minTimedNanos;
     }
 

@@ -165,8 +165,8 @@ public final class PageHeap {
      * after 0.8 MB of dirty runs of 1 to 123 pages: peak committed / peak live 1.158 -> 1.133. Runs of 64 pages or more
      * stay: purging them too (the oldest first, whatever their size) gave 1.080, but on the bundled large-mix workload,
      * whose large blocks reuse each other's freed runs, every large block then came from clean pages and its replay
-     * went from 40 to 650 ns an operation. O(1) per run purged (the smallest is the dirty index's first fit), at most as
-     * many pages purged as the block faults in. Slabs never purge this way: they are taken and given back in loops,
+     * went from 40 to 650 ns an operation. O(1) per run purged (the smallest is the dirty index's first fit), at most
+     * as many pages purged as the block faults in. Slabs never purge this way: they are taken and given back in loops,
      * where purging what is needed again cost 1.5x to 2.5x (docs/benchmarks.md).
      */
     private void purgeSmallDirtyRuns(long pages) {
