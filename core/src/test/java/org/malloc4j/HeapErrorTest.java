@@ -174,6 +174,33 @@ class HeapErrorTest {
         assertStillWorks(heap);
     }
 
+    /**
+     * realloc that moves a small block frees the old one through the slab it already found: on another thread's
+     * slab that is a remote free, and the old address is then freed, here and there.
+     */
+    @Test
+    void reallocMovingAnotherThreadsBlockFreesItRemotely() throws InterruptedException {
+        long p = heap.malloc(100);
+        Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, p, 0x1234_5678_9ABCL);
+        long[] moved = new long[1];
+        inOtherThread(() -> {
+            moved[0] = heap.realloc(p, 3000);
+            assertThat(moved[0]).isNotEqualTo(p);
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContainingAll(hex(p), "already freed");
+        });
+        assertThat((long) Blocks.ALL.get(java.lang.foreign.ValueLayout.JAVA_LONG, moved[0]))
+                .isEqualTo(0x1234_5678_9ABCL);
+        assertThatThrownBy(() -> heap.realloc(p, 50)).isInstanceOf(InvalidFreeException.class)
+                .hasMessageContainingAll(hex(p), "already freed");
+        assertThat(heap.stats().liveBytes()).isEqualTo(3000);
+        long q = heap.realloc(moved[0], 10); // and back on this thread: the other thread's block, moved again
+        assertThat((long) Blocks.ALL.get(java.lang.foreign.ValueLayout.JAVA_LONG, q)).isEqualTo(0x1234_5678_9ABCL);
+        heap.free(q);
+        assertThat(heap.stats().liveBytes()).isZero();
+        assertStillWorks(heap);
+    }
+
     @Test
     void doubleFreeOfLargeBlock() {
         long p = heap.malloc(LARGE);

@@ -339,8 +339,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         checkOpen();
         Slab slab = slabOf(address);
         long oldRequested;
+        int idx = -1;
         if (slab != null) {
-            int idx = liveBlockIndex(slab, address);
+            idx = liveBlockIndex(slab, address);
             if (newSize == 0) {
                 free(address);
                 return 0;
@@ -381,7 +382,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 ? mallocLarge(newSize, PageHeap.PAGE, false)
                 : malloc(newSize); // both throw, leaving the old block intact, when the heap is exhausted
         Memory.copy(address, moved, Math.min(oldRequested, newSize));
-        free(address);
+        if (slab == null) {
+            free(address);
+        } else if (slab.owner.thread != Thread.currentThread() || slab.sampled != 0
+                || !slab.owner.freeLocal(slab, idx)) {
+            freeSmallSlow(slab, idx, address); // found and validated above: no second lookup
+        }
         return moved;
     }
 
