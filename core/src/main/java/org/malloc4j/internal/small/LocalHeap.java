@@ -314,13 +314,7 @@ public final class LocalHeap {
         }
         while (spareBytes + bytes > spareBudget && spareHead != null) releaseOldestSpare();
         if (mediumDepth[m] == MEDIUM_DEPTH) releaseMediumBottom(m);
-        while (spareBytes + bytes > spareBudget) {
-            // Round robin over the classes: the bottom of the next non-empty stack, the slab that class freed longest ago.
-            int k = mediumEvictCursor;
-            while (mediumDepth[k] == 0) k = (k + 1) % mediumDepth.length;
-            releaseMediumBottom(k);
-            mediumEvictCursor = (k + 1) % mediumDepth.length;
-        }
+        while (spareBytes + bytes > spareBudget && releaseNextMediumBottom() > 0) {} // only medium spares are left
         mediumStacks[m][mediumDepth[m]++] = slab;
         spareBytes += bytes;
     }
@@ -357,6 +351,16 @@ public final class LocalHeap {
             releaseOldestSpare();
             return p;
         }
+        return releaseNextMediumBottom();
+    }
+
+    /**
+     * Gives back the bottom of the next non-empty medium stack, round robin over the classes: the slab that class
+     * freed longest ago. O(medium classes) at most.
+     *
+     * @return the pages given back, 0 when every stack is empty
+     */
+    private int releaseNextMediumBottom() {
         for (int i = 0; i < mediumDepth.length; i++) {
             int k = (mediumEvictCursor + i) % mediumDepth.length;
             if (mediumDepth[k] > 0) {
