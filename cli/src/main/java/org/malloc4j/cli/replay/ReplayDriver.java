@@ -79,15 +79,30 @@ public final class ReplayDriver {
      * traces measured will show it.
      */
     public void warmUp(Trace trace) {
-        ReplayErrors errors = new ReplayErrors(0);
         try (Allocator allocator = allocators.get()) {
-            CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors);
-            checked.run();
-            checked.freeRemaining();
-            for (int r = 0; r < 2; r++) TimedPass.run(trace, allocator);
+            runUnmeasured(trace, allocator);
         } catch (RuntimeException e) {
             // ignored, as documented
         }
+    }
+
+    /** A checked pass (its errors not kept) and two timed passes of {@code trace} on {@code allocator}, untimed. */
+    private void runUnmeasured(Trace trace, Allocator allocator) {
+        CheckedPass checked = new CheckedPass(trace, allocator, pattern, new ReplayErrors(0));
+        checked.run();
+        checked.freeRemaining();
+        for (int r = 0; r < 2; r++) TimedPass.run(trace, allocator);
+    }
+
+    /** Resets the process's RSS high-water mark; @return the level a rise is measured from, -1 when unknown */
+    private static long rssBaseline() {
+        return ProcessMemory.resetPeak() ? ProcessMemory.rssBytes() : ProcessMemory.peakRssBytes();
+    }
+
+    /** @return how far the RSS high-water mark rose above {@code baseline}, -1 when unknown */
+    private static long rssRise(long baseline) {
+        long peak = ProcessMemory.peakRssBytes();
+        return baseline < 0 || peak < 0 ? -1 : Math.max(0, peak - baseline);
     }
 
     /**
@@ -97,11 +112,10 @@ public final class ReplayDriver {
     public ReplayResult replay(Trace trace) {
         long firstRunRss = rehearsal ? rehearse(trace) : -1;
         ReplayErrors errors = new ReplayErrors(ReplayErrors.KEPT);
-        boolean reset = ProcessMemory.resetPeak();
-        long rssBefore = reset ? ProcessMemory.rssBytes() : ProcessMemory.peakRssBytes();
+        long rssBaseline = rssBaseline();
         HeapStats stats = null;
         LeakReport leakReport = null;
-        long rssPeak;
+        long rssDelta;
         long best = Long.MAX_VALUE;
         try (Allocator allocator = allocators.get()) {
             CheckedPass checked = new CheckedPass(trace, allocator, pattern, errors, leaks);
@@ -118,7 +132,7 @@ public final class ReplayDriver {
                 }
             }
             checked.freeRemaining();
-            rssPeak = ProcessMemory.peakRssBytes();
+            rssDelta = rssRise(rssBaseline);
             long timed = 0;
             for (int r = 0; r < repeat || (timed < minTimedNanos && r < MAX_PASSES); r++) {
                 try {
@@ -136,7 +150,6 @@ public final class ReplayDriver {
                 errors.add(trace.name() + ": giving free memory back after the trace failed: " + e);
             }
         }
-        long rssDelta = rssBefore < 0 || rssPeak < 0 ? -1 : Math.max(0, rssPeak - rssBefore);
         double nsPerOp = best == Long.MAX_VALUE ? Double.NaN : (double) best / Math.max(1, trace.size());
 
         return new ReplayResult(trace.name(), allocatorName, trace.size(), nsPerOp, trace.peakLiveBytes(),
@@ -159,23 +172,17 @@ public final class ReplayDriver {
      * without showing in its RSS (glibc's rise on sqlite3 fell from 23.7 to 11.6 MiB, for 20 MiB live). Errors
      * are ignored here: the measured run finds them.
      *
-     * @return how far the process's resident set rose over the rehearsal's checked pass (the first run's peak
-     *         RSS), or -1 when the allocator is not rehearsed, the OS does not say or the rehearsal failed
+     * @return how far the process's resident set rose over the rehearsal, whose checked pass sets its peak (the
+     *         first run's peak RSS), or -1 when the allocator is not rehearsed, the OS does not say or it failed
      */
     private long rehearse(Trace trace) {
-        boolean reset = ProcessMemory.resetPeak();
-        long rssBefore = reset ? ProcessMemory.rssBytes() : ProcessMemory.peakRssBytes();
-        long rssPeak;
+        long rssBaseline = rssBaseline();
         try (Allocator allocator = allocators.get()) {
             if (!allocator.isJava()) return -1;
-            CheckedPass checked = new CheckedPass(trace, allocator, pattern, new ReplayErrors(0));
-            checked.run();
-            checked.freeRemaining();
-            rssPeak = ProcessMemory.peakRssBytes();
-            for (int r = 0; r < 2; r++) TimedPass.run(trace, allocator);
+            runUnmeasured(trace, allocator);
+            return rssRise(rssBaseline); // its timed passes touch 16 bytes a block: the checked pass sets the peak
         } catch (RuntimeException e) {
             return -1;
         }
-        return rssBefore < 0 || rssPeak < 0 ? -1 : Math.max(0, rssPeak - rssBefore);
     }
 }
