@@ -112,6 +112,12 @@ final class ReplayCommand implements Callable<Integer> {
                     + " stays committed.")
     String spareBytes;
 
+    @Option(names = "--gather",
+            description = "malloc4j only: before committed memory grows past its peak, move the pages of free runs"
+                    + " too short for a request into the new run (mremap) instead of taking new pages"
+                    + " (Heap.Builder.gatherDirtyPages: less memory, more system calls).")
+    boolean gather;
+
     @Option(names = "--no-rehearsal",
             description = "Do not rehearse the traces on malloc4j: each one's only run is measured, and its peak RSS"
                     + " holds the JIT compilers' work on the heap code the trace is first to reach.")
@@ -150,7 +156,7 @@ final class ReplayCommand implements Callable<Integer> {
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
         // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
-        Function<String, Allocator> opens = decay == null && spareBytes == null ? opener
+        Function<String, Allocator> opens = decay == null && spareBytes == null && !gather ? opener
                 : name -> new HeapAllocator(heap.build());
 
         List<TraceSource> sources;
@@ -208,12 +214,17 @@ final class ReplayCommand implements Callable<Integer> {
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
     }
 
-    /** Applies {@code --decay} and {@code --spare-bytes} to {@code heap}; returns what is wrong with them, or null. */
+    /**
+     * Applies {@code --decay}, {@code --spare-bytes} and {@code --gather} to {@code heap}; returns what is wrong with
+     * them, or null.
+     */
     private String heapOptions(Heap.Builder heap) {
-        if (decay == null && spareBytes == null) return null;
+        if (decay == null && spareBytes == null && !gather) return null;
         if (!allocator.equalsIgnoreCase("malloc4j")) {
-            return (decay != null ? "--decay" : "--spare-bytes") + " applies to malloc4j only, not to " + allocator;
+            return (decay != null ? "--decay" : spareBytes != null ? "--spare-bytes" : "--gather")
+                    + " applies to malloc4j only, not to " + allocator;
         }
+        heap.gatherDirtyPages(gather);
         if (decay != null) {
             Duration d = parseDuration(decay);
             if (d == null) {

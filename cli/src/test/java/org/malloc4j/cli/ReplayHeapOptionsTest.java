@@ -6,16 +6,21 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code replay --decay} and {@code --spare-bytes}: the malloc4j heap the replay runs on, built with them; bad values
- * and other allocators are refused with a message naming the option.
+ * {@code replay --decay}, {@code --spare-bytes} and {@code --gather}: the malloc4j heap the replay runs on, built with
+ * them; bad values and other allocators are refused with a message naming the option.
  */
 class ReplayHeapOptionsTest {
     private static Map<String, Object> replay(String... options) {
+        // plateaus builds a working set, holds it, releases 90%: slabs empty while others live
+        return replayOf("plateaus", options);
+    }
+
+    private static Map<String, Object> replayOf(String workload, String... options) {
         String[] args = new String[options.length + 4];
         args[0] = "replay";
         args[1] = "--json";
         args[2] = "-w";
-        args[3] = "plateaus"; // builds a working set, holds it, releases 90%: slabs empty while others live
+        args[3] = workload;
         System.arraycopy(options, 0, args, 4, options.length);
         Cli r = Cli.run(args);
         assertThat(r.code()).as(r.err()).isZero();
@@ -40,6 +45,23 @@ class ReplayHeapOptionsTest {
         assertThat(nothingIdle.get("errors")).isEqualTo(0.0);
     }
 
+    /**
+     * {@code --gather}: on the fragmenting workload (blocks freed every other one, then larger ones asked for), the
+     * larger blocks get the freed blocks' pages moved in instead of new ones, and the peak committed bytes fall.
+     */
+    @Test
+    void gatheringCommitsLessOnTheFragmentingWorkload() {
+        Map<String, Object> defaults = replayOf("fragmenting");
+        Map<String, Object> gathered = replayOf("fragmenting", "--gather");
+        assertThat(gathered.get("peakLiveBytes")).isEqualTo(defaults.get("peakLiveBytes"));
+        double live = (double) defaults.get("peakLiveBytes");
+        double peakDefault = (double) defaults.get("peakCommittedBytes");
+        double peakGathered = (double) gathered.get("peakCommittedBytes");
+        assertThat(peakGathered).as("gathered against the default").isLessThan(peakDefault - 0.1 * live);
+        assertThat(peakGathered).isGreaterThanOrEqualTo(live);
+        assertThat(gathered.get("errors")).isEqualTo(0.0);
+    }
+
     @Test
     void badValuesAndOtherAllocatorsAreRefused() {
         Cli unit = Cli.run("replay", "-w", "ramp", "--decay", "5");
@@ -58,6 +80,10 @@ class ReplayHeapOptionsTest {
         assertThat(other.code()).isEqualTo(Main.BAD_INPUT);
         assertThat(other.err()).contains("--decay applies to malloc4j only, not to glibc");
         assertThat(other.out()).isEmpty();
+
+        Cli gather = Cli.run("replay", "-w", "ramp", "-a", "jemalloc", "--gather");
+        assertThat(gather.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(gather.err()).contains("--gather applies to malloc4j only, not to jemalloc");
     }
 
     @Test

@@ -99,6 +99,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
+    /** Turns on or off the moving of free pages into new runs ({@code Heap.Builder.gatherDirtyPages}). */
+    public void gatherDirtyPages(boolean on) {
+        pages.lock().lock();
+        try {
+            pages.gatherDirtyPages(on);
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
     /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
     public void largeEventBytes(long bytes) {
         this.largeEventBytes = bytes;

@@ -11,8 +11,9 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The operating-system layer: virtual memory through FFM downcalls to {@code mmap}, {@code madvise} and
- * {@code munmap}. Everything above this class sees only "reserve", "decommit" and "release".
+ * The operating-system layer: virtual memory through FFM downcalls to {@code mmap}, {@code madvise},
+ * {@code mremap} and {@code munmap}. Everything above this class sees only "reserve", "decommit", "move" and
+ * "release".
  *
  * <p>A reservation is mapped read-write with {@code MAP_NORESERVE}: the kernel backs a page only when it is
  * first touched, so reserving costs address space, not memory. Decommitting is {@code MADV_DONTNEED}, which
@@ -24,11 +25,14 @@ public final class Os {
     public static final int PAGE_SIZE = 4096;
 
     private static final int PROT_READ = 1, PROT_WRITE = 2;
-    private static final int MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    private static final int MAP_PRIVATE = 0x02, MAP_FIXED = 0x10, MAP_ANONYMOUS = 0x20, MAP_NORESERVE = 0x4000;
+    private static final int MREMAP_MAYMOVE = 1, MREMAP_FIXED = 2, MREMAP_DONTUNMAP = 4, EINVAL = 22;
+    /** Whether the kernel moves pages out of a mapping and leaves it in place (Linux 5.7 on); cleared on refusal. */
+    private static volatile boolean dontUnmap = !Boolean.getBoolean("malloc4j.noDontUnmap");
     private static final int MADV_DONTNEED = 4;
     private static final long MAP_FAILED = -1L;
 
-    private static final MethodHandle MMAP, MUNMAP, MADVISE, MINCORE;
+    private static final MethodHandle MMAP, MUNMAP, MADVISE, MINCORE, MREMAP;
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -50,6 +54,11 @@ public final class Os {
         MADVISE = linker.downcallHandle(lookup.findOrThrow("madvise"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT), errno);
+        // void *mremap(void *old, size_t old_size, size_t new_size, int flags, ... /* void *new_address */)
+        MREMAP = linker.downcallHandle(lookup.findOrThrow("mremap"),
+                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+                errno, Linker.Option.firstVariadicArg(4));
         MINCORE = linker.downcallHandle(lookup.findOrThrow("mincore"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.ADDRESS), errno);
@@ -119,6 +128,95 @@ public final class Os {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /** What {@link #move} returns when the source range is not one mapping ({@code EFAULT} from {@code mremap}). */
+    public static final int MOVE_SPLIT_SOURCE = 14;
+
+    /**
+     * Moves the pages of {@code [from, from + size)}, resident or not, to {@code [to, to + size)} ({@code mremap}
+     * with {@code MREMAP_FIXED}: the page tables move, no byte is copied), leaving {@code from} mapped and reading as
+     * zero ({@code MREMAP_DONTUNMAP}; on a kernel older than 5.7, fresh zero pages are mapped there after the move),
+     * so that the reservation has no hole. Both ranges are page-aligned parts of a reservation,
+     * disjoint, and hold nothing anyone reads: what was at {@code to} is dropped. The kernel moves one mapping at a
+     * time: a source that spans several (pages moved there earlier are a mapping each) is refused with
+     * {@link #MOVE_SPLIT_SOURCE}.
+     *
+     * @return 0 when the pages moved, else the kernel's error number (nothing changed)
+     * @throws IllegalStateException when the pages moved but {@code from} could not be mapped again and the pages
+     *         could not be moved back: the reservation has a hole
+     */
+    public static int move(long from, long to, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            if (dontUnmap) {
+                // One call: the pages move and the source stays mapped, reading as zero where they were.
+                long got = (long) MREMAP.invokeExact(state, from, size, size,
+                        MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+                if (got == to) return 0;
+                int errno = (int) ERRNO.get(state, 0L);
+                if (errno != EINVAL) return Math.max(1, errno);
+                dontUnmap = false; // an older kernel: move, then map the source again
+            }
+            long got = (long) MREMAP.invokeExact(state, from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+            if (got != to) return Math.max(1, (int) ERRNO.get(state, 0L));
+            if (mapFixed(state, from, size)) return 0;
+            int errno = (int) ERRNO.get(state, 0L);
+            // The source is unmapped: put the pages back where they were rather than leave a hole.
+            long back = (long) MREMAP.invokeExact(state, to, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, from);
+            if (back == from && mapFixed(state, to, size)) return Math.max(1, errno);
+            throw new IllegalStateException("mmap(0x" + Long.toHexString(from) + ", " + size
+                    + ", MAP_FIXED) after mremap failed: errno " + errno);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Gives pages back to the OS as {@link #decommit} does, by mapping fresh zero pages over them: the range
+     * becomes one mapping again, joined with its neighbours, where pages {@link #move moved} into it had made a
+     * mapping each.
+     */
+    public static void remapFresh(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            if (!mapFixed(state, address, size)) {
+                throw new IllegalStateException("mmap(0x" + Long.toHexString(address) + ", " + size
+                        + ", MAP_FIXED) failed: errno " + (int) ERRNO.get(state, 0L));
+            }
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static boolean mapFixed(MemorySegment state, long address, long size) throws Throwable {
+        long p = (long) MMAP.invokeExact(state, address, size, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0L);
+        return p == address;
+    }
+
+    /** @return how many memory mappings the process has (lines of {@code /proc/self/maps}), or -1 if unreadable */
+    public static int mappingCount() {
+        try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/self/maps"))) {
+            return (int) lines.count();
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** @return the kernel's limit on a process's memory mappings ({@code vm.max_map_count}; 65,530 if unreadable) */
+    public static int mappingLimit() {
+        try {
+            // One line read as a stream: Files.readString trusts procfs's file size of 0 and reads one byte.
+            return Integer.parseInt(java.nio.file.Files.readAllLines(
+                    java.nio.file.Path.of("/proc/sys/vm/max_map_count")).getFirst().trim());
+        } catch (java.io.IOException | RuntimeException e) {
+            return 65_530;
         }
     }
 

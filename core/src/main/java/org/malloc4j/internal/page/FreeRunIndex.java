@@ -85,6 +85,27 @@ final class FreeRunIndex {
         return own != NONE && map.length(own) >= n ? own : NONE;
     }
 
+    /**
+     * Finds a run of at most {@code n} pages, among the longest such: the head of {@code n}'s own list when it is
+     * short enough, else the head of the highest non-empty list below it (every run there is shorter than
+     * {@code n}). Returns -1 when every run is longer. O(1), like {@link #find}.
+     */
+    int findAtMost(long n) {
+        if (n <= 0) return NONE;
+        int list = listOf(n);
+        int own = heads[list];
+        if (own != NONE && map.length(own) <= n) return own;
+        int fl = list >>> SL_LOG, sl = list & (SL - 1);
+        int bits = slBitmap[fl] & ((1 << sl) - 1);
+        if (bits == 0) {
+            int fls = flBitmap & ((1 << fl) - 1);
+            if (fls == 0) return NONE;
+            fl = 31 - Integer.numberOfLeadingZeros(fls);
+            bits = slBitmap[fl];
+        }
+        return heads[fl * SL + 31 - Integer.numberOfLeadingZeros(bits)];
+    }
+
     /** @return the length of the longest run, found by scanning only the highest non-empty list */
     long largest() {
         if (flBitmap == 0) return 0;

@@ -131,12 +131,14 @@ public final class PageHeap {
                 map.setRequested(start, requested);
                 map.setWord2(start, 0);
             }
+            long gathered = fromClean && slack == 0 && committedPages() + pages > peakCommittedPages
+                    ? gather(start, pages) : 0;
             usedPages += pages;
             highWater = (int) Math.max(highWater, start + pages);
             decayTick();
-            if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) purgeSmallDirtyRuns(pages);
+            if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) purgeSmallDirtyRuns(pages - gathered);
             peakCommittedPages = Math.max(peakCommittedPages, committedPages());
-            return address(start) | (fromClean ? FRESH : 0);
+            return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
         }
         return 0;
     }
@@ -179,6 +181,88 @@ public final class PageHeap {
             purge(run, len);
             purged += len;
         }
+    }
+
+    /** At most this many dirty runs are moved into one new run ({@link #gather}): a system call each. */
+    static final int GATHER_RUNS = 16;
+    /** Gathering stops while the process has more than this share of the kernel's mapping limit in use. */
+    private static final int MAPPING_SHARE = 4;
+    /** Moves between two looks at the process's mapping count. */
+    private static final int MOVES_PER_CHECK = 256;
+    /** Pages moved by {@link #gather}, and the moves, since the heap opened. */
+    private long gatheredPages, gatherMoves;
+    /** Whether {@link #gather} runs at all ({@code Heap.Builder.gatherDirtyPages}): off by default, see there. */
+    private boolean gather;
+    private int movesSinceCheck;
+    /** False while the process holds too many mappings ({@link #gatherAllowed}). */
+    private boolean gathering = true;
+
+    /**
+     * The run {@code [start, start + pages)} was just taken from clean pages, and with it committed bytes would pass
+     * their peak: instead of letting the OS back all of it with new pages, moves the pages of dirty runs too short
+     * for the request into it ({@link Os#move}: the page tables move, no byte is copied), the longest that fit
+     * first, up to {@link #GATHER_RUNS} runs; their old places become clean. A block needs to be contiguous only in
+     * virtual memory: the resident pages that fragmentation left between live runs serve a request none of them
+     * could hold, and committed bytes grow by what was not found. Only where a new peak would be set: below the
+     * peak the heap has already been this large, and the moves (a system call each, and a page fault for each page
+     * when its old place is used again) would buy nothing. Off unless the heap was built to gather: see
+     * {@code Heap.Builder.gatherDirtyPages} for what it costs.
+     *
+     * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
+     * fresh pages over them, which joins the mappings again); gathering pauses while the process holds more than a
+     * {@link #MAPPING_SHARE quarter} of the kernel's limit ({@code vm.max_map_count}), counted every
+     * {@link #MOVES_PER_CHECK} moves.
+     *
+     * @return the pages moved in
+     */
+    private long gather(int start, long pages) {
+        if (!gather || dirty.pages() == 0 || pages < 2 || !gatherAllowed()) return 0;
+        long moved = 0;
+        for (int k = 0; k < GATHER_RUNS && moved < pages; k++) {
+            int run = dirty.findAtMost(pages - moved);
+            if (run < 0) break;
+            long len = map.length(run);
+            dirty.remove(run, len);
+            int refused = Os.move(address(run), address((int) (start + moved)), len << PAGE_SHIFT);
+            if (refused == Os.MOVE_SPLIT_SOURCE) {
+                // The run holds pages moved there before, a mapping each: purging it joins them again (a fresh
+                // mapping), so that it can be moved next time, and it no longer counts as committed.
+                purge(run, len);
+                continue;
+            }
+            if (refused != 0) {
+                putFree(run, len, PageMap.FREE_DIRTY);
+                gathering = false; // out of mappings, say: look at the mapping count before trying again
+                break;
+            }
+            long merged = merge(run, len, PageMap.FREE_CLEAN); // its decay entry, if any, is now stale
+            putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
+            moved += len;
+            gatherMoves++;
+            movesSinceCheck++;
+        }
+        gatheredPages += moved;
+        return moved;
+    }
+
+    /** @return whether {@link #gather} may move pages now: the process's mapping count is looked at now and then */
+    private boolean gatherAllowed() {
+        if (gathering && movesSinceCheck < MOVES_PER_CHECK) return true;
+        if (!gathering && movesSinceCheck++ < MOVES_PER_CHECK) return false; // counts refused chances while paused
+        movesSinceCheck = 0;
+        int count = Os.mappingCount();
+        gathering = count >= 0 && count < Os.mappingLimit() / MAPPING_SHARE;
+        return gathering;
+    }
+
+    /** Turns {@link #gather} on or off. The caller holds the lock. */
+    public void gatherDirtyPages(boolean on) {
+        gather = on;
+    }
+
+    /** @return {pages moved by gathering, moves} since the heap opened (for tests and the docs) */
+    public long[] gatherCounts() {
+        return new long[] {gatheredPages, gatherMoves};
     }
 
     /** Allocates a slab run for the small-object layer; see {@link #allocate}. */
@@ -250,7 +334,9 @@ public final class PageHeap {
 
     /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
     private void purge(int page, long length) {
-        Os.decommit(address(page), length << PAGE_SHIFT);
+        // Once pages have been moved, a purge maps fresh pages instead: it joins the moved pieces' mappings again.
+        if (gatherMoves > 0) Os.remapFresh(address(page), length << PAGE_SHIFT);
+        else Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
         if (onPurge != null) onPurge.accept(length << PAGE_SHIFT);
         long merged = merge(page, length, PageMap.FREE_CLEAN);

@@ -10,13 +10,15 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
+import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.os.Os;
 
 /**
  * The page layer on its own, against a model: random allocations (some aligned), frees, in-place resizes and
  * trims; after every step no two live runs overlap, and the layer's own invariants hold (tags, no unmerged
  * neighbours, indexes matching the pages they hold). Decay settings cover "never" (so the decay queue
- * overflows and purges early), "at once", and a release threshold that purges large runs on free.
+ * overflows and purges early), "at once", and a release threshold that purges large runs on free; half the runs
+ * gather dirty pages into new runs.
  */
 class PageHeapTest {
     private static final int PAGES = 1 << 16; // 256 MiB of address space
@@ -78,6 +80,99 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * With gathering on, a block that no dirty run holds, and that would raise committed pages above their peak, gets
+     * the pages of the shorter dirty runs moved into it, longest first: their contents arrive with them (the pages
+     * moved, nothing was copied), their old places read zero and are clean, and committed pages grow by what was not
+     * found. Without gathering the same steps take all-new pages.
+     */
+    @Test
+    void aBlockPastThePeakGathersTheShorterDirtyRuns() {
+        for (boolean gather : new boolean[] {true, false}) {
+            withLongDecay(heap -> {
+                heap.gatherDirtyPages(gather);
+                long[] sizes = {10, 1, 6, 1, 5, 1}; // three free runs to be, each below a used page
+                long[] runs = new long[sizes.length];
+                for (int i = 0; i < runs.length; i++) {
+                    runs[i] = heap.allocateBlock(sizes[i], 4096, sizes[i] * 4096) & ~PageHeap.FRESH;
+                    for (int p = 0; p < sizes[i]; p++) Memory.putLong(runs[i] + p * 4096L, marker(i, p));
+                }
+                for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+                assertThat(heap.committedPages()).isEqualTo(24);
+                long block = heap.allocateBlock(20, 4096, 20 * 4096);
+                long at = block & ~PageHeap.FRESH;
+                if (!gather) {
+                    assertThat(block & PageHeap.FRESH).isNotZero();
+                    assertThat(heap.committedPages()).isEqualTo(44);
+                    assertThat(heap.gatherCounts()).containsExactly(0, 0);
+                } else {
+                    assertThat(block & PageHeap.FRESH).as("not all clean pages").isZero();
+                    assertThat(heap.gatherCounts()).as("the 10- and 6-page runs; the 5-page one does not fit in 4")
+                            .containsExactly(16, 2);
+                    assertThat(heap.committedPages()).as("3 used pages, the block, the 5-page dirty run")
+                            .isEqualTo(3 + 20 + 5);
+                    assertThat(heap.dirtyBytes()).isEqualTo(5 * 4096);
+                    for (int p = 0; p < 10; p++) assertThat(Memory.getLong(at + p * 4096L)).isEqualTo(marker(0, p));
+                    for (int p = 0; p < 6; p++) {
+                        assertThat(Memory.getLong(at + (10 + p) * 4096L)).isEqualTo(marker(2, p));
+                    }
+                    for (int p = 0; p < 10; p++) assertThat(Memory.getLong(runs[0] + p * 4096L)).isZero();
+                    for (int p = 0; p < 6; p++) assertThat(Memory.getLong(runs[2] + p * 4096L)).isZero();
+                    // Below the peak (28 pages) nothing moves: with every free run purged, a 4-page dirty run made
+                    // again and a 12-page block to place, committed pages go to 3 + 1 + 4 + 12 = 20.
+                    heap.free(heap.pageOf(at));
+                    at = 0;
+                    heap.purgeAll();
+                    long small = heap.allocateBlock(4, 4096, 4 * 4096) & ~PageHeap.FRESH;
+                    long guard = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+                    Memory.putLong(small, 1);
+                    heap.free(heap.pageOf(small));
+                    long below = heap.allocateBlock(12, 4096, 12 * 4096);
+                    assertThat(below & PageHeap.FRESH).isNotZero();
+                    assertThat(heap.gatherCounts()).containsExactly(16, 2);
+                    assertThat(heap.committedPages()).isEqualTo(20);
+                    heap.free(heap.pageOf(below & ~PageHeap.FRESH));
+                    heap.free(heap.pageOf(guard));
+                }
+                if (at != 0) heap.free(heap.pageOf(at));
+                for (int i = 1; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+                heap.purgeAll();
+                assertThat(heap.committedPages()).isZero();
+            });
+        }
+    }
+
+    private static long marker(int run, int page) {
+        return 0x5EED_0000_0000L | (long) run << 16 | page;
+    }
+
+    /**
+     * Every moved piece is a kernel mapping of its own; purging the pages maps fresh ones over them, which joins the
+     * mappings again, so that a heap that gathers does not run the process out of mappings.
+     */
+    @Test
+    void purgingGatheredPagesJoinsTheirMappingsAgain() {
+        withLongDecay(heap -> {
+            heap.gatherDirtyPages(true);
+            long[] runs = new long[2 * PageHeap.GATHER_RUNS];
+            for (int i = 0; i < runs.length; i++) {
+                runs[i] = heap.allocateBlock(2, 4096, 2 * 4096) & ~PageHeap.FRESH;
+                Memory.putLong(runs[i], i + 1L); // resident
+                Memory.putLong(runs[i] + 4096, i + 1L);
+            }
+            for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i])); // 16 two-page dirty runs
+            int before = Os.mappingCount();
+            long block = heap.allocateBlock(2L * PageHeap.GATHER_RUNS, 4096, 2L * PageHeap.GATHER_RUNS * 4096);
+            assertThat(heap.gatherCounts()).containsExactly(2L * PageHeap.GATHER_RUNS, PageHeap.GATHER_RUNS);
+            int during = Os.mappingCount();
+            assertThat(during).as("a mapping a moved piece").isGreaterThanOrEqualTo(before + PageHeap.GATHER_RUNS / 2);
+            heap.free(heap.pageOf(block & ~PageHeap.FRESH));
+            heap.purgeAll();
+            assertThat(Os.mappingCount()).as("joined again").isLessThanOrEqualTo(during - PageHeap.GATHER_RUNS / 2);
+            for (int i = 1; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
@@ -103,6 +198,7 @@ class PageHeapTest {
         };
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
         PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, decay, 64L << 12);
+        heap.gatherDirtyPages(rnd.nextBoolean());
         List<long[]> live = new ArrayList<>(); // {page, pages}
         BitSet used = new BitSet(PAGES);
         try {
