@@ -82,7 +82,7 @@ public final class Os {
                 int rc = (int) MINCORE.invokeExact(state, at, n * PAGE_SIZE, vec);
                 if (rc != 0) {
                     throw new IllegalStateException("mincore(0x" + Long.toHexString(at) + ", " + n * PAGE_SIZE
-                            + ") failed: errno " + (int) ERRNO.get(state, 0L));
+                            + ") failed: errno " + errno(state));
                 }
                 long off = 0;
                 for (; off + 8 <= n; off += 8) {
@@ -117,18 +117,14 @@ public final class Os {
 
     /** Gives pages back to the OS; they read as zero when touched again. */
     public static void decommit(long address, long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+        withErrno(state -> {
             int rc = (int) MADVISE.invokeExact(state, address, size, MADV_DONTNEED);
             if (rc != 0) {
                 throw new IllegalStateException("madvise(0x" + Long.toHexString(address) + ", " + size
-                        + ", MADV_DONTNEED) failed: errno " + (int) ERRNO.get(state, 0L));
+                        + ", MADV_DONTNEED) failed: errno " + errno(state));
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+            return null;
+        });
     }
 
     /** What {@link #move} returns when the source range is not one mapping ({@code EFAULT} from {@code mremap}). */
@@ -139,40 +135,35 @@ public final class Os {
      * with {@code MREMAP_FIXED}: the page tables move, no byte is copied), leaving {@code from} mapped and reading as
      * zero ({@code MREMAP_DONTUNMAP}; on a kernel older than 5.7, fresh zero pages are mapped there after the move),
      * so that the reservation has no hole. Both ranges are page-aligned parts of a reservation,
-     * disjoint, and hold nothing anyone reads: what was at {@code to} is dropped. The kernel moves one mapping at a
-     * time: a source that spans several (pages moved there earlier are a mapping each) is refused with
-     * {@link #MOVE_SPLIT_SOURCE}.
+     * disjoint, and hold nothing anyone reads: what was at {@code to} is dropped. A kernel that moves one mapping at
+     * a time (older ones) refuses a source that spans several (pages moved there earlier are a mapping each)
+     * with {@link #MOVE_SPLIT_SOURCE}.
      *
      * @return 0 when the pages moved, else the kernel's error number (nothing changed)
      * @throws IllegalStateException when the pages moved but {@code from} could not be mapped again and the pages
      *         could not be moved back: the reservation has a hole
      */
     public static int move(long from, long to, long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+        return withErrno(state -> {
             if (dontUnmap) {
                 // One call: the pages move and the source stays mapped, reading as zero where they were.
                 long got = (long) MREMAP.invokeExact(state, from, size, size,
                         MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
                 if (got == to) return 0;
-                int errno = (int) ERRNO.get(state, 0L);
-                if (errno != EINVAL) return Math.max(1, errno);
+                int refused = errno(state);
+                if (refused != EINVAL) return Math.max(1, refused);
                 dontUnmap = false; // an older kernel: move, then map the source again
             }
             long got = (long) MREMAP.invokeExact(state, from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-            if (got != to) return Math.max(1, (int) ERRNO.get(state, 0L));
+            if (got != to) return Math.max(1, errno(state));
             if (mapFixed(state, from, size)) return 0;
-            int errno = (int) ERRNO.get(state, 0L);
+            int refused = errno(state);
             // The source is unmapped: put the pages back where they were rather than leave a hole.
             long back = (long) MREMAP.invokeExact(state, to, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, from);
-            if (back == from && mapFixed(state, to, size)) return Math.max(1, errno);
+            if (back == from && mapFixed(state, to, size)) return Math.max(1, refused);
             throw new IllegalStateException("mmap(0x" + Long.toHexString(from) + ", " + size
-                    + ", MAP_FIXED) after mremap failed: errno " + errno);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+                    + ", MAP_FIXED) after mremap failed: errno " + refused);
+        });
     }
 
     /**
@@ -181,17 +172,13 @@ public final class Os {
      * mapping each.
      */
     public static void remapFresh(long address, long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+        withErrno(state -> {
             if (!mapFixed(state, address, size)) {
                 throw new IllegalStateException("mmap(0x" + Long.toHexString(address) + ", " + size
-                        + ", MAP_FIXED) failed: errno " + (int) ERRNO.get(state, 0L));
+                        + ", MAP_FIXED) failed: errno " + errno(state));
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+            return null;
+        });
     }
 
     private static boolean mapFixed(MemorySegment state, long address, long size) throws Throwable {
@@ -222,13 +209,38 @@ public final class Os {
 
     /** Releases address space obtained from {@link #reserve}. */
     public static void unmap(long address, long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
+        withErrno(state -> {
             int rc = (int) MUNMAP.invokeExact(state, address, size);
             if (rc != 0) {
                 throw new IllegalStateException("munmap(0x" + Long.toHexString(address) + ", " + size
-                        + ") failed: errno " + (int) ERRNO.get(state, 0L));
+                        + ") failed: errno " + errno(state));
             }
+            return null;
+        });
+    }
+
+    private static long mmap(long size) {
+        return withErrno(state -> {
+            long p = (long) MMAP.invokeExact(state, 0L, size, PROT_READ | PROT_WRITE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
+            return p == MAP_FAILED ? 0L : p;
+        });
+    }
+
+    /** A downcall given the segment its {@code errno} is captured in. */
+    @FunctionalInterface
+    private interface Downcall<T> {
+        T call(MemorySegment errnoState) throws Throwable;
+    }
+
+    /**
+     * Runs {@code call} with a fresh segment to capture {@code errno} in, freed after it; a checked throwable from
+     * the method handle becomes an {@link IllegalStateException}. One allocation and one arena a system call, on
+     * paths that make the system call anyway.
+     */
+    private static <T> T withErrno(Downcall<T> call) {
+        try (Arena arena = Arena.ofConfined()) {
+            return call.call(arena.allocate(CAPTURE));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -236,16 +248,7 @@ public final class Os {
         }
     }
 
-    private static long mmap(long size) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CAPTURE);
-            long p = (long) MMAP.invokeExact(state, 0L, size, PROT_READ | PROT_WRITE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            return p == MAP_FAILED ? 0 : p;
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
     }
 }
