@@ -22,6 +22,32 @@ class GatherDirtyPagesTest {
                 .isLessThanOrEqualTo(plain - 4L * LARGE / 2);
     }
 
+    /**
+     * A block that got moved pages is not all fresh pages: calloc must zero it, and does, though the pages it got
+     * held another block's bytes.
+     */
+    @Test
+    void callocZeroesABlockThatGotMovedPages() {
+        try (Heap heap = Heap.builder().decay(java.time.Duration.ofHours(1)).gatherDirtyPages(true).build()) {
+            long[] small = new long[32];
+            for (int i = 0; i < small.length; i++) {
+                small[i] = heap.malloc(SMALL);
+                java.lang.foreign.MemorySegment.ofAddress(small[i]).reinterpret(SMALL).fill((byte) 0x5A);
+            }
+            for (int i = 0; i < small.length; i += 2) heap.free(small[i]);
+            long committed = heap.stats().committedBytes();
+            long zeroed = heap.calloc(1, LARGE);
+            assertThat(heap.stats().committedBytes() - committed).as("pages moved in, not all new")
+                    .isLessThan(LARGE);
+            var seg = java.lang.foreign.MemorySegment.ofAddress(zeroed).reinterpret(LARGE);
+            for (long off = 0; off < LARGE; off += 8) {
+                assertThat(seg.get(java.lang.foreign.ValueLayout.JAVA_LONG, off)).as("offset %d", off).isZero();
+            }
+            heap.free(zeroed);
+            for (int i = 1; i < small.length; i += 2) heap.free(small[i]);
+        }
+    }
+
     /** Runs the steps on {@code heap}, checks every block, closes the heap and returns its peak committed bytes. */
     private static long peakCommitted(Heap heap) {
         try (heap) {
