@@ -46,7 +46,7 @@ public interface HeapMXBean {
     /** {@return live blocks} */
     long getLiveBlocks();
 
-    /** {@return purges (calls that gave pages back to the OS) so far} */
+    /** {@return purges (calls that gave pages back to the OS, moves of free pages included) so far} */
     long getPurgeCount();
 
     /** {@return 1 - largest free block / free committed bytes} */

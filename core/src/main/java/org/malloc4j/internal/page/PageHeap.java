@@ -239,6 +239,7 @@ public final class PageHeap {
             putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
             moved += len;
             gatherMoves++;
+            purgeCount++; // a system call that gives the run's old place back: counted with the purges
             movesSinceCheck++;
         }
         gatheredPages += moved;

@@ -109,6 +109,7 @@ class PageHeapTest {
                     assertThat(block & PageHeap.FRESH).as("not all clean pages").isZero();
                     assertThat(heap.gatherCounts()).as("the 10- and 6-page runs; the 5-page one does not fit in 4")
                             .containsExactly(16, 2);
+                    assertThat(heap.purgeCount()).as("each move a system call, counted").isEqualTo(2);
                     assertThat(heap.committedPages()).as("3 used pages, the block, the 5-page dirty run")
                             .isEqualTo(3 + 20 + 5);
                     assertThat(heap.dirtyBytes()).isEqualTo(5 * 4096);
