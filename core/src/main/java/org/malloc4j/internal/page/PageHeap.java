@@ -131,7 +131,7 @@ public final class PageHeap {
                 map.setRequested(start, requested);
                 map.setWord2(start, 0);
             }
-            long gathered = fromClean && slack == 0 && committedPages() + pages > peakCommittedPages
+            long gathered = fromClean && gather && committedPages() + pages > peakCommittedPages
                     ? gather(start, pages) : 0;
             usedPages += pages;
             highWater = (int) Math.max(highWater, start + pages);
@@ -191,7 +191,7 @@ public final class PageHeap {
     private static final int MOVES_PER_CHECK = 256;
     /** Pages moved by {@link #gather}, and the moves, since the heap opened. */
     private long gatheredPages, gatherMoves;
-    /** Whether {@link #gather} runs at all ({@code Heap.Builder.gatherDirtyPages}): off by default, see there. */
+    /** Whether new runs past the peak gather ({@code Heap.Builder.gatherDirtyPages}): off by default, see there. */
     private boolean gather;
     private int movesSinceCheck;
     /** False while the process holds too many mappings ({@link #gatherAllowed}). */
@@ -216,7 +216,7 @@ public final class PageHeap {
      * @return the pages moved in
      */
     private long gather(int start, long pages) {
-        if (!gather || dirty.pages() == 0 || pages < 2 || !gatherAllowed()) return 0;
+        if (dirty.pages() == 0 || !gatherAllowed()) return 0;
         long moved = 0;
         for (int k = 0; k < GATHER_RUNS && moved < pages; k++) {
             int run = dirty.findAtMost(pages - moved);
@@ -235,8 +235,7 @@ public final class PageHeap {
                 gathering = false; // out of mappings, say: look at the mapping count before trying again
                 break;
             }
-            long merged = merge(run, len, PageMap.FREE_CLEAN); // its decay entry, if any, is now stale
-            putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
+            fileClean(run, len);
             moved += len;
             gatherMoves++;
             purgeCount++; // a system call that gives the run's old place back: counted with the purges
@@ -256,7 +255,7 @@ public final class PageHeap {
         return gathering;
     }
 
-    /** Turns {@link #gather} on or off. The caller holds the lock. */
+    /** Turns gathering into new runs past the peak on or off. The caller holds the lock. */
     public void gatherDirtyPages(boolean on) {
         gather = on;
     }
@@ -340,6 +339,14 @@ public final class PageHeap {
         else Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
         if (onPurge != null) onPurge.accept(length << PAGE_SHIFT);
+        fileClean(page, length);
+    }
+
+    /**
+     * Files a run that is in no index, and whose pages are no longer resident (purged or moved away), as clean,
+     * merged with clean neighbours; a decay entry it had is stale from then on.
+     */
+    private void fileClean(int page, long length) {
         long merged = merge(page, length, PageMap.FREE_CLEAN);
         putFree((int) (merged >>> 32), merged & 0xFFFF_FFFFL, PageMap.FREE_CLEAN);
     }
