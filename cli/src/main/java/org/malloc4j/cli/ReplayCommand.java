@@ -43,7 +43,8 @@ import picocli.CommandLine.Spec;
                     + " verified before free and after realloc; overlaps and alignment checked) and a timed pass"
                     + " (only the calls and a write of each block's first and last 8 bytes).",
             "A short unreported warm-up trace runs first, so that JIT compilation counts in neither the time"
-                    + " nor the peak RSS of the first trace.",
+                    + " nor the peak RSS of the first trace; the allocator then gives its free memory back, as after"
+                    + " every trace, so that a native one does not serve the first trace from it unseen.",
             "On malloc4j each trace is also rehearsed: replayed once, checked pass and two timed passes, on a heap"
                     + " of its own before the run that is measured, so that the JIT compilers' work on the heap code"
                     + " the trace is first to reach is not in the measured peak RSS; the rehearsal's own peak RSS is"

@@ -12,8 +12,8 @@ import org.malloc4j.cli.trace.Trace;
 
 /**
  * The replay's rehearsal: a trace is replayed once, unmeasured, on an allocator of its own before the measured run,
- * for an allocator whose code is Java and only for it; whatever allocator ran a trace gives its free memory back
- * after it.
+ * for an allocator whose code is Java and only for it; whatever allocator ran a trace, or the warm-up, gives its free
+ * memory back after it.
  */
 class RehearsalTest {
     /** malloc4j behind a counter of calls; {@code java} says what {@link #isJava} answers. */
@@ -88,6 +88,26 @@ class RehearsalTest {
         assertThat(opened).hasSize(1);
         assertThat(r[0].firstRunRssBytes()).isEqualTo(-1);
         assertThat(r[0].errors()).isZero();
+    }
+
+    /**
+     * The warm-up runs on the process's allocator when it is native: what it leaves resident must be given back
+     * before the first measured trace, or that trace reuses it unseen (jemalloc's gcc-cc1 rise read 4.2 MB for 4.4 MB
+     * live).
+     */
+    @Test
+    void theWarmUpGivesItsFreeMemoryBack() {
+        List<Counting> opened = new ArrayList<>();
+        ReplayDriver driver = new ReplayDriver("counting", () -> {
+            Counting a = new Counting(false);
+            opened.add(a);
+            return a;
+        }, 1, false, true, 0);
+        driver.warmUp(CheckedPassTest.trace());
+        assertThat(opened).hasSize(1);
+        assertThat(opened.getFirst().calls).isGreaterThan(3_000);
+        assertThat(opened.getFirst().releases).isEqualTo(1);
+        assertThat(opened.getFirst().closed).isTrue();
     }
 
     /** A minimum time makes more timed passes than {@code repeat} asks for, until their times add up to it. */
