@@ -167,6 +167,12 @@ public final class SlabLayoutProbe {
 
     static final int MAX_SIZE = 1 << 14;
 
+    /** @return word {@code w} of the free bitmap of a new slab of {@code capacity} blocks: every block free */
+    static long allFree(int capacity, int w) {
+        int n = Math.min(64, capacity - (w << 6));
+        return n == 64 ? -1L : (1L << n) - 1;
+    }
+
     private static void checkSize(long size) {
         if (size <= 0 || size > MAX_SIZE) throw new IllegalArgumentException("probe sizes are 1 to 16384: " + size);
     }
@@ -217,8 +223,7 @@ public final class SlabLayoutProbe {
             s.capacity = cap;
             s.sizeClass = c;
             for (int w = 0; w < words; w++) {
-                int n = Math.min(64, cap - (w << 6));
-                s.bits[w] = n == 64 ? -1L : (1L << n) - 1;
+                s.bits[w] = allFree(cap, w);
                 s.summary |= 1L << w;
             }
             long off = page - base;
@@ -328,8 +333,7 @@ public final class SlabLayoutProbe {
             setInt(meta + CLASS, c);
             long summary = 0;
             for (int w = 0; w < words; w++) {
-                int n = Math.min(64, cap - (w << 6));
-                set(meta + BITS + 8L * w, n == 64 ? -1L : (1L << n) - 1);
+                set(meta + BITS + 8L * w, allFree(cap, w));
                 summary |= 1L << w;
             }
             set(meta + SUMMARY, summary);
