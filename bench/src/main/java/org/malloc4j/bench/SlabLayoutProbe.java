@@ -28,6 +28,9 @@ import org.malloc4j.anchors.Allocators;
  *       arithmetic on the address: a bitmap with a bit per 16-byte granule set where a live block starts (a double
  *       free, an interior pointer or a never-allocated address finds it clear) and a word per page with the owner
  *       and the class.</li>
+ *   <li>{@code tiered}: {@code stacks} with what a heap needs behind it ({@link TieredStacks}): bounded stacks
+ *       exchanging batches with per-slab bitmaps, requested sizes ({@code -Dprobe.slack=slab|granule|none}) and
+ *       exact counters ({@code -Dprobe.counters=false} drops them).</li>
  * </ul>
  *
  * <p>Workloads: {@code larson} (1000 slots; free a random slot, malloc 16-1024 B into it, write its first and last 8
@@ -38,7 +41,8 @@ import org.malloc4j.anchors.Allocators;
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true java --enable-native-access=ALL-UNNAMED \
  *     -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.SlabLayoutProbe SUBJECT WORKLOAD [ROUNDS]
  * </pre>
- * SUBJECT: {@code heap}, {@code objects}, {@code headers}, {@code stacks}, or a native allocator's name. What it
+ * SUBJECT: {@code heap}, {@code objects}, {@code headers}, {@code stacks}, {@code tiered}, or a native allocator's
+ * name. What it
  * showed: {@code docs/benchmarks.md}, "LarsonBenchmark", 2026-12-05.
  */
 public final class SlabLayoutProbe {
@@ -55,8 +59,8 @@ public final class SlabLayoutProbe {
 
     public static void main(String[] args) {
         if (args.length < 2) {
-            System.err.println("usage: SlabLayoutProbe heap|objects|headers|stacks|glibc|jemalloc|mimalloc|tcmalloc"
-                    + " larson|pairN [rounds]");
+            System.err.println("usage: SlabLayoutProbe heap|objects|headers|stacks|tiered|glibc|jemalloc|mimalloc"
+                    + "|tcmalloc larson|pairN [rounds]");
             System.exit(2);
         }
         Subject subject = open(args[0]);
@@ -87,6 +91,7 @@ public final class SlabLayoutProbe {
             case "objects" -> new ObjectSlabs();
             case "headers" -> new NativeHeaders();
             case "stacks" -> new FlatStacks();
+            case "tiered" -> new TieredStacks();
             default -> {
                 Allocator a = Allocators.open(name);
                 yield new Subject() {
@@ -462,6 +467,230 @@ public final class SlabLayoutProbe {
             if (t == s.length) stack[c] = s = Arrays.copyOf(s, 2 * t);
             s[t] = p;
             top[c] = t + 1;
+        }
+    }
+
+    // ------------------------------------------------------------------ tiered: stacks with what a heap needs behind
+
+    /**
+     * {@link FlatStacks} with what a heap needs behind its stacks: a class's stack is bounded ({@link #STACK}) and
+     * exchanges blocks in batches with per-slab free bitmaps (refills take a slab's lowest free blocks first, so
+     * placement stays address-ordered within a slab, and a slab counts its free blocks, so it can be known empty);
+     * the requested size of every block (its slack, per slab, found from the page word); exact counters of mallocs,
+     * frees and live requested bytes with their peak.
+     */
+    static final class TieredStacks implements Subject {
+        static final long REGION = 512L << 20;
+        /** Blocks a class's stack holds at most ({@code -Dprobe.stack=N}, default 64), and half of it, a batch. */
+        static final int STACK = Integer.getInteger("probe.stack", 64), BATCH = STACK / 2;
+
+        /** Where requested sizes are kept: {@code -Dprobe.slack=slab} (default), {@code granule} or {@code none}. */
+        enum Slack { SLAB, GRANULE, NONE }
+
+        static final Slack SLACK = Slack.valueOf(System.getProperty("probe.slack", "slab").toUpperCase());
+        /** {@code -Dprobe.counters=false}: no malloc, free and live counters. */
+        static final boolean COUNTERS = !"false".equals(System.getProperty("probe.counters"));
+        /** With {@code granule}: a byte per 16-byte granule of the region, the slack of the block starting there. */
+        private final byte[] granuleSlack = SLACK == Slack.GRANULE ? new byte[(int) (REGION >>> 4)] : null;
+
+        static final class Slab {
+            final long base;
+            final int blockSize, capacity, sizeClass;
+            final long[] free;
+            final char[] slack;
+            int freeCount;
+            Slab next;
+            boolean queued;
+
+            Slab(long base, int sizeClass, int pages) {
+                this.base = base;
+                this.sizeClass = sizeClass;
+                this.blockSize = classSize(sizeClass);
+                this.capacity = (pages << 12) / blockSize;
+                this.free = new long[(capacity + 63) >>> 6];
+                for (int w = 0; w < free.length; w++) free[w] = allFree(capacity, w);
+                this.slack = new char[capacity];
+                this.freeCount = capacity;
+            }
+        }
+
+        private final long base;
+        private final long[] starts = new long[(int) (REGION >>> 4 >>> 6)];
+        /** Per page: slab ordinal << 32 | owner << 16 | page index in its slab << 8 | class + 1; 0: no slab. */
+        private final long[] pageInfo = new long[(int) (REGION >>> 12)];
+        private Slab[] slabs = new Slab[1024];
+        private char[][] slackOf = new char[1024][];
+        private int slabCount;
+        private static final long[] MAGIC = new long[CLASSES];
+        private static final int[] SIZE = new int[CLASSES];
+
+        static {
+            for (int c = 0; c < CLASSES; c++) {
+                SIZE[c] = classSize(c);
+                MAGIC[c] = ((1L << 40) + SIZE[c] - 1) / SIZE[c];
+            }
+        }
+
+        private final long[][] stack = new long[CLASSES][STACK];
+        private final int[] top = new int[CLASSES];
+        private final Slab[] queueHead = new Slab[CLASSES], queueTail = new Slab[CLASSES];
+        private final long me = 1;
+        private long next;
+        long mallocs, frees, live, peak;
+
+        TieredStacks() {
+            base = Arena.global().allocate(REGION, 1L << 22).address();
+            next = base;
+        }
+
+        /** @return the index of the block at region offset {@code off} in its slab, from the page word */
+        private static int blockIndex(long off, long info) {
+            long slabOff = ((off >>> 12) - ((info >>> 8) & 0xff)) << 12;
+            return (int) (((off - slabOff) * MAGIC[(int) (info & 0xff) - 1]) >>> 40);
+        }
+
+        @Override
+        public long malloc(long size) {
+            checkSize(size);
+            int c = classOf(size);
+            int t = top[c];
+            long p;
+            if (t > 0) {
+                p = stack[c][t - 1];
+                top[c] = t - 1;
+            } else {
+                p = refill(c);
+            }
+            long off = p - base, g = off >>> 4;
+            starts[(int) (g >>> 6)] |= 1L << g;
+            switch (SLACK) {
+                case SLAB -> {
+                    long info = pageInfo[(int) (off >>> 12)];
+                    slackOf[(int) (info >>> 32)][blockIndex(off, info)] = (char) (SIZE[c] - size);
+                }
+                case GRANULE -> {
+                    int slack = SIZE[c] - (int) size;
+                    if (slack < 255) {
+                        granuleSlack[(int) g] = (byte) slack;
+                    } else { // a class this far apart spans 16 granules or more: the next two hold the slack
+                        granuleSlack[(int) g] = (byte) 255;
+                        granuleSlack[(int) g + 1] = (byte) slack;
+                        granuleSlack[(int) g + 2] = (byte) (slack >>> 8);
+                    }
+                }
+                case NONE -> { }
+            }
+            if (COUNTERS) {
+                mallocs++;
+                long l = live + size;
+                live = l;
+                if (l > peak) peak = l;
+            }
+            return p;
+        }
+
+        @Override
+        public void free(long p) {
+            long off = p - base;
+            if (Long.compareUnsigned(off, REGION) >= 0) throw new IllegalArgumentException("not in the heap");
+            long info = pageInfo[(int) (off >>> 12)];
+            long g = off >>> 4;
+            int i = (int) (g >>> 6);
+            long word = starts[i], bit = 1L << g;
+            if ((word & bit) == 0 || info == 0) throw new IllegalArgumentException("not a live block");
+            if (((info >>> 16) & 0xffff) != me) throw new IllegalStateException("another thread's block");
+            starts[i] = word & ~bit;
+            int c = (int) (info & 0xff) - 1;
+            int slack = switch (SLACK) {
+                case SLAB -> slackOf[(int) (info >>> 32)][blockIndex(off, info)];
+                case GRANULE -> {
+                    int b = granuleSlack[(int) g] & 0xff;
+                    yield b < 255 ? b : (granuleSlack[(int) g + 1] & 0xff) | (granuleSlack[(int) g + 2] & 0xff) << 8;
+                }
+                case NONE -> 0;
+            };
+            if (COUNTERS) {
+                frees++;
+                live -= SIZE[c] - slack;
+            }
+            int t = top[c];
+            if (t == STACK) t = flush(c);
+            stack[c][t] = p;
+            top[c] = t + 1;
+        }
+
+        /** Fills class {@code c}'s empty stack with up to a batch of its slabs' lowest free blocks; returns one. */
+        private long refill(int c) {
+            long[] st = stack[c];
+            int n = 0;
+            while (n < BATCH) {
+                Slab s = queueHead[c];
+                if (s == null) s = newSlab(c);
+                while (n < BATCH && s.freeCount > 0) {
+                    int w = 0;
+                    while (s.free[w] == 0) w++;
+                    long word = s.free[w];
+                    int idx = (w << 6) | Long.numberOfTrailingZeros(word);
+                    s.free[w] = word & (word - 1);
+                    s.freeCount--;
+                    st[n++] = s.base + (long) idx * s.blockSize;
+                }
+                if (s.freeCount == 0) {
+                    queueHead[c] = s.next;
+                    if (s.next == null) queueTail[c] = null;
+                    s.next = null;
+                    s.queued = false;
+                }
+            }
+            // lowest address on top
+            for (int a = 0, b = n - 1; a < b; a++, b--) {
+                long x = st[a];
+                st[a] = st[b];
+                st[b] = x;
+            }
+            top[c] = n - 1;
+            return st[n - 1];
+        }
+
+        /** Gives the older half of class {@code c}'s full stack back to its slabs; returns the new top. */
+        private int flush(int c) {
+            long[] st = stack[c];
+            for (int k = 0; k < BATCH; k++) {
+                long off = st[k] - base, info = pageInfo[(int) (off >>> 12)];
+                Slab s = slabs[(int) (info >>> 32)];
+                int idx = blockIndex(off, info);
+                s.free[idx >>> 6] |= 1L << idx;
+                if (s.freeCount++ == 0 && !s.queued) {
+                    s.queued = true;
+                    if (queueTail[c] == null) queueHead[c] = s;
+                    else queueTail[c].next = s;
+                    queueTail[c] = s;
+                }
+            }
+            System.arraycopy(st, BATCH, st, 0, STACK - BATCH);
+            return STACK - BATCH;
+        }
+
+        private Slab newSlab(int c) {
+            int pages = Math.max(4, (4 * SIZE[c] + 4095) >>> 12);
+            Slab s = new Slab(next, c, pages);
+            if (slabCount == slabs.length) {
+                slabs = Arrays.copyOf(slabs, 2 * slabCount);
+                slackOf = Arrays.copyOf(slackOf, 2 * slabCount);
+            }
+            int ordinal = slabCount++;
+            slabs[ordinal] = s;
+            slackOf[ordinal] = s.slack;
+            long first = (next - base) >>> 12;
+            for (int k = 0; k < pages; k++) {
+                pageInfo[(int) first + k] = (long) ordinal << 32 | me << 16 | (long) k << 8 | (c + 1);
+            }
+            next += (long) pages << 12;
+            s.queued = true;
+            if (queueTail[c] == null) queueHead[c] = s;
+            else queueTail[c].next = s;
+            queueTail[c] = s;
+            return s;
         }
     }
 }
