@@ -484,14 +484,19 @@ public final class SlabLayoutProbe {
         /** Blocks a class's stack holds at most ({@code -Dprobe.stack=N}, default 64), and half of it, a batch. */
         static final int STACK = Integer.getInteger("probe.stack", 64), BATCH = STACK / 2;
 
-        /** Where requested sizes are kept: {@code -Dprobe.slack=slab} (default), {@code granule} or {@code none}. */
-        enum Slack { SLAB, GRANULE, NONE }
+        /**
+         * Where requested sizes are kept: {@code -Dprobe.slack=slab} (default), {@code granule}, {@code none}, or
+         * {@code mark}: the granule byte is also the live mark (0: no live block starts here; 1 + the slack below
+         * 254; 255: live, the slack in the next two bytes), in place of the bitmap of block starts.
+         */
+        enum Slack { SLAB, GRANULE, NONE, MARK }
 
         static final Slack SLACK = Slack.valueOf(System.getProperty("probe.slack", "slab").toUpperCase());
         /** {@code -Dprobe.counters=false}: no malloc, free and live counters. */
         static final boolean COUNTERS = !"false".equals(System.getProperty("probe.counters"));
         /** With {@code granule}: a byte per 16-byte granule of the region, the slack of the block starting there. */
-        private final byte[] granuleSlack = SLACK == Slack.GRANULE ? new byte[(int) (REGION >>> 4)] : null;
+        private final byte[] granuleSlack =
+                SLACK == Slack.GRANULE || SLACK == Slack.MARK ? new byte[(int) (REGION >>> 4)] : null;
 
         static final class Slab {
             final long base;
@@ -562,7 +567,7 @@ public final class SlabLayoutProbe {
                 p = refill(c);
             }
             long off = p - base, g = off >>> 4;
-            starts[(int) (g >>> 6)] |= 1L << g;
+            if (SLACK != Slack.MARK) starts[(int) (g >>> 6)] |= 1L << g;
             switch (SLACK) {
                 case SLAB -> {
                     long info = pageInfo[(int) (off >>> 12)];
@@ -573,6 +578,16 @@ public final class SlabLayoutProbe {
                     if (slack < 255) {
                         granuleSlack[(int) g] = (byte) slack;
                     } else { // a class this far apart spans 16 granules or more: the next two hold the slack
+                        granuleSlack[(int) g] = (byte) 255;
+                        granuleSlack[(int) g + 1] = (byte) slack;
+                        granuleSlack[(int) g + 2] = (byte) (slack >>> 8);
+                    }
+                }
+                case MARK -> {
+                    int slack = SIZE[c] - (int) size;
+                    if (slack < 254) {
+                        granuleSlack[(int) g] = (byte) (slack + 1);
+                    } else {
                         granuleSlack[(int) g] = (byte) 255;
                         granuleSlack[(int) g + 1] = (byte) slack;
                         granuleSlack[(int) g + 2] = (byte) (slack >>> 8);
@@ -595,20 +610,22 @@ public final class SlabLayoutProbe {
             if (Long.compareUnsigned(off, REGION) >= 0) throw new IllegalArgumentException("not in the heap");
             long info = pageInfo[(int) (off >>> 12)];
             long g = off >>> 4;
-            int i = (int) (g >>> 6);
-            long word = starts[i], bit = 1L << g;
-            if ((word & bit) == 0 || info == 0) throw new IllegalArgumentException("not a live block");
-            if (((info >>> 16) & 0xffff) != me) throw new IllegalStateException("another thread's block");
-            starts[i] = word & ~bit;
             int c = (int) (info & 0xff) - 1;
-            int slack = switch (SLACK) {
-                case SLAB -> slackOf[(int) (info >>> 32)][blockIndex(off, info)];
-                case GRANULE -> {
-                    int b = granuleSlack[(int) g] & 0xff;
-                    yield b < 255 ? b : (granuleSlack[(int) g + 1] & 0xff) | (granuleSlack[(int) g + 2] & 0xff) << 8;
-                }
-                case NONE -> 0;
-            };
+            int slack;
+            if (SLACK == Slack.MARK) {
+                int b = granuleSlack[(int) g] & 0xff;
+                if (b == 0 || info == 0) throw new IllegalArgumentException("not a live block");
+                if (((info >>> 16) & 0xffff) != me) throw new IllegalStateException("another thread's block");
+                granuleSlack[(int) g] = 0;
+                slack = b < 255 ? b - 1 : (granuleSlack[(int) g + 1] & 0xff) | (granuleSlack[(int) g + 2] & 0xff) << 8;
+            } else {
+                int i = (int) (g >>> 6);
+                long word = starts[i], bit = 1L << g;
+                if ((word & bit) == 0 || info == 0) throw new IllegalArgumentException("not a live block");
+                if (((info >>> 16) & 0xffff) != me) throw new IllegalStateException("another thread's block");
+                starts[i] = word & ~bit;
+                slack = slackOf(off, g, info);
+            }
             if (COUNTERS) {
                 frees++;
                 live -= SIZE[c] - slack;
@@ -617,6 +634,18 @@ public final class SlabLayoutProbe {
             if (t == STACK) t = flush(c);
             stack[c][t] = p;
             top[c] = t + 1;
+        }
+
+        /** @return the slack of the live block at region offset {@code off} (granule {@code g}), per {@link #SLACK} */
+        private int slackOf(long off, long g, long info) {
+            return switch (SLACK) {
+                case SLAB -> slackOf[(int) (info >>> 32)][blockIndex(off, info)];
+                case GRANULE -> {
+                    int b = granuleSlack[(int) g] & 0xff;
+                    yield b < 255 ? b : (granuleSlack[(int) g + 1] & 0xff) | (granuleSlack[(int) g + 2] & 0xff) << 8;
+                }
+                case NONE, MARK -> 0;
+            };
         }
 
         /** Fills class {@code c}'s empty stack with up to a batch of its slabs' lowest free blocks; returns one. */
