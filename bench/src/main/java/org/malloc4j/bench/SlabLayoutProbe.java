@@ -500,7 +500,7 @@ public final class SlabLayoutProbe {
 
         static final class Slab {
             final long base;
-            final int blockSize, capacity, sizeClass;
+            final int blockSize, capacity;
             final long[] free;
             final char[] slack;
             int freeCount;
@@ -509,7 +509,6 @@ public final class SlabLayoutProbe {
 
             Slab(long base, int sizeClass, int pages) {
                 this.base = base;
-                this.sizeClass = sizeClass;
                 this.blockSize = classSize(sizeClass);
                 this.capacity = (pages << 12) / blockSize;
                 this.free = new long[(capacity + 63) >>> 6];
