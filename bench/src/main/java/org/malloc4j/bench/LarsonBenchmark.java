@@ -103,10 +103,18 @@ public class LarsonBenchmark {
         /** Draws this thread's operations and fills every slot (on the thread itself, so it owns the blocks). */
         @Setup(Level.Trial)
         public void setUp(LarsonBenchmark bench, ThreadParams thread) {
-            subject = bench.subject;
-            done = bench.workersDone;
-            base = thread.getThreadIndex() * SLOTS;
-            SplittableRandom random = new SplittableRandom(SEED + thread.getThreadIndex());
+            init(bench.subject, bench.workersDone, thread.getThreadIndex());
+        }
+
+        /**
+         * Draws the operations of thread {@code index} and fills its slots from {@code subject}; call it on the thread
+         * that will run them ({@link LarsonScaling} does, outside JMH). {@code done} counts the workers torn down.
+         */
+        void init(Subject subject, AtomicInteger done, int index) {
+            this.subject = subject;
+            this.done = done;
+            base = index * SLOTS;
+            SplittableRandom random = new SplittableRandom(SEED + index);
             for (int i = 0; i < OPS; i++) {
                 int slot = random.nextInt(SLOTS);
                 int size = random.nextInt(MIN_SIZE, MAX_SIZE + 1);
