@@ -2,7 +2,6 @@ package org.malloc4j.internal.small;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A cache of slabs, and the fast paths of small malloc and free (mimalloc's thread-local heap).
@@ -38,7 +37,7 @@ public final class LocalHeap {
 
     /** The thread that owns this cache, or null for a shared stripe. */
     public final Thread thread;
-    private final ReentrantLock lock;
+    private final StripeLock lock;
     private final SlabSource source;
     private final Slab[] current = new Slab[SizeClasses.COUNT];
     /** Bit c is set when class c has a current slab (not {@link #EMPTY}): what {@link #spareEmptyCurrents} visits. */
@@ -102,7 +101,7 @@ public final class LocalHeap {
     /** Bytes left to allocate before the next allocation-site sample (holder only; racy on shared stripes). */
     public long sampleCountdown;
 
-    private LocalHeap(Thread thread, ReentrantLock lock, SlabSource source) {
+    private LocalHeap(Thread thread, StripeLock lock, SlabSource source) {
         this.thread = thread;
         this.lock = lock;
         this.source = source;
@@ -118,11 +117,11 @@ public final class LocalHeap {
 
     /** @return a cache shared by virtual threads, each holding {@link #lock()} while it uses the cache */
     public static LocalHeap shared(SlabSource source) {
-        return new LocalHeap(null, new ReentrantLock(), source);
+        return new LocalHeap(null, new StripeLock(), source);
     }
 
     /** @return the lock of a shared cache, or null for an exclusive one */
-    public ReentrantLock lock() {
+    public StripeLock lock() {
         return lock;
     }
 
