@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff and two threads
-# freeing one block of a CHECKED heap at once
+# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff, the lock of
+# the virtual threads' stripes and two threads freeing one block of a CHECKED heap at once
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
 #   scripts/jcstress.sh                  every test in quick mode (-m quick): a few minutes on 2 cores
