@@ -92,7 +92,11 @@ public final class ThreadCaches {
         try {
             LocalHeap[] list = all;
             int n = list.length;
-            for (int i = 0; i < Math.min(budget, n); i++) {
+            // Each step looks at one cache: it is adopted (and the next slides into its place) or passed. The bound
+            // is fixed first: counting against the shrinking list stopped a full walk short by one cache for each
+            // cache adopted on the way, so reapAll could leave a dead thread's cache behind.
+            int steps = Math.min(budget, n);
+            for (int i = 0; i < steps && n > 0; i++) {
                 if (reapCursor >= n) reapCursor = 0;
                 LocalHeap c = list[reapCursor];
                 if (c.thread != null && c != into && !c.thread.isAlive()) {
