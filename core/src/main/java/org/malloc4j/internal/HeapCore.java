@@ -269,16 +269,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public void free(long address) {
         if (address == 0) return;
         checkOpen();
-        // The recent-slab guess is tried by the heap's first thread only, found by one compare: another thread would
-        // pay a ThreadLocal lookup for it on every free, more than the guess saves.
+        // The recent-slab guess is tried by a platform thread whose cache is found without a ThreadLocal lookup
+        // (nearly all): a ThreadLocal lookup on every free would cost more than the guess saves.
         Thread me = Thread.currentThread();
-        LocalHeap primary = caches.primaryOf(me);
-        int idx = primary != null ? primary.recentIndex(address) : LocalHeap.NOT_RECENT;
+        LocalHeap mine = caches.ownCacheOf(me);
+        int idx = mine != null ? mine.recentIndex(address) : LocalHeap.NOT_RECENT;
         Slab slab;
         LocalHeap owner;
         if (idx != LocalHeap.NOT_RECENT) {
-            slab = primary.recent();
-            owner = primary; // the latest slab of a live thread's cache: no other cache has adopted it
+            slab = mine.recent();
+            owner = mine; // the latest slab of a live thread's cache: no other cache has adopted it
         } else {
             slab = slabOf(address);
             if (slab == null) {

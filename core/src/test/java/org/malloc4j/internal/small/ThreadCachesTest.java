@@ -3,11 +3,12 @@ package org.malloc4j.internal.small;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
-/** The registry of thread caches: adoption of dead threads' caches. */
+/** How a thread finds its cache: the first thread by a field, the others by thread id, a ThreadLocal on collision. */
 class ThreadCachesTest {
-    /** A source that is never asked for a slab: these tests only register and adopt caches. */
+    /** A source that is never asked for a slab: these tests only look caches up. */
     private static final SlabSource NO_SLABS = new SlabSource() {
         @Override
         public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
@@ -20,6 +21,80 @@ class ThreadCachesTest {
         @Override
         public void onSlowPath(LocalHeap cache) {}
     };
+
+    @Test
+    void everyPlatformThreadFindsItsOwnCacheWithoutTheThreadLocalUnlessItsSlotIsTaken() throws Exception {
+        ThreadCaches caches = new ThreadCaches(NO_SLABS);
+        LocalHeap first = caches.get();
+        assertThat(first.thread).isSameAs(Thread.currentThread());
+        assertThat(caches.ownCacheOf(Thread.currentThread())).isSameAs(first);
+
+        // A second thread, kept alive: found through the table.
+        CountDownLatch registered = new CountDownLatch(1), finish = new CountDownLatch(1);
+        AtomicReference<LocalHeap> secondCache = new AtomicReference<>(), secondOwn = new AtomicReference<>();
+        Thread second = Thread.ofPlatform().start(() -> {
+            secondCache.set(caches.get());
+            secondOwn.set(caches.ownCacheOf(Thread.currentThread()));
+            registered.countDown();
+            await(finish);
+        });
+        registered.await();
+        assertThat(secondCache.get().thread).isSameAs(second);
+        assertThat(secondOwn.get()).isSameAs(secondCache.get());
+        assertThat(caches.ownCacheOf(second)).as("seen from another thread, the slot names the second thread's cache")
+                .isSameAs(secondCache.get());
+
+        // A third thread whose id lands in the second's slot while the second lives: the ThreadLocal, a cache of its own.
+        AtomicReference<LocalHeap[]> third = new AtomicReference<>();
+        Thread collider = unstartedInSlotOf(second, () -> third.set(new LocalHeap[] {caches.get(), caches.get(),
+                caches.ownCacheOf(Thread.currentThread())}));
+        collider.start();
+        collider.join();
+        assertThat(third.get()[0].thread).isSameAs(collider);
+        assertThat(third.get()[1]).as("the same cache on every lookup").isSameAs(third.get()[0]);
+        assertThat(third.get()[2]).as("not in the table: its slot is the second thread's").isNull();
+        assertThat(caches.ownCacheOf(second)).isSameAs(secondCache.get());
+
+        // Once the second thread has died and its cache was adopted, a new thread in that slot takes it.
+        finish.countDown();
+        second.join();
+        caches.reapAll(first);
+        assertThat(caches.ownCacheOf(second)).isNull();
+        AtomicReference<LocalHeap[]> fourth = new AtomicReference<>();
+        Thread next = unstartedInSlotOf(second, () -> fourth.set(new LocalHeap[] {caches.get(),
+                caches.ownCacheOf(Thread.currentThread())}));
+        next.start();
+        next.join();
+        assertThat(fourth.get()[1]).isNotNull().isSameAs(fourth.get()[0]);
+        assertThat(fourth.get()[0].thread).isSameAs(next);
+    }
+
+    @Test
+    void aVirtualThreadGetsAStripeEvenWhenItsIdLandsInAPlatformThreadsSlot() throws Exception {
+        ThreadCaches caches = new ThreadCaches(NO_SLABS);
+        caches.get(); // the first thread
+        CountDownLatch registered = new CountDownLatch(1), finish = new CountDownLatch(1);
+        Thread platform = Thread.ofPlatform().start(() -> {
+            caches.get();
+            registered.countDown();
+            await(finish);
+        });
+        registered.await();
+        AtomicReference<LocalHeap[]> seen = new AtomicReference<>();
+        Thread v = null;
+        for (int i = 0; i < 4 * ThreadCaches.BY_ID && v == null; i++) {
+            Thread t = Thread.ofVirtual().unstarted(() -> seen.set(new LocalHeap[] {caches.get(),
+                    caches.ownCacheOf(Thread.currentThread())}));
+            if ((t.threadId() - platform.threadId()) % ThreadCaches.BY_ID == 0) v = t;
+        }
+        assertThat(v).as("a virtual thread whose id shares the platform thread's slot").isNotNull();
+        v.start();
+        v.join();
+        assertThat(seen.get()[0].thread).as("a shared stripe").isNull();
+        assertThat(seen.get()[1]).isNull();
+        finish.countDown();
+        platform.join();
+    }
 
     @Test
     void reapAllAdoptsEveryDeadThreadsCacheWhereverTheCursorStands() throws Exception {
@@ -47,6 +122,16 @@ class ThreadCachesTest {
                     .hasSize(before).contains(first);
             assertThat(caches.retired()[4]).isEqualTo(dead);
         }
+    }
+
+    /** @return an unstarted platform thread running {@code task} whose id shares {@code other}'s table slot */
+    private static Thread unstartedInSlotOf(Thread other, Runnable task) {
+        for (int i = 0; i < 4 * ThreadCaches.BY_ID; i++) {
+            Thread t = Thread.ofPlatform().unstarted(task);
+            if ((t.threadId() - other.threadId()) % ThreadCaches.BY_ID == 0) return t;
+        }
+        throw new AssertionError("no thread id in the slot of " + other.threadId() + " among "
+                + 4 * ThreadCaches.BY_ID + " new threads");
     }
 
     private static void await(CountDownLatch latch) {
