@@ -24,7 +24,7 @@ class StripeLockTest {
         for (int t = 0; t < threads; t++) {
             Thread.Builder b = t % 2 == 0 ? Thread.ofPlatform() : Thread.ofVirtual();
             all.add(b.start(() -> {
-                await(start);
+                Latches.await(start);
                 for (int i = 0; i < rounds; i++) {
                     lock.lock();
                     try {
@@ -106,14 +106,5 @@ class StripeLockTest {
         assertThat(thrown).hasSize(1);
         assertThat(lock.isHeldByCurrentThread()).isTrue();
         lock.unlock();
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }

@@ -36,7 +36,7 @@ class ThreadCachesTest {
             secondCache.set(caches.get());
             secondOwn.set(caches.ownCacheOf(Thread.currentThread()));
             registered.countDown();
-            await(finish);
+            Latches.await(finish);
         });
         registered.await();
         assertThat(secondCache.get().thread).isSameAs(second);
@@ -77,7 +77,7 @@ class ThreadCachesTest {
         Thread platform = Thread.ofPlatform().start(() -> {
             caches.get();
             registered.countDown();
-            await(finish);
+            Latches.await(finish);
         });
         registered.await();
         AtomicReference<LocalHeap[]> seen = new AtomicReference<>();
@@ -110,7 +110,7 @@ class ThreadCachesTest {
                 threads[i] = Thread.ofPlatform().start(() -> {
                     caches.get();
                     registered.countDown();
-                    await(die);
+                    Latches.await(die);
                 });
             }
             registered.await();
@@ -132,14 +132,5 @@ class ThreadCachesTest {
         }
         throw new AssertionError("no thread id in the slot of " + other.threadId() + " among "
                 + 4 * ThreadCaches.BY_ID + " new threads");
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
     }
 }
