@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The multi-thread scaling run for a many-core machine that has no JDK (the concurrency issue's "16 threads give at
-# least 12x one thread"): LarsonBenchmark at 1, 2, 4 ... threads up to twice the cores, XmallocBenchmark at 1, 2, 4 ...
-# pairs up to the cores, for malloc4j and the native anchors, in one short run.
+# least 12x one thread"): LarsonBenchmark at 1, 2, 4 ... threads up to twice the cores, the same thread counts in turn
+# in one JVM (LarsonScaling), XmallocBenchmark at 1, 2, 4 ... pairs up to the cores, for malloc4j and the native
+# anchors, in one short run.
 #
 #   scripts/device-scaling.sh prepare    here: builds target/device/ (the benchmark jar, a jlink'd JDK 25 packed with
 #                                        tar -cJ, copies of the anchors' libraries); prints its size (limit 64 MiB)
@@ -11,13 +12,14 @@
 #
 # Options of `run`, as environment variables: ALLOCATORS (default malloc4j,tcmalloc,mimalloc: the usual best anchors;
 # add jemalloc,glibc for the full set, about 1.7x longer), THREADS and PAIRS (default: powers of two up to the cores,
-# then twice the cores), JMH_OPTS (default -f 1 -wi 3 -i 3 -w 1s -r 1s). At the defaults on 16 cores: about 5 minutes.
+# then twice the cores), JMH_OPTS (default -f 1 -wi 3 -i 3 -w 1s -r 1s), SCALING_ROUNDS and SCALING_MILLIS
+# (LarsonScaling's reported rounds and milliseconds a thread count: 5 and 500). On 16 cores: about 7 minutes.
 # The summary's "scaling" column is malloc4j's throughput over its own at one thread (one pair).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dev="$root/target/device"
 
-usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 prepare() {
   . "$root/.mvn/find-jdk.sh"
@@ -77,12 +79,24 @@ run() {
     "$java" -jar "$dev/malloc4j-bench.jar" 'LarsonBenchmark.larson1$' -t "$t" -p allocator="$allocators" \
       "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/larson-t$t.json" > "$out/larson-t$t.txt" 2>&1 || true
   done
+  # The same operation with every thread count in turn inside one JVM (org.malloc4j.bench.LarsonScaling): a ratio
+  # per round, which a JVM's own speed mode does not skew (docs/benchmarks.md, "LarsonBenchmark").
+  local a counts; counts=$(echo $threads | tr ' ' ',')
+  for a in ${allocators//,/ }; do
+    echo "device: LarsonScaling, $a, threads $counts in turn" >&2
+    "$java" "$props" --enable-native-access=ALL-UNNAMED -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.LarsonScaling \
+      "$a" "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$counts" > "$out/larson-scaling-$a.txt" 2>&1 || true
+  done
   for p in $pairs; do
     echo "device: XmallocBenchmark, $p pair(s)" >&2
     "$java" -jar "$dev/malloc4j-bench.jar" 'XmallocBenchmark.pairs1$' -tg "$p,$p" -p allocator="$allocators" \
       "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/xmalloc-p$p.json" > "$out/xmalloc-p$p.txt" 2>&1 || true
   done
   summarize "$out" "$threads" "$pairs" >> "$out/summary.md"
+  { echo; echo "## LarsonScaling: every thread count in turn in one JVM (median of the rounds; ratios to 1 thread)"; echo
+    for a in ${allocators//,/ }; do
+      grep -h 'median of' "$out/larson-scaling-$a.txt" 2>/dev/null | sed 's/^/- /' || echo "- $a: no result (see larson-scaling-$a.txt)"
+    done; } >> "$out/summary.md"
   cat "$out/summary.md"
 }
 
@@ -98,7 +112,7 @@ summarize() {
     for n in $4; do
       awk -v n="$n" -v first="$first" '
         $1 ~ /^(Larson|Xmalloc)Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" {
-          score = $5; name = $2
+          score = ($6 == "±") ? $5 : $4; name = $2 # one iteration: no count and no error columns
           if (name == "malloc4j") m = score
           else if (score > best) { best = score; bestName = name }
         }
@@ -109,7 +123,7 @@ summarize() {
           s = (first > 0) ? sprintf("%.2fx", m / first) : "1.00x"
           printf "| %s | %.1f | %s | %s | %s |\n", n, m, b, r, s
         }' "$out/$2$n.txt"
-      [ -n "$first" ] || first=$(awk '$1 ~ /Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" && $2 == "malloc4j" {print $5}' "$out/$2$n.txt")
+      [ -n "$first" ] || first=$(awk '$1 ~ /Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" && $2 == "malloc4j" {print ($6 == "±") ? $5 : $4}' "$out/$2$n.txt")
     done
   }
   table "LarsonBenchmark: threads freeing and refilling their own slots" larson-t threads "$2"
