@@ -67,10 +67,9 @@ public final class ThreadCaches {
      */
     public LocalHeap get() {
         Thread t = Thread.currentThread();
-        if (primaryThread == t) return primary;
+        LocalHeap c = ownCacheOf(t);
+        if (c != null) return c;
         if (t.isVirtual()) return stripes[(int) t.threadId() & (stripes.length - 1)];
-        LocalHeap c = byId[(int) t.threadId() & (BY_ID - 1)];
-        if (c != null && c.thread == t) return c;
         return local.get();
     }
 
