@@ -218,6 +218,37 @@ class HeapSemanticsTest {
         assertNothingLive();
     }
 
+    /**
+     * A block of the release threshold or more (32 MiB by default) that cannot grow in place (a block after it) moves
+     * by its pages: the bytes arrive, the old address is no longer a block, and committed memory never holds both
+     * runs (a copy would hold both while it copies, then purge the old run).
+     */
+    @Test
+    void aHugeBlockThatCannotGrowInPlaceMovesWithoutHoldingBothRuns() {
+        long size = 32L << 20;
+        long p = heap.malloc(size);
+        long after = heap.malloc(1L << 20);
+        Blocks.fill(p, size, (byte) 0x41);
+        long committed = heap.stats().committedBytes();
+        long mallocs = heap.stats().mallocCount(), frees = heap.stats().freeCount();
+        long q = heap.realloc(p, 2 * size);
+        assertThat(q).as("moved: the block after it is live").isNotEqualTo(p);
+        Blocks.check(q, 2 * size, size, (byte) 0x41);
+        HeapStats s = heap.stats();
+        assertThat(s.committedBytes()).as("the old run given back by the move").isEqualTo(committed + size);
+        assertThat(s.peakCommittedBytes()).as("never both runs").isLessThanOrEqualTo(committed + size);
+        assertThat(s.liveBytes()).isEqualTo(2 * size + (1L << 20));
+        assertThat(s.mallocCount()).as("counted as a copying realloc is").isEqualTo(mallocs + 1);
+        assertThat(s.freeCount()).isEqualTo(frees + 1);
+        assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class);
+        long again = heap.malloc(size);
+        Blocks.checkAllZero(again, size); // fresh pages, wherever it lands: nothing was left dirty
+        heap.free(again);
+        heap.free(q);
+        heap.free(after);
+        assertNothingLive();
+    }
+
     @Test
     void reallocShrinkKeepsTheAddress() {
         long big = heap.malloc(8L << 20);

@@ -251,6 +251,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         long address = result & ~PageHeap.FRESH;
         if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
+        return countLargeMalloc(address, size);
+    }
+
+    /** Counts the new page-run block at {@code address}, samples its site, tells JFR; returns the address. */
+    private long countLargeMalloc(long address, long size) {
         LocalHeap cache = hold();
         boolean sampled;
         try {
@@ -369,12 +374,19 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return 0;
             }
             boolean resized = false;
+            long relocated = 0;
             pages.lock().lock();
             try {
                 oldRequested = validateBlock(address);
                 if (newSize > SizeClasses.MAX_SMALL) {
                     long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-                    resized = npages <= Integer.MAX_VALUE && pages.resize(pages.pageOf(address), npages, newSize);
+                    int page = pages.pageOf(address);
+                    resized = npages <= Integer.MAX_VALUE && pages.resize(page, npages, newSize);
+                    if (!resized && npages <= Integer.MAX_VALUE && newSize > oldRequested) {
+                        relocated = pages.relocate(page, npages, newSize);
+                        if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
+                        if (relocated != 0) samplePeak();
+                    }
                 }
             } finally {
                 pages.lock().unlock();
@@ -384,6 +396,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 countResize(oldRequested, newSize);
                 return address;
             }
+            if (relocated != 0) return relocated(address, relocated, oldRequested, newSize);
         }
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
@@ -402,6 +415,27 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             freeSmallSlow(slab, idx, address);
         }
         return moved;
+    }
+
+    /**
+     * Finishes a page-run block's move to a new run ({@link PageHeap#relocate}): the pages moved (the old run is
+     * free already) or, when the system call refused, the bytes are copied and the old block freed. Counted as
+     * the malloc and free that a copying realloc makes.
+     */
+    private long relocated(long address, long relocated, long oldRequested, long newSize) {
+        long moved = relocated & ~PageHeap.MOVED;
+        if ((relocated & PageHeap.MOVED) == 0) {
+            Memory.copy(address, moved, oldRequested);
+            free(address);
+        } else {
+            LocalHeap cache = hold();
+            try {
+                cache.countFree(oldRequested);
+            } finally {
+                release(cache);
+            }
+        }
+        return countLargeMalloc(moved, newSize);
     }
 
     private void countResize(long oldSize, long newSize) {

@@ -92,6 +92,14 @@ public final class PageHeap {
      * the page size, below {@code alignment}) is the one aligned: for a layer that puts a header page first.
      */
     public long allocate(long pages, long alignment, long offset, int kind, long requested) {
+        return allocate(pages, alignment, offset, kind, requested, 0);
+    }
+
+    /**
+     * As above; {@code incoming} of the run's first pages will be the pages of a block moved there at once
+     * ({@link #relocate}): they are never faulted in, so no dirty run is purged for them and nothing is gathered.
+     */
+    private long allocate(long pages, long alignment, long offset, int kind, long requested, long incoming) {
         assert lock.isHeldByCurrentThread();
         now = System.nanoTime();
         decayTick();
@@ -131,12 +139,14 @@ public final class PageHeap {
                 map.setRequested(start, requested);
                 map.setWord2(start, 0);
             }
-            long gathered = fromClean && gather && committedPages() + pages > peakCommittedPages
+            long gathered = fromClean && gather && incoming == 0 && committedPages() + pages > peakCommittedPages
                     ? gather(start, pages) : 0;
             usedPages += pages;
             highWater = (int) Math.max(highWater, start + pages);
             decayTick();
-            if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) purgeSmallDirtyRuns(pages - gathered);
+            if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) {
+                purgeSmallDirtyRuns(pages - gathered - incoming);
+            }
             peakCommittedPages = Math.max(peakCommittedPages, committedPages());
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
         }
@@ -194,8 +204,8 @@ public final class PageHeap {
     /** Whether new runs past the peak gather ({@code Heap.Builder.gatherDirtyPages}): off by default, see there. */
     private boolean gather;
     private int movesSinceCheck;
-    /** False while the process holds too many mappings ({@link #gatherAllowed}). */
-    private boolean gathering = true;
+    /** False while the process holds too many mappings for more moves of pages ({@link #movesAllowed}). */
+    private boolean mappingsLeft = true;
 
     /**
      * The run {@code [start, start + pages)} was just taken from clean pages, and with it committed bytes would pass
@@ -209,14 +219,14 @@ public final class PageHeap {
      * {@code Heap.Builder.gatherDirtyPages} for what it costs.
      *
      * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
-     * fresh pages over them, which joins the mappings again); gathering pauses while the process holds more than a
+     * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process holds more than a
      * {@link #MAPPING_SHARE quarter} of the kernel's limit ({@code vm.max_map_count}), counted every
      * {@link #MOVES_PER_CHECK} moves.
      *
      * @return the pages moved in
      */
     private long gather(int start, long pages) {
-        if (dirty.pages() == 0 || !gatherAllowed()) return 0;
+        if (dirty.pages() == 0 || !movesAllowed()) return 0;
         long moved = 0;
         for (int k = 0; k < GATHER_RUNS && moved < pages; k++) {
             int run = dirty.findAtMost(pages - moved);
@@ -232,7 +242,7 @@ public final class PageHeap {
             }
             if (refused != 0) {
                 putFree(run, len, PageMap.FREE_DIRTY);
-                gathering = false; // out of mappings, say: look at the mapping count before trying again
+                mappingsLeft = false; // out of mappings, say: look at the mapping count before trying again
                 break;
             }
             fileClean(run, len);
@@ -245,14 +255,17 @@ public final class PageHeap {
         return moved;
     }
 
-    /** @return whether {@link #gather} may move pages now: the process's mapping count is looked at now and then */
-    private boolean gatherAllowed() {
-        if (gathering && movesSinceCheck < MOVES_PER_CHECK) return true;
-        if (!gathering && movesSinceCheck++ < MOVES_PER_CHECK) return false; // counts refused chances while paused
+    /**
+     * @return whether {@link #gather} and {@link #relocate} may move pages now: the process's mapping count is looked
+     *         at now and then
+     */
+    private boolean movesAllowed() {
+        if (mappingsLeft && movesSinceCheck < MOVES_PER_CHECK) return true;
+        if (!mappingsLeft && movesSinceCheck++ < MOVES_PER_CHECK) return false; // counts refused chances while paused
         movesSinceCheck = 0;
         int count = Os.mappingCount();
-        gathering = count >= 0 && count < Os.mappingLimit() / MAPPING_SHARE;
-        return gathering;
+        mappingsLeft = count >= 0 && count < Os.mappingLimit() / MAPPING_SHARE;
+        return mappingsLeft;
     }
 
     /** Turns gathering into new runs past the peak on or off. The caller holds the lock. */
@@ -263,6 +276,64 @@ public final class PageHeap {
     /** @return {pages moved by gathering, moves} since the heap opened (for tests and the docs) */
     public long[] gatherCounts() {
         return new long[] {gatheredPages, gatherMoves};
+    }
+
+    /** Bit 1 of an address returned by {@link #relocate}: the block's pages were moved there, not copied. */
+    public static final long MOVED = 2L;
+    /** With a decay time of 0, blocks of fewer pages are copied (below 64 KiB the system call costs about the copy). */
+    static final long RELOCATE_PAGES = 16;
+    /** Blocks moved by {@link #relocate}, and their pages, since the heap opened. */
+    private long relocations, relocatedPages;
+
+    /**
+     * Moves the used run at {@code page}, which must grow to {@code pages} pages and cannot grow in place, to a new
+     * run by moving its pages there ({@link Os#move}: the page tables move, no byte is copied), when its old place
+     * would go back to the OS at once anyway: a run of {@code releaseBytes} or more, or any run of
+     * {@link #RELOCATE_PAGES} pages or more when the decay time is 0. A copy would then write every byte into the
+     * new run (faulting in the pages it writes, when they are clean) and purge the old run; the move gives the same
+     * resident memory after, without the copy or those faults, and the peak of committed pages never counts both
+     * runs. Growing a block of hundreds of megabytes then costs a system call, not the bytes (glibc's
+     * {@code mremap} of its mmapped chunks, for a block within the heap's one reservation).
+     *
+     * <p>Not for a run below the threshold: its old place, copied from, stays resident for the next block (the
+     * decay's whole point), where a move leaves it clean and the next block there faults every page in again. On
+     * the bundled large-mix workload, moving its 1-12 MiB blocks whenever no dirty run held the new size cut peak
+     * committed bytes by 9% and made its replay 3x slower (a page fault costs microseconds on a virtual machine,
+     * more than copying the page). The caller validated the run and holds the lock.
+     *
+     * @return 0 when the run should be copied (nothing was done, or the heap cannot hold the new size: the caller's
+     *         ordinary path reports that); else the new block's address, with {@link #MOVED} set when the pages were
+     *         moved (the old run is free), without it when the system call refused (the caller copies the bytes
+     *         and frees the old run, as for any move)
+     */
+    public long relocate(int page, long pages, long requested) {
+        assert lock.isHeldByCurrentThread();
+        long length = map.length(page);
+        if (pages <= length || length < RELOCATE_PAGES || (length < releasePages && !decay.immediate())) return 0;
+        if (!movesAllowed()) return 0;
+        long peakBefore = peakCommittedPages;
+        long result = allocate(pages, PAGE, 0, PageMap.USED, requested, length);
+        if (result == 0) return 0;
+        long to = result & ~FRESH;
+        int refused = Os.move(address(page), to, length << PAGE_SHIFT);
+        if (refused != 0) {
+            // A source made of pieces moved there before (a mapping each), or no mapping left: copy this time.
+            if (refused != Os.MOVE_SPLIT_SOURCE) mappingsLeft = false;
+            return to;
+        }
+        usedPages -= length;
+        fileClean(page, length);
+        relocations++;
+        relocatedPages += length;
+        purgeCount++; // a system call that gives the old place back: counted with the purges
+        movesSinceCheck++;
+        peakCommittedPages = Math.max(peakBefore, committedPages());
+        return to | MOVED;
+    }
+
+    /** @return {blocks moved by {@link #relocate}, their pages} since the heap opened (for tests and the docs) */
+    public long[] relocationCounts() {
+        return new long[] {relocations, relocatedPages};
     }
 
     /** Allocates a slab run for the small-object layer; see {@link #allocate}. */
@@ -335,7 +406,7 @@ public final class PageHeap {
     /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
     private void purge(int page, long length) {
         // Once pages have been moved, a purge maps fresh pages instead: it joins the moved pieces' mappings again.
-        if (gatherMoves > 0) Os.remapFresh(address(page), length << PAGE_SHIFT);
+        if (gatherMoves > 0 || relocations > 0) Os.remapFresh(address(page), length << PAGE_SHIFT);
         else Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
         if (onPurge != null) onPurge.accept(length << PAGE_SHIFT);

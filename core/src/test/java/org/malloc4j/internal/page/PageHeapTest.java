@@ -174,10 +174,83 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * A run that must grow and cannot grow in place moves its pages to a new run when its old place would be given
+     * back at once anyway (a run of the release threshold or more, or any run of {@link PageHeap#RELOCATE_PAGES} or
+     * more with a decay time of 0): its bytes arrive without a copy, its old place reads as
+     * zero and is a clean free run, and committed pages never count both. A shorter run, or one whose old place the
+     * decay keeps resident for reuse, is declined (the caller copies).
+     */
+    @Test
+    void aRunThatCannotGrowInPlaceMovesItsPagesWhenItsOldPlaceWouldBeGivenBack() {
+        withPageHeap(16L << 12, Long.MAX_VALUE / 4, heap -> {
+            long spare = heap.allocateBlock(60, 4096, 60 * 4096) & ~PageHeap.FRESH;
+            long guard0 = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+            Memory.putLong(spare, 1);
+            long a = heap.allocateBlock(20, 4096, 20 * 4096) & ~PageHeap.FRESH;
+            long guard = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(spare)); // 60 pages: given back at once (over the 16-page threshold)
+            assertThat(heap.dirtyBytes()).isZero();
+            Memory.putLong(guard0, 2);
+            long small = heap.allocateBlock(15, 4096, 15 * 4096) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(small)); // 15 dirty pages, kept
+            for (int p = 0; p < 20; p++) Memory.putLong(a + p * 4096L + 8, marker(0, p));
+            long committedBefore = heap.committedPages();
+            long peak = heap.peakCommittedBytes() >>> 12;
+            long moved = heap.relocate(heap.pageOf(a), 50, 50 * 4096);
+            assertThat(moved & PageHeap.MOVED).as("moved, not declined").isNotZero();
+            long to = moved & ~PageHeap.MOVED;
+            assertThat(to).isNotEqualTo(a);
+            for (int p = 0; p < 20; p++) assertThat(Memory.getLong(to + p * 4096L + 8)).isEqualTo(marker(0, p));
+            for (int p = 0; p < 20; p++) assertThat(Memory.getLong(a + p * 4096L + 8)).as("old place").isZero();
+            assertThat(heap.relocationCounts()).containsExactly(1, 20);
+            assertThat(heap.committedPages()).as("grown by 30 pages, the old 20 given back")
+                    .isEqualTo(committedBefore + 30);
+            assertThat(heap.peakCommittedBytes() >>> 12).as("never the old run and the new one together")
+                    .isEqualTo(Math.max(peak, committedBefore + 30));
+            assertThat(heap.isBlockStart(a)).isFalse();
+            assertThat(heap.isBlockStart(to)).isTrue();
+            assertThat(heap.checkInvariants()).isNull();
+
+            // Below the threshold: declined, whatever the decay.
+            long b = heap.allocateBlock(15, 4096, 15 * 4096) & ~PageHeap.FRESH;
+            long guard2 = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+            assertThat(heap.relocate(heap.pageOf(b), 40, 40 * 4096)).isZero();
+            assertThat(heap.relocationCounts()).containsExactly(1, 20);
+            for (long r : new long[] {b, guard2, to, guard, guard0}) heap.free(heap.pageOf(r));
+        });
+        // A run under the release threshold, with a decay time: its old place stays resident, so it is copied.
+        withLongDecay(heap -> {
+            long a = heap.allocateBlock(100, 4096, 100 * 4096) & ~PageHeap.FRESH;
+            long guard = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+            assertThat(heap.relocate(heap.pageOf(a), 200, 200 * 4096)).isZero();
+            assertThat(heap.relocationCounts()).containsExactly(0, 0);
+            heap.free(heap.pageOf(a));
+            heap.free(heap.pageOf(guard));
+        });
+        // A decay time of 0: every run of 16 pages or more moves.
+        withPageHeap(1L << 40, 0, heap -> {
+            long a = heap.allocateBlock(16, 4096, 16 * 4096) & ~PageHeap.FRESH;
+            long guard = heap.allocateBlock(1, 4096, 4096) & ~PageHeap.FRESH;
+            Memory.putLong(a + 15 * 4096L, 77);
+            long moved = heap.relocate(heap.pageOf(a), 17, 17 * 4096);
+            assertThat(moved & PageHeap.MOVED).isNotZero();
+            assertThat(Memory.getLong((moved & ~PageHeap.MOVED) + 15 * 4096L)).isEqualTo(77);
+            heap.free(heap.pageOf(moved & ~PageHeap.MOVED));
+            heap.free(heap.pageOf(guard));
+            assertThat(heap.committedPages()).isZero();
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
+        withPageHeap(1L << 40, Long.MAX_VALUE / 4, body);
+    }
+
+    /** Runs {@code body} under the lock of a page layer with this release threshold and decay, then checks it. */
+    private static void withPageHeap(long releaseBytes, long decayNanos, java.util.function.Consumer<PageHeap> body) {
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, Long.MAX_VALUE / 4, 1L << 40);
+        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, decayNanos, releaseBytes);
         heap.lock().lock();
         try {
             body.accept(heap);
@@ -238,6 +311,26 @@ class PageHeapTest {
                         run[1] = target;
                     }
                     used.set((int) run[0], (int) (run[0] + run[1]));
+                    if (!ok && target > run[1] && rnd.nextBoolean()) {
+                        // Grow it elsewhere: by moving its pages, or declined (then as a copying realloc would).
+                        long last = (run[1] - 1) * 4096; // a word on the run's last page
+                        Memory.putLong(heap.address((int) run[0]) + last, run[0] ^ 0x5A5AL);
+                        long moved = heap.relocate((int) run[0], target, target * 4096);
+                        if (moved == 0) continue;
+                        long to = moved & ~PageHeap.MOVED;
+                        int page = heap.pageOf(to);
+                        used.clear((int) run[0], (int) (run[0] + run[1]));
+                        if ((moved & PageHeap.MOVED) != 0) {
+                            assertThat(Memory.getLong(to + last)).as("moved bytes").isEqualTo(run[0] ^ 0x5A5AL);
+                        } else {
+                            heap.free((int) run[0]);
+                        }
+                        assertThat(used.get(page, (int) (page + target)).isEmpty()).as("overlap at page %d", page)
+                                .isTrue();
+                        used.set(page, (int) (page + target));
+                        run[0] = page;
+                        run[1] = target;
+                    }
                 }
                 if (step % 50 == 0) assertThat(heap.checkInvariants()).isNull();
                 long usedPages = live.stream().mapToLong(r -> r[1]).sum();
