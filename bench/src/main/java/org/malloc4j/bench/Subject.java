@@ -37,6 +37,14 @@ public abstract sealed class Subject implements AutoCloseable {
     /** Frees the block at {@code address} held in slot {@code slot}. */
     public abstract void free(int slot, long address);
 
+    /**
+     * Resizes the block of {@code oldSize} bytes at {@code address} held in slot {@code slot} to {@code newSize}
+     * bytes, keeping its first {@code min(oldSize, newSize)} bytes; returns its address (the block may have moved).
+     * malloc4j and the native anchors call their {@code realloc}, Netty a buffer's {@code capacity(newSize)}, and
+     * Arena, which cannot resize, does what its user must: a new arena and block, a copy, the old arena closed.
+     */
+    public abstract long reallocate(int slot, long address, long oldSize, long newSize);
+
     @Override
     public void close() {}
 
@@ -178,6 +186,11 @@ public abstract sealed class Subject implements AutoCloseable {
         }
 
         @Override
+        public long reallocate(int slot, long address, long oldSize, long newSize) {
+            return heap.realloc(address, newSize);
+        }
+
+        @Override
         public String memoryReport() {
             HeapStats st = heap.stats();
             return String.format(Locale.ROOT,
@@ -219,6 +232,13 @@ public abstract sealed class Subject implements AutoCloseable {
         public void free(int slot, long address) {
             allocator.free(address);
         }
+
+        @Override
+        public long reallocate(int slot, long address, long oldSize, long newSize) {
+            long a = allocator.realloc(address, newSize);
+            if (a == 0) throw new OutOfMemoryError(allocator.name() + ": realloc(" + newSize + ") returned NULL");
+            return a;
+        }
     }
 
     /** A Netty allocator's direct buffers: {@code directBuffer(size, size)}, written at its memory address, released. */
@@ -233,7 +253,7 @@ public abstract sealed class Subject implements AutoCloseable {
 
         @Override
         public long allocate(int slot, long size) {
-            ByteBuf b = alloc.directBuffer((int) size, (int) size);
+            ByteBuf b = alloc.directBuffer((int) size, Integer.MAX_VALUE); // no cap, so that it can grow
             bufs[slot] = b;
             return b.memoryAddress();
         }
@@ -243,6 +263,13 @@ public abstract sealed class Subject implements AutoCloseable {
             ByteBuf b = bufs[slot];
             bufs[slot] = null;
             b.release();
+        }
+
+        @Override
+        public long reallocate(int slot, long address, long oldSize, long newSize) {
+            ByteBuf b = bufs[slot];
+            b.capacity(Math.toIntExact(newSize));
+            return b.memoryAddress();
         }
 
         @Override
@@ -279,6 +306,14 @@ public abstract sealed class Subject implements AutoCloseable {
         public void free(int slot, long address) {}
 
         @Override
+        public long reallocate(int slot, long address, long oldSize, long newSize) {
+            if (newSize > 1 << 20) {
+                throw new UnsupportedOperationException("floor: its blocks are 1 MiB, not " + newSize + " bytes");
+            }
+            return address;
+        }
+
+        @Override
         public void close() {
             arena.close();
         }
@@ -303,6 +338,15 @@ public abstract sealed class Subject implements AutoCloseable {
             Arena a = arenas[slot];
             arenas[slot] = null;
             a.close();
+        }
+
+        @Override
+        public long reallocate(int slot, long address, long oldSize, long newSize) {
+            Arena old = arenas[slot];
+            long a = allocate(slot, newSize);
+            Blocks.ALL.asSlice(a, newSize).copyFrom(Blocks.ALL.asSlice(address, Math.min(oldSize, newSize)));
+            old.close();
+            return a;
         }
     }
 }
