@@ -12,10 +12,15 @@ class SizeClassTest {
     void classesAreTheDocumentedSequence() {
         assertThat(SizeClasses.size(0)).isEqualTo(16);
         for (int c = 0; c < 8; c++) assertThat(SizeClasses.size(c)).isEqualTo(16 * (c + 1));
-        // Then four classes per doubling, from 128 to 1 KiB, and eight from 1 KiB to 32 KiB.
+        // Then four classes per doubling, from 128 to 1 KiB, and eight from 1 KiB to 32 KiB, with one more just past
+        // 1 KiB (a power of two and a header).
         int c = 8;
         for (int pow = 128; pow < SizeClasses.MAX_SMALL; pow <<= 1) {
             int steps = pow < 1024 ? 4 : 8;
+            if (pow == 1024) {
+                assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + pow / 32);
+                c++;
+            }
             for (int k = 1; k <= steps; k++) {
                 assertThat(SizeClasses.size(c)).as("class %d", c).isEqualTo(pow + k * pow / steps);
                 c++;
