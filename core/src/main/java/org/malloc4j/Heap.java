@@ -629,7 +629,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's
-         * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed.
+         * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed. A block
+         * this large that realloc must grow elsewhere moves by its pages, not by a copy of its bytes (its old place
+         * would go back at once anyway). Raise it above a program's largest block when it allocates and frees the
+         * same huge buffers in a loop: each then reuses resident pages instead of faulting them all in again.
          *
          * @param bytes the block size from which freed memory goes back at once
          * @return this builder

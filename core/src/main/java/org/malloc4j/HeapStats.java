@@ -14,8 +14,9 @@ package org.malloc4j;
  * @param freeBytes committed bytes not holding a live block (free slots, free pages, rounding waste)
  * @param largestFreeBlock the largest contiguous free extent inside committed memory, in bytes
  * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
- * @param purgeCount system calls made to give memory back to the OS: purges, and the moves of free pages into new runs
- *        ({@link Heap.Builder#gatherDirtyPages}), each of which gives back the pages' old place
+ * @param purgeCount system calls made to give memory back to the OS: purges, the moves of free pages into new runs
+ *        ({@link Heap.Builder#gatherDirtyPages}) and the moves of large blocks that realloc grows elsewhere (at or
+ *        above {@link Heap.Builder#releaseThreshold}), each of which gives back the pages' old place
  * @param threadCaches caches in use: one per live platform thread that allocated, plus the fixed stripes shared
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
  * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them
