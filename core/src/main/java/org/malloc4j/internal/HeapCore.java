@@ -396,7 +396,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 countResize(oldRequested, newSize);
                 return address;
             }
-            if (relocated != 0) return relocated(address, relocated, oldRequested, newSize);
+            if (relocated != 0) return finishRelocation(address, relocated, oldRequested, newSize);
         }
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
@@ -422,7 +422,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * free already) or, when the system call refused, the bytes are copied and the old block freed. Counted as
      * the malloc and free that a copying realloc makes.
      */
-    private long relocated(long address, long relocated, long oldRequested, long newSize) {
+    private long finishRelocation(long address, long relocated, long oldRequested, long newSize) {
         long moved = relocated & ~PageHeap.MOVED;
         if ((relocated & PageHeap.MOVED) == 0) {
             Memory.copy(address, moved, oldRequested);

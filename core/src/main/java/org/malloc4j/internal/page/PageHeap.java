@@ -219,9 +219,9 @@ public final class PageHeap {
      * {@code Heap.Builder.gatherDirtyPages} for what it costs.
      *
      * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
-     * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process holds more than a
-     * {@link #MAPPING_SHARE quarter} of the kernel's limit ({@code vm.max_map_count}), counted every
-     * {@link #MOVES_PER_CHECK} moves.
+     * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process
+     * holds more than a {@link #MAPPING_SHARE quarter} of the kernel's limit ({@code vm.max_map_count}), counted
+     * every {@link #MOVES_PER_CHECK} moves.
      *
      * @return the pages moved in
      */
