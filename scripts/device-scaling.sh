@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The multi-thread scaling run for a many-core machine that has no JDK (the concurrency issue's "16 threads give at
 # least 12x one thread"): LarsonBenchmark at 1, 2, 4 ... threads up to twice the cores, the same thread counts in turn
-# in one JVM (LarsonScaling), XmallocBenchmark at 1, 2, 4 ... pairs up to the cores, for malloc4j and the native
-# anchors, in one short run.
+# in one JVM (LarsonScaling), XmallocBenchmark at 1, 2, 4 ... pairs up to the cores (and XmallocInTurn, every
+# allocator in turn in one JVM), for malloc4j and the native anchors, in one short run.
 #
 #   scripts/device-scaling.sh prepare    here: builds target/device/ (the benchmark jar, a jlink'd JDK 25 packed with
 #                                        tar -cJ, copies of the anchors' libraries); prints its size (limit 64 MiB)
@@ -13,13 +13,14 @@
 # Options of `run`, as environment variables: ALLOCATORS (default malloc4j,tcmalloc,mimalloc: the usual best anchors;
 # add jemalloc,glibc for the full set, about 1.7x longer), THREADS and PAIRS (default: powers of two up to the cores,
 # then twice the cores), JMH_OPTS (default -f 1 -wi 3 -i 3 -w 1s -r 1s), SCALING_ROUNDS and SCALING_MILLIS
-# (LarsonScaling's reported rounds and milliseconds a thread count: 5 and 500). On 16 cores: about 7 minutes.
+# (LarsonScaling's and XmallocInTurn's reported rounds and milliseconds a count: 5 and 500). On 16 cores: about 8
+# minutes.
 # The summary's "scaling" column is malloc4j's throughput over its own at one thread (one pair).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dev="$root/target/device"
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 prepare() {
   . "$root/.mvn/find-jdk.sh"
@@ -92,10 +93,21 @@ run() {
     "$java" -jar "$dev/malloc4j-bench.jar" 'XmallocBenchmark.pairs1$' -tg "$p,$p" -p allocator="$allocators" \
       "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/xmalloc-p$p.json" > "$out/xmalloc-p$p.txt" 2>&1 || true
   done
+  # The producer/consumer exchange with every allocator in turn inside one JVM (org.malloc4j.bench.XmallocInTurn).
+  for p in $pairs; do
+    echo "device: XmallocInTurn, $p pair(s), ${allocators//,/ } in turn" >&2
+    "$java" "$props" --enable-native-access=ALL-UNNAMED -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.XmallocInTurn \
+      "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$p" ${allocators//,/ } > "$out/xmalloc-inturn-p$p.txt" 2>&1 || true
+  done
   summarize "$out" "$threads" "$pairs" >> "$out/summary.md"
   { echo; echo "## LarsonScaling: every thread count in turn in one JVM (median of the rounds; ratios to 1 thread)"; echo
     for a in ${allocators//,/ }; do
       grep -h 'median of' "$out/larson-scaling-$a.txt" 2>/dev/null | sed 's/^/- /' || echo "- $a: no result (see larson-scaling-$a.txt)"
+    done
+    echo; echo "## XmallocInTurn: every allocator in turn in one JVM (medians; malloc4j over each per round)"; echo
+    for p in $pairs; do
+      grep -h 'medians of\|per round' "$out/xmalloc-inturn-p$p.txt" 2>/dev/null | sed 's/^/- /' \
+        || echo "- $p pair(s): no result (see xmalloc-inturn-p$p.txt)"
     done; } >> "$out/summary.md"
   cat "$out/summary.md"
 }

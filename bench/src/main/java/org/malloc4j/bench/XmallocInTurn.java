@@ -12,7 +12,8 @@ import org.openjdk.jmh.infra.Control;
  * their whole life, and where the host puts the two vCPUs decides a producer/consumer rate more than anything (one
  * pair read 0.26x to 1.1x the best native across runs). Here every round runs each subject for the same time, in
  * turn (the order alternating from round to round), with the same rings, sizes and driver code as the benchmark's
- * ({@link XmallocBenchmark.Side}); the first rounds warm up and are not reported.
+ * ({@link XmallocBenchmark.Side}) and each subject's threads kept from round to round; the first rounds warm up and
+ * are not reported.
  * <pre>
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true java --enable-native-access=ALL-UNNAMED \
  *     -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.XmallocInTurn ROUNDS MILLIS PAIRS SUBJECT...
@@ -43,8 +44,10 @@ public final class XmallocInTurn {
             }
         }
         Subject[] subjects = new Subject[names.length];
+        Team[] teams = new Team[names.length];
         for (int i = 0; i < names.length; i++) {
             subjects[i] = Subject.open(names[i], pairs * XmallocBenchmark.RING * XmallocBenchmark.BATCH);
+            teams[i] = new Team(subjects[i], pairs);
         }
         try {
             double[][] rates = new double[names.length][rounds];
@@ -53,7 +56,7 @@ public final class XmallocInTurn {
                 double[] round = new double[names.length];
                 for (int k = 0; k < names.length; k++) {
                     int i = (r & 1) == 0 ? k : names.length - 1 - k;
-                    round[i] = run(subjects[i], pairs, millis);
+                    round[i] = teams[i].run(millis);
                 }
                 for (int i = 0; i < names.length; i++) {
                     line.append(String.format("  %s %.2f", names[i], round[i]));
@@ -75,37 +78,88 @@ public final class XmallocInTurn {
         }
     }
 
-    /** Runs {@code pairs} producers and consumers on {@code subject} for {@code millis}; returns blocks/us freed. */
-    private static double run(Subject subject, int pairs, int millis) throws InterruptedException {
-        Control control = new Control();
-        XmallocBenchmark.Ring[] rings = new XmallocBenchmark.Ring[pairs];
-        long[] freed = new long[pairs];
-        Thread[] threads = new Thread[2 * pairs];
-        for (int p = 0; p < pairs; p++) {
-            XmallocBenchmark.Ring ring = new XmallocBenchmark.Ring(
-                    p * XmallocBenchmark.RING * XmallocBenchmark.BATCH, XmallocBenchmark.SEED + p);
-            rings[p] = ring;
-            XmallocBenchmark.Side producer = side(ring, subject), consumer = side(ring, subject);
-            int pair = p;
-            threads[2 * p] = new Thread(() -> {
-                while (!control.stopMeasurement) producer.produce(control);
-            });
-            threads[2 * p + 1] = new Thread(() -> {
-                long batches = 0;
-                while (!control.stopMeasurement) {
-                    if (consumer.consume(control) != 0) batches++;
-                }
-                freed[pair] = batches * XmallocBenchmark.BATCH;
-            });
+    /**
+     * One subject's producer and consumer threads, started once and kept for every round, as JMH keeps a trial's
+     * threads: a native allocator's thread caches then stay warm from round to round (with new threads each round,
+     * tcmalloc read half its JMH rate), and malloc4j's caches too. Between its rounds a team waits, off the CPU.
+     */
+    private static final class Team {
+        private final Subject subject;
+        private final int pairs;
+        private final java.util.concurrent.CyclicBarrier start, end;
+        private final long[] freed;
+        private volatile Control control = new Control();
+        private XmallocBenchmark.Side[] producers, consumers;
+        private XmallocBenchmark.Ring[] rings;
+
+        Team(Subject subject, int pairs) {
+            this.subject = subject;
+            this.pairs = pairs;
+            this.start = new java.util.concurrent.CyclicBarrier(2 * pairs + 1);
+            this.end = new java.util.concurrent.CyclicBarrier(2 * pairs + 1);
+            this.freed = new long[pairs];
+            for (int p = 0; p < pairs; p++) {
+                int pair = p;
+                Thread producer = new Thread(() -> loop(() -> {
+                    Control c = control;
+                    XmallocBenchmark.Side side = producers[pair];
+                    while (!c.stopMeasurement) side.produce(c);
+                }), "xmalloc-producer-" + p);
+                Thread consumer = new Thread(() -> loop(() -> {
+                    Control c = control;
+                    XmallocBenchmark.Side side = consumers[pair];
+                    long batches = 0;
+                    while (!c.stopMeasurement) {
+                        if (side.consume(c) != 0) batches++;
+                    }
+                    freed[pair] = batches * XmallocBenchmark.BATCH;
+                }), "xmalloc-consumer-" + p);
+                producer.setDaemon(true);
+                consumer.setDaemon(true);
+                producer.start();
+                consumer.start();
+            }
         }
-        long t0 = System.nanoTime();
-        for (Thread t : threads) t.start();
-        Thread.sleep(millis);
-        control.stopMeasurement = true;
-        for (Thread t : threads) t.join();
-        long t1 = System.nanoTime();
-        for (XmallocBenchmark.Ring ring : rings) ring.drain(subject);
-        return Arrays.stream(freed).sum() * 1000.0 / (t1 - t0);
+
+        /** A worker's life: each round, wait for the start, run, meet the others at the end. */
+        private void loop(Runnable round) {
+            try {
+                while (true) {
+                    start.await();
+                    round.run();
+                    end.await();
+                }
+            } catch (InterruptedException | java.util.concurrent.BrokenBarrierException e) {
+                // the JVM is ending (daemon threads): nothing to do
+            }
+        }
+
+        /** Runs one round of {@code millis}; returns blocks/us freed by the consumers. */
+        double run(int millis) throws InterruptedException {
+            rings = new XmallocBenchmark.Ring[pairs];
+            producers = new XmallocBenchmark.Side[pairs];
+            consumers = new XmallocBenchmark.Side[pairs];
+            for (int p = 0; p < pairs; p++) {
+                rings[p] = new XmallocBenchmark.Ring(p * XmallocBenchmark.RING * XmallocBenchmark.BATCH,
+                        XmallocBenchmark.SEED + p);
+                producers[p] = side(rings[p], subject);
+                consumers[p] = side(rings[p], subject);
+            }
+            Control c = new Control();
+            control = c; // published to the workers by the barrier
+            try {
+                start.await();
+                long t0 = System.nanoTime();
+                Thread.sleep(millis);
+                c.stopMeasurement = true;
+                end.await();
+                long t1 = System.nanoTime();
+                for (XmallocBenchmark.Ring ring : rings) ring.drain(subject);
+                return Arrays.stream(freed).sum() * 1000.0 / (t1 - t0);
+            } catch (java.util.concurrent.BrokenBarrierException e) {
+                throw new IllegalStateException("a worker failed", e);
+            }
+        }
     }
 
     private static XmallocBenchmark.Side side(XmallocBenchmark.Ring ring, Subject subject) {
