@@ -36,6 +36,7 @@ public final class LarsonScaling {
     private LarsonScaling() {}
 
     /** Rounds run before the reported ones: the JIT compiles the loop and the allocator during them. */
+    private static final String TOOL = "LarsonScaling";
     private static final int WARM_UP_ROUNDS = 3;
     private static final boolean PER_THREAD = Boolean.getBoolean("larson.perThread");
 
@@ -46,8 +47,8 @@ public final class LarsonScaling {
             System.exit(2);
         }
         String name = args[0];
-        int rounds = args.length > 1 ? positive(args[1], "ROUNDS") : 10;
-        long millis = args.length > 2 ? positive(args[2], "MILLIS") : 1000;
+        int rounds = args.length > 1 ? ToolArgs.positive(TOOL, args[1], "ROUNDS") : 10;
+        long millis = args.length > 2 ? ToolArgs.positive(TOOL, args[2], "MILLIS") : 1000;
         Phase[] counts = args.length > 3 ? counts(args[3]) : new Phase[] {new Phase(1, 0), new Phase(2, 0)};
         if (name.equals("arena")) {
             System.err.println("LarsonScaling: arena cannot run here: its slots are filled on one thread and freed on"
@@ -79,11 +80,11 @@ public final class LarsonScaling {
                 StringBuilder summary = new StringBuilder(name + ", median of " + rounds + " rounds:");
                 double[] ratios = new double[rounds];
                 for (int k = 0; k < counts.length; k++) {
-                    summary.append(String.format("  %s %.2f ops/us", counts[k], median(scores[k])));
+                    summary.append(String.format("  %s %.2f ops/us", counts[k], ToolArgs.median(scores[k])));
                     if (k > 0) {
                         for (int r = 0; r < rounds; r++) ratios[r] = scores[k][r] / scores[0][r];
                         summary.append(String.format(" (ratio per round: median %.2fx, range %.2f-%.2f)",
-                                median(ratios), Arrays.stream(ratios).min().orElse(0),
+                                ToolArgs.median(ratios), Arrays.stream(ratios).min().orElse(0),
                                 Arrays.stream(ratios).max().orElse(0)));
                     }
                 }
@@ -190,24 +191,7 @@ public final class LarsonScaling {
         }
     }
 
-    private static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
 
-    private static int positive(String text, String what) {
-        try {
-            int v = Integer.parseInt(text);
-            if (v > 0) return v;
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        System.err.println("LarsonScaling: " + what + " must be a positive integer: " + text);
-        System.exit(2);
-        return 0;
-    }
 
     /** A thread count to run, on the workers from {@code first} on: written {@code threads} or {@code threads@first}. */
     private record Phase(int threads, int first) {
@@ -220,9 +204,10 @@ public final class LarsonScaling {
     private static Phase[] counts(String text) {
         Phase[] c = Arrays.stream(text.split(",")).map(String::trim).map(e -> {
             int at = e.indexOf('@');
-            if (at < 0) return new Phase(positive(e, "each of COUNTS"), 0);
-            int first = positive(e.substring(at + 1), "each worker index of COUNTS (0 is written without @)");
-            return new Phase(positive(e.substring(0, at), "each of COUNTS"), first);
+            if (at < 0) return new Phase(ToolArgs.positive(TOOL, e, "each of COUNTS"), 0);
+            int first = ToolArgs.positive(TOOL, e.substring(at + 1),
+                    "each worker index of COUNTS (0 is written without @)");
+            return new Phase(ToolArgs.positive(TOOL, e.substring(0, at), "each of COUNTS"), first);
         }).toArray(Phase[]::new);
         if (c.length == 0) {
             System.err.println("LarsonScaling: COUNTS is empty");

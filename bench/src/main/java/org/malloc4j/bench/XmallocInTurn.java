@@ -25,6 +25,7 @@ import org.openjdk.jmh.infra.Control;
 public final class XmallocInTurn {
     private XmallocInTurn() {}
 
+    private static final String TOOL = "XmallocInTurn";
     private static final int WARM_UP_ROUNDS = 2;
 
     public static void main(String[] args) throws InterruptedException {
@@ -33,9 +34,9 @@ public final class XmallocInTurn {
                     + "jemalloc, mimalloc, tcmalloc)");
             System.exit(2);
         }
-        int rounds = positive(args[0], "ROUNDS");
-        int millis = positive(args[1], "MILLIS");
-        int pairs = positive(args[2], "PAIRS");
+        int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
+        int millis = ToolArgs.positive(TOOL, args[1], "MILLIS");
+        int pairs = ToolArgs.positive(TOOL, args[2], "PAIRS");
         String[] names = Arrays.copyOfRange(args, 3, args.length);
         for (String n : names) {
             if (n.startsWith("netty") || n.equals("arena") || n.equals("floor")) {
@@ -65,13 +66,16 @@ public final class XmallocInTurn {
                 System.out.println(line.append(" blocks/us"));
             }
             StringBuilder summary = new StringBuilder(pairs + " pair(s), medians of " + rounds + " rounds:");
-            for (int i = 0; i < names.length; i++) summary.append(String.format("  %s %.2f", names[i], median(rates[i])));
+            for (int i = 0; i < names.length; i++) {
+                summary.append(String.format("  %s %.2f", names[i], ToolArgs.median(rates[i])));
+            }
             System.out.println(summary.append(" blocks/us"));
             for (int i = 1; i < names.length; i++) {
                 double[] ratio = new double[rounds];
                 for (int r = 0; r < rounds; r++) ratio[r] = rates[0][r] / rates[i][r];
-                System.out.printf("%s / %s, per round: median %.2fx (%.2f-%.2f)%n", names[0], names[i], median(ratio),
-                        Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
+                System.out.printf("%s / %s, per round: median %.2fx (%.2f-%.2f)%n", names[0], names[i],
+                        ToolArgs.median(ratio), Arrays.stream(ratio).min().orElse(0),
+                        Arrays.stream(ratio).max().orElse(0));
             }
         } finally {
             for (Subject s : subjects) s.close();
@@ -167,23 +171,5 @@ public final class XmallocInTurn {
         side.ring = ring;
         side.subject = subject;
         return side;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
-    }
-
-    private static int positive(String text, String what) {
-        try {
-            int v = Integer.parseInt(text);
-            if (v > 0) return v;
-        } catch (NumberFormatException e) {
-            // reported below
-        }
-        System.err.println("XmallocInTurn: " + what + " must be a positive integer: " + text);
-        System.exit(2);
-        return 0;
     }
 }
