@@ -378,11 +378,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             pages.lock().lock();
             try {
                 oldRequested = validateBlock(address);
-                if (newSize > SizeClasses.MAX_SMALL) {
-                    long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+                long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+                if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
                     int page = pages.pageOf(address);
-                    resized = npages <= Integer.MAX_VALUE && pages.resize(page, npages, newSize);
-                    if (!resized && npages <= Integer.MAX_VALUE && newSize > oldRequested) {
+                    resized = pages.resize(page, npages, newSize);
+                    if (!resized && newSize > oldRequested) {
                         relocated = pages.relocate(page, npages, newSize);
                         if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
                         if (relocated != 0) samplePeak();

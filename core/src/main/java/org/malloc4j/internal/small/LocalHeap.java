@@ -335,9 +335,9 @@ public final class LocalHeap {
     /** @return the top slab of medium class {@code c}'s stack, which is not empty, taken off it */
     private Slab popMedium(int c) {
         int m = c - SizeClasses.FIRST_MEDIUM;
-        int d = --mediumDepth[m];
-        Slab s = mediumStacks[m * MEDIUM_DEPTH + d];
-        mediumStacks[m * MEDIUM_DEPTH + d] = null;
+        int top = m * MEDIUM_DEPTH + --mediumDepth[m];
+        Slab s = mediumStacks[top];
+        mediumStacks[top] = null;
         spareBytes -= s.bytes();
         return s;
     }

@@ -39,8 +39,11 @@ public final class SizeClasses {
      * as much memory a block as the next class does.
      */
     static final int PAST_POWER = 1024;
-    /** Requests up to this size find their class in a table by 16-byte steps; larger ones by 128-byte steps. */
-    private static final int BY_16_MAX = 4096;
+    /**
+     * Requests up to this size find their class in a table by 16-byte steps; larger ones by 128-byte steps, which
+     * resolve every class above it (all multiples of 128).
+     */
+    private static final int BY_16_MAX = 2 * PAST_POWER;
     /** Max blocks in one slab: the free bitmap is at most 64 words of 64 bits. */
     public static final int MAX_CAPACITY = 4096;
     /** The first medium class (one block a slab). */
