@@ -15,6 +15,7 @@ import org.malloc4j.internal.arena.ConfinedHeapArena;
 import org.malloc4j.internal.arena.SharedHeapArena;
 import org.malloc4j.internal.checked.CheckedHeap;
 import org.malloc4j.internal.monitor.Monitoring;
+import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.sites.LeakCollector;
 import org.malloc4j.internal.sites.SegmentWatch;
 import org.malloc4j.internal.sites.SiteRecord;
@@ -216,6 +217,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
         }
         long address = byteAlignment <= 16 ? malloc(byteSize) : alignedAlloc(byteAlignment, byteSize);
+        return segmentOf(address, byteSize);
+    }
+
+    /** The segment {@link #allocate} and {@link #reallocate} return for the live block at {@code address}. */
+    private MemorySegment segmentOf(long address, long byteSize) {
         if (watch == null) return MemorySegment.ofAddress(address).reinterpret(byteSize);
         SiteRecorder sites = core.sites();
         if (checked != null) {
@@ -266,6 +272,65 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         // carved from one of the arena's chunks: nothing to free); else the segment's own address.
         long block = arenas.release(segment.scope(), segment.address());
         if (block != 0) free(block);
+    }
+
+    /**
+     * Resizes the block behind a segment from {@link #allocate(long, long)}, as {@link #realloc} does a raw block:
+     * keeps {@code min(segment.byteSize(), newByteSize)} bytes of its contents, grows or shrinks in place when it can,
+     * else moves it, and returns a segment of exactly {@code newByteSize} bytes over the block, 16-byte aligned. The
+     * old segment must not be used afterwards (in {@link HeapMode#CHECKED} mode any access through it throws
+     * {@link IllegalStateException}). Unlike {@code realloc}, a size of 0 does not free the block: the result is a
+     * segment of 0 bytes over a live block, to be freed with {@link #free(MemorySegment)} as any other. As
+     * {@code realloc(0, n)} is {@code malloc(n)}, a segment at address 0 ({@link MemorySegment#NULL}) gets a new block.
+     *
+     * @param segment a live segment from {@link #allocate(long, long)} of this heap, or one at address 0
+     * @param newByteSize bytes, 0 or more
+     * @return a segment of exactly {@code newByteSize} bytes over the resized block
+     * @throws InvalidFreeException if the segment does not start at a live block of this heap (freed, another heap's,
+     *         a heap segment, or a segment of one of this heap's arenas, which belongs to its arena); nothing is changed
+     * @throws IllegalArgumentException if {@code newByteSize} is negative
+     * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one; the old segment
+     *         and its contents are then left as they were
+     */
+    public MemorySegment reallocate(MemorySegment segment, long newByteSize) {
+        return reallocate(segment, newByteSize, 16);
+    }
+
+    /**
+     * As {@link #reallocate(MemorySegment, long)}, with the block's address a multiple of {@code byteAlignment}
+     * afterwards. Above 16 bytes the block always moves: a new block with that alignment, the contents copied, the
+     * old block freed.
+     *
+     * @param byteAlignment a power of two
+     * @throws IllegalArgumentException if {@code byteAlignment} is not a power of two or {@code newByteSize} is
+     *         negative
+     */
+    public MemorySegment reallocate(MemorySegment segment, long newByteSize, long byteAlignment) {
+        Objects.requireNonNull(segment, "segment");
+        if (newByteSize < 0) throw new IllegalArgumentException("newByteSize must be non-negative: " + newByteSize);
+        if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
+            throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
+        }
+        if (!segment.isNative()) {
+            throw new InvalidFreeException(0, "a heap segment cannot be reallocated: " + segment);
+        }
+        long address = segment.address();
+        if (address == 0) return allocate(newByteSize, byteAlignment); // realloc(NULL, n) is malloc(n), as in C
+        if (arenas.owns(segment.scope())) {
+            throw new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment of an arena of"
+                    + " heap " + core.name() + ": it belongs to its arena, which cannot resize it; allocate a new one");
+        }
+        long moved;
+        if (byteAlignment <= 16 && newByteSize > 0) {
+            moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move
+        } else {
+            // Validate before anything is allocated, so that a bad segment changes nothing.
+            long keep = Math.min(Math.min(segment.byteSize(), usableSize(address)), newByteSize);
+            moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
+            Memory.copy(address, moved, keep);
+            free(address);
+        }
+        return segmentOf(moved, newByteSize);
     }
 
     /**

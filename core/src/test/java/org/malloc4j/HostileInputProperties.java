@@ -225,7 +225,8 @@ class HostileInputProperties {
             else if (k < 27) doCalloc();
             else if (k < 35) doAligned();
             else if (k < 40) doAllocateSegment();
-            else if (k < 55) doRealloc();
+            else if (k < 51) doRealloc();
+            else if (k < 55) doReallocateSegment();
             else if (k < 80) doFree();
             else if (k < 87) doFreeSegment();
             else if (k < 97) doUsable();
@@ -351,6 +352,69 @@ class HostileInputProperties {
                 assertThat(mode).as(where() + "CHECKED realloc always moves").isEqualTo(HeapMode.FAST);
             }
             admit(p, size, 16, false, null);
+        }
+
+        private void doReallocateSegment() {
+            long size = rnd.nextInt(3) == 0 ? size() : rnd.nextLong(0, 8192);
+            long alignment = rnd.nextInt(4) == 0 ? alignment() : 1L << rnd.nextInt(7);
+            boolean badArguments = size < 0 || alignment <= 0 || Long.bitCount(alignment) != 1;
+            Expect grows = alignment <= 16 ? allocExpect(size) : alignedExpect(alignment, size);
+            Block b = null;
+            for (int i = 0; i < 4 && !order.isEmpty() && rnd.nextInt(8) != 0; i++) {
+                Block c = pick();
+                if (c.segment != null) {
+                    b = c;
+                    break;
+                }
+            }
+            MemorySegment[] out = new MemorySegment[1];
+            if (b == null) {
+                // A segment that starts at no live block of this heap: a heap segment, or one over a hostile address.
+                long address = address();
+                if (address != 0 && live.containsKey(address)) return; // a raw block: doFreeSegment's case
+                MemorySegment s = rnd.nextInt(4) == 0 ? MemorySegment.ofArray(new byte[16])
+                        : MemorySegment.ofAddress(address);
+                current = "reallocate(" + s + ", " + size + ", " + alignment + ")";
+                Expect e = badArguments ? Expect.ILLEGAL : s.isNative() && address == 0 ? grows : Expect.INVALID_FREE;
+                Long p = call(e, () -> {
+                    out[0] = heap.reallocate(s, size, alignment);
+                    return out[0].address();
+                });
+                if (p != null) { // reallocate(NULL, n) allocates
+                    assertThat(out[0].byteSize()).as(where() + "segment size").isEqualTo(size);
+                    Block n = admit(p, size, Math.max(16, alignment), false, out[0]);
+                    mallocs++;
+                    if (alignment > (1L << 20)) release(n);
+                }
+                return;
+            }
+            Block t = b;
+            long address = t.address;
+            current = "reallocate(segment of " + t + ", " + size + ", " + alignment + ")";
+            t.check(where());
+            Expect e = badArguments ? Expect.ILLEGAL : size == 0 && alignment <= 16 ? allocExpect(0) : grows;
+            Long p = call(e, () -> {
+                out[0] = heap.reallocate(t.segment, size, alignment);
+                return out[0].address();
+            });
+            if (p == null) {
+                t.check(where() + "after a refused reallocate");
+                assertThat(heap.usableSize(address)).as(where()).isEqualTo(t.usable);
+                return;
+            }
+            assertThat(out[0].byteSize()).as(where() + "segment size").isEqualTo(size);
+            Blocks.check(p, t.size, Math.min(t.size, size), t.fill);
+            forget(t);
+            if (p != address) {
+                mallocs++;
+                frees++;
+                remember(address);
+            } else {
+                assertThat(mode).as(where() + "CHECKED reallocate always moves").isEqualTo(HeapMode.FAST);
+                assertThat(alignment).as(where() + "an alignment above 16 always moves").isLessThanOrEqualTo(16);
+            }
+            Block n = admit(p, size, Math.max(16, alignment), false, out[0]);
+            if (alignment > (1L << 20)) release(n);
         }
 
         private void doFree() {

@@ -58,6 +58,12 @@ public final class ArenaRegistry {
         return open.size();
     }
 
+    /** @return whether {@code scope} is the scope of an open arena of this heap (whose segments belong to it) */
+    public boolean owns(MemorySegment.Scope scope) {
+        HeapArena arena = last;
+        return arena != null && arena.scope == scope || open.get(scope) != null;
+    }
+
     /**
      * The step of {@code heap.free(segment)} that arenas need: when the segment's scope is an open arena of this
      * heap, the arena forgets the segment and returns its block for the heap to free; otherwise the segment's own
