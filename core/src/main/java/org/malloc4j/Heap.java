@@ -320,6 +320,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             throw new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment of an arena of"
                     + " heap " + core.name() + ": it belongs to its arena, which cannot resize it; allocate a new one");
         }
+        if (!segment.scope().isAlive()) throw ArenaRegistry.closedScope(address);
         long moved;
         if (byteAlignment <= 16 && newByteSize > 0) {
             moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move

@@ -162,6 +162,31 @@ class SegmentReallocateTest {
     }
 
     @Test
+    void inCheckedModeADeadSegmentIsRefusedEvenWhenItsAddressIsLiveAgain() {
+        // A quarantine of 0: a freed block goes back to the engine at once, so the next block of its size takes
+        // its address. The dead segment must not reach that block.
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(0).build()) {
+            MemorySegment s = heap.allocate(48, 1);
+            heap.free(s);
+            MemorySegment t = heap.allocate(48, 1);
+            assertThat(t.address()).isEqualTo(s.address());
+            fill(t, 48, 13);
+            HeapStats before = heap.stats();
+            assertThatThrownBy(() -> heap.reallocate(s, 4_000))
+                    .isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining(Long.toHexString(s.address()))
+                    .hasMessageContaining("already freed");
+            assertThatThrownBy(() -> heap.free(s))
+                    .isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("already freed");
+            assertThat(heap.stats().liveBytes()).isEqualTo(before.liveBytes());
+            assertThat(heap.stats().freeCount()).isEqualTo(before.freeCount());
+            assertFilled(t, 48, 13);
+            heap.free(t);
+        }
+    }
+
+    @Test
     void inCheckedModeTheOldSegmentDiesAndTheNewOneIsChecked() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).build()) {
             MemorySegment s = heap.allocate(200, 1);

@@ -73,7 +73,8 @@ public final class ArenaRegistry {
      * @param scope the segment's scope
      * @param address the segment's address
      * @return the address of the heap block to free
-     * @throws InvalidFreeException if the scope is closed (the segment's arena freed its memory when it closed), or
+     * @throws InvalidFreeException if the scope is closed (the block was freed, by its own free or when its arena
+     *         closed), or
      *         if it is an arena's of this heap but {@code address} is not one of its live segments
      * @throws WrongThreadException if the arena is confined to another thread
      */
@@ -85,10 +86,18 @@ public final class ArenaRegistry {
             last = arena;
             return arena.release(address);
         }
-        if (!scope.isAlive()) {
-            throw new InvalidFreeException(address, "0x" + Long.toHexString(address)
-                    + " is a segment of a closed arena: closing the arena freed its memory");
-        }
+        if (!scope.isAlive()) throw closedScope(address);
         return address;
+    }
+
+    /**
+     * @return the refusal of a segment whose scope is closed: its memory was freed, and its address may be another
+     *         block's by now, so it is never looked up. On a CHECKED heap a segment from {@code allocate} has a scope
+     *         of its own, closed when its block is freed; an arena's segments share the arena's.
+     */
+    public static InvalidFreeException closedScope(long address) {
+        return new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment whose scope is"
+                + " closed: its block was already freed (by a free or reallocate of the segment, or when its arena"
+                + " closed)");
     }
 }
