@@ -3,7 +3,7 @@
 # each trace in a JVM of its own, so that the peak RSS measured is that allocator's alone, and prints a markdown
 # table per trace: ns/op and peak RSS per allocator, and malloc4j's ratio to the best native anchor.
 #
-# Usage: scripts/replay-compare.sh [--repeat N] [--min-time TIME] [--jvms N] [--allocators a,b,...] [--gather] [TRACE...]
+# Usage: scripts/replay-compare.sh [--repeat N] [--min-time TIME] [--jvms N] [--allocators a,b,...] [--gather MODE] [TRACE...]
 #   TRACE          a .rep or .rep.gz file, a directory of them, or the name of a bundled workload
 #                  (default: every bundled workload, then ../shared/traces/*.rep.gz when that folder exists)
 #   --repeat N     timed passes per run, the fastest counts (default 20: a trace of 100,000 operations passes
@@ -16,7 +16,7 @@
 #                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
 #                  by 2x between JVMs where the native anchors vary by 10%.
 #   --allocators   which allocators, comma-separated (default malloc4j,glibc,jemalloc,mimalloc,tcmalloc)
-#   --gather       malloc4j's heap built with gatherDirtyPages (replay --gather: fewer pages, more system calls)
+#   --gather MODE  malloc4j's page gathering: off, bounded (the heap's default) or every-peak (replay --gather)
 # Environment: MALLOC4J_JAVA_OPTS, JVM options for every run (default: -Xms1g -Xmx1g -XX:+AlwaysPreTouch). The
 # default fixes the Java heap and touches it at start: otherwise the collector grows the young generation while the
 # checked pass runs, and the peak RSS rise of every allocator on mawk is 190-230 MiB of Java heap, not its own.
@@ -51,7 +51,7 @@ while [ $# -gt 0 ]; do
     --allocators=*) allocators="${1#*=}"; shift ;;
     --jvms) jvms="${2:?--jvms needs a number}"; shift 2 ;;
     --jvms=*) jvms="${1#*=}"; shift ;;
-    --gather) gather=(--gather); shift ;;
+    --gather) gather=(--gather "$2"); shift 2 ;;
     -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) args+=("$1"); shift ;;
   esac

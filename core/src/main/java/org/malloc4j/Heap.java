@@ -75,7 +75,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold, b.siteRate, b.spareBytes);
         core.largeEventBytes(b.largeAllocationEvent);
-        if (b.gatherDirtyPages) core.gatherDirtyPages(true);
+        core.pageGathering(b.pageGathering);
         // A block's own segment scope is closed once its free is known to be valid, just before it is released.
         this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine, this::closeScope) : null;
         this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
@@ -524,7 +524,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private Duration decay = Duration.ofSeconds(1);
         private long releaseThreshold = 32L << 20;
         private long spareBytes = LocalHeap.SPARE_BYTES;
-        private boolean gatherDirtyPages;
+        private PageGathering pageGathering = PageGathering.BOUNDED;
         private HeapMode mode = HeapMode.FAST;
         private double siteRate;
         private boolean failOnLeak;
@@ -730,25 +730,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
 
         /**
-         * Keeps the heap's footprint from growing while free memory it holds could serve the request: when a block
-         * or slab finds no free run long enough among the pages still committed, and taking new pages would raise
-         * committed bytes above their peak so far, the pages of shorter free runs are moved into the new run with
-         * {@code mremap} (the page tables move, nothing is copied; at most 16 runs a request), and their old places
-         * are given back. A block needs to be contiguous only in virtual memory, so the holes fragmentation leaves
-         * between live runs serve a request none of them could hold. Default: off. On the public traces it brings
-         * peak committed / peak live from 1.23 to 1.15 (gcc-cc1), 1.27 to 1.13 (mawk) and 1.13 to 1.10
-         * (python3-pymalloc), and the bundled fragmenting workload from 1.37 to 1.11. The price: a system call a
-         * moved run, and a page fault for every moved page when its old place is used again; a program whose
-         * committed bytes stay at their peak while its layout keeps changing pays it over and over (mawk's replay
-         * runs about ten times slower with it; see docs/tuning.md for each trace). Each moved piece is a kernel
-         * mapping until its pages are given back; moving pauses while the process holds a quarter of
-         * {@code vm.max_map_count}.
+         * When the pages of shorter free runs are moved into a new run instead of new pages taken from the OS, which
+         * keeps the heap's footprint from growing while free memory it holds could serve the request: a block needs to
+         * be contiguous only in virtual memory. Default: {@link PageGathering#BOUNDED}, once per new height of the heap;
+         * {@link PageGathering#AT_EVERY_PEAK} for the least memory at a time cost, {@link PageGathering#OFF} never.
+         * Each moved piece is a kernel mapping until its pages are given back; moving pauses while the process holds a
+         * quarter of {@code vm.max_map_count}. With a decay time of 0 no free run stays committed, and nothing moves.
          *
-         * @param on whether to move free pages into new runs instead of growing past the peak
+         * @param mode when to gather
          * @return this builder
          */
-        public Builder gatherDirtyPages(boolean on) {
-            this.gatherDirtyPages = on;
+        public Builder pageGathering(PageGathering mode) {
+            this.pageGathering = Objects.requireNonNull(mode, "mode");
             return this;
         }
 

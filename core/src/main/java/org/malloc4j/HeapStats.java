@@ -15,7 +15,7 @@ package org.malloc4j;
  * @param largestFreeBlock the largest contiguous free extent inside committed memory, in bytes
  * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
  * @param purgeCount system calls made to give memory back to the OS: purges, the moves of free pages into new runs
- *        ({@link Heap.Builder#gatherDirtyPages}) and the moves of large blocks that realloc grows elsewhere (at or
+ *        ({@link Heap.Builder#pageGathering}) and the moves of large blocks that realloc grows elsewhere (at or
  *        above {@link Heap.Builder#releaseThreshold}), each of which gives back the pages' old place
  * @param threadCaches caches in use: one per live platform thread that allocated, plus the fixed stripes shared
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)

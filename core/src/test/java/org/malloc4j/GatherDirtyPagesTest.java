@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Heap.Builder#gatherDirtyPages}: the situation the seed describes (blocks freed every other one, then blocks
- * larger than any hole asked for), on a heap that gathers and on one that does not. Both serve every request and
+ * {@link Heap.Builder#pageGathering}: the situation the seed describes (blocks freed every other one, then blocks
+ * larger than any hole asked for), on heaps that gather and on one that does not. Both serve every request and
  * keep every live block's contents; the one that gathers moves the holes' pages into the larger blocks and commits
  * less at its peak.
  */
@@ -16,10 +16,24 @@ class GatherDirtyPagesTest {
 
     @Test
     void blocksLargerThanAnyHoleTakeTheHolesPagesInstead() {
-        long plain = peakCommitted(Heap.builder().decay(java.time.Duration.ofHours(1)).build());
-        long gathered = peakCommitted(Heap.builder().decay(java.time.Duration.ofHours(1)).gatherDirtyPages(true).build());
-        assertThat(gathered).as("peak committed with gathering, against %d without", plain)
-                .isLessThanOrEqualTo(plain - 4L * LARGE / 2);
+        long plain = peakCommitted(heapGathering(PageGathering.OFF));
+        for (PageGathering mode : new PageGathering[] {PageGathering.BOUNDED, PageGathering.AT_EVERY_PEAK}) {
+            // A heap growing to a new height: both modes gather there.
+            long gathered = peakCommitted(heapGathering(mode));
+            assertThat(gathered).as("peak committed with %s, against %d without", mode, plain)
+                    .isLessThanOrEqualTo(plain - 4L * LARGE / 2);
+        }
+    }
+
+    @Test
+    void theDefaultIsBounded() {
+        long plain = peakCommitted(heapGathering(PageGathering.OFF));
+        long byDefault = peakCommitted(Heap.builder().decay(java.time.Duration.ofHours(1)).build());
+        assertThat(byDefault).isLessThanOrEqualTo(plain - 4L * LARGE / 2);
+    }
+
+    private static Heap heapGathering(PageGathering mode) {
+        return Heap.builder().decay(java.time.Duration.ofHours(1)).pageGathering(mode).build();
     }
 
     /**
@@ -28,7 +42,7 @@ class GatherDirtyPagesTest {
      */
     @Test
     void callocZeroesABlockThatGotMovedPages() {
-        try (Heap heap = Heap.builder().decay(java.time.Duration.ofHours(1)).gatherDirtyPages(true).build()) {
+        try (Heap heap = heapGathering(PageGathering.BOUNDED)) {
             long[] small = new long[32];
             for (int i = 0; i < small.length; i++) {
                 small[i] = heap.malloc(SMALL);

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.malloc4j.Heap;
+import org.malloc4j.PageGathering;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.anchors.Allocators;
 import org.malloc4j.anchors.HeapAllocator;
@@ -113,11 +114,12 @@ final class ReplayCommand implements Callable<Integer> {
                     + " stays committed.")
     String spareBytes;
 
-    @Option(names = "--gather",
-            description = "malloc4j only: before committed memory grows past its peak, move the pages of free runs"
-                    + " too short for a request into the new run (mremap) instead of taking new pages"
-                    + " (Heap.Builder.gatherDirtyPages: less memory, more system calls).")
-    boolean gather;
+    @Option(names = "--gather", paramLabel = "MODE",
+            description = "malloc4j only: when a request no free run holds would take committed memory past its"
+                    + " peak, move the pages of shorter free runs into the new run (mremap) instead of taking new"
+                    + " pages (Heap.Builder.pageGathering): off, bounded (the default: once per new height of the"
+                    + " heap) or every-peak (the least memory, more system calls and page faults).")
+    String gather;
 
     @Option(names = "--no-rehearsal",
             description = "Do not rehearse the traces on malloc4j: each one's only run is measured, and its peak RSS"
@@ -157,7 +159,7 @@ final class ReplayCommand implements Callable<Integer> {
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
         // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
-        Function<String, Allocator> opens = decay == null && spareBytes == null && !gather ? opener
+        Function<String, Allocator> opens = decay == null && spareBytes == null && gather == null ? opener
                 : name -> new HeapAllocator(heap.build());
 
         List<TraceSource> sources;
@@ -215,17 +217,31 @@ final class ReplayCommand implements Callable<Integer> {
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
     }
 
+    /** @return the gathering mode {@code --gather} names, or null when it names none */
+    static PageGathering parseGathering(String text) {
+        return switch (text) {
+            case "off" -> PageGathering.OFF;
+            case "bounded" -> PageGathering.BOUNDED;
+            case "every-peak" -> PageGathering.AT_EVERY_PEAK;
+            default -> null;
+        };
+    }
+
     /**
      * Applies {@code --decay}, {@code --spare-bytes} and {@code --gather} to {@code heap}; returns what is wrong with
      * them, or null.
      */
     private String heapOptions(Heap.Builder heap) {
-        if (decay == null && spareBytes == null && !gather) return null;
+        if (decay == null && spareBytes == null && gather == null) return null;
         if (!allocator.equalsIgnoreCase("malloc4j")) {
             return (decay != null ? "--decay" : spareBytes != null ? "--spare-bytes" : "--gather")
                     + " applies to malloc4j only, not to " + allocator;
         }
-        heap.gatherDirtyPages(gather);
+        if (gather != null) {
+            PageGathering mode = parseGathering(gather);
+            if (mode == null) return "--gather must be off, bounded or every-peak, not '" + gather + "'";
+            heap.pageGathering(mode);
+        }
         if (decay != null) {
             Duration d = parseDuration(decay);
             if (d == null) {

@@ -99,11 +99,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
-    /** Turns on or off the moving of free pages into new runs ({@code Heap.Builder.gatherDirtyPages}). */
-    public void gatherDirtyPages(boolean on) {
+    /** Sets when free pages are moved into new runs ({@code Heap.Builder.pageGathering}). */
+    public void pageGathering(org.malloc4j.PageGathering mode) {
         pages.lock().lock();
         try {
-            pages.gatherDirtyPages(on);
+            pages.pageGathering(mode);
         } finally {
             pages.lock().unlock();
         }

@@ -1,6 +1,7 @@
 package org.malloc4j.internal.page;
 
 import java.util.concurrent.locks.ReentrantLock;
+import org.malloc4j.PageGathering;
 import org.malloc4j.internal.os.Os;
 
 /**
@@ -139,8 +140,12 @@ public final class PageHeap {
                 map.setRequested(start, requested);
                 map.setWord2(start, 0);
             }
-            long gathered = fromClean && gather && incoming == 0 && committedPages() + pages > peakCommittedPages
+            long wouldBe = committedPages() + pages;
+            long gathered = fromClean && incoming == 0 && gathering != PageGathering.OFF
+                    && wouldBe > (gathering == PageGathering.AT_EVERY_PEAK ? peakCommittedPages
+                            : Math.max(peakCommittedPages, gatherMark))
                     ? gather(start, pages) : 0;
+            if (gathered > 0) gatherMark = Math.max(gatherMark, wouldBe);
             usedPages += pages;
             highWater = (int) Math.max(highWater, start + pages);
             decayTick();
@@ -201,8 +206,19 @@ public final class PageHeap {
     private static final int MOVES_PER_CHECK = 256;
     /** Pages moved by {@link #gather}, and the moves, since the heap opened. */
     private long gatheredPages, gatherMoves;
-    /** Whether new runs past the peak gather ({@code Heap.Builder.gatherDirtyPages}): off by default, see there. */
-    private boolean gather;
+    /** When new runs gather ({@code Heap.Builder.pageGathering}). */
+    private PageGathering gathering = PageGathering.BOUNDED;
+    /**
+     * The committed pages the heap would have reached without the moves of its gatherings: the most, over every
+     * gathering, of committed pages plus the run's before it. {@link PageGathering#BOUNDED}: a run gathers only when it would take
+     * committed pages past this mark as well as past their peak, so that the pages a gathering saved must be needed
+     * again, as new growth, before the next one: a program whose blocks come and go at its peak, which gathering
+     * would otherwise keep there (every later block from clean pages gathering again, the old places it left clean
+     * faulted in again: the bundled large-mix workload 2.4x to 9x slower), gathers once per new height instead.
+     * Measured on the public traces and bundled workloads: time level, peak committed / peak live lower on every one
+     * that gathers at all (docs/benchmarks.md).
+     */
+    private long gatherMark;
     private int movesSinceCheck;
     /** False while the process holds too many mappings for more moves of pages ({@link #movesAllowed}). */
     private boolean mappingsLeft = true;
@@ -213,10 +229,10 @@ public final class PageHeap {
      * for the request into it ({@link Os#move}: the page tables move, no byte is copied), the longest that fit
      * first, up to {@link #GATHER_RUNS} runs; their old places become clean. A block needs to be contiguous only in
      * virtual memory: the resident pages that fragmentation left between live runs serve a request none of them
-     * could hold, and committed bytes grow by what was not found. Only where a new peak would be set: below the
-     * peak the heap has already been this large, and the moves (a system call each, and a page fault for each page
-     * when its old place is used again) would buy nothing. Off unless the heap was built to gather: see
-     * {@code Heap.Builder.gatherDirtyPages} for what it costs.
+     * could hold, and committed bytes grow by what was not found. Only where a new peak would be set (below the
+     * peak the heap has already been this large, and the moves, a system call each and a page fault for each page
+     * when its old place is used again, would buy nothing), and by default only past {@link #gatherMark} too (see
+     * {@link PageGathering} for the modes and what each costs).
      *
      * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
      * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process
@@ -268,9 +284,9 @@ public final class PageHeap {
         return mappingsLeft;
     }
 
-    /** Turns gathering into new runs past the peak on or off. The caller holds the lock. */
-    public void gatherDirtyPages(boolean on) {
-        gather = on;
+    /** Sets when new runs gather. The caller holds the lock. */
+    public void pageGathering(PageGathering mode) {
+        gathering = java.util.Objects.requireNonNull(mode, "mode");
     }
 
     /** @return {pages moved by gathering, moves} since the heap opened (for tests and the docs) */

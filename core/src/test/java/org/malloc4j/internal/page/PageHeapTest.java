@@ -10,6 +10,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
+import org.malloc4j.PageGathering;
 import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.os.Os;
 
@@ -56,6 +57,7 @@ class PageHeapTest {
     @Test
     void aLargeBlockFromCleanPagesPurgesTheSmallDirtyRuns() {
         withLongDecay(heap -> {
+            heap.pageGathering(PageGathering.OFF); // what is purged, not moved
             long[] runs = new long[6];
             long[] sizes = {10, 1, 30, 1, 80, 1}; // three free runs to be, each below a used page
             for (int i = 0; i < runs.length; i++) {
@@ -90,7 +92,7 @@ class PageHeapTest {
     void aBlockPastThePeakGathersTheShorterDirtyRuns() {
         for (boolean gather : new boolean[] {true, false}) {
             withLongDecay(heap -> {
-                heap.gatherDirtyPages(gather);
+                heap.pageGathering(gather ? PageGathering.AT_EVERY_PEAK : PageGathering.OFF);
                 long[] sizes = {10, 1, 6, 1, 5, 1}; // three free runs to be, each below a used page
                 long[] runs = new long[sizes.length];
                 for (int i = 0; i < runs.length; i++) {
@@ -143,6 +145,47 @@ class PageHeapTest {
         }
     }
 
+    /**
+     * {@link PageGathering#BOUNDED} against {@link PageGathering#AT_EVERY_PEAK}, step by step. Ten 4-page dirty runs
+     * between 1-page used runs (committed 50 pages, the peak). A 12-page block: no dirty run holds it, and it would
+     * take committed pages to 62, a new height: both modes move three runs into it (committed stays 50; the mark
+     * becomes 62). A 10-page block then: it would take committed pages to 60, past their peak (50) but not past the
+     * height the heap would have without the first gathering (62): AT_EVERY_PEAK moves two runs again, BOUNDED takes
+     * new pages (committed 60). A 16-page block last: 76 pages would be a new height in both, and both gather.
+     */
+    @Test
+    void boundedGatheringWaitsForANewHeight() {
+        for (PageGathering mode : new PageGathering[] {PageGathering.BOUNDED, PageGathering.AT_EVERY_PEAK}) {
+            withLongDecay(heap -> {
+                heap.pageGathering(mode);
+                boolean bounded = mode == PageGathering.BOUNDED;
+                long[] runs = new long[20];
+                for (int i = 0; i < runs.length; i++) {
+                    long pages = i % 2 == 0 ? 4 : 1;
+                    runs[i] = heap.allocateBlock(pages, 4096, pages * 4096) & ~PageHeap.FRESH;
+                }
+                for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+                assertThat(heap.committedPages()).isEqualTo(50);
+                long a = heap.allocateBlock(12, 4096, 12 * 4096);
+                assertThat(heap.gatherCounts()).as("%s: a new height", mode).containsExactly(12, 3);
+                assertThat(heap.committedPages()).isEqualTo(50);
+                long c = heap.allocateBlock(10, 4096, 10 * 4096);
+                if (bounded) {
+                    assertThat(c & PageHeap.FRESH).as("new pages, nothing moved").isNotZero();
+                    assertThat(heap.gatherCounts()).containsExactly(12, 3);
+                    assertThat(heap.committedPages()).isEqualTo(60);
+                } else {
+                    assertThat(heap.gatherCounts()).as("past the peak: moved again").containsExactly(20, 5);
+                    assertThat(heap.committedPages()).isEqualTo(52);
+                }
+                long d = heap.allocateBlock(16, 4096, 16 * 4096);
+                assertThat(heap.gatherCounts()[1]).as("%s: a new height again", mode).isEqualTo(bounded ? 7 : 9);
+                for (long r : new long[] {a, c, d}) heap.free(heap.pageOf(r & ~PageHeap.FRESH));
+                for (int i = 1; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+            });
+        }
+    }
+
     private static long marker(int run, int page) {
         return 0x5EED_0000_0000L | (long) run << 16 | page;
     }
@@ -154,7 +197,7 @@ class PageHeapTest {
     @Test
     void purgingGatheredPagesJoinsTheirMappingsAgain() {
         withLongDecay(heap -> {
-            heap.gatherDirtyPages(true);
+            heap.pageGathering(PageGathering.AT_EVERY_PEAK);
             long[] runs = new long[2 * PageHeap.GATHER_RUNS];
             for (int i = 0; i < runs.length; i++) {
                 runs[i] = heap.allocateBlock(2, 4096, 2 * 4096) & ~PageHeap.FRESH;
@@ -272,7 +315,7 @@ class PageHeapTest {
         };
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
         PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, decay, 64L << 12);
-        heap.gatherDirtyPages(rnd.nextBoolean());
+        heap.pageGathering(PageGathering.values()[rnd.nextInt(PageGathering.values().length)]);
         List<long[]> live = new ArrayList<>(); // {page, pages}
         BitSet used = new BitSet(PAGES);
         try {
