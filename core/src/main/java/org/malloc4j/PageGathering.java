@@ -14,9 +14,10 @@ public enum PageGathering {
     /**
      * The default: only when the heap grows past the height it would have reached without gathering, so that each
      * gathering must be paid for by new growth before the next one. A program whose blocks come and go at its peak
-     * gathers once per new height, not on every block, and its time does not change (measured on the public traces
-     * and the bundled workloads); peak committed bytes fall wherever holes are left behind at a new height (the
-     * bundled fragmenting workload: peak committed / peak live 1.37 to 1.11; gcc-cc1 1.23 to 1.18).
+     * gathers once per new height, not on every block. Peak committed bytes fall wherever holes are left behind at a
+     * new height (the bundled fragmenting workload: peak committed / peak live 1.37 to 1.11; gcc-cc1 1.23 to 1.18);
+     * the public traces' replay time does not change, the bundled workloads that gather take 5-13% longer on a
+     * virtual machine whose page faults cost 12 us (docs/benchmarks.md).
      */
     BOUNDED,
     /**
