@@ -16,7 +16,7 @@
 #                  decisions differ from one JVM to the next, and malloc4j's Java code feels it: its ns/op can vary
 #                  by 2x between JVMs where the native anchors vary by 10%.
 #   --allocators   which allocators, comma-separated (default malloc4j,glibc,jemalloc,mimalloc,tcmalloc)
-#   --gather MODE  malloc4j's page gathering: off, bounded (the heap's default) or every-peak (replay --gather)
+#   --gather MODE  malloc4j's page gathering: off (the heap's default), bounded or every-peak (replay --gather)
 # Environment: MALLOC4J_JAVA_OPTS, JVM options for every run (default: -Xms1g -Xmx1g -XX:+AlwaysPreTouch). The
 # default fixes the Java heap and touches it at start: otherwise the collector grows the young generation while the
 # checked pass runs, and the peak RSS rise of every allocator on mawk is 190-230 MiB of Java heap, not its own.

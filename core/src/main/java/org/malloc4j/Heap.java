@@ -524,7 +524,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private Duration decay = Duration.ofSeconds(1);
         private long releaseThreshold = 32L << 20;
         private long spareBytes = LocalHeap.SPARE_BYTES;
-        private PageGathering pageGathering = PageGathering.BOUNDED;
+        private PageGathering pageGathering = PageGathering.OFF;
         private HeapMode mode = HeapMode.FAST;
         private double siteRate;
         private boolean failOnLeak;
@@ -732,8 +732,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         /**
          * When the pages of shorter free runs are moved into a new run instead of new pages taken from the OS, which
          * keeps the heap's footprint from growing while free memory it holds could serve the request: a block needs to
-         * be contiguous only in virtual memory. Default: {@link PageGathering#BOUNDED}, once per new height of the heap;
-         * {@link PageGathering#AT_EVERY_PEAK} for the least memory at a time cost, {@link PageGathering#OFF} never.
+         * be contiguous only in virtual memory. Default: {@link PageGathering#OFF}. {@link PageGathering#BOUNDED} once
+         * per new height of the heap: a lower first peak for a program that grows once; {@link
+         * PageGathering#AT_EVERY_PEAK} for the least memory at a time cost (see each mode for what it costs).
          * Each moved piece is a kernel mapping until its pages are given back; moving pauses while the process holds a
          * quarter of {@code vm.max_map_count}. With a decay time of 0 no free run stays committed, and nothing moves.
          *

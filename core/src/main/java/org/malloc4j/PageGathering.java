@@ -9,15 +9,19 @@ package org.malloc4j;
  * would otherwise pass their peak.
  */
 public enum PageGathering {
-    /** Never: a request no free run holds takes new pages. */
+    /** Never: a request no free run holds takes new pages. The default. */
     OFF,
     /**
-     * The default: only when the heap grows past the height it would have reached without gathering, so that each
-     * gathering must be paid for by new growth before the next one. A program whose blocks come and go at its peak
-     * gathers once per new height, not on every block. Peak committed bytes fall wherever holes are left behind at a
-     * new height (the bundled fragmenting workload: peak committed / peak live 1.37 to 1.11; gcc-cc1 1.23 to 1.18);
-     * the public traces' replay time does not change, the bundled workloads that gather take 5-13% longer on a
-     * virtual machine whose page faults cost 12 us (docs/benchmarks.md).
+     * Only when the heap grows past the height it would have reached without gathering, so that each gathering must
+     * be paid for by new growth before the next one: a program whose blocks come and go at its peak gathers once per
+     * new height, not on every block. For a program that grows once (builds a structure, frees parts of it, builds
+     * on): the first peak is lower where holes are left behind (the bundled fragmenting workload's first replay:
+     * peak committed / peak live 1.37 to 1.11; gcc-cc1 1.23 to 1.18). Not the default, because a program that goes
+     * through the same growth again and again gains nothing lasting: the old places it leaves clean are faulted in
+     * again, the layout shifts, and committed bytes climb back to where they are without gathering, or above
+     * (fragmenting replayed eight times on one heap: 84 MB after the first pass, 104 MB after the eighth, as without
+     * gathering; large-mix 101 MB, then 118 MB against 113), while the faults and moves cost the first passes 2x to 4x
+     * on a virtual machine whose page faults cost 12 us (docs/benchmarks.md).
      */
     BOUNDED,
     /**

@@ -117,7 +117,7 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--gather", paramLabel = "MODE",
             description = "malloc4j only: when a request no free run holds would take committed memory past its"
                     + " peak, move the pages of shorter free runs into the new run (mremap) instead of taking new"
-                    + " pages (Heap.Builder.pageGathering): off, bounded (the default: once per new height of the"
+                    + " pages (Heap.Builder.pageGathering): off (the default), bounded (once per new height of the"
                     + " heap) or every-peak (the least memory, more system calls and page faults).")
     String gather;
 

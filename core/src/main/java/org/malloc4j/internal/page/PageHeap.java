@@ -207,7 +207,7 @@ public final class PageHeap {
     /** Pages moved by {@link #gather}, and the moves, since the heap opened. */
     private long gatheredPages, gatherMoves;
     /** When new runs gather ({@code Heap.Builder.pageGathering}). */
-    private PageGathering gathering = PageGathering.BOUNDED;
+    private PageGathering gathering = PageGathering.OFF;
     /**
      * The committed pages the heap would have reached without the moves of its gatherings: the most, over every
      * gathering, of committed pages plus the run's before it. With {@link PageGathering#BOUNDED} a run gathers only
@@ -215,8 +215,8 @@ public final class PageHeap {
      * saved must be needed again, as new growth, before the next one: a program whose blocks come and go at its
      * peak, which gathering would otherwise keep there (every later block from clean pages gathering again, the old
      * places it left clean faulted in again: the bundled large-mix workload 2.4x to 9x slower), gathers once per new
-     * height instead. Measured: peak committed / peak live lower on every trace that gathers at all, time level on
-     * the public traces and 5-13% more on the bundled workloads that gather, at this VM's 12 us page fault
+     * height instead. Measured: a lower peak on every trace that gathers at all, in a replay's first pass; replayed
+     * again and again on one heap, committed pages climb back to where they are without gathering, or above
      * (docs/benchmarks.md).
      */
     private long gatherMark;
@@ -232,8 +232,8 @@ public final class PageHeap {
      * virtual memory: the resident pages that fragmentation left between live runs serve a request none of them
      * could hold, and committed bytes grow by what was not found. Only where a new peak would be set (below the
      * peak the heap has already been this large, and the moves, a system call each and a page fault for each page
-     * when its old place is used again, would buy nothing), and by default only past {@link #gatherMark} too (see
-     * {@link PageGathering} for the modes and what each costs).
+     * when its old place is used again, would buy nothing), and with {@link PageGathering#BOUNDED} only past
+     * {@link #gatherMark} too (see {@link PageGathering} for the modes and what each costs). Off by default.
      *
      * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
      * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process
