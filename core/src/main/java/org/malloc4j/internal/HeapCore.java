@@ -5,6 +5,7 @@ import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapSnapshot;
 import org.malloc4j.HeapStats;
 import org.malloc4j.InvalidFreeException;
+import org.malloc4j.PageGathering;
 import org.malloc4j.internal.monitor.Monitoring;
 import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.os.Os;
@@ -100,7 +101,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /** Sets when free pages are moved into new runs ({@code Heap.Builder.pageGathering}). */
-    public void pageGathering(org.malloc4j.PageGathering mode) {
+    public void pageGathering(PageGathering mode) {
         pages.lock().lock();
         try {
             pages.pageGathering(mode);

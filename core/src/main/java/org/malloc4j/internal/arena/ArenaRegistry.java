@@ -60,8 +60,16 @@ public final class ArenaRegistry {
 
     /** @return whether {@code scope} is the scope of an open arena of this heap (whose segments belong to it) */
     public boolean owns(MemorySegment.Scope scope) {
+        return arenaOf(scope) != null;
+    }
+
+    /** @return the open arena of this heap whose scope is {@code scope}, or null; a table hit becomes {@link #last} */
+    private HeapArena arenaOf(MemorySegment.Scope scope) {
         HeapArena arena = last;
-        return arena != null && arena.scope == scope || open.get(scope) != null;
+        if (arena != null && arena.scope == scope) return arena;
+        arena = open.get(scope);
+        if (arena != null) last = arena;
+        return arena;
     }
 
     /**
@@ -74,18 +82,12 @@ public final class ArenaRegistry {
      * @param address the segment's address
      * @return the address of the heap block to free
      * @throws InvalidFreeException if the scope is closed (the block was freed, by its own free or when its arena
-     *         closed), or
-     *         if it is an arena's of this heap but {@code address} is not one of its live segments
+     *         closed), or if it is an arena's of this heap but {@code address} is not one of its live segments
      * @throws WrongThreadException if the arena is confined to another thread
      */
     public long release(MemorySegment.Scope scope, long address) {
-        HeapArena arena = last;
-        if (arena != null && arena.scope == scope) return arena.release(address);
-        arena = open.get(scope);
-        if (arena != null) {
-            last = arena;
-            return arena.release(address);
-        }
+        HeapArena arena = arenaOf(scope);
+        if (arena != null) return arena.release(address);
         if (!scope.isAlive()) throw closedScope(address);
         return address;
     }
