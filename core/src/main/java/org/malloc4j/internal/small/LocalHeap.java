@@ -263,8 +263,9 @@ public final class LocalHeap {
     }
 
     /**
-     * A medium block was freed: its one-block slab goes on its class's stack, without the spare accounting's loops
-     * when the stack and the budget have room (a quarter of mawk's frees, each of which emptied a slab).
+     * A medium block was freed: its one-block slab, now empty, goes on its class's stack, without the spare
+     * accounting's loops when the stack and the budget have room (a quarter of mawk's frees). Called by the owner's
+     * free directly, one call where {@link #afterFree} then {@link #stackMedium} were two.
      */
     private void freedMedium(Slab slab) {
         if (slab.isCurrent) {
@@ -303,16 +304,11 @@ public final class LocalHeap {
      * budget and can go back to the page layer. O(1) but for the spares it releases, each of which it took in once.
      */
     private void afterFree(Slab slab) {
-        if (slab.isCurrent) {
-            if (slab.capacity != 1 || slab.used != 0) return;
-            slab.isCurrent = false;
-            setCurrent(slab.sizeClass, EMPTY);
-        }
-        if (slab.capacity == 1 && slab.used == 0) {
-            if (slab.listed) unlink(slab);
-            stackMedium(slab);
+        if (slab.capacity == 1) { // empty: its one block was freed (remote frees collected, or an empty current slab)
+            freedMedium(slab);
             return;
         }
+        if (slab.isCurrent) return;
         if (!slab.listed) {
             if (slab.used != 0 && current[slab.sizeClass].summary == 0) {
                 takeOver(slab);
