@@ -275,13 +275,8 @@ public final class LocalHeap {
         if (slab.listed) unlink(slab);
         int m = slab.sizeClass - SizeClasses.FIRST_MEDIUM, d = mediumDepth[m];
         long bytes = slab.bytes();
-        if (d < MEDIUM_DEPTH && spareBytes + bytes <= spareBudget) {
-            mediumStacks[m * MEDIUM_DEPTH + d] = slab;
-            mediumDepth[m] = d + 1;
-            spareBytes += bytes;
-        } else {
-            stackMedium(slab);
-        }
+        if (d < MEDIUM_DEPTH && spareBytes + bytes <= spareBudget) pushMedium(m, slab, bytes);
+        else stackMedium(slab);
     }
 
     /**
@@ -299,9 +294,9 @@ public final class LocalHeap {
 
     /**
      * A slab became non-full or empty: file it on its class's list, or make it current when its class's current slab
-     * is full ({@link #takeOver}). An empty slab becomes a spare; a current slab of
-     * one block (a medium class) that emptied first stops being current, so that its pages count against the spare
-     * budget and can go back to the page layer. O(1) but for the spares it releases, each of which it took in once.
+     * is full ({@link #takeOver}). An empty slab becomes a spare; an emptied one-block slab (a medium class) goes on
+     * its class's stack ({@link #freedMedium}), current or not, so that its pages count against the spare budget and
+     * can go back to the page layer. O(1) but for the spares it releases, each of which it took in once.
      */
     private void afterFree(Slab slab) {
         if (slab.capacity == 1) { // empty: its one block was freed (remote frees collected, or an empty current slab)
@@ -358,6 +353,11 @@ public final class LocalHeap {
         while (spareBytes + bytes > spareBudget && spareHead != null) releaseOldestSpare();
         if (mediumDepth[m] == MEDIUM_DEPTH) releaseMediumBottom(m);
         while (spareBytes + bytes > spareBudget && releaseNextMediumBottom() > 0) {} // only medium spares are left
+        pushMedium(m, slab, bytes);
+    }
+
+    /** Puts {@code slab} on top of medium stack {@code m}, which has room, and counts its bytes as spare. */
+    private void pushMedium(int m, Slab slab, long bytes) {
         mediumStacks[m * MEDIUM_DEPTH + mediumDepth[m]++] = slab;
         spareBytes += bytes;
     }
