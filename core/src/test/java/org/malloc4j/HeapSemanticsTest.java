@@ -273,6 +273,32 @@ class HeapSemanticsTest {
     }
 
     @Test
+    void aBlockThatReallocGrowsAndMovesGetsHeadroomForItsNextGrowth() {
+        long p = heap.malloc(2000);
+        assertThat(heap.usableSize(p)).isEqualTo(2048);
+        Blocks.fill(p, 2000, (byte) 0x35);
+        long q = heap.realloc(p, 2100); // past its class: moves, to 2560 bytes where a malloc(2100) gets 2304
+        assertThat(q).isNotEqualTo(p);
+        assertThat(heap.usableSize(q)).isEqualTo(2560);
+        assertThat(heap.realloc(q, 2400)).as("grows into its headroom, in place").isEqualTo(q);
+        assertThat(heap.realloc(q, 2200)).as("and shrinks within it, in place").isEqualTo(q);
+        Blocks.check(q, 2000, 2000, (byte) 0x35);
+        assertThat(heap.stats().liveBytes()).as("counted at the requested size, not the class's").isEqualTo(2200);
+        long t = heap.realloc(q, 1000);
+        assertThat(t).as("a shrink to a smaller class still moves").isNotEqualTo(q);
+        Blocks.check(t, 2000, 1000, (byte) 0x35);
+
+        long r = heap.malloc(2100);
+        assertThat(heap.usableSize(r)).as("a malloc keeps the exact class").isEqualTo(2304);
+        long s = heap.realloc(heap.malloc(1000), 1100);
+        assertThat(heap.usableSize(s)).as("no headroom at 1.5 KiB or less").isEqualTo(1152);
+        heap.free(t);
+        heap.free(r);
+        heap.free(s);
+        assertNothingLive();
+    }
+
+    @Test
     void reallocKeepsContentsWhenMoving() {
         long[] sizes = {1, 16, 100, 1000, 5000, 32 * 1024, 32 * 1024 + 1, 100_000, 1L << 20, 5L << 20, 20L << 20};
         for (long from : sizes) {

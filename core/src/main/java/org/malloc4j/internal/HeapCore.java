@@ -129,6 +129,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return mallocLarge(size, PageHeap.PAGE, false);
     }
 
+    /** A small block for a realloc that grows a block to {@code size}: the class of {@link SizeClasses#grownClassOf}. */
+    private long mallocGrown(long size) {
+        int c = SizeClasses.grownClassOf(size);
+        LocalHeap cache = caches.get();
+        long p = cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
+        if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
+        return p;
+    }
+
     /** Records the site of the block just allocated at {@code address}, and marks its slab so its free is seen. */
     private void sample(LocalHeap cache, long address, long size) {
         if (sites == null) {
@@ -363,7 +372,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return 0;
             }
             oldRequested = slab.requestedSize(idx);
-            if (newSize <= slab.blockSize && SizeClasses.classOf(newSize) == slab.sizeClass) {
+            // In place when the new size has this class, or would be given it by a growth (grownClassOf)
+            if (newSize <= slab.blockSize && SizeClasses.grownClassOf(newSize) >= slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
                 if (slab.sampled != 0) sites.resized(address, newSize);
                 countResize(oldRequested, newSize);
@@ -402,9 +412,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
         // after it where a medium block, one size class per slab, must move and be copied every time.
-        long moved = newSize > SizeClasses.MAX_SMALL && newSize > oldRequested
-                ? mallocLarge(newSize, PageHeap.PAGE, false)
-                : malloc(newSize); // both throw, leaving the old block intact, when the heap is exhausted
+        long moved = newSize <= oldRequested ? malloc(newSize)
+                : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
+                : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
         Memory.copy(address, moved, Math.min(oldRequested, newSize));
         if (slab == null) {
             free(address);

@@ -40,6 +40,13 @@ public final class SizeClasses {
      */
     static final int PAST_POWER = 1024;
     /**
+     * Above this size a block that realloc grows and moves gets a class of headroom ({@link #grownClassOf}). Not
+     * from {@link #FINE_FROM}: below it a move copies little, and with the headroom from 1 KiB gcc-cc1's peak
+     * committed / peak live read 1.275 against 1.233 (1.223 from here; the bundled realloc-growth 14-20% faster
+     * either way).
+     */
+    static final int GROWN_FROM = 1536;
+    /**
      * Requests up to this size find their class in a table by 16-byte steps; larger ones by 128-byte steps, which
      * resolve every class above it (all multiples of 128).
      */
@@ -55,6 +62,7 @@ public final class SizeClasses {
     private static final byte[] BY_16 = new byte[BY_16_MAX / 16 + 1];
     private static final byte[] BY_128 = new byte[MAX_SMALL / 128 + 1];
     private static final byte[] BY_4K = new byte[MAX_CACHED / 4096 + 1];
+    private static final byte[] GROWN;
 
     static {
         int[] sizes = new int[128];
@@ -86,6 +94,12 @@ public final class SizeClasses {
             steps = Math.max(steps, k);
         }
         RAMP_STEPS = steps;
+        GROWN = new byte[n];
+        for (int g = 0; g < n; g++) {
+            int h = g;
+            while (h + 1 < firstMedium && SIZE[h] > GROWN_FROM && !onCoarseGrid(SIZE[h])) h++;
+            GROWN[g] = (byte) h;
+        }
         int c = 0;
         for (int i = 0; i < BY_16.length; i++) {
             while (SIZE[c] < i * 16) c++;
@@ -141,6 +155,25 @@ public final class SizeClasses {
         if (size <= BY_16_MAX) return BY_16[(int) (size + 15) >>> 4];
         if (size <= MAX_SMALL) return BY_128[(int) (size + 127) >>> 7];
         return BY_4K[(int) (size + 4095) >>> 12];
+    }
+
+    /**
+     * @return the class for a block that realloc grows to {@code size} bytes and must move: above
+     *         {@link #GROWN_FROM}, where there are eight classes per doubling, the first class at or above
+     *         {@link #classOf} that is also on the four-per-doubling grid. A block that grows once usually grows again (a string appended to,
+     *         a buffer filled), and one class of headroom halves the moves and copies of the next growths, at the
+     *         cost of at most an eighth of the block for blocks that realloc has grown; a malloc keeps the exact
+     *         class.
+     */
+    public static int grownClassOf(long size) {
+        return GROWN[classOf(size)];
+    }
+
+    /** @return whether {@code size} is a class of the four-per-doubling grid (every size up to 128 is) */
+    private static boolean onCoarseGrid(int size) {
+        if (size <= 128) return true;
+        int pow = Integer.highestOneBit(size - 1);
+        return (size - pow) % (pow / 4) == 0;
     }
 
     /** @return the block size of class {@code c} */
