@@ -47,6 +47,8 @@ public final class Slab extends SlabPadding {
     // The owner's spares: empty slabs kept for reuse, oldest first (see LocalHeap.keepSpare).
     Slab nextSpare, prevSpare;
     boolean spare;
+    /** On its class's roomy queue (half its blocks free or more), not the first one (LocalHeap). */
+    boolean roomy;
 
     /** A slab of the class's standard size ({@link SizeClasses#slabPages}). */
     Slab(long base, int sizeClass, LocalHeap owner) {
@@ -80,6 +82,7 @@ public final class Slab extends SlabPadding {
         nextOwned = prevOwned = null;
         nextSpare = prevSpare = null;
         spare = false;
+        roomy = false;
     }
 
     /** @return bytes of this slab's pages */

@@ -1,0 +1,80 @@
+package org.malloc4j.internal.small;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The two queues of a class (fullness groups): when the current slab runs dry, a slab with a few free blocks is taken
+ * before one with half its blocks free or more, whichever was queued first, so that the roomy slab can go on
+ * emptying. The cache is driven directly, with slabs at made-up addresses: it keeps its metadata out of band and
+ * never touches a block.
+ */
+class RoomyQueueTest {
+    /** Hands out slabs at fresh, never-mapped addresses and counts the cache's slow paths. */
+    private static final class FakeSource implements SlabSource {
+        final List<Slab> slabs = new ArrayList<>();
+        int slowPaths;
+        private long next = 1L << 40;
+
+        @Override
+        public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
+            int pages = owner.nextSlabPages(sizeClass);
+            Slab s = owner.newSlab(next, sizeClass, pages);
+            next += (long) pages << 12;
+            slabs.add(s);
+            return s;
+        }
+
+        @Override
+        public void releaseSlab(Slab slab) {}
+
+        @Override
+        public void onSlowPath(LocalHeap cache) {
+            slowPaths++;
+        }
+    }
+
+    private static final int SIZE = 64;
+
+    @Test
+    void aNearlyFullSlabIsTakenBeforeARoomyOneQueuedEarlier() {
+        FakeSource source = new FakeSource();
+        LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
+        int c = SizeClasses.classOf(SIZE);
+        List<Long> blocks = new ArrayList<>();
+        while (source.slabs.size() < 3 || source.slabs.get(2).used < source.slabs.get(2).capacity) {
+            blocks.add(cache.allocate(c, SIZE));
+        }
+        Slab first = source.slabs.get(0), second = source.slabs.get(1), third = source.slabs.get(2);
+        assertThat(first.capacity).as("a slab of many blocks").isGreaterThanOrEqualTo(8);
+
+        // The current (third) slab gets one block back, so that the frees below queue their slabs, not take over.
+        long inThird = blocks.get(first.capacity + second.capacity);
+        assertThat(cache.freeLocal(third, third.indexOf(inThird))).isTrue();
+        // The first slab gets half its blocks back (queued first), the second one block (queued after it).
+        List<Long> freedInFirst = new ArrayList<>();
+        for (int i = 0; i < first.capacity / 2; i++) {
+            long a = blocks.get(2 * i + 1);
+            assertThat(cache.freeLocal(first, first.indexOf(a))).isTrue();
+            freedInFirst.add(a);
+        }
+        long inSecond = blocks.get(first.capacity + 5);
+        assertThat(cache.freeLocal(second, second.indexOf(inSecond))).isTrue();
+
+        assertThat(cache.allocate(c, SIZE)).as("the current slab's free block first").isEqualTo(inThird);
+        assertThat(cache.allocate(c, SIZE)).as("then the nearly full slab, though queued last").isEqualTo(inSecond);
+        assertThat(cache.allocate(c, SIZE)).as("then the roomy one, lowest free block first")
+                .isEqualTo(freedInFirst.get(0));
+        for (int i = 1; i < freedInFirst.size(); i++) assertThat(cache.allocate(c, SIZE)).isEqualTo(freedInFirst.get(i));
+        assertThat(source.slabs).as("no new slab while the queues had blocks").hasSize(3);
+        assertThat(cache.allocate(c, SIZE)).as("every slab full: a new one").isNotIn(blocks);
+        assertThat(source.slabs).hasSize(4);
+
+        // A double free is refused on either queue.
+        assertThat(cache.freeLocal(first, first.indexOf(freedInFirst.get(0)))).isTrue();
+        assertThat(cache.freeLocal(first, first.indexOf(freedInFirst.get(0)))).isFalse();
+    }
+}
