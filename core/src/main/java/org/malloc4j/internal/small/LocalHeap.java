@@ -269,11 +269,12 @@ public final class LocalHeap {
         if ((summary & (1L << w)) == 0) slab.summary = summary | (1L << w); // no store when unchanged: see allocate
         countFree(slab.requested(idx));
         int used = --slab.used;
-        // A slab that is not current changes lists: it became non-full, or empty. A current slab stays, unless it has
-        // one block (a medium class): empty, it becomes a spare, within the cache's budget.
-        if ((used == 0 || used == slab.capacity - 1 || used == slab.capacity >>> 1)
-                && (!slab.isCurrent || slab.capacity == 1)) {
-            if (slab.capacity == 1) freedMedium(slab);
+        // A slab that is not current changes queues: it became non-full, half free, or empty. A current slab stays,
+        // unless it has one block (a medium class): empty, it becomes a spare, within the cache's budget. The current
+        // slab's test first: a malloc-free loop frees into it, and then reads nothing more.
+        int capacity = slab.capacity;
+        if (slab.isCurrent ? capacity == 1 : used == 0 || used == capacity - 1 || used == capacity >>> 1) {
+            if (capacity == 1) freedMedium(slab);
             else afterFree(slab);
         }
         return true;
