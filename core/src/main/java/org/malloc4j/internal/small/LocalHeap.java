@@ -591,48 +591,37 @@ public final class LocalHeap {
     }
 
     private void link(Slab s) {
-        int c = s.sizeClass;
-        Slab tail = availableTail[c];
-        s.prev = tail;
-        s.next = null;
-        if (tail != null) tail.next = s;
-        else available[c] = s;
-        availableTail[c] = s;
-        s.listed = true;
+        append(s, available, availableTail);
     }
 
     /** Puts {@code s}, which is on no queue, at the tail of its class's roomy queue. */
     private void linkRoomy(Slab s) {
+        append(s, roomy, roomyTail);
+        s.roomy = true;
+    }
+
+    private static void append(Slab s, Slab[] heads, Slab[] tails) {
         int c = s.sizeClass;
-        Slab tail = roomyTail[c];
+        Slab tail = tails[c];
         s.prev = tail;
         s.next = null;
         if (tail != null) tail.next = s;
-        else roomy[c] = s;
-        roomyTail[c] = s;
+        else heads[c] = s;
+        tails[c] = s;
         s.listed = true;
-        s.roomy = true;
     }
 
     /** Takes {@code s} off its class's queue, either one (and off the spares, if it is one). */
     private void unlink(Slab s) {
         if (s.spare) removeSpare(s);
-        if (s.roomy) {
-            if (s.prev != null) s.prev.next = s.next;
-            else roomy[s.sizeClass] = s.next;
-            if (s.next != null) s.next.prev = s.prev;
-            else roomyTail[s.sizeClass] = s.prev;
-            s.next = s.prev = null;
-            s.listed = false;
-            s.roomy = false;
-            return;
-        }
+        Slab[] heads = s.roomy ? roomy : available, tails = s.roomy ? roomyTail : availableTail;
         if (s.prev != null) s.prev.next = s.next;
-        else available[s.sizeClass] = s.next;
+        else heads[s.sizeClass] = s.next;
         if (s.next != null) s.next.prev = s.prev;
-        else availableTail[s.sizeClass] = s.prev;
+        else tails[s.sizeClass] = s.prev;
         s.next = s.prev = null;
         s.listed = false;
+        s.roomy = false;
     }
 
     /** @return the number of slabs this cache owns (O(slabs); for statistics and tests) */

@@ -13,41 +13,14 @@ import org.junit.jupiter.api.Test;
  * never touches a block.
  */
 class RoomyQueueTest {
-    /** Hands out slabs at fresh, never-mapped addresses and counts the cache's slow paths. */
-    private static final class FakeSource implements SlabSource {
-        final List<Slab> slabs = new ArrayList<>();
-        int slowPaths;
-        private long next = 1L << 40;
-
-        @Override
-        public Slab newSlab(int sizeClass, LocalHeap owner, long request) {
-            int pages = owner.nextSlabPages(sizeClass);
-            Slab s = owner.newSlab(next, sizeClass, pages);
-            next += (long) pages << 12;
-            slabs.add(s);
-            return s;
-        }
-
-        @Override
-        public void releaseSlab(Slab slab) {}
-
-        @Override
-        public void onSlowPath(LocalHeap cache) {
-            slowPaths++;
-        }
-    }
-
     private static final int SIZE = 64;
 
     @Test
     void aNearlyFullSlabIsTakenBeforeARoomyOneQueuedEarlier() {
-        FakeSource source = new FakeSource();
+        FakeSlabSource source = new FakeSlabSource();
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         int c = SizeClasses.classOf(SIZE);
-        List<Long> blocks = new ArrayList<>();
-        while (source.slabs.size() < 3 || source.slabs.get(2).used < source.slabs.get(2).capacity) {
-            blocks.add(cache.allocate(c, SIZE));
-        }
+        List<Long> blocks = source.fill(cache, c, SIZE, 3);
         Slab first = source.slabs.get(0), second = source.slabs.get(1), third = source.slabs.get(2);
         assertThat(first.capacity).as("a slab of many blocks").isGreaterThanOrEqualTo(8);
 
