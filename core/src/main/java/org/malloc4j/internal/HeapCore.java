@@ -129,7 +129,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return mallocLarge(size, PageHeap.PAGE, false);
     }
 
-    /** A small block for a realloc that grows a block to {@code size}: the class of {@link SizeClasses#grownClassOf}. */
+    /** A small block for a realloc that grows a block to {@code size}, of class {@link SizeClasses#grownClassOf}. */
     private long mallocGrown(long size) {
         int c = SizeClasses.grownClassOf(size);
         LocalHeap cache = caches.get();

@@ -22,7 +22,7 @@ import java.lang.invoke.VarHandle;
  * a malloc takes from only when the first is empty (Hoard's fullness groups, with two groups): mallocs fill the slabs
  * that are nearly full, and the roomy ones are left to collect more frees, empty and go back to the page layer, where
  * one queue handed their blocks out again as soon as they came round. Peak committed / peak live, first pass: mawk
- * 1.259 -> 1.214, large-mix 1.287 -> 1.195, realloc-growth 1.870 -> 1.725, gcc-cc1 1.223 -> 1.245; after eight passes
+ * 1.259 -> 1.215, large-mix 1.287 -> 1.195, realloc-growth 1.870 -> 1.725, gcc-cc1 1.223 -> 1.245; after eight passes
  * on one heap lower or level on every trace, at about one more slow path per hundred mallocs on mawk. Every
  * owned slab is also on an "owned" list, so that another cache can adopt them all when this cache's thread
  * dies. Statistics are plain counters written by the holder, summed by the heap when read.
@@ -313,9 +313,9 @@ public final class LocalHeap {
     /**
      * A slab became non-full, half free, or empty: file it on its class's queue (the roomy one once half its blocks
      * are free), or make it current when its class's current slab is full ({@link #takeOver}). An empty slab becomes
-     * a spare; an emptied one-block slab (a medium class) goes on
-     * its class's stack ({@link #freedMedium}), current or not, so that its pages count against the spare budget and
-     * can go back to the page layer. O(1) but for the spares it releases, each of which it took in once.
+     * a spare; an emptied one-block slab (a medium class) goes on its class's stack ({@link #freedMedium}), current or
+     * not, so that its pages count against the spare budget and can go back to the page layer. O(1) but for the
+     * spares it releases, each of which it took in once.
      */
     private void afterFree(Slab slab) {
         if (slab.capacity == 1) { // empty: its one block was freed (remote frees collected, or an empty current slab)
@@ -328,7 +328,8 @@ public final class LocalHeap {
                 takeOver(slab);
                 return;
             }
-            if (slab.used <= slab.capacity >>> 1 && slab.capacity >= ROOMY_MIN) linkRoomy(slab); // frees collected at once
+            // Half free or more at once: remote frees collected together
+            if (slab.used <= slab.capacity >>> 1 && slab.capacity >= ROOMY_MIN) linkRoomy(slab);
             else link(slab);
         } else if (!slab.roomy && slab.used <= slab.capacity >>> 1 && slab.capacity >= ROOMY_MIN) {
             unlink(slab); // not a spare: a slab becomes one below, when it empties, and is roomy by then

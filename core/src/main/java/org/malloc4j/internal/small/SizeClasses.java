@@ -42,7 +42,7 @@ public final class SizeClasses {
     /**
      * Above this size a block that realloc grows and moves gets a class of headroom ({@link #grownClassOf}). Not
      * from {@link #FINE_FROM}: below it a move copies little, and with the headroom from 1 KiB gcc-cc1's peak
-     * committed / peak live read 1.275 against 1.233 (1.223 from here; the bundled realloc-growth 14-20% faster
+     * committed / peak live read 1.275 against 1.233 (1.223 from here; the bundled realloc-growth 10-20% faster
      * either way).
      */
     static final int GROWN_FROM = 1536;
@@ -160,10 +160,10 @@ public final class SizeClasses {
     /**
      * @return the class for a block that realloc grows to {@code size} bytes and must move: above
      *         {@link #GROWN_FROM}, where there are eight classes per doubling, the first class at or above
-     *         {@link #classOf} that is also on the four-per-doubling grid. A block that grows once usually grows again (a string appended to,
-     *         a buffer filled), and one class of headroom halves the moves and copies of the next growths, at the
-     *         cost of at most an eighth of the block for blocks that realloc has grown; a malloc keeps the exact
-     *         class.
+     *         {@link #classOf} that is also on the four-per-doubling grid. A block that grows once usually grows
+     *         again (a string appended to, a buffer filled), and one class of headroom halves the moves and copies of
+     *         the next growths, at the cost of at most an eighth of the block for blocks that realloc has grown; a
+     *         malloc keeps the exact class.
      */
     public static int grownClassOf(long size) {
         return GROWN[classOf(size)];

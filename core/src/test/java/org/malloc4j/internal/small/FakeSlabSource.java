@@ -23,12 +23,14 @@ final class FakeSlabSource implements SlabSource {
     }
 
     /**
-     * Allocates blocks of {@code size} bytes, class {@code c}, from {@code cache} until it has taken {@code n} slabs from
-     * this source and the last is full; returns their addresses in order.
+     * Allocates blocks of {@code size} bytes, class {@code c}, from {@code cache} until it has taken {@code n} slabs
+     * from this source and the last is full; returns their addresses in order.
      */
     List<Long> fill(LocalHeap cache, int c, long size, int n) {
         List<Long> blocks = new ArrayList<>();
-        while (slabs.size() < n || slabs.get(n - 1).used < slabs.get(n - 1).capacity) blocks.add(cache.allocate(c, size));
+        while (slabs.size() < n || slabs.get(n - 1).used < slabs.get(n - 1).capacity) {
+            blocks.add(cache.allocate(c, size));
+        }
         return blocks;
     }
 

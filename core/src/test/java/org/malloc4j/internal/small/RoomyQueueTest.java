@@ -41,7 +41,9 @@ class RoomyQueueTest {
         assertThat(cache.allocate(c, SIZE)).as("then the nearly full slab, though queued last").isEqualTo(inSecond);
         assertThat(cache.allocate(c, SIZE)).as("then the roomy one, lowest free block first")
                 .isEqualTo(freedInFirst.get(0));
-        for (int i = 1; i < freedInFirst.size(); i++) assertThat(cache.allocate(c, SIZE)).isEqualTo(freedInFirst.get(i));
+        for (int i = 1; i < freedInFirst.size(); i++) {
+            assertThat(cache.allocate(c, SIZE)).isEqualTo(freedInFirst.get(i));
+        }
         assertThat(source.slabs).as("no new slab while the queues had blocks").hasSize(3);
         assertThat(cache.allocate(c, SIZE)).as("every slab full: a new one").isNotIn(blocks);
         assertThat(source.slabs).hasSize(4);

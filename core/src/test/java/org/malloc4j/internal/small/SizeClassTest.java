@@ -56,11 +56,13 @@ class SizeClassTest {
             }
             int pow = Integer.highestOneBit(block - 1);
             boolean onGrid = (block - pow) % (pow / 4) == 0;
-            assertThat(grown).as("grownClassOf(%d), exact class %d bytes", size, block).isEqualTo(onGrid ? exact : exact + 1);
+            assertThat(grown).as("grownClassOf(%d), exact class %d bytes", size, block)
+                    .isEqualTo(onGrid ? exact : exact + 1);
             int grownSize = SizeClasses.size(grown);
             int grownPow = Integer.highestOneBit(grownSize - 1);
             assertThat((grownSize - grownPow) % (grownPow / 4)).as("%d bytes is on the grid", grownSize).isZero();
-            assertThat((double) grownSize / size).as("headroom for %d bytes at most a quarter", size).isLessThanOrEqualTo(1.25 + 1e-9);
+            assertThat((double) grownSize / size).as("headroom for %d bytes at most a quarter", size)
+                    .isLessThanOrEqualTo(1.25 + 1e-9);
         }
         assertThat(SizeClasses.size(SizeClasses.grownClassOf(2100))).isEqualTo(2560);
         assertThat(SizeClasses.size(SizeClasses.grownClassOf(1100))).isEqualTo(1152);
