@@ -18,12 +18,12 @@ import java.lang.invoke.VarHandle;
  * longest time to collect frees (mimalloc's page queue). Taking the newest instead (a stack) handed out slabs that
  * had one free block, one slow path per block: 14% of mallocs on a larson loop of 1000 slots, against 4.7% now.
  *
- * <p>A queued slab that gets half its blocks free or more moves to a second queue of its class, the roomy one, which
- * a malloc takes from only when the first is empty (Hoard's fullness groups, with two groups): mallocs fill the slabs
- * that are nearly full, and the roomy ones are left to collect more frees, empty and go back to the page layer, where
- * one queue handed their blocks out again as soon as they came round. Peak committed / peak live, first pass: mawk
- * 1.259 -> 1.215, large-mix 1.287 -> 1.195, realloc-growth 1.870 -> 1.725, gcc-cc1 1.223 -> 1.245; after eight passes
- * on one heap lower or level on every trace, at about one more slow path per hundred mallocs on mawk. Every
+ * <p>A queued slab of four to eight blocks (classes of about 2 KiB and more) that has half its blocks free or more when
+ * it reaches the head of its class's queue moves to a second queue, the roomy one, which a malloc takes from only when
+ * the first is empty (Hoard's fullness groups, with two groups; {@link #nextQueued}): mallocs fill the slabs that are
+ * nearly full, and the roomy ones are left to collect more frees, empty and go back to the page layer, where one
+ * queue handed their blocks out again as soon as they came round. Peak committed / peak live, first pass: large-mix
+ * 1.287 -> 1.182, realloc-growth 1.870 -> 1.752, gcc-cc1 1.223 -> 1.265, mawk level. Every
  * owned slab is also on an "owned" list, so that another cache can adopt them all when this cache's thread
  * dies. Statistics are plain counters written by the holder, summed by the heap when read.
  *
@@ -52,11 +52,15 @@ public final class LocalHeap {
     private final Slab[] available = new Slab[SizeClasses.COUNT];
     private final Slab[] availableTail = new Slab[SizeClasses.COUNT];
     /**
-     * Slabs of fewer blocks stay on the first queue however many are free: a class's first slabs hold two or three
-     * (see {@link SizeClasses#firstSlabPages}), and sending those to the roomy queue put them behind its larger slabs
-     * with one free block (peak committed / peak live gcc-cc1 1.262 and mawk 1.245, against 1.245 and 1.214).
+     * Only slabs of {@link #ROOMY_MIN} to {@link #ROOMY_MAX} blocks (classes of about 2 KiB and more) go to the roomy
+     * queue. Fewer: a class's first slabs hold two or three (see {@link SizeClasses#firstSlabPages}), and sending those
+     * to the roomy queue put them behind its larger slabs with one free block (peak committed / peak live gcc-cc1 1.262
+     * and mawk 1.245, against 1.245 and 1.214). More: where a slab holds dozens of blocks and frees land all over them
+     * (larson's 1,000 slots of 16-1,024 bytes), the first queue, without its roomy slabs, came round before its slabs
+     * had collected frees, and mallocs took one with a few free blocks after another: slow paths 4.4% -> 8.2% of
+     * mallocs; at most eight blocks, 4.0%.
      */
-    private static final int ROOMY_MIN = 4;
+    private static final int ROOMY_MIN = 4, ROOMY_MAX = 8;
     /** Per class, the queue of slabs with half their blocks free or more, taken after {@link #available}'s. */
     private final Slab[] roomy = new Slab[SizeClasses.COUNT];
     private final Slab[] roomyTail = new Slab[SizeClasses.COUNT];
@@ -200,7 +204,7 @@ public final class LocalHeap {
         Slab s = current[c];
         if (s.summary == 0) {
             Slab next;
-            if ((next = available[c]) != null || (next = roomy[c]) != null) {
+            if ((next = nextQueued(c)) != null) {
                 unlink(next);
             } else {
                 spareEmptyCurrents();
@@ -269,12 +273,11 @@ public final class LocalHeap {
         if ((summary & (1L << w)) == 0) slab.summary = summary | (1L << w); // no store when unchanged: see allocate
         countFree(slab.requested(idx));
         int used = --slab.used;
-        // A slab that is not current changes queues: it became non-full, half free, or empty. A current slab stays,
-        // unless it has one block (a medium class): empty, it becomes a spare, within the cache's budget. The current
-        // slab's test first: a malloc-free loop frees into it, and then reads nothing more.
-        int capacity = slab.capacity;
-        if (slab.isCurrent ? capacity == 1 : used == 0 || used == capacity - 1 || used == capacity >>> 1) {
-            if (capacity == 1) freedMedium(slab);
+        // A slab that is not current changes queues: it became non-full, or empty. A current slab stays, unless it has
+        // one block (a medium class): empty, it becomes a spare, within the cache's budget. (Whether a queued slab is
+        // half free is asked by the slow path that reaches it, not here: see nextQueued.)
+        if ((used == 0 || used == slab.capacity - 1) && (!slab.isCurrent || slab.capacity == 1)) {
+            if (slab.capacity == 1) freedMedium(slab);
             else afterFree(slab);
         }
         return true;
@@ -311,8 +314,9 @@ public final class LocalHeap {
     }
 
     /**
-     * A slab became non-full, half free, or empty: file it on its class's queue (the roomy one once half its blocks
-     * are free), or make it current when its class's current slab is full ({@link #takeOver}). An empty slab becomes
+     * A slab became non-full or empty, or had remote frees collected: file it on its class's queue (the roomy one when
+     * half its blocks are free, see {@link #nextQueued}), or make it current when its class's current slab is full
+     * ({@link #takeOver}). An empty slab becomes
      * a spare; an emptied one-block slab (a medium class) goes on its class's stack ({@link #freedMedium}), current or
      * not, so that its pages count against the spare budget and can go back to the page layer. O(1) but for the
      * spares it releases, each of which it took in once.
@@ -329,13 +333,45 @@ public final class LocalHeap {
                 return;
             }
             // Half free or more at once: remote frees collected together
-            if (slab.used <= slab.capacity >>> 1 && slab.capacity >= ROOMY_MIN) linkRoomy(slab);
+            if (slab.used <= slab.capacity >>> 1 && roomyKind(slab)) linkRoomy(slab);
             else link(slab);
-        } else if (!slab.roomy && slab.used <= slab.capacity >>> 1 && slab.capacity >= ROOMY_MIN) {
+        } else if (!slab.roomy && slab.used <= slab.capacity >>> 1 && roomyKind(slab)) {
             unlink(slab); // not a spare: a slab becomes one below, when it empties, and is roomy by then
             linkRoomy(slab);
         }
         if (slab.used == 0 && !slab.spare) keepSpare(slab);
+    }
+
+    /**
+     * @return the slab a class's slow path takes: the first queue's head, once the heads that have half their blocks
+     *         free or more have moved to the roomy queue (at most {@link #ROOMY_MOVES} of them: O(1)), else the roomy
+     *         queue's head, else null. A slab is classed when it reaches the head, not on the free that makes it half
+     *         free: asked on every free, that test cost larson's one-thread loop a fifth of its speed (C2's code for
+     *         the free grew), where here it costs a slow path a few loads.
+     */
+    private Slab nextQueued(int c) {
+        Slab next = available[c];
+        for (int k = 0; next != null && k < ROOMY_MOVES && roomyKind(next) && next.used <= next.capacity >>> 1; k++) {
+            requeueRoomy(next);
+            next = available[c];
+        }
+        return next != null ? next : roomy[c];
+    }
+
+    private static final int ROOMY_MOVES = 4;
+
+    /** Moves {@code s} from the head of its class's first queue to the tail of the roomy one; a spare stays a spare. */
+    private void requeueRoomy(Slab s) {
+        boolean spare = s.spare;
+        s.spare = false; // unlink would take it off the spares: it stays one
+        unlink(s);
+        s.spare = spare;
+        linkRoomy(s);
+    }
+
+    /** @return whether {@code slab} goes to the roomy queue once half its blocks are free (see {@link #ROOMY_MAX}) */
+    private static boolean roomyKind(Slab slab) {
+        return slab.capacity >= ROOMY_MIN && slab.capacity <= ROOMY_MAX;
     }
 
     /**
