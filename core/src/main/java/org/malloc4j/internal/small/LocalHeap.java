@@ -315,8 +315,9 @@ public final class LocalHeap {
 
     /**
      * A slab became non-full or empty, or had remote frees collected: file it on its class's queue (the roomy one when
-     * half its blocks are free, see {@link #nextQueued}), or make it current when its class's current slab is full
-     * ({@link #takeOver}). An empty slab becomes
+     * half its blocks are free; a slab that gets there one free at a time moves when the slow path reaches it, see
+     * {@link #nextQueued}), or make it current when its class's current slab is full ({@link #takeOver}). An empty
+     * slab becomes
      * a spare; an emptied one-block slab (a medium class) goes on its class's stack ({@link #freedMedium}), current or
      * not, so that its pages count against the spare budget and can go back to the page layer. O(1) but for the
      * spares it releases, each of which it took in once.
@@ -336,8 +337,7 @@ public final class LocalHeap {
             if (slab.used <= slab.capacity >>> 1 && roomyKind(slab)) linkRoomy(slab);
             else link(slab);
         } else if (!slab.roomy && slab.used <= slab.capacity >>> 1 && roomyKind(slab)) {
-            unlink(slab); // not a spare: a slab becomes one below, when it empties, and is roomy by then
-            linkRoomy(slab);
+            requeueRoomy(slab); // emptied on the first queue: roomy before it becomes a spare
         }
         if (slab.used == 0 && !slab.spare) keepSpare(slab);
     }
@@ -360,12 +360,9 @@ public final class LocalHeap {
 
     private static final int ROOMY_MOVES = 4;
 
-    /** Moves {@code s} from the head of its class's first queue to the tail of the roomy one; a spare stays a spare. */
+    /** Moves {@code s} from its class's first queue to the tail of the roomy one; a spare stays a spare. */
     private void requeueRoomy(Slab s) {
-        boolean spare = s.spare;
-        s.spare = false; // unlink would take it off the spares: it stays one
-        unlink(s);
-        s.spare = spare;
+        detach(s);
         linkRoomy(s);
     }
 
@@ -651,6 +648,11 @@ public final class LocalHeap {
     /** Takes {@code s} off its class's queue, either one (and off the spares, if it is one). */
     private void unlink(Slab s) {
         if (s.spare) removeSpare(s);
+        detach(s);
+    }
+
+    /** Takes {@code s} off its class's queue, either one; its place on the spares, if any, is left as it is. */
+    private void detach(Slab s) {
         Slab[] heads = s.roomy ? roomy : available, tails = s.roomy ? roomyTail : availableTail;
         if (s.prev != null) s.prev.next = s.next;
         else heads[s.sizeClass] = s.next;
