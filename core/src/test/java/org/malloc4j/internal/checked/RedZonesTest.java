@@ -3,11 +3,13 @@ package org.malloc4j.internal.checked;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 import org.malloc4j.internal.os.Memory;
 
 /**
- * The checked header's generation: a block armed again at the same address, with the same size, gets a header that
+ * The fills and the poison check at each of their size regimes (word loops, the JDK's fill, the vectorized loops),
+ * and the checked header's generation: a block armed again at the same address, with the same size, gets a header that
  * differs from the last one, so a free that read the old header cannot claim the new block (the double free that
  * races with the block's reuse, which {@code CheckedDoubleFreeTest} in the jcstress module provokes).
  */
@@ -49,6 +51,36 @@ class RedZonesTest {
                 assertThat(RedZones.sizeOf(h0)).isEqualTo(7);
                 assertThat(zones.tailDamage(p, 7)).isEqualTo(-1);
                 previous = h0;
+            }
+        }
+    }
+
+    @Test
+    void poisonFillsEveryByteAndTheCheckFindsTheFirstChangedByteAtEverySize() {
+        long[] sizes = {0, 1, 7, 8, 15, 16, 63, 64, 65, 255, 511, 512, 513, 1000, 4096, 4099, 70_001};
+        try (Arena arena = Arena.ofConfined()) {
+            long base = arena.allocate(80_000, 16).address();
+            for (long size : sizes) {
+                long p = base + 8; // the fills take any address
+                Memory.fill(base, 80_000, (byte) 0x11);
+                RedZones.poison(p, size);
+                assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p - 1)).as("before, %d", size)
+                        .isEqualTo((byte) 0x11);
+                assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p + size)).as("after, %d", size)
+                        .isEqualTo((byte) 0x11);
+                assertThat(RedZones.poisonDamage(p, size)).as("intact, %d bytes", size).isEqualTo(-1);
+                for (long at : new long[] {0, size / 2, size - 1, (size & ~7L) - 1, size & ~7L}) {
+                    if (at < 0 || at >= size) continue;
+                    RedZones.poison(p, size);
+                    Memory.ALL.set(ValueLayout.JAVA_BYTE, p + at, (byte) 0);
+                    if (at + 3 < size) Memory.ALL.set(ValueLayout.JAVA_BYTE, p + at + 3, (byte) 0);
+                    assertThat(RedZones.poisonDamage(p, size)).as("%d bytes, written at %d", size, at).isEqualTo(at);
+                }
+                RedZones.junk(p, size);
+                for (long i = 0; i < size; i++) {
+                    assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p + i)).isEqualTo(RedZones.JUNK);
+                }
+                if (size > 0) assertThat(RedZones.poisonDamage(p, size)).as("junk is not poison").isEqualTo(0);
             }
         }
     }
