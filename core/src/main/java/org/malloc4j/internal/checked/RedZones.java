@@ -130,9 +130,9 @@ final class RedZones {
     }
 
     /**
-     * Below this many bytes a fill is a loop of word stores here, from it {@link Memory#fill}: the JDK's own stores
-     * up to 511 bytes, a vectorized loop from 512 (a CHECKED 64-byte pair 60 -> 53 ns, 256 bytes 71.5 -> 67.5 ns,
-     * 16 bytes 42.6 against 44.5 ns with the JDK's fill; one JVM a size, 2026-12-06).
+     * Below this many bytes a fill is a loop of word stores here, from it {@link MemorySegment#fill} up to 511 bytes
+     * (a CHECKED 64-byte pair 60 -> 53 ns, 256 bytes 71.5 -> 67.5 ns, 16 bytes 42.6 against 44.5 ns with the JDK's
+     * fill; one JVM a size, 2026-12-06), and a copy of a template from 512 ({@link Memory#fillFrom}).
      */
     private static final long WORD_LOOP_BELOW = 64;
     /** From this size the poison check is one vectorized pass ({@link Memory#wordsEqual}), below it a word loop. */
@@ -140,17 +140,24 @@ final class RedZones {
     private static final long JUNK_WORD = 0xA5A5A5A5A5A5A5A5L;
     private static final long POISON_WORD = 0xDFDFDFDFDFDFDFDFL;
 
+    private static final MemorySegment JUNK_TEMPLATE = Memory.template(JUNK);
+    private static final MemorySegment POISON_TEMPLATE = Memory.template(POISON);
+
     static void junk(long p, long size) {
-        fill(p, size, JUNK, JUNK_WORD);
+        fill(p, size, JUNK, JUNK_WORD, JUNK_TEMPLATE);
     }
 
     static void poison(long p, long size) {
-        fill(p, size, POISON, POISON_WORD);
+        fill(p, size, POISON, POISON_WORD, POISON_TEMPLATE);
     }
 
-    private static void fill(long p, long size, byte value, long word) {
+    private static void fill(long p, long size, byte value, long word, MemorySegment template) {
+        if (size >= Memory.COPY_FROM) {
+            Memory.fillFrom(template, p, size);
+            return;
+        }
         if (size >= WORD_LOOP_BELOW) {
-            Memory.fill(p, size, value);
+            Memory.ALL.asSlice(p, size).fill(value);
             return;
         }
         MemorySegment block = Memory.ALL.asSlice(p, size);

@@ -62,7 +62,7 @@ class RedZonesTest {
             long base = arena.allocate(80_000, 16).address();
             for (long size : sizes) {
                 long p = base + 8; // the fills take any address
-                Memory.fill(base, 80_000, (byte) 0x11);
+                Memory.ALL.asSlice(base, 80_000).fill((byte) 0x11);
                 RedZones.poison(p, size);
                 assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p - 1)).as("before, %d", size)
                         .isEqualTo((byte) 0x11);
