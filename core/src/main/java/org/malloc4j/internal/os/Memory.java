@@ -69,7 +69,9 @@ public final class Memory {
     /**
      * @return true when each of the {@code bytes / 8} words at {@code address} equals {@code word} ({@code bytes} a
      *         multiple of 8, 512 at least); one pass with no early exit, which C2 vectorizes (4 KiB in 34 ns, where
-     *         {@link MemorySegment#mismatch} against a template takes 90-100 ns)
+     *         {@link MemorySegment#mismatch} against a template takes 90-100 ns). The one such loop on the CHECKED
+     *         paths: with a second (the fills' store loop, see {@link #fillFrom}) both were inlined into the pair's
+     *         compilation and ran scalar until C2 compiled it again without one of them ({@code -XX:+PrintInlining})
      */
     public static boolean wordsEqual(long address, long bytes, long word) {
         MemorySegment block = ALL.asSlice(address, bytes);
