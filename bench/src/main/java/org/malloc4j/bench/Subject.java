@@ -68,7 +68,7 @@ public abstract sealed class Subject implements AutoCloseable {
             case "malloc4j" -> new Malloc4j(Heap.create());
             // The diagnostics' costs: CHECKED mode, and allocation sites sampled at jemalloc's default rate.
             case "malloc4jChecked" -> new Malloc4j(checkedHeap());
-            case "malloc4jSites" -> new Malloc4j(Heap.builder().trackSites(0.001).build());
+            case "malloc4jSites" -> new Malloc4j(sitesHeap());
             case "glibc" -> nativeAnchor(NativeAllocator.Kind.GLIBC);
             case "jemalloc" -> nativeAnchor(NativeAllocator.Kind.JEMALLOC);
             case "mimalloc" -> nativeAnchor(NativeAllocator.Kind.MIMALLOC);
@@ -92,6 +92,16 @@ public abstract sealed class Subject implements AutoCloseable {
         Long quarantine = Long.getLong("malloc4j.bench.quarantine");
         if (quarantine != null) b.quarantine(quarantine);
         return b.build();
+    }
+
+    /**
+     * A heap that samples allocation sites at jemalloc's default rate, 1/1000 (one stack per 512 KiB allocated on
+     * average), or at the rate given by the system property {@code malloc4j.bench.siteRate} (passed as above): a rate
+     * so low that no sample falls in a run shows what tracking costs without the stacks.
+     */
+    private static Heap sitesHeap() {
+        return Heap.builder().trackSites(Double.parseDouble(System.getProperty("malloc4j.bench.siteRate", "0.001")))
+                .build();
     }
 
     /** @return null if {@code name} can run here, else the reason it cannot */
