@@ -130,9 +130,9 @@ final class RedZones {
     }
 
     /**
-     * Below this many bytes a fill is a loop of word stores here, from it {@link MemorySegment#fill} up to 511 bytes
-     * (a CHECKED 64-byte pair 60 -> 53 ns, 256 bytes 71.5 -> 67.5 ns, 16 bytes 42.6 against 44.5 ns with the JDK's
-     * fill; one JVM a size, 2026-12-06), and a copy of a template from 512 ({@link Memory#fillFrom}).
+     * Below this many bytes a fill is a loop of word stores here, from it {@link Memory#fill}: the JDK's fill up to
+     * 511 bytes (a CHECKED 64-byte pair 60 -> 53 ns, 256 bytes 71.5 -> 67.5 ns, 16 bytes 42.6 against 44.5 ns with the
+     * JDK's fill; one JVM a size, 2026-12-06), a copy of a template from 512.
      */
     private static final long WORD_LOOP_BELOW = 64;
     /** From this size the poison check is one vectorized pass ({@link Memory#wordsEqual}), below it a word loop. */
@@ -152,12 +152,8 @@ final class RedZones {
     }
 
     private static void fill(long p, long size, byte value, long word, MemorySegment template) {
-        if (size >= Memory.COPY_FROM) {
-            Memory.fillFrom(template, p, size);
-            return;
-        }
         if (size >= WORD_LOOP_BELOW) {
-            Memory.ALL.asSlice(p, size).fill(value);
+            Memory.fill(p, size, value, template);
             return;
         }
         MemorySegment block = Memory.ALL.asSlice(p, size);

@@ -33,8 +33,16 @@ public final class Memory {
 
     /** Fills {@code size} bytes at {@code address} with zeros. */
     public static void zero(long address, long size) {
-        if (size < COPY_FROM) ALL.asSlice(address, size).fill((byte) 0);
-        else fillFrom(ZEROS, address, size);
+        fill(address, size, (byte) 0, ZEROS);
+    }
+
+    /**
+     * Fills {@code size} bytes at {@code address} with {@code value}: by {@link MemorySegment#fill} below
+     * {@link #COPY_FROM} bytes, by copying {@code template} (a {@link #template} of {@code value}) from it.
+     */
+    public static void fill(long address, long size, byte value, MemorySegment template) {
+        if (size < COPY_FROM) ALL.asSlice(address, size).fill(value);
+        else fillFrom(template, address, size);
     }
 
     /**
@@ -42,7 +50,7 @@ public final class Memory {
      * faster: fill calls {@code Unsafe.setMemory} above a few dozen bytes, which on JDK 25 stores 4 KiB in 70-80 ns
      * where the copy stub takes 27-46 ns (1 MiB: 18-19 us against 10-12 us).
      */
-    public static final long COPY_FROM = 512;
+    static final long COPY_FROM = 512;
 
     /** A template of zeros for {@link #zero}. */
     private static final MemorySegment ZEROS = template((byte) 0);

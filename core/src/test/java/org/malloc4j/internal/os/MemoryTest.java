@@ -8,7 +8,7 @@ import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Memory#zero}, {@link Memory#fillFrom} and {@link Memory#wordsEqual} on both sides of the sizes where they change
+ * {@link Memory#zero}, {@link Memory#fill} and {@link Memory#wordsEqual} on both sides of the sizes where they change
  * method (the JDK's fill below {@link Memory#COPY_FROM}, template copies from it, several of them past the template's
  * 16 KiB), at addresses of every alignment.
  */
@@ -24,7 +24,7 @@ class MemoryTest {
                 for (int shift = 0; shift < 8; shift++) {
                     long p = base + 16 + shift;
                     Memory.ALL.asSlice(base, 70_000).fill((byte) 0x5C);
-                    Memory.fillFrom(TEMPLATE, p, size);
+                    Memory.fill(p, size, (byte) 0xE3, TEMPLATE);
                     assertThat(byteAt(p - 1)).as("byte before, size %d shift %d", size, shift).isEqualTo((byte) 0x5C);
                     assertThat(byteAt(p + size)).as("byte after, size %d shift %d", size, shift).isEqualTo((byte) 0x5C);
                     for (long i = 0; i < size; i++) {
