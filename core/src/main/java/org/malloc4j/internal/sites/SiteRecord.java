@@ -14,20 +14,33 @@ public final class SiteRecord {
     /** The allocation's stack: a {@link SiteRecorder.Capture} until first read, then its {@link Site}. */
     private volatile Object site;
     public final String thread;
-    /** The number of bytes this sample stands for (1/probability of sampling it, times its size). */
-    public final double weight;
+    /** The size when the block was sampled, which the sampling probability depended on. */
+    private final long sampledSize;
     /** Where the block was freed, when that free was seen (CHECKED double-free reports): a capture, or its site. */
     private volatile Object freedAt;
     /** Set when the block's free reached the engine: the recorder then never resolves a still waiting capture. */
     volatile boolean forgotten;
 
-    SiteRecord(SiteRecorder recorder, long address, long size, SiteRecorder.Capture site, String thread, double weight) {
+    SiteRecord(SiteRecorder recorder, long address, long size, SiteRecorder.Capture site, String thread) {
         this.recorder = recorder;
         this.address = address;
         this.size = size;
+        this.sampledSize = size;
         this.site = site;
         this.thread = thread;
-        this.weight = weight;
+    }
+
+    /**
+     * @return the number of bytes this sample stands for: its size when sampled over the probability of sampling a
+     *         block of that size (computed when a report asks, not on the sampling path)
+     */
+    public double weight() {
+        return recorder.weight(sampledSize);
+    }
+
+    /** @return whether the allocation's stack has been resolved to a site (no capture held any more) */
+    boolean isResolved() {
+        return site instanceof Site;
     }
 
     /** @return where the block was allocated (its frames resolved on the first call) */

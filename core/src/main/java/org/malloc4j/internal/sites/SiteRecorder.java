@@ -19,17 +19,15 @@ public final class SiteRecorder {
     public static final long ALWAYS = Long.MIN_VALUE / 2;
 
     private final double meanBytes;
-    private final ConcurrentHashMap<Long, SiteRecord> live = new ConcurrentHashMap<>();
+    private final LiveRecords live = new LiveRecords();
     private final ConcurrentHashMap<Site, Site> sites = new ConcurrentHashMap<>();
     /**
-     * Records whose allocation stack is still a capture, oldest first. A capture holds the whole backtrace (about
-     * 730 bytes at 20 frames, against a few dozen for a resolved record whose site is shared), so at most
-     * {@link #MAX_UNRESOLVED} wait: beyond, the oldest half are resolved (amortised O(1) a record). With
-     * {@code trackSites(1)} and a million live blocks that bounds the captures at 3 MB instead of 730 MB.
+     * The most records whose allocation stack is still a capture. A capture holds the whole backtrace (about 730
+     * bytes at 20 frames, against a few dozen for a resolved record whose site is shared), so the live records keep
+     * only the last ones taken as waiting ({@link LiveRecords}); a record pushed out while its block is still live
+     * is resolved then (amortised O(1) a record). With {@code trackSites(1)} and a million live blocks that bounds the
+     * captures at 3 MB instead of 730 MB.
      */
-    private final java.util.concurrent.ConcurrentLinkedQueue<SiteRecord> unresolved =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final java.util.concurrent.atomic.AtomicInteger unresolvedCount = new java.util.concurrent.atomic.AtomicInteger();
     static final int MAX_UNRESOLVED = 4096;
 
     /**
@@ -50,32 +48,26 @@ public final class SiteRecorder {
 
     /** Records the block just allocated at {@code address}, with the caller's stack. */
     public SiteRecord record(long address, long size) {
-        Capture site = capture();
-        double p = meanBytes == 0 ? 1 : -Math.expm1(-Math.max(size, 1) / meanBytes);
-        SiteRecord r = new SiteRecord(this, address, size, site, Thread.currentThread().getName(), Math.max(size, 1) / p);
-        live.put(address, r);
-        unresolved.add(r);
-        if (unresolvedCount.incrementAndGet() > MAX_UNRESOLVED) resolveOldest();
+        SiteRecord r = new SiteRecord(this, address, size, capture(), Thread.currentThread().getName());
+        SiteRecord displaced = live.add(r);
+        // A record whose block was freed meanwhile is only dropped: no report will read it, and resolving it (a few
+        // microseconds) for nothing made sampled pairs of 4 KiB two and a half times slower.
+        if (displaced != null && !displaced.forgotten) displaced.site();
         return r;
     }
 
     /**
-     * Resolves the oldest half of the waiting records (any thread; each record is taken by one). A record whose block
-     * was freed meanwhile is only dropped: no report will read it, and resolving it (a few microseconds) for nothing
-     * made sampled pairs of 4 KiB two and a half times slower.
+     * @return the number of bytes a sample of a block of {@code size} bytes stands for: its size divided by the
+     *         probability that a block of that size is sampled
      */
-    private void resolveOldest() {
-        for (int i = 0; i < MAX_UNRESOLVED / 2; i++) {
-            SiteRecord r = unresolved.poll();
-            if (r == null) return;
-            unresolvedCount.decrementAndGet();
-            if (!r.forgotten) r.site();
-        }
+    double weight(long size) {
+        double bytes = Math.max(size, 1);
+        return meanBytes == 0 ? bytes : bytes / -Math.expm1(-bytes / meanBytes);
     }
 
     /** @return the records whose stack is not resolved yet (for tests) */
     int unresolved() {
-        return unresolvedCount.get();
+        return live.unresolved();
     }
 
     /** @return the record of the block at {@code address} after removing it, or null when it was not sampled */
@@ -98,7 +90,7 @@ public final class SiteRecorder {
 
     /** @return the records of the live sampled blocks (a weakly consistent view) */
     public Collection<SiteRecord> live() {
-        return live.values();
+        return live.all();
     }
 
     /**
