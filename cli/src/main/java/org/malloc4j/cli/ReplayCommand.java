@@ -121,6 +121,13 @@ final class ReplayCommand implements Callable<Integer> {
                     + " heap) or every-peak (the least memory, more system calls and page faults).")
     String gather;
 
+    @Option(names = "--track-sites", paramLabel = "RATE",
+            description = "malloc4j only: record allocation sites (Heap.Builder.trackSites) for this share of the"
+                    + " blocks, from 0 to 1: 1 takes every block's stack, below 1 sampling is by bytes (0.001: one"
+                    + " sample per 512 KiB allocated, as jemalloc's profiler). To measure what sampling costs on a"
+                    + " trace: replay it with and without.")
+    String trackSites;
+
     @Option(names = "--no-rehearsal",
             description = "Do not rehearse the traces on malloc4j: each one's only run is measured, and its peak RSS"
                     + " holds the JIT compilers' work on the heap code the trace is first to reach.")
@@ -159,8 +166,7 @@ final class ReplayCommand implements Callable<Integer> {
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
         // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
-        Function<String, Allocator> opens = decay == null && spareBytes == null && gather == null ? opener
-                : name -> new HeapAllocator(heap.build());
+        Function<String, Allocator> opens = !hasHeapOptions() ? opener : name -> new HeapAllocator(heap.build());
 
         List<TraceSource> sources;
         try {
@@ -227,15 +233,27 @@ final class ReplayCommand implements Callable<Integer> {
         };
     }
 
+    /** @return whether any option that builds the malloc4j heap was given */
+    private boolean hasHeapOptions() {
+        return decay != null || spareBytes != null || gather != null || trackSites != null;
+    }
+
     /**
-     * Applies {@code --decay}, {@code --spare-bytes} and {@code --gather} to {@code heap}; returns what is wrong with
-     * them, or null.
+     * Applies {@code --decay}, {@code --spare-bytes}, {@code --gather} and {@code --track-sites} to {@code heap};
+     * returns what is wrong with them, or null.
      */
     private String heapOptions(Heap.Builder heap) {
-        if (decay == null && spareBytes == null && gather == null) return null;
+        if (!hasHeapOptions()) return null;
         if (!allocator.equalsIgnoreCase("malloc4j")) {
-            return (decay != null ? "--decay" : spareBytes != null ? "--spare-bytes" : "--gather")
-                    + " applies to malloc4j only, not to " + allocator;
+            return (decay != null ? "--decay" : spareBytes != null ? "--spare-bytes" : gather != null ? "--gather"
+                    : "--track-sites") + " applies to malloc4j only, not to " + allocator;
+        }
+        if (trackSites != null) {
+            double rate = parseRate(trackSites);
+            if (!(rate >= 0 && rate <= 1)) {
+                return "--track-sites must be a number from 0 to 1, as in 0.001, not '" + trackSites + "'";
+            }
+            heap.trackSites(rate);
         }
         if (gather != null) {
             PageGathering mode = parseGathering(gather);
@@ -274,6 +292,15 @@ final class ReplayCommand implements Callable<Integer> {
             case "s" -> Duration.ofSeconds(n);
             default -> Duration.ofMinutes(n);
         };
+    }
+
+    /** @return {@code text} as a decimal number, or NaN when it is not one */
+    static double parseRate(String text) {
+        try {
+            return Double.parseDouble(text.trim());
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     /** @return {@code text} as bytes (digits, then optionally K or M), or -1 when it is not a size */

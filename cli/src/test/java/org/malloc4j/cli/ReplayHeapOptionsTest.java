@@ -7,8 +7,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code replay --decay}, {@code --spare-bytes} and {@code --gather}: the malloc4j heap the replay runs on, built with
- * them; bad values and other allocators are refused with a message naming the option.
+ * {@code replay --decay}, {@code --spare-bytes}, {@code --gather} and {@code --track-sites}: the malloc4j heap the
+ * replay runs on, built with them; bad values and other allocators are refused with a message naming the option.
  */
 class ReplayHeapOptionsTest {
     private static Map<String, Object> replay(String... options) {
@@ -67,6 +67,18 @@ class ReplayHeapOptionsTest {
         }
     }
 
+    /** {@code --track-sites}: every block's stack taken, or a sample by bytes; the replay itself is the same. */
+    @Test
+    void aReplayThatTracksSitesReplaysTheSameTrace() {
+        Map<String, Object> plain = replayOf("realloc-growth");
+        for (String rate : List.of("1", "0.001")) {
+            Map<String, Object> tracked = replayOf("realloc-growth", "--track-sites", rate);
+            assertThat(tracked.get("errors")).isEqualTo(0.0);
+            assertThat(tracked.get("ops")).isEqualTo(plain.get("ops"));
+            assertThat(tracked.get("peakLiveBytes")).as(rate).isEqualTo(plain.get("peakLiveBytes"));
+        }
+    }
+
     @Test
     void badValuesAndOtherAllocatorsAreRefused() {
         Cli unit = Cli.run("replay", "-w", "ramp", "--decay", "5");
@@ -89,6 +101,16 @@ class ReplayHeapOptionsTest {
         Cli gather = Cli.run("replay", "-w", "ramp", "-a", "jemalloc", "--gather", "every-peak");
         assertThat(gather.code()).isEqualTo(Main.BAD_INPUT);
         assertThat(gather.err()).contains("--gather applies to malloc4j only, not to jemalloc");
+
+        for (String rate : List.of("2", "-0.5", "often", "NaN")) {
+            Cli sites = Cli.run("replay", "-w", "ramp", "--track-sites", rate);
+            assertThat(sites.code()).as(rate).isEqualTo(Main.BAD_INPUT);
+            assertThat(sites.err()).contains("--track-sites must be a number from 0 to 1").contains("'" + rate + "'");
+            assertThat(sites.out()).isEmpty();
+        }
+        Cli sitesElsewhere = Cli.run("replay", "-w", "ramp", "-a", "mimalloc", "--track-sites", "1");
+        assertThat(sitesElsewhere.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(sitesElsewhere.err()).contains("--track-sites applies to malloc4j only, not to mimalloc");
 
         Cli mode = Cli.run("replay", "-w", "ramp", "--gather", "sometimes");
         assertThat(mode.code()).isEqualTo(Main.BAD_INPUT);
