@@ -45,6 +45,60 @@ class LeakDetectionTest {
         return heap.malloc(100);
     }
 
+    /**
+     * Four threads allocate with every site recorded, each freeing a third of its blocks itself and handing another
+     * third to the next thread, which frees them (cross-thread frees reach the recorder from the freeing thread), and
+     * keeping the rest: the report then holds exactly the kept blocks, every one with its site, and nothing the
+     * threads freed; more blocks than the recorder keeps unresolved, so that resolutions run among the frees.
+     */
+    @Test
+    void aReportAfterCrossThreadFreesHoldsExactlyTheBlocksStillLive() throws InterruptedException {
+        int threads = 4, perThread = 3_000;
+        try (Heap heap = Heap.builder().trackSites(1).jmx(false).build()) {
+            java.util.List<java.util.concurrent.BlockingQueue<Long>> handoff = new java.util.ArrayList<>();
+            for (int t = 0; t < threads; t++) handoff.add(new java.util.concurrent.LinkedBlockingQueue<>());
+            long[][] kept = new long[threads][];
+            Thread[] workers = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                workers[t] = Thread.ofPlatform().start(() -> {
+                    java.util.List<Long> mine = new java.util.ArrayList<>();
+                    for (int i = 0; i < perThread; i++) {
+                        long p = keptLeak(heap, 16 + (i % 200));
+                        switch (i % 3) {
+                            case 0 -> heap.free(p);
+                            case 1 -> handoff.get((me + 1) % threads).add(p);
+                            default -> mine.add(p);
+                        }
+                        Long other;
+                        while ((other = handoff.get(me).poll()) != null) heap.free(other);
+                    }
+                    kept[me] = mine.stream().mapToLong(Long::longValue).toArray();
+                });
+            }
+            for (Thread w : workers) w.join();
+            for (var queue : handoff) for (Long p : queue) heap.free(p); // handed over after their receiver ended
+            java.util.Set<Long> live = new java.util.HashSet<>();
+            for (long[] ks : kept) for (long p : ks) live.add(p);
+            long blocks = live.size();
+            LeakReport report = heap.leaks();
+            assertThat(report.liveBlocks()).isEqualTo(blocks);
+            assertThat(report.unattributedBlocks()).isZero();
+            assertThat(report.entries()).hasSize(1);
+            LeakReport.Entry entry = report.entries().getFirst();
+            assertThat(entry.site().getFirst().getMethodName()).isEqualTo("keptLeak");
+            assertThat(entry.blocks()).isEqualTo(blocks);
+            assertThat(entry.bytes()).isEqualTo(report.liveBytes());
+            assertThat(live).containsAll(entry.addresses());
+            for (long p : live) heap.free(p);
+            assertThat(heap.leaks().isEmpty()).isTrue();
+        }
+    }
+
+    private static long keptLeak(Heap heap, long size) {
+        return heap.malloc(size);
+    }
+
     private static long bigLeak(Heap heap) {
         return heap.malloc(50_000);
     }
