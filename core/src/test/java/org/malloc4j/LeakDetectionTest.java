@@ -53,7 +53,17 @@ class LeakDetectionTest {
      */
     @Test
     void aReportAfterCrossThreadFreesHoldsExactlyTheBlocksStillLive() throws InterruptedException {
-        int threads = 4, perThread = 3_000;
+        reportAfterCrossThreadFrees(Thread.ofPlatform(), 4, 3_000);
+    }
+
+    /** The same with virtual threads, which share the heap's striped caches and the recorder's stripes. */
+    @Test
+    void aReportAfterVirtualThreadsFreeAcrossThreadsHoldsExactlyTheBlocksStillLive() throws InterruptedException {
+        reportAfterCrossThreadFrees(Thread.ofVirtual(), 64, 300);
+    }
+
+    private static void reportAfterCrossThreadFrees(Thread.Builder factory, int threads, int perThread)
+            throws InterruptedException {
         try (Heap heap = Heap.builder().trackSites(1).jmx(false).build()) {
             java.util.List<java.util.concurrent.BlockingQueue<Long>> handoff = new java.util.ArrayList<>();
             for (int t = 0; t < threads; t++) handoff.add(new java.util.concurrent.LinkedBlockingQueue<>());
@@ -61,7 +71,7 @@ class LeakDetectionTest {
             Thread[] workers = new Thread[threads];
             for (int t = 0; t < threads; t++) {
                 int me = t;
-                workers[t] = Thread.ofPlatform().start(() -> {
+                workers[t] = factory.start(() -> {
                     java.util.List<Long> mine = new java.util.ArrayList<>();
                     for (int i = 0; i < perThread; i++) {
                         long p = keptLeak(heap, 16 + (i % 200));
