@@ -35,7 +35,8 @@ import net.jqwik.api.ShrinkingMode;
  * {@link HeapExhaustedException} (nothing else), that a refused call changed neither {@code liveBytes} nor
  * {@code mallocCount} nor {@code freeCount}, that the figures equal the model's, and that the blocks the step
  * touched (plus one other, and all of them every 256 steps) still hold their pattern. At the end {@link Heap#verify()}
- * is empty and {@code liveBytes} equals the model's sum, which in CHECKED mode is the program's bytes.
+ * is empty and {@code liveBytes} equals the model's sum, which in CHECKED mode is the program's bytes; when the try
+ * records allocation sites, {@link Heap#leaks()} then holds exactly the model's blocks.
  *
  * <p>The test never writes outside a live block, and never hands the heap an address that might be a block owned
  * by a step running concurrently: while the second thread works, each thread uses only addresses derived from the
@@ -57,7 +58,8 @@ class HostileInputProperties {
     static final long MAX_LIVE_BYTES = 48L << 20;
     static final int MAX_LIVE_BLOCKS = 2000;
 
-    record Config(long limit, Duration decay, long releaseThreshold, long quarantine) {}
+    /** Heap settings the tries vary; {@code siteRate} 0 records no sites, 1 every block's (the recorder's paths too). */
+    record Config(long limit, Duration decay, long releaseThreshold, long quarantine, double siteRate) {}
 
     @Property(tries = TRIES, shrinking = ShrinkingMode.OFF)
     void fastHeapSurvivesHostileInput(@ForAll("configs") Config config, @ForAll long seed) throws Exception {
@@ -75,12 +77,14 @@ class HostileInputProperties {
         Arbitrary<Duration> decay = Arbitraries.of(Duration.ZERO, Duration.ofSeconds(1), Duration.ofHours(1));
         Arbitrary<Long> threshold = Arbitraries.of(64L << 10, 32L << 20);
         Arbitrary<Long> quarantine = Arbitraries.of(0L, 64L << 10, 16L << 20);
-        return Combinators.combine(limit, decay, threshold, quarantine).as(Config::new);
+        Arbitrary<Double> siteRate = Arbitraries.of(0.0, 0.0, 0.01, 1.0);
+        return Combinators.combine(limit, decay, threshold, quarantine, siteRate).as(Config::new);
     }
 
     static void run(HeapMode mode, Config config, long seed) throws Exception {
         Heap.Builder b = Heap.builder().mode(mode).jmx(false).reserve(RESERVE).decay(config.decay())
-                .releaseThreshold(config.releaseThreshold()).quarantine(config.quarantine());
+                .releaseThreshold(config.releaseThreshold()).quarantine(config.quarantine())
+                .trackSites(config.siteRate());
         if (config.limit() > 0) b.limit(config.limit());
         ExecutorService worker = Executors.newSingleThreadExecutor();
         try (Heap heap = b.build(); Heap other = Heap.builder().jmx(false).reserve(64L << 20).build()) {
@@ -194,6 +198,7 @@ class HostileInputProperties {
             checkAll();
             assertThat(heap.verify()).as(where() + "verify at the end").isEmpty();
             assertThat(heap.stats().liveBytes()).as(where() + "liveBytes at the end").isEqualTo(liveBytes);
+            if (config.siteRate() > 0) checkLeakReport();
             for (Block b : List.copyOf(order)) {
                 b.check(where() + "final");
                 heap.free(b.address);
@@ -204,6 +209,25 @@ class HostileInputProperties {
             assertThat(heap.stats().liveBytes()).isZero();
             assertThat(heap.verify()).as(where() + "verify after freeing everything").isEmpty();
             for (long p : otherBlocks) other.free(p);
+        }
+
+        /**
+         * The leak report names only live blocks of the model, each under a site; with every site recorded it
+         * attributes all of them (the refused frees and reallocs left the recorder as they found it).
+         */
+        private void checkLeakReport() {
+            LeakReport report = heap.leaks();
+            long attributed = 0;
+            for (LeakReport.Entry e : report.entries()) {
+                attributed += e.blocks();
+                assertThat(e.site()).as(where() + "a recorded site").isNotEmpty();
+                for (long a : e.addresses()) assertThat(live).as(where() + "reported block 0x%x", a).containsKey(a);
+            }
+            assertThat(attributed + report.unattributedBlocks()).as(where() + "leak report blocks")
+                    .isEqualTo(live.size());
+            if (config.siteRate() >= 1) {
+                assertThat(report.unattributedBlocks()).as(where() + "unattributed with every site recorded").isZero();
+            }
         }
 
         // ------------------------------------------------------------------ one step
