@@ -25,8 +25,8 @@ public final class SiteRecorder {
      * The most records whose allocation stack is still a capture. A capture holds the whole backtrace (about 730
      * bytes at 20 frames, against a few dozen for a resolved record whose site is shared), so the live records keep
      * only the last ones taken as waiting ({@link LiveRecords}); a record pushed out while its block is still live
-     * is resolved then (amortised O(1) a record). With {@code trackSites(1)} and a million live blocks that bounds the
-     * captures at 3 MB instead of 730 MB.
+     * is resolved then, by the sample that pushed it out (at most one resolution a sample). With {@code trackSites(1)}
+     * and a million live blocks that bounds the captures at 3 MB instead of 730 MB.
      */
     static final int MAX_UNRESOLVED = 4096;
 
