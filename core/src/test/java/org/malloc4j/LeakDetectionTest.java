@@ -4,6 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -65,14 +71,14 @@ class LeakDetectionTest {
     private static void reportAfterCrossThreadFrees(Thread.Builder factory, int threads, int perThread)
             throws InterruptedException {
         try (Heap heap = Heap.builder().trackSites(1).jmx(false).build()) {
-            java.util.List<java.util.concurrent.BlockingQueue<Long>> handoff = new java.util.ArrayList<>();
-            for (int t = 0; t < threads; t++) handoff.add(new java.util.concurrent.LinkedBlockingQueue<>());
+            List<BlockingQueue<Long>> handoff = new ArrayList<>();
+            for (int t = 0; t < threads; t++) handoff.add(new LinkedBlockingQueue<>());
             long[][] kept = new long[threads][];
             Thread[] workers = new Thread[threads];
             for (int t = 0; t < threads; t++) {
                 int me = t;
                 workers[t] = factory.start(() -> {
-                    java.util.List<Long> mine = new java.util.ArrayList<>();
+                    List<Long> mine = new ArrayList<>();
                     for (int i = 0; i < perThread; i++) {
                         long p = keptLeak(heap, 16 + (i % 200));
                         switch (i % 3) {
@@ -88,7 +94,7 @@ class LeakDetectionTest {
             }
             for (Thread w : workers) w.join();
             for (var queue : handoff) for (Long p : queue) heap.free(p); // handed over after their receiver ended
-            java.util.Set<Long> live = new java.util.HashSet<>();
+            Set<Long> live = new HashSet<>();
             for (long[] ks : kept) for (long p : ks) live.add(p);
             long blocks = live.size();
             LeakReport report = heap.leaks();

@@ -27,7 +27,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 public class LiveRecordsGrowthTest {
     private static final SiteRecorder RECORDER = new SiteRecorder(1);
     /** Addresses of one stripe: the first table's worth, then the one whose add grows it. */
-    private static final long[] SAME_STRIPE = sameStripe(LiveRecords.FIRST_CAPACITY / 2 + 1);
+    private static final long[] SAME_STRIPE = SameStripe.addresses(LiveRecords.FIRST_CAPACITY / 2 + 1, false);
 
     private final LiveRecords live = new LiveRecords();
     private final SiteRecord[] records = new SiteRecord[SAME_STRIPE.length];
@@ -35,16 +35,6 @@ public class LiveRecordsGrowthTest {
     public LiveRecordsGrowthTest() {
         for (int i = 0; i < records.length; i++) records[i] = new SiteRecord(RECORDER, SAME_STRIPE[i], 16, null, "t");
         for (int i = 0; i < records.length - 1; i++) live.add(records[i]);
-    }
-
-    private static long[] sameStripe(int n) {
-        long[] out = new long[n];
-        int stripe = LiveRecords.stripeIndex(LiveRecords.hash(16));
-        int found = 0;
-        for (long a = 16; found < n; a += 16) {
-            if (LiveRecords.stripeIndex(LiveRecords.hash(a)) == stripe) out[found++] = a;
-        }
-        return out;
     }
 
     @Actor

@@ -29,7 +29,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 public class LiveRecordsShiftTest {
     private static final SiteRecorder RECORDER = new SiteRecorder(1);
     /** Addresses with one stripe and one home slot in a table of the first capacity (which holds eight). */
-    private static final long[] RUN = colliding(LiveRecords.FIRST_CAPACITY / 2);
+    private static final long[] RUN = SameStripe.addresses(LiveRecords.FIRST_CAPACITY / 2, true);
 
     private final LiveRecords live = new LiveRecords();
     private final SiteRecord[] records = new SiteRecord[RUN.length];
@@ -39,22 +39,6 @@ public class LiveRecordsShiftTest {
             records[i] = new SiteRecord(RECORDER, RUN[i], 16, null, "t");
             live.add(records[i]); // each probes past the ones before it
         }
-    }
-
-    /** @return {@code n} addresses from 16 up with the stripe and the home slot of 16 */
-    private static long[] colliding(int n) {
-        long h = LiveRecords.hash(16);
-        int capacity = LiveRecords.FIRST_CAPACITY;
-        long[] out = new long[n];
-        int found = 0;
-        for (long a = 16; found < n; a += 16) {
-            long ha = LiveRecords.hash(a);
-            if (LiveRecords.stripeIndex(ha) == LiveRecords.stripeIndex(h)
-                    && LiveRecords.home(ha, capacity) == LiveRecords.home(h, capacity)) {
-                out[found++] = a;
-            }
-        }
-        return out;
     }
 
     @Actor
