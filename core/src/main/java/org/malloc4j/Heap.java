@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
 import org.malloc4j.internal.arena.ArenaRegistry;
@@ -64,6 +65,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     private final boolean global;
     private final boolean failOnLeak;
     private final boolean reclaimLeaks;
+    /**
+     * Held by {@link #close()} and by a cleaner's thread while it reports (and frees) an unreachable block, so that
+     * the two never overlap: the cleaner runs on the heap's behalf, where any other thread racing close is the
+     * program's own mistake.
+     */
+    private final ReentrantLock closeGate = new ReentrantLock();
     private final boolean reportLeaks;
     private final ArenaRegistry arenas = new ArenaRegistry();
     private final StackRegistry stacks;
@@ -212,9 +219,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
-        if (byteSize < 0) throw new IllegalArgumentException("byteSize must be non-negative: " + byteSize);
+        if (byteSize < 0) throw core.badArgument("byteSize must be non-negative: " + byteSize);
         if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
-            throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
+            throw core.badArgument("byteAlignment must be a power of two: " + byteAlignment);
         }
         long address = byteAlignment <= 16 ? malloc(byteSize) : alignedAlloc(byteAlignment, byteSize);
         return segmentOf(address, byteSize);
@@ -237,21 +244,37 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (!watch.isEmpty()) watch.close(address);
     }
 
-    /** A block whose segments the program dropped without freeing it (on the cleaner's thread). */
+    /**
+     * A block whose segments the program dropped without freeing it. Runs on a cleaner's thread, which the heap
+     * started and the program cannot order with its own calls: {@link #closeGate} keeps {@link #close()} from giving
+     * the memory back while this frees the block.
+     */
     private void unreachable(long address, SiteRecord record) {
-        if (core.isClosed()) return;
         boolean reclaim = reclaimLeaks;
-        if (reclaim) {
-            try {
-                free(address);
-            } catch (RuntimeException e) {
-                return; // freed meanwhile through its raw address: nothing leaked after all
+        HeapCorruptionException damage = null;
+        closeGate.lock();
+        try {
+            if (core.isClosed()) return; // close() reported what was still live
+            if (reclaim) {
+                try {
+                    free(address);
+                } catch (InvalidFreeException e) {
+                    return; // freed meanwhile through its raw address: nothing leaked after all
+                } catch (HeapCorruptionException e) {
+                    // CHECKED: the block (freed all the same) or one that its free pushed out of the quarantine was
+                    // damaged. No program call is there to throw to: verify() and close() report it.
+                    damage = e;
+                    checked.keepDamage(e.damage());
+                }
             }
+        } finally {
+            closeGate.unlock();
         }
         String text = "leak in heap " + core.name() + ": the segment of block 0x" + Long.toHexString(address)
                 + " became unreachable while the block was live" + (reclaim ? " (the heap freed it)" : "")
                 + (record == null ? "; allocation site not recorded\n"
-                        : ", allocated by thread " + record.thread + "\n" + record.site().render("    "));
+                        : ", allocated by thread " + record.thread + "\n" + record.site().render("    "))
+                + (damage == null ? "" : "its free found damage (kept for verify()): " + damage.getMessage() + "\n");
         LOG.log(System.Logger.Level.WARNING, text);
         Monitoring.leak(core.name(), "unreachable", 1, record == null ? 0 : record.size, reclaim, text);
     }
@@ -265,6 +288,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     public void free(MemorySegment segment) {
         Objects.requireNonNull(segment, "segment");
+        core.checkOpen();
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
@@ -307,6 +331,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     public MemorySegment reallocate(MemorySegment segment, long newByteSize, long byteAlignment) {
         Objects.requireNonNull(segment, "segment");
+        core.checkOpen();
         if (newByteSize < 0) throw new IllegalArgumentException("newByteSize must be non-negative: " + newByteSize);
         if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
@@ -388,8 +413,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * threads inside a frame at the same time, not the number of virtual threads. See {@link HeapStack}.
      *
      * @return the calling thread's stack for this heap (the same object on every call from that thread)
+     * @throws IllegalStateException if the heap is closed
      */
     public HeapStack stack() {
+        core.checkOpen();
         return stacks.current();
     }
 
@@ -465,8 +492,15 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return core.snapshot();
     }
 
-    /** Gives every free page back to the OS now, instead of after the decay time. */
+    /**
+     * Gives every free page back to the OS now, instead of after the decay time. In {@link HeapMode#CHECKED} mode the
+     * freed blocks waiting in quarantine that the calling thread may release (its own, the virtual threads', those
+     * of threads that ended) leave it first, checked as they leave: damage found is reported by {@link #verify()}
+     * and {@link #close()}.
+     */
     public void trim() {
+        core.checkOpen();
+        if (checked != null) checked.releaseQuarantine();
         core.trim();
     }
 
@@ -489,23 +523,39 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     @Override
     public void close() {
         if (global) throw new UnsupportedOperationException("the global heap is never closed");
-        if (core.isClosed()) return;
-        stacks.releaseAll();
-        List<HeapDamage> damage = checked == null ? List.of() : checked.drainQuarantine();
-        LeakReport leaks = stats().liveBlocks() > 0 ? leaks() : null;
-        Monitoring.close(this, mbean);
-        arenas.heapClosed(); // an open arena's carved segments free no heap block: it must refuse them itself
-        core.close();
+        List<HeapDamage> damage;
+        LeakReport leaks;
+        closeGate.lock(); // a leak being reclaimed on a cleaner's thread finishes first, and none starts after
+        try {
+            if (core.isClosed()) return;
+            stacks.releaseAll();
+            damage = checked == null ? List.of() : checked.drainQuarantine();
+            leaks = stats().liveBlocks() > 0 ? leaks() : null;
+            Monitoring.close(this, mbean);
+            arenas.heapClosed(); // an open arena's carved segments free no heap block: it must refuse them itself
+            if (checked != null) watch.closeAll(); // segments of blocks still live throw from now on
+            core.close();
+        } finally {
+            closeGate.unlock();
+        }
+        HeapLeakException leakFailure = null;
         if (leaks != null) {
             Monitoring.leak(core.name(), "close", leaks.liveBlocks(), leaks.liveBytes(), false, leaks.toString());
-            if (failOnLeak) throw new HeapLeakException(leaks);
-            LOG.log(reportLeaks ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
-                    () -> "closing a heap that holds live blocks (they are freed): " + leaks);
+            if (failOnLeak) {
+                leakFailure = new HeapLeakException(leaks);
+            } else {
+                LOG.log(reportLeaks ? System.Logger.Level.WARNING : System.Logger.Level.DEBUG,
+                        () -> "closing a heap that holds live blocks (they are freed): " + leaks);
+            }
         }
         if (!damage.isEmpty()) {
-            throw new HeapCorruptionException(damage.getFirst(), "close found " + damage.size()
+            // Damage is the graver finding: it is thrown, with the leaks a failOnLeak heap would throw suppressed.
+            HeapCorruptionException e = new HeapCorruptionException(damage.getFirst(), "close found " + damage.size()
                     + " damaged block(s) in the quarantine of heap " + core.name());
+            if (leakFailure != null) e.addSuppressed(leakFailure);
+            throw e;
         }
+        if (leakFailure != null) throw leakFailure;
     }
 
 

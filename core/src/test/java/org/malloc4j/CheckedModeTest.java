@@ -152,6 +152,55 @@ class CheckedModeTest {
     }
 
     @Test
+    void everyDamagedBlockThatOneFreePushesOutIsReported() throws Exception {
+        // 96 bytes a 64-byte block with its red zones: two fit the 256-byte quarantine, then a second thread's ring
+        // halves the share and the next free pushes both out. The free throws the first damage; the second waits.
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(256).jmx(false).build()) {
+            long a = heap.malloc(64), b = heap.malloc(64), c = heap.malloc(64);
+            heap.free(a);
+            heap.free(b);
+            ALL.set(ValueLayout.JAVA_BYTE, a + 1, (byte) 1);
+            ALL.set(ValueLayout.JAVA_BYTE, b + 2, (byte) 2);
+            Thread.ofPlatform().start(() -> heap.free(heap.malloc(64))).join();
+            assertThatThrownBy(() -> heap.free(c)).isInstanceOf(HeapCorruptionException.class)
+                    .satisfies(e -> assertThat(((HeapCorruptionException) e).damage().address()).isEqualTo(a));
+            assertThat(heap.verify()).singleElement().satisfies(d -> {
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                assertThat(d.address()).isEqualTo(b);
+                assertThat(d.offset()).isEqualTo(2);
+            });
+        }
+    }
+
+    @Test
+    void aRequestOverTheLimitFirstLetsTheQuarantineGo() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).limit(4L << 20).jmx(false).build()) {
+            heap.free(heap.malloc(3L << 20)); // waits in quarantine: the engine still holds its 3 MiB
+            long p = heap.malloc(3L << 20); // over the limit unless the quarantined block goes
+            assertThat(heap.stats().liveBytes()).isEqualTo(3L << 20);
+            heap.free(p);
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    @Test
+    void trimLetsTheQuarantineGoAndKeepsWhatItFindsForVerify() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
+            long p = heap.malloc(1 << 20);
+            heap.free(p);
+            ALL.set(ValueLayout.JAVA_BYTE, p + 100, (byte) 1); // a write after free, found as the block leaves
+            assertThat(heap.stats().committedBytes()).isGreaterThanOrEqualTo(1 << 20);
+            heap.trim();
+            assertThat(heap.stats().committedBytes()).isLessThan(1 << 20);
+            assertThat(heap.verify()).singleElement().satisfies(d -> {
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                assertThat(d.address()).isEqualTo(p);
+                assertThat(d.offset()).isEqualTo(100);
+            });
+        }
+    }
+
+    @Test
     void writeAfterFreeIsFoundByVerifyAndWhenTheBlockLeavesQuarantine() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(64 << 10).jmx(false).build()) {
             long p = heap.malloc(64);

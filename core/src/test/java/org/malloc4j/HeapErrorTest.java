@@ -7,6 +7,7 @@ import static org.malloc4j.Blocks.hex;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +16,8 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every error path of the heap: the exception's type, its message (the address in hex and what it is), that the
@@ -582,14 +585,42 @@ class HeapErrorTest {
     // ------------------------------------------------------------------ close
 
     @Test
-    void everyCallAfterCloseThrowsIllegalState() {
-        Heap h = Heap.builder().name("closing").build();
+    void anExhaustionMessageCountsTheBlocksOfThreadsThatEnded() throws Exception {
+        try (Heap h = Heap.builder().limit(4L << 20).jmx(false).build()) {
+            Thread.ofPlatform().start(() -> h.malloc(3L << 20)).join();
+            h.trim(); // the ended thread's cache is retired here; its block stays live
+            assertThat(h.stats().liveBytes()).isEqualTo(3L << 20);
+            assertThatThrownBy(() -> h.malloc(2L << 20)).isInstanceOf(HeapExhaustedException.class)
+                    .hasMessageContaining("live " + (3L << 20) + " bytes");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(HeapMode.class)
+    void everyCallAfterCloseThrowsIllegalState(HeapMode mode) {
+        // The CHECKED layer reads a block's header before the engine sees the address: on a closed heap, whose range
+        // is unmapped, that read crashed the JVM until it checked the heap first.
+        Heap h = Heap.builder().name("closing").mode(mode).build();
         long small = h.malloc(SMALL);
         long large = h.malloc(LARGE);
         MemorySegment seg = h.allocate(32, 16);
         MemorySegment carved = h.newArena().allocate(32, 16); // carved from the arena's chunk: no heap block of its own
         h.close();
+        if (mode == HeapMode.CHECKED) {
+            // A CHECKED segment's scope closes with the heap: its memory is gone
+            assertThatThrownBy(() -> seg.get(ValueLayout.JAVA_BYTE, 0)).isInstanceOf(IllegalStateException.class);
+        }
         List<ThrowingCallable> calls = List.of(
+                () -> h.free(0),
+                () -> h.free(MemorySegment.NULL),
+                () -> h.usableSize(0),
+                () -> h.malloc(-1),
+                () -> h.calloc(-1, 1),
+                () -> h.alignedAlloc(3, 1),
+                () -> h.realloc(small, -1),
+                () -> h.allocate(-1, 1),
+                () -> h.reallocate(seg, 64),
+                () -> h.stack(),
                 () -> h.malloc(SMALL),
                 () -> h.malloc(0),
                 () -> h.malloc(LARGE),

@@ -201,6 +201,113 @@ class LeakDetectionTest {
         }
     }
 
+    @Test
+    void aSegmentThatAnInPlaceReallocateReplacedDoesNotReportItsBlock() {
+        // The old and the new segment share the block and its site record: only the newest may report it, or
+        // dropping the old one (as reallocate's contract says) reclaims a block the program still uses.
+        try (Heap heap = Heap.builder().trackSites(1).reclaimLeaks(true).jmx(false).build()) {
+            MemorySegment s = heap.allocate(100);
+            MemorySegment t = heap.reallocate(s, 110); // the same size class: in place
+            assertThat(t.address()).isEqualTo(s.address());
+            java.lang.ref.WeakReference<MemorySegment> old = new java.lang.ref.WeakReference<>(s);
+            s = null;
+            awaitGc(() -> old.get() == null);
+            // Rounds of a dropped control block, each reclaimed by the cleaner: the old segment's cleanup, due since
+            // before the first, has run by the end of the last (a reclaim three collections after the drop was seen
+            // without the fix; these are at least six)
+            for (int round = 0; round < 6; round++) {
+                dropSegment(heap);
+                awaitGc(() -> heap.stats().liveBlocks() <= 1);
+            }
+            assertThat(old.get()).isNull();
+            assertThat(heap.stats().liveBlocks()).isEqualTo(1);
+            t.set(java.lang.foreign.ValueLayout.JAVA_BYTE, 109, (byte) 1);
+            heap.free(t);
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void aLeakReportCountsABlockGrownInPlaceAtItsSizeNow() {
+        try (Heap heap = Heap.builder().trackSites(1).jmx(false).build()) {
+            long p = heap.malloc(1 << 20);
+            long q = heap.realloc(p, 3 << 20); // the page run grows into the free pages after it
+            assertThat(q).isEqualTo(p);
+            LeakReport.Entry e = heap.leaks().entries().getFirst();
+            assertThat(e.bytes()).isEqualTo(3 << 20);
+            assertThat(e.estimatedBytes()).isEqualTo(e.bytes()); // every block recorded: the estimate is exact
+            heap.free(q);
+        }
+    }
+
+    @Test
+    void aReclaimedLeakWhoseBlockWasDamagedIsStillReportedWithItsDamage() {
+        // The reclaiming free finds the overflow and throws on the cleaner's thread: the damage is kept for verify()
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).reclaimLeaks(true).jmx(false).build()) {
+            long address = overflowAndDrop(heap);
+            List<HeapDamage> damage = new ArrayList<>();
+            // verify() hands over the kept damage once; the cleaner keeps it just after the block's free
+            awaitGc(() -> heap.stats().liveBlocks() == 0 && damage.addAll(heap.verify()));
+            assertThat(heap.stats().liveBlocks()).isZero();
+            assertThat(damage).anySatisfy(d -> {
+                assertThat(d.address()).isEqualTo(address);
+                assertThat(d.kind()).isEqualTo(HeapDamage.Kind.OVERFLOW);
+            });
+        }
+    }
+
+    private static long overflowAndDrop(Heap heap) {
+        MemorySegment s = heap.allocate(64);
+        MemorySegment.ofAddress(s.address()).reinterpret(65).set(java.lang.foreign.ValueLayout.JAVA_BYTE, 64, (byte) 0x55);
+        return s.address();
+    }
+
+    @Test
+    void closeOfAFailOnLeakHeapThrowsTheQuarantinesDamageWithTheLeaksSuppressed() {
+        Heap heap = Heap.builder().mode(HeapMode.CHECKED).failOnLeak(true).jmx(false).build();
+        heap.malloc(32); // leaked
+        long b = heap.malloc(64);
+        heap.free(b);
+        MemorySegment.ofAddress(b).reinterpret(64).set(java.lang.foreign.ValueLayout.JAVA_BYTE, 3, (byte) 7);
+        assertThatThrownBy(heap::close).isInstanceOf(HeapCorruptionException.class)
+                .satisfies(e -> {
+                    assertThat(((HeapCorruptionException) e).damage().kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                    assertThat(e.getSuppressed()).singleElement().isInstanceOf(HeapLeakException.class);
+                });
+        assertThat(heap.toString()).contains("closed");
+    }
+
+    @Test
+    void closeWaitsForALeakTheCleanerIsReclaiming() throws Exception {
+        // The cleaner's thread frees unreachable blocks while the program closes the heap: without the close gate,
+        // a free that had passed the open check read the page map after close unmapped it (a JVM crash).
+        try (AutoCloseable quiet = quietLeakReports()) { // thousands of leaks, each reported with its site
+            for (int round = 0; round < 40; round++) {
+                // CHECKED reads the block's header with no lock; FAST takes the page lock and reads the page map
+                Heap heap = (round % 2 == 0 ? Heap.builder().mode(HeapMode.CHECKED) : Heap.builder().trackSites(1))
+                        .reclaimLeaks(true).jmx(false).build();
+                for (int i = 0; i < 400; i++) {
+                    heap.allocate(300 << 10).set(java.lang.foreign.ValueLayout.JAVA_BYTE, 0, (byte) 1);
+                }
+                awaitGc(() -> heap.stats().liveBlocks() < 390); // the cleaner has begun: close while it goes on
+                heap.close();
+                assertThat(heap.toString()).contains("closed");
+            }
+        }
+    }
+
+    /**
+     * Turns the heap's logger off until closed. Through reflection: the tests compile inside the core's module, which
+     * reads no logging module (the heap logs through {@link System.Logger}, which the JDK backs with java.logging).
+     */
+    private static AutoCloseable quietLeakReports() throws ReflectiveOperationException {
+        Class<?> logger = Class.forName("java.util.logging.Logger"), level = Class.forName("java.util.logging.Level");
+        Object log = logger.getMethod("getLogger", String.class).invoke(null, "org.malloc4j");
+        Object before = logger.getMethod("getLevel").invoke(log);
+        logger.getMethod("setLevel", level).invoke(log, level.getField("OFF").get(null));
+        return () -> logger.getMethod("setLevel", level).invoke(log, before);
+    }
+
     private static void dropSegment(Heap heap) {
         MemorySegment s = heap.allocate(1000);
         s.fill((byte) 1);

@@ -183,10 +183,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     public long calloc(long count, long size) {
-        if (count < 0) throw new IllegalArgumentException("calloc count must be non-negative: " + count);
-        if (size < 0) throw new IllegalArgumentException("calloc size must be non-negative: " + size);
+        if (count < 0) throw badArgument("calloc count must be non-negative: " + count);
+        if (size < 0) throw badArgument("calloc size must be non-negative: " + size);
         if (Math.multiplyHigh(count, size) != 0 || count * size < 0) {
-            throw new IllegalArgumentException("calloc count * size overflows: " + count + " * " + size);
+            throw badArgument("calloc count * size overflows: " + count + " * " + size);
         }
         long bytes = count * size;
         if (bytes <= SizeClasses.MAX_CACHED) {
@@ -199,9 +199,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     public long alignedAlloc(long alignment, long size) {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+            throw badArgument("alignment must be a power of two: " + alignment);
         }
-        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (size < 0) throw badArgument("size must be non-negative: " + size);
         if (alignment <= 16) return malloc(size);
         if (alignment <= PageHeap.PAGE) {
             int c = SizeClasses.alignedClassOf(size, alignment);
@@ -214,7 +214,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             }
         }
         if (alignment > reserved / 2) {
-            throw new IllegalArgumentException("alignment " + alignment + " exceeds what a heap reserving "
+            throw badArgument("alignment " + alignment + " exceeds what a heap reserving "
                     + reserved + " bytes can align to");
         }
         return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), 0, false);
@@ -231,12 +231,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public long alignedAllocAtOffset(long alignment, long offset, long size) {
         if (alignment <= PageHeap.PAGE || (alignment & (alignment - 1)) != 0 || offset <= 0 || offset >= alignment
                 || (offset & (PageHeap.PAGE - 1)) != 0) {
-            throw new IllegalArgumentException("alignment " + alignment + " and offset " + offset
+            throw badArgument("alignment " + alignment + " and offset " + offset
                     + ": need a power of two above a page and a whole number of pages below it");
         }
-        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (size < 0) throw badArgument("size must be non-negative: " + size);
         if (alignment > reserved / 2) {
-            throw new IllegalArgumentException("alignment " + alignment + " exceeds what a heap reserving "
+            throw badArgument("alignment " + alignment + " exceeds what a heap reserving "
                     + reserved + " bytes can align to");
         }
         return mallocLarge(size, alignment, offset, false);
@@ -247,7 +247,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private long mallocLarge(long size, long alignment, long offset, boolean zero) {
-        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (size < 0) throw badArgument("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
         long result;
@@ -282,7 +282,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- free
 
     public void free(long address) {
-        if (address == 0) return;
+        if (address == 0) {
+            checkOpen(); // free(0) does nothing, but on a closed heap it throws as every call does
+            return;
+        }
         checkOpen();
         // The recent-slab guess is tried by a platform thread whose cache is found without a ThreadLocal lookup
         // (nearly all): a ThreadLocal lookup on every free would cost more than the guess saves.
@@ -359,7 +362,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- realloc and sizes
 
     public long realloc(long address, long newSize) {
-        if (newSize < 0) throw new IllegalArgumentException("realloc size must be non-negative: " + newSize);
+        if (newSize < 0) throw badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         checkOpen();
         Slab slab = slabOf(address);
@@ -469,8 +472,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     public long usableSize(long address) {
-        if (address == 0) throw new InvalidFreeException(address, "usableSize of the null address");
         checkOpen();
+        if (address == 0) throw new InvalidFreeException(address, "usableSize of the null address");
         Slab slab = slabOf(address);
         if (slab != null) {
             liveBlockIndex(slab, address);
@@ -771,7 +774,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private HeapExhaustedException exhausted(long request) {
-        long live = 0;
+        long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
         for (LocalHeap c : caches.all()) live += c.live;
         long committed = pages.committedBytes();
         Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
@@ -782,8 +785,18 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 + " bytes committed, largest free address range " + pages.largestFreeBytes() + " bytes");
     }
 
-    private void checkOpen() {
+    /** @throws IllegalStateException when the heap is closed */
+    public void checkOpen() {
         if (closed) throw new IllegalStateException("heap " + name + " is closed");
+    }
+
+    /**
+     * @return the exception for a bad argument, to throw; on a closed heap throws IllegalStateException instead, as
+     *         every call on a closed heap does whatever its arguments
+     */
+    public IllegalArgumentException badArgument(String message) {
+        checkOpen();
+        return new IllegalArgumentException(message);
     }
 
     public boolean isClosed() {

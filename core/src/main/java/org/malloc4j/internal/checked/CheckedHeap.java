@@ -60,24 +60,24 @@ public final class CheckedHeap implements BlockAllocator {
 
     @Override
     public long malloc(long size) {
-        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (size < 0) throw core.badArgument("size must be non-negative: " + size);
         return place(size, 4, false);
     }
 
     @Override
     public long alignedAlloc(long alignment, long size) {
         if (alignment <= 0 || (alignment & (alignment - 1)) != 0) {
-            throw new IllegalArgumentException("alignment must be a power of two: " + alignment);
+            throw core.badArgument("alignment must be a power of two: " + alignment);
         }
-        if (size < 0) throw new IllegalArgumentException("size must be non-negative: " + size);
+        if (size < 0) throw core.badArgument("size must be non-negative: " + size);
         return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false);
     }
 
     public long calloc(long count, long size) {
-        if (count < 0) throw new IllegalArgumentException("calloc count must be non-negative: " + count);
-        if (size < 0) throw new IllegalArgumentException("calloc size must be non-negative: " + size);
+        if (count < 0) throw core.badArgument("calloc count must be non-negative: " + count);
+        if (size < 0) throw core.badArgument("calloc size must be non-negative: " + size);
         if (Math.multiplyHigh(count, size) != 0 || count * size < 0) {
-            throw new IllegalArgumentException("calloc count * size overflows: " + count + " * " + size);
+            throw core.badArgument("calloc count * size overflows: " + count + " * " + size);
         }
         return place(count * size, 4, true);
     }
@@ -95,16 +95,9 @@ public final class CheckedHeap implements BlockAllocator {
         long request = front + size + RedZones.TAIL;
         long b;
         try {
-            if (logAlign == 4) b = core.malloc(request);
-            else if (logAlign <= MAX_FRONT_LOG) b = core.alignedAlloc(front, request);
-            else b = core.alignedAllocAtOffset(1L << logAlign, front, request);
-        } catch (HeapExhaustedException e) {
-            // Name the program's request, not the engine's (which includes the red zones).
-            HeapExhaustedException named = new HeapExhaustedException(size, e.getMessage().replace(
-                    "allocate " + request + " bytes", "allocate " + size + " bytes (" + request
-                            + " with the CHECKED red zones)"));
-            named.initCause(e);
-            throw named;
+            b = engineBlock(request, front, logAlign);
+        } catch (HeapExhaustedException full) {
+            b = afterQuarantine(full, size, request, front, logAlign);
         }
         long p = b + front;
         if (zero) Memory.zero(p, size);
@@ -114,8 +107,37 @@ public final class CheckedHeap implements BlockAllocator {
         return p;
     }
 
+    /**
+     * The engine refused a request: blocks waiting in quarantine are free to the program, so the ones this thread may
+     * release leave it (checked as they leave, damage kept for verify()), and the request is tried again once.
+     */
+    private long afterQuarantine(HeapExhaustedException full, long size, long request, long front, int logAlign) {
+        if (!quarantine.releaseOwn()) throw renamed(full, size, request);
+        try {
+            return engineBlock(request, front, logAlign);
+        } catch (HeapExhaustedException e) {
+            throw renamed(e, size, request);
+        }
+    }
+
+    private long engineBlock(long request, long front, int logAlign) {
+        if (logAlign == 4) return core.malloc(request);
+        if (logAlign <= MAX_FRONT_LOG) return core.alignedAlloc(front, request);
+        return core.alignedAllocAtOffset(1L << logAlign, front, request);
+    }
+
+    /** The engine's exhaustion, in the program's terms: its request, and what the engine's figures count. */
+    private static HeapExhaustedException renamed(HeapExhaustedException e, long size, long request) {
+        HeapExhaustedException named = new HeapExhaustedException(size, e.getMessage().replace(
+                "allocate " + request + " bytes", "allocate " + size + " bytes (" + request
+                        + " with the CHECKED red zones)") + " (CHECKED mode: live bytes here include the red zones of"
+                + " live blocks and the blocks other threads hold in quarantine)");
+        named.initCause(e);
+        return named;
+    }
+
     public long realloc(long address, long newSize) {
-        if (newSize < 0) throw new IllegalArgumentException("realloc size must be non-negative: " + newSize);
+        if (newSize < 0) throw core.badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         long h0 = liveHeader(address, "realloc");
         if (newSize == 0) {
@@ -138,7 +160,10 @@ public final class CheckedHeap implements BlockAllocator {
 
     @Override
     public void free(long address) {
-        if (address == 0) return;
+        if (address == 0) {
+            core.checkOpen(); // free(0) does nothing, but on a closed heap it throws as every call does
+            return;
+        }
         long h0 = liveHeader(address, "free");
         beforeRelease.accept(address);
         long size = RedZones.sizeOf(h0);
@@ -171,6 +196,7 @@ public final class CheckedHeap implements BlockAllocator {
     private long liveHeader(long p, String op) {
         // Every error is built and thrown by a method of its own: with them inline this method was 363 bytes of
         // bytecode, over C2's limit for inlining a hot callee, and every checked free and realloc called it.
+        core.checkOpen(); // before any read: a closed heap's range is unmapped
         if (!core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) throw misplaced(p, op);
         if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op);
         long h0 = Memory.getLong(p - 16);
@@ -345,6 +371,19 @@ public final class CheckedHeap implements BlockAllocator {
      */
     public void reapDeadThreads() {
         quarantine.reapAll();
+    }
+
+    /** Keeps damage found where no program call could throw it (a cleaner's thread), for verify() and close(). */
+    public void keepDamage(HeapDamage d) {
+        quarantine.keep(List.of(d));
+    }
+
+    /**
+     * Lets the blocks the calling thread may release leave quarantine now, checked as they leave (its own ring, the
+     * virtual threads' stripes, dead threads' rings), for {@code trim()}; damage found is kept for verify().
+     */
+    public void releaseQuarantine() {
+        quarantine.releaseOwn();
     }
 
     /** Releases every quarantined block to the engine; returns the damage found in them. */

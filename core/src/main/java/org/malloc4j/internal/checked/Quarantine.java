@@ -85,18 +85,20 @@ final class Quarantine {
      */
     HeapDamage add(long p, long size, long limit) {
         Thread t = Thread.currentThread();
-        if (primaryThread == t) return primary.add(p, size, limit, evictor);
+        if (primaryThread == t) return primary.add(p, size, limit, evictor, this);
         if (!t.isVirtual()) {
             Ring r = local.get();
             HeapDamage reaped = r.joined ? null : join(r);
-            HeapDamage d = r.add(p, size, limit, evictor);
-            return reaped != null ? reaped : d;
+            HeapDamage d = r.add(p, size, limit, evictor, this);
+            if (reaped == null) return d;
+            if (d != null) keep(List.of(d));
+            return reaped;
         }
         Ring s = stripes[(int) t.threadId() & (stripes.length - 1)];
         s.lock.lock();
         try {
             if (!s.joined) countInUse(s);
-            return s.add(p, size, limit, evictor);
+            return s.add(p, size, limit, evictor, this);
         } finally {
             s.lock.unlock();
         }
@@ -132,7 +134,49 @@ final class Quarantine {
         List<HeapDamage> found = new ArrayList<>();
         reapDead(4, found);
         ring.joined = true;
-        return found.isEmpty() ? null : found.getFirst();
+        if (found.isEmpty()) return null;
+        keep(found.subList(1, found.size())); // the free throws the first; the others wait for verify() or close()
+        return found.getFirst();
+    }
+
+    /** Keeps damage found where no call could report it, for the next {@link #takeUnreported} or drain. */
+    void keep(List<HeapDamage> found) {
+        if (found.isEmpty()) return;
+        registryLock.lock();
+        try {
+            unreported.addAll(found);
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
+     * Empties what the calling thread may empty without racing another thread's ring: the dead threads' rings, the
+     * caller's own ring and the virtual threads' stripes (each under its lock). Other live threads' rings keep their
+     * blocks. The damage found is kept ({@link #takeUnreported}).
+     *
+     * @return whether any block left
+     */
+    boolean releaseOwn() {
+        List<HeapDamage> found = new ArrayList<>();
+        long before = held()[0];
+        reapDead(exclusive.length, found);
+        Thread t = Thread.currentThread();
+        if (primaryThread == t) {
+            primary.drainInto(found, evictor);
+        } else if (!t.isVirtual()) {
+            for (Ring r : exclusive) if (r.thread == t) r.drainInto(found, evictor);
+        }
+        for (Ring s : stripes) {
+            s.lock.lock();
+            try {
+                s.drainInto(found, evictor);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+        keep(found);
+        return held()[0] < before;
     }
 
     /** A ring takes its first block: the capacity is shared by one more ring. */
@@ -177,14 +221,7 @@ final class Quarantine {
     void reapAll() {
         List<HeapDamage> found = new ArrayList<>();
         reapDead(exclusive.length, found);
-        if (!found.isEmpty()) {
-            registryLock.lock();
-            try {
-                unreported.addAll(found);
-            } finally {
-                registryLock.unlock();
-            }
-        }
+        keep(found);
     }
 
     /** @return the damage found in dead threads' blocks outside a free and not reported yet, which it forgets */
@@ -294,13 +331,14 @@ final class Quarantine {
             this.lock = thread == null ? new ReentrantLock() : null;
         }
 
-        HeapDamage add(long p, long size, long limit, Evictor evictor) {
+        /** The first damage found is returned (the free throws it); any other found in the same call goes to {@code more}. */
+        HeapDamage add(long p, long size, long limit, Evictor evictor, Quarantine more) {
             push(p, size);
-            return evictOver(limit, 1, evictor, null);
+            return evictOver(limit, 1, evictor, null, more);
         }
 
         void drainInto(List<HeapDamage> found, Evictor evictor) {
-            evictOver(-1, 0, evictor, found);
+            evictOver(-1, 0, evictor, found, null);
         }
 
         /**
@@ -309,7 +347,7 @@ final class Quarantine {
          * written out here, not called: C2 compiles a free before the ring first fills, when no block has been
          * evicted, and a pop called from this loop then stayed a call (a cold site, over the 35 bytes C2 inlines there).
          */
-        private HeapDamage evictOver(long limit, int keep, Evictor evictor, List<HeapDamage> found) {
+        private HeapDamage evictOver(long limit, int keep, Evictor evictor, List<HeapDamage> found, Quarantine more) {
             HeapDamage first = null;
             while (charged > limit && count > keep) {
                 long p = addresses[head];
@@ -320,8 +358,9 @@ final class Quarantine {
                 count--;
                 HeapDamage d = evictor.evict(p);
                 if (d != null) {
-                    if (first == null) first = d;
                     if (found != null) found.add(d);
+                    else if (first != null && more != null) more.keep(List.of(d));
+                    if (first == null) first = d;
                 }
             }
             return first;

@@ -28,7 +28,9 @@ public final class LeakCollector {
             Group g = groups.computeIfAbsent(r.site(), s -> new Group());
             g.blocks++;
             g.bytes += size;
-            g.estimated += r.weight() * size / Math.max(r.size, 1);
+            // The sample stands for weight() bytes of blocks of its sampled size; a block resized since stands for
+            // as many blocks of its size now.
+            g.estimated += r.weight() * size / Math.max(r.sampledSize(), 1);
             if (g.threads.size() < 4) g.threads.add(r.thread);
             if (g.addresses.size() < 8) g.addresses.add(toProgram.applyAsLong(r.address));
             blocks++;

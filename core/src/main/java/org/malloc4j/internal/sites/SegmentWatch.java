@@ -68,9 +68,29 @@ public final class SegmentWatch {
      *         becomes unreachable while {@code record} is still its live record in {@code sites}
      */
     public MemorySegment watched(long address, long engineAddress, long size, SiteRecord record, SiteRecorder sites) {
+        // A realloc in place hands the program a new segment over the same block and record: only the newest
+        // segment's cleanup may report the block, or dropping the old segment would report (and reclaim) a block
+        // the program still uses through the new one.
+        Object token = new Object();
+        record.watchedBy(token);
         return MemorySegment.ofAddress(address).reinterpret(size, Arena.ofAuto(), ignored -> {
-            if (sites.get(engineAddress) == record) sink.unreachable(address, record);
+            if (sites.get(engineAddress) == record && record.claimWatch(token)) sink.unreachable(address, record);
         });
+    }
+
+    /**
+     * Closes every open scope, for a heap that closes with blocks still live: their segments then throw
+     * {@link IllegalStateException} instead of reaching memory the heap has given back. A scope that another thread
+     * is using at this very moment (a program that races its heap's close) stays open.
+     */
+    public void closeAll() {
+        for (Long address : guards.keySet()) {
+            try {
+                close(address);
+            } catch (IllegalStateException e) {
+                guards.remove(address); // in use right now: the program's race with close, not the heap's to settle
+            }
+        }
     }
 
     /** @return true when some scoped segment is open (a cheap test before {@link #close}) */

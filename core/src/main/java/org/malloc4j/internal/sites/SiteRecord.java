@@ -1,5 +1,8 @@
 package org.malloc4j.internal.sites;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 /**
  * One sampled live block: where and by which thread it was allocated, and its size. Identity matters: a record
  * stands for one allocation, so a late observer (a cleaner, a leak report) can tell it from a later block at the
@@ -20,6 +23,22 @@ public final class SiteRecord {
     private volatile Object freedAt;
     /** Set when the block's free reached the engine: the recorder then never resolves a still waiting capture. */
     volatile boolean forgotten;
+    /**
+     * The token of the block's newest watched segment ({@link SegmentWatch#watched}): a segment that a realloc in place
+     * replaced must not report the block when it becomes unreachable, since the block lives on behind its successor.
+     */
+    @SuppressWarnings("unused") // through WATCH
+    private volatile Object watch;
+
+    private static final VarHandle WATCH;
+
+    static {
+        try {
+            WATCH = MethodHandles.lookup().findVarHandle(SiteRecord.class, "watch", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     SiteRecord(SiteRecorder recorder, long address, long size, SiteRecorder.Capture site, String thread) {
         this.recorder = recorder;
@@ -36,6 +55,24 @@ public final class SiteRecord {
      */
     public double weight() {
         return recorder.weight(sampledSize);
+    }
+
+    /** @return the size when the block was sampled (its size now is {@link #size}) */
+    public long sampledSize() {
+        return sampledSize;
+    }
+
+    /** Makes {@code token} the block's newest watched segment; an older one's watch is void from then on. */
+    void watchedBy(Object token) {
+        WATCH.setVolatile(this, token);
+    }
+
+    /**
+     * @return true, once, when {@code token} is still the block's newest watched segment: its reporter then owns the
+     *         report (no other segment's cleanup reports the block again)
+     */
+    boolean claimWatch(Object token) {
+        return WATCH.compareAndSet(this, token, (Object) null);
     }
 
     /** @return whether the allocation's stack has been resolved to a site (no capture held any more) */
