@@ -325,6 +325,28 @@ class CheckedModeTest {
     }
 
     @Test
+    void thePeakOfLiveBytesIsTheProgramsToo() {
+        // Red zones of blocks freed since, and blocks waiting in quarantine, never count in the peak
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(0).jmx(false).build()) {
+            long[] empty = new long[1000];
+            for (int i = 0; i < empty.length; i++) empty[i] = heap.malloc(0);
+            for (long p : empty) heap.free(p);
+            heap.free(heap.alignedAlloc(4096, 10));
+            assertThat(heap.stats().liveBytes()).isZero();
+            assertThat(heap.stats().peakLiveBytes()).isEqualTo(10);
+        }
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
+            long[] blocks = new long[10];
+            for (int i = 0; i < blocks.length; i++) blocks[i] = heap.malloc(100);
+            for (long p : blocks) heap.free(p); // all ten wait in quarantine
+            long p = heap.malloc(50);
+            assertThat(heap.stats().liveBytes()).isEqualTo(50);
+            assertThat(heap.stats().peakLiveBytes()).isEqualTo(1000);
+            heap.free(p);
+        }
+    }
+
+    @Test
     void arenasAndStacksWorkOnACheckedHeap() {
         try (Heap heap = checked()) {
             try (Arena arena = heap.newArena()) {

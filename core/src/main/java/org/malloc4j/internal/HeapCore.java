@@ -452,6 +452,21 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return countLargeMalloc(moved, newSize);
     }
 
+    /**
+     * For the CHECKED layer: moves {@code delta} bytes out of (negative) or back into (positive) the calling thread's
+     * live count, counting no malloc or free and leaving the peak alone: the bytes of engine blocks that the program
+     * does not see (red zones, fronts, blocks waiting in quarantine). Taken out before the engine counts a block and
+     * put back before it uncounts one, so that liveBytes and its peak are the program's.
+     */
+    public void countUnseen(long delta) {
+        LocalHeap cache = hold();
+        try {
+            cache.countUnseen(delta);
+        } finally {
+            release(cache);
+        }
+    }
+
     private void countResize(long oldSize, long newSize) {
         LocalHeap cache = hold();
         try {

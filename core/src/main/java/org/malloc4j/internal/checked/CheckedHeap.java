@@ -3,7 +3,6 @@ package org.malloc4j.internal.checked;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.LongAdder;
 import org.malloc4j.HeapCorruptionException;
 import org.malloc4j.HeapDamage;
 import org.malloc4j.HeapExhaustedException;
@@ -32,8 +31,6 @@ public final class CheckedHeap implements BlockAllocator {
     private final Quarantine quarantine;
     private final Quarantine.Evictor evictor = this::evict;
     private final java.util.function.LongConsumer beforeRelease;
-    /** Front bytes beyond the 16 of the header, summed over live engine blocks (aligned blocks only). */
-    private final LongAdder alignedExtra = new LongAdder();
 
     /**
      * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
@@ -93,17 +90,21 @@ public final class CheckedHeap implements BlockAllocator {
             return core.malloc(size);
         }
         long request = front + size + RedZones.TAIL;
-        long b;
+        // The engine counts the block's request as live; the program sees its size. Taken out before the engine
+        // counts (not after), so that the engine's peak never holds the red zones.
+        core.countUnseen(size - request);
+        long b = 0;
         try {
             b = engineBlock(request, front, logAlign);
         } catch (HeapExhaustedException full) {
             b = afterQuarantine(full, size, request, front, logAlign);
+        } finally {
+            if (b == 0) core.countUnseen(request - size); // refused: nothing was counted
         }
         long p = b + front;
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
         zones.arm(b, p, size, frontLog);
-        if (front > RedZones.HEADER) alignedExtra.add(front - RedZones.HEADER);
         return p;
     }
 
@@ -181,9 +182,10 @@ public final class CheckedHeap implements BlockAllocator {
         RedZones.poison(address, size);
         long share = quarantine.share();
         if (!Quarantine.fits(size, share)) {
-            releaseToEngine(address, h0);
+            releaseToEngine(address, h0, false);
             return;
         }
+        core.countUnseen(-size); // freed, for the program: no longer live while it waits
         HeapDamage d = quarantine.add(address, size, share);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
@@ -226,7 +228,7 @@ public final class CheckedHeap implements BlockAllocator {
         boolean release = !op.equals("usableSize");
         if (release) {
             beforeRelease.accept(p);
-            if (front > RedZones.HEADER) alignedExtra.add(RedZones.HEADER - front);
+            core.countUnseen(front + RedZones.TAIL); // the engine takes the whole request out; the program, size
             core.free(b);
         }
         return new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
@@ -310,12 +312,16 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** Frees a damaged live block at once (no quarantine: its poison would prove nothing). */
     private void release(long p, long h0) {
-        if (zones.markFreed(p, h0)) releaseToEngine(p, h0);
+        if (zones.markFreed(p, h0)) releaseToEngine(p, h0, false);
     }
 
-    private void releaseToEngine(long p, long h0) {
+    /**
+     * Gives the block at {@code p} to the engine, which takes its whole request out of the live count: what the
+     * program still counted of it (its size, unless it waited in quarantine) and its red zones are put back first.
+     */
+    private void releaseToEngine(long p, long h0, boolean quarantined) {
         long front = RedZones.frontOf(h0);
-        if (front > RedZones.HEADER) alignedExtra.add(RedZones.HEADER - front);
+        core.countUnseen(front + RedZones.TAIL + (quarantined ? RedZones.sizeOf(h0) : 0));
         core.free(p - front);
     }
 
@@ -328,7 +334,7 @@ public final class CheckedHeap implements BlockAllocator {
         long front = RedZones.frontOf(h0);
         if (off >= 0) d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off);
         else if ((off = zones.tailDamage(p, size)) >= 0) d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
-        releaseToEngine(p, h0);
+        releaseToEngine(p, h0, true);
         return d;
     }
 
@@ -415,15 +421,14 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
-     * @return the engine's figures seen from the program: red zones and fronts taken out, quarantined blocks counted
-     *         as freed
+     * @return the engine's figures seen from the program: quarantined blocks counted as freed. The live bytes and
+     *         their peak are the program's already: the engine's live count never held the red zones, fronts and
+     *         quarantined blocks ({@link HeapCore#countUnseen})
      */
     public HeapStats adjust(HeapStats s) {
         long[] q = quarantine.held(); // {blocks, program bytes}
-        long engineBlocks = s.mallocCount() - s.freeCount();
-        long overhead = (long) (RedZones.HEADER + RedZones.TAIL) * engineBlocks + alignedExtra.sum();
-        long live = Math.max(0, s.liveBytes() - overhead - q[1]);
-        long peak = Math.max(live, s.peakLiveBytes() - overhead);
+        long live = s.liveBytes();
+        long peak = s.peakLiveBytes();
         return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
                 s.freeCount() + q[0], Math.max(0, s.committedBytes() - live), s.largestFreeBlock(), s.retainedBytes(),
                 s.purgeCount(), s.threadCaches(), s.residentBytes());

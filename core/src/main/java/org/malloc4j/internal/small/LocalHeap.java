@@ -186,6 +186,11 @@ public final class LocalHeap {
         live += size;
     }
 
+    /** Moves bytes out of or back into the live count, without counting a malloc or free or moving the peak. */
+    public void countUnseen(long delta) {
+        live += delta;
+    }
+
     /** Counts a change of a live block's requested size (realloc in place). */
     public void countResize(long oldSize, long newSize) {
         long l = live + newSize - oldSize;
