@@ -91,7 +91,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         this.reclaimLeaks = b.reclaimLeaks;
         this.reportLeaks = b.failOnLeak || b.siteRate > 0 || checked != null;
         BlockAllocator blocks = checked != null ? checked : core;
-        this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE);
+        this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
+                checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
         this.mbean = Monitoring.open(this, b.jmx);
     }
 

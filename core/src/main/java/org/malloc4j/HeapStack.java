@@ -12,7 +12,9 @@ package org.malloc4j;
  * }
  * }</pre>
  *
- * <p><b>Memory.</b> A stack is one block of the heap of {@link #DEFAULT_SIZE} bytes, taken on the first push. A
+ * <p><b>Memory.</b> A stack is one block of the heap of {@link #DEFAULT_SIZE} bytes and 16 more, taken on the first
+ * push: frames use the {@code DEFAULT_SIZE} bytes after the first 16, so no frame segment starts a heap block and
+ * {@code heap.free} rejects every one ({@link InvalidFreeException}) instead of freeing the stack under its frames. A
  * platform thread keeps its block for its life; a stack whose thread has ended is reclaimed the next time a stack
  * needs a block. A virtual thread borrows a block from a small pool shared by the heap's virtual threads when it
  * pushes its outermost frame and gives it back when that frame closes, so the number of blocks follows the number

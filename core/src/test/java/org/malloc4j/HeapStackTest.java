@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -127,6 +128,64 @@ class HeapStackTest {
     }
 
     @Test
+    void aFramesFirstSegmentIsNoHeapBlockAndHeapFreeRejectsIt() {
+        for (HeapMode mode : HeapMode.values()) {
+            try (Heap h = Heap.builder().mode(mode).jmx(false).build(); StackFrame frame = h.stack().push()) {
+                MemorySegment first = frame.allocate(16);
+                HeapStats before = h.stats();
+                assertThatThrownBy(() -> h.free(first)).as("%s", mode).isInstanceOf(InvalidFreeException.class);
+                assertThatThrownBy(() -> h.free(first.address())).isInstanceOf(InvalidFreeException.class);
+                assertThatThrownBy(() -> h.reallocate(first, 64)).isInstanceOf(InvalidFreeException.class);
+                assertThat(h.stats().liveBlocks()).isEqualTo(before.liveBlocks());
+                assertThat(h.stats().liveBytes()).isEqualTo(before.liveBytes());
+            }
+        }
+    }
+
+    @Test
+    void aFrameOpenWhenTheHeapClosesAllocatesNoMore() throws Exception {
+        // A virtual thread's borrowed block is out of the registry's reach at close: its frame must still refuse
+        java.util.concurrent.CountDownLatch inFrame = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        AtomicReference<Throwable> virtual = new AtomicReference<>();
+        Heap h = Heap.builder().jmx(false).build();
+        Thread t = Thread.ofVirtual().start(() -> {
+            try (StackFrame frame = h.stack().push()) {
+                inFrame.countDown();
+                closed.await();
+                frame.allocate(64);
+            } catch (Throwable e) {
+                virtual.set(e);
+            }
+        });
+        inFrame.await();
+        StackFrame mine = h.stack().push(); // a platform thread's frame, open across the close too
+        h.close();
+        closed.countDown();
+        t.join();
+        assertThat(virtual.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> mine.allocate(8)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+    }
+
+    @Test
+    void aCheckedHeapClosesWhenFreeingTheStacksFindsDamage() {
+        // Freeing the stack's block at close pushes a damaged block out of quarantine: close goes on, gives the
+        // memory back, and throws the damage at the end
+        Heap h = Heap.builder().mode(HeapMode.CHECKED).quarantine(100_000).jmx(false).build();
+        try (StackFrame frame = h.stack().push()) {
+            frame.allocate(100);
+        }
+        long q = h.malloc(64);
+        h.free(q);
+        MemorySegment.ofAddress(q).reinterpret(64).set(java.lang.foreign.ValueLayout.JAVA_LONG, 8, 42L);
+        for (int i = 0; i < 400; i++) h.free(h.malloc(64)); // q is the oldest: the stack's free pushes it out
+        assertThatThrownBy(h::close).isInstanceOf(HeapCorruptionException.class)
+                .satisfies(e -> assertThat(((HeapCorruptionException) e).damage().address()).isEqualTo(q));
+        assertThat(h.toString()).contains("closed");
+    }
+
+    @Test
     void theStackIsOneHeapBlockKeptByItsPlatformThread() {
         assertThat(heap.stats().liveBlocks()).isZero();
         try (StackFrame frame = heap.stack().push()) {
@@ -134,7 +193,7 @@ class HeapStackTest {
         }
         HeapStats s = heap.stats();
         assertThat(s.liveBlocks()).isEqualTo(1);
-        assertThat(s.liveBytes()).isEqualTo(HeapStack.DEFAULT_SIZE);
+        assertThat(s.liveBytes()).isEqualTo(HeapStack.DEFAULT_SIZE + 16); // the stack and its 16-byte guard
         for (int i = 0; i < 1000; i++) {
             try (StackFrame frame = heap.stack().push()) {
                 frame.allocate(1000, 8);
@@ -316,7 +375,7 @@ class HeapStackTest {
                 .isEqualTo(registry.idleStacks()).isLessThanOrEqualTo(registry.poolCapacity());
         HeapStats s = heap.stats();
         assertThat(s.liveBytes()).as("the heap holds the idle stacks and nothing else")
-                .isEqualTo(registry.liveStacks() * registry.stackSize());
+                .isEqualTo(registry.liveStacks() * registry.blockSize());
         assertThat(s.liveBlocks()).isEqualTo(registry.liveStacks());
     }
 

@@ -193,12 +193,12 @@ final class ChunkCarver {
     }
 
     /**
-     * Forgets every chunk and segment, the arena is closing, and gives the chunks back to the heap if asked (not when
-     * the heap is closed: it gave all its memory back).
+     * Forgets every chunk and segment, the arena is closing, after giving each chunk to {@code free}, unless it is
+     * null (the heap is closed: it gave all its memory back).
      */
-    void freeAll(boolean giveBack) {
-        if (giveBack) {
-            for (int i = 0; i < chunkCount; i++) heap.free(chunks[i].base);
+    void freeAll(java.util.function.LongConsumer free) {
+        if (free != null) {
+            for (int i = 0; i < chunkCount; i++) free.accept(chunks[i].base);
         }
         chunks = new Chunk[0];
         chunkCount = 0;

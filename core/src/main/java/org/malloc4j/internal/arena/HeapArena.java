@@ -175,9 +175,11 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     /** Gives every chunk and block still held back to the heap (unless the heap is gone) and forgets them. */
     final void freeAll() {
         boolean giveBack = !core.isClosed();
-        if (giveBack) blocks.forEachValue(core::free);
+        FreeEach free = new FreeEach(core);
+        if (giveBack) blocks.forEachValue(free);
         blocks.clear();
-        carver.freeAll(giveBack);
+        carver.freeAll(giveBack ? free : null);
+        free.rethrow();
     }
 
     final InvalidFreeException notABlock(long address) {

@@ -3,6 +3,9 @@ package org.malloc4j.internal.stack;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.malloc4j.HeapCorruptionException;
+import org.malloc4j.HeapDamage;
 import org.malloc4j.HeapStack;
 import org.malloc4j.internal.BlockAllocator;
 
@@ -35,15 +38,26 @@ public final class StackRegistry {
     private final ArrayList<ThreadStack> platform = new ArrayList<>();
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong freed = new AtomicLong();
+    /** Where damage goes that a free of a stack's block finds in CHECKED mode (kept for verify() and close()). */
+    private final Consumer<HeapDamage> damage;
+
+    /**
+     * Bytes at the start of a stack's block that no frame hands out: a frame's first segment would otherwise start
+     * at the block, and {@code heap.free} of it, which validates only that a live block starts there, would free the
+     * stack under its frames.
+     */
+    static final long GUARD = 16;
 
     /**
      * @param core the heap the blocks come from
-     * @param stackSize the size of every stack, in bytes
+     * @param stackSize the size of every stack, in bytes (each block is {@link #GUARD} bytes more)
+     * @param damage told the damage a free of a stack's block finds (CHECKED mode), which it does not throw
      */
-    public StackRegistry(BlockAllocator core, long stackSize) {
+    public StackRegistry(BlockAllocator core, long stackSize, Consumer<HeapDamage> damage) {
         if (stackSize <= 0) throw new IllegalArgumentException("stack size must be positive: " + stackSize);
         this.core = core;
         this.stackSize = stackSize;
+        this.damage = damage;
         int want = Math.max(8, 2 * Runtime.getRuntime().availableProcessors());
         this.pool = new StackPool(Integer.highestOneBit(want - 1) << 1);
     }
@@ -71,6 +85,11 @@ public final class StackRegistry {
         return stackSize;
     }
 
+    /** @return the size of every stack's heap block, in bytes: the stack and its {@link #GUARD} */
+    public long blockSize() {
+        return stackSize + GUARD;
+    }
+
     /** @return blocks ever taken from the heap for stacks */
     public long createdStacks() {
         return created.get();
@@ -96,7 +115,7 @@ public final class StackRegistry {
         long block = pool.poll();
         if (block == 0) block = reclaimEnded();
         if (block == 0) {
-            block = core.malloc(stackSize);
+            block = core.malloc(blockSize());
             created.incrementAndGet();
         }
         if (!stack.borrows) {
@@ -115,24 +134,33 @@ public final class StackRegistry {
         synchronized (platform) {
             for (ThreadStack stack : platform) {
                 long block = stack.reclaim();
-                if (block != 0) {
-                    core.free(block);
-                    freed.incrementAndGet();
-                }
+                if (block != 0) free(block);
             }
             platform.clear();
         }
-        for (long block; (block = pool.poll()) != 0; ) {
-            core.free(block);
-            freed.incrementAndGet();
-        }
+        for (long block; (block = pool.poll()) != 0; ) free(block);
     }
 
     /** Takes back a virtual thread's block: into the pool, or to the heap when the pool is full. */
     void release(long block) {
         if (pool.offer(block)) return;
-        if (!core.isClosed()) core.free(block);
-        freed.incrementAndGet();
+        if (!core.isClosed()) free(block);
+        else freed.incrementAndGet();
+    }
+
+    /**
+     * Gives a block back to the heap. Damage that the free finds (CHECKED: a block it pushed out of quarantine) does
+     * not stop the caller, which may be freeing several blocks or taking one for a push: the block is freed all the
+     * same, and the damage goes to {@link #damage}.
+     */
+    private void free(long block) {
+        try {
+            core.free(block);
+        } catch (HeapCorruptionException e) {
+            damage.accept(e.damage());
+        } finally {
+            freed.incrementAndGet();
+        }
     }
 
     /**
@@ -150,6 +178,7 @@ public final class StackRegistry {
                 if (stack.owner.isAlive()) continue;
                 it.remove();
                 long block = stack.reclaim();
+                if (block == 0) continue;
                 if (mine == 0) mine = block;
                 else release(block);
             }

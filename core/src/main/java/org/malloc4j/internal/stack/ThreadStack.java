@@ -95,7 +95,9 @@ public final class ThreadStack implements HeapStack {
             throw badArguments(byteSize, byteAlignment);
         }
         long start = (sp + byteAlignment - 1) & -byteAlignment; // no overflow: sp < 2^48, alignment <= 2^62
-        if (byteSize > limit - start) throw exhausted(byteSize, byteAlignment);
+        // A frame open when the heap closed must not hand out memory the heap gave back (a virtual thread's borrowed
+        // block is out of the registry's reach when it releases the stacks)
+        if (byteSize > limit - start || core.isClosed()) throw cannotAllocate(byteSize, byteAlignment);
         sp = start + byteSize;
         return start;
     }
@@ -128,21 +130,26 @@ public final class ThreadStack implements HeapStack {
         if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
         if (base != 0) return;
         long block = registry.acquire(this);
-        base = block;
-        limit = block + size;
-        sp = block;
+        base = block + StackRegistry.GUARD; // no frame segment starts at the block (see GUARD)
+        limit = base + size;
+        sp = base;
     }
 
     /** Gives the block back (a virtual thread's outermost pop). */
     private void detach() {
-        long block = base;
+        long block = base - StackRegistry.GUARD;
         base = limit = sp = 0;
         registry.release(block);
     }
 
-    /** Takes the block of a stack whose platform thread has ended; called by the registry on another thread. */
+    /**
+     * Takes the block of a stack whose platform thread has ended, or of every stack when the heap closes; called by
+     * the registry, on another thread than the owner's in the first case.
+     *
+     * @return the block, or 0 when the stack holds none
+     */
     long reclaim() {
-        long block = base;
+        long block = base == 0 ? 0 : base - StackRegistry.GUARD;
         base = limit = sp = 0;
         return block;
     }
@@ -183,6 +190,12 @@ public final class ThreadStack implements HeapStack {
     private static IllegalArgumentException badArguments(long byteSize, long byteAlignment) {
         if (byteSize < 0) return new IllegalArgumentException("byteSize must be non-negative: " + byteSize);
         return new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
+    }
+
+    /** @return the reason an allocation fails: the heap closed, or the stack has no room */
+    private Error cannotAllocate(long byteSize, long byteAlignment) {
+        if (core.isClosed()) throw new IllegalStateException("heap " + core.name() + " is closed");
+        return exhausted(byteSize, byteAlignment);
     }
 
     private StackExhaustedException exhausted(long byteSize, long byteAlignment) {
