@@ -569,6 +569,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * Settings for a new heap. Every setting has a default; call {@link #build()} to create the heap.
      */
     public static final class Builder {
+        /** The most address space one heap reserves: 2^30 pages of 4 KiB, so that page numbers and sums fit an int. */
+        private static final long MAX_RESERVE = 4L << 40;
         private String name;
         private long limit = Long.MAX_VALUE;
         private long reserve = 64L << 30;
@@ -719,11 +721,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          *
          * @param bytes address space to reserve
          * @return this builder
-         * @throws IllegalArgumentException if {@code bytes} is below 16 MiB or above 64 TiB
+         * @throws IllegalArgumentException if {@code bytes} is below 16 MiB or above 4 TiB (2^30 pages: the page
+         *         layer numbers its pages with an {@code int})
          */
         public Builder reserve(long bytes) {
-            if (bytes < (16L << 20) || bytes > (64L << 40)) {
-                throw new IllegalArgumentException("reserve must be between 16 MiB and 64 TiB: " + bytes);
+            if (bytes < (16L << 20) || bytes > MAX_RESERVE) {
+                throw new IllegalArgumentException("reserve must be between 16 MiB and 4 TiB: " + bytes);
             }
             this.reserve = bytes;
             return this;

@@ -562,8 +562,10 @@ class HeapErrorTest {
                 .hasMessageContaining("-1");
         assertThatThrownBy(() -> Heap.builder().reserve((16L << 20) - 1)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(Long.toString((16L << 20) - 1));
-        assertThatThrownBy(() -> Heap.builder().reserve((64L << 40) + 1)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(Long.toString((64L << 40) + 1));
+        assertThatThrownBy(() -> Heap.builder().reserve((4L << 40) + 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(Long.toString((4L << 40) + 1));
+        // 8 TiB and more once overflowed the page count: a JVM crash at 16 TiB, a leaked reservation at 8
+        assertThatThrownBy(() -> Heap.builder().reserve(16L << 40)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Heap.builder().reserve(-1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> Heap.builder().decay(Duration.ofMillis(-1)))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -579,10 +581,32 @@ class HeapErrorTest {
             assertThat(smallest.name()).isEqualTo("smallest");
             assertThat(smallest.stats().reservedBytes()).isGreaterThanOrEqualTo(16L << 20);
         }
-        assertThatCode(() -> Heap.builder().reserve(64L << 40)).doesNotThrowAnyException();
+        try (Heap largest = Heap.builder().reserve(4L << 40).jmx(false).build()) {
+            assertThat(largest.stats().reservedBytes()).isEqualTo(4L << 40);
+            long top = largest.malloc(1L << 30);
+            largest.free(largest.malloc(100));
+            largest.free(top);
+        }
     }
 
     // ------------------------------------------------------------------ close
+
+    @Test
+    void aReallocThatMovesPagesFitsTheLimitWithoutHoldingBothRuns() {
+        // 600 MiB grown to 700 MiB under a 1 GiB limit: its pages move (mremap), so committed bytes never hold both
+        try (Heap h = Heap.builder().limit(1L << 30).jmx(false).build()) {
+            long a = h.malloc(600L << 20);
+            long b = h.malloc(1L << 20); // right after it: no growth in place
+            Blocks.ALL.set(java.lang.foreign.ValueLayout.JAVA_LONG, a + (300L << 20), 0x1234_5678L);
+            long moved = h.realloc(a, 700L << 20);
+            assertThat(moved).isNotEqualTo(a);
+            assertThat(Blocks.ALL.get(java.lang.foreign.ValueLayout.JAVA_LONG, moved + (300L << 20)))
+                    .isEqualTo(0x1234_5678L);
+            assertThat(h.stats().peakCommittedBytes()).isLessThanOrEqualTo(1L << 30);
+            h.free(moved);
+            h.free(b);
+        }
+    }
 
     @Test
     void anExhaustionMessageCountsTheBlocksOfThreadsThatEnded() throws Exception {

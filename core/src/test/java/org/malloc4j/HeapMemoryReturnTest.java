@@ -80,6 +80,24 @@ class HeapMemoryReturnTest {
     }
 
     @Test
+    void shrinkingALargeBlockInPlaceGivesItsTailBackAtOnce() {
+        long size = 256 * MiB;
+        try (Heap heap = Heap.create()) {
+            heap.free(heap.malloc(64));
+            long before = rss();
+            long p = heap.malloc(size);
+            touch(p, size);
+            long touched = rss();
+            assertThat(heap.realloc(p, MiB)).isEqualTo(p); // shrinks in place
+            // The tail is over the release threshold (32 MiB): back to the OS now, as a free of it would be
+            assertAbout(touched - rss(), size - MiB, "RSS drop after shrinking a 256 MiB block to 1 MiB");
+            assertThat(heap.stats().committedBytes()).isLessThan(4 * MiB);
+            assertThat(rss() - before).isLessThan(8 * MiB);
+            heap.free(p);
+        }
+    }
+
+    @Test
     void mediumBlocksStayUntilDecayOrTrim() {
         int count = 200;
         long size = MiB;

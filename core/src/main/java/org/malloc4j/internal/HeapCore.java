@@ -68,9 +68,14 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                     + name);
         }
         this.reserved = reserve;
-        this.directory = new Slab[(int) (reserve >>> CHUNK_SHIFT)][];
-        this.pages = new PageHeap(base, (int) (reserve >>> PageHeap.PAGE_SHIFT), Math.min(limitBytes, reserve),
-                decayNanos, releaseBytes);
+        try {
+            this.directory = new Slab[Math.toIntExact(reserve >>> CHUNK_SHIFT)][];
+            this.pages = new PageHeap(base, Math.toIntExact(reserve >>> PageHeap.PAGE_SHIFT),
+                    Math.min(limitBytes, reserve), decayNanos, releaseBytes);
+        } catch (RuntimeException | Error e) {
+            Os.unmap(base, reserve); // no heap: its address space goes back
+            throw e;
+        }
         this.caches = new ThreadCaches(this);
         this.pages.onPurge = bytes -> Monitoring.purge(name, bytes);
         OPEN.add(this);

@@ -15,6 +15,7 @@ final class Purger implements Runnable {
      * keeps the thread off the page locks (jemalloc's background threads pace themselves likewise). */
     private static final long MIN_WAIT = TimeUnit.MILLISECONDS.toNanos(10);
     private static volatile Thread thread;
+    private static final System.Logger LOG = System.getLogger("org.malloc4j");
 
     private Purger() {}
 
@@ -34,8 +35,13 @@ final class Purger implements Runnable {
         while (true) {
             long wait = MAX_WAIT;
             for (HeapCore heap : HeapCore.open()) {
-                long next = heap.purgeExpired();
-                if (next >= 0) wait = Math.min(wait, next);
+                try {
+                    long next = heap.purgeExpired();
+                    if (next >= 0) wait = Math.min(wait, next);
+                } catch (RuntimeException | Error e) {
+                    // One heap's failure must not end the thread that purges every heap's pages
+                    LOG.log(System.Logger.Level.WARNING, "malloc4j: purging heap " + heap.name() + " failed", e);
+                }
             }
             LockSupport.parkNanos(this, Math.max(wait, MIN_WAIT));
         }

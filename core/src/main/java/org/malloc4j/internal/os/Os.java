@@ -130,40 +130,67 @@ public final class Os {
     /** What {@link #move} returns when the source range is not one mapping ({@code EFAULT} from {@code mremap}). */
     public static final int MOVE_SPLIT_SOURCE = 14;
 
+    /** What {@link #move} returns when this kernel cannot move pages safely (no {@code MREMAP_DONTUNMAP}). */
+    public static final int MOVE_UNSUPPORTED = -1;
+
     /**
      * Moves the pages of {@code [from, from + size)}, resident or not, to {@code [to, to + size)} ({@code mremap}
-     * with {@code MREMAP_FIXED}: the page tables move, no byte is copied), leaving {@code from} mapped and reading as
-     * zero ({@code MREMAP_DONTUNMAP}; on a kernel older than 5.7, fresh zero pages are mapped there after the move),
-     * so that the reservation has no hole. Both ranges are page-aligned parts of a reservation,
-     * disjoint, and hold nothing anyone reads: what was at {@code to} is dropped. A kernel that moves one mapping at
-     * a time (older ones) refuses a source that spans several (pages moved there earlier are a mapping each)
-     * with {@link #MOVE_SPLIT_SOURCE}.
+     * with {@code MREMAP_FIXED | MREMAP_DONTUNMAP}: the page tables move, no byte is copied, and {@code from} stays
+     * mapped, reading as zero), so that the reservation has no hole. Both ranges are page-aligned parts of a
+     * reservation, disjoint, and hold nothing anyone reads: what was at {@code to} is dropped.
      *
-     * @return 0 when the pages moved, else the kernel's error number (nothing changed)
-     * @throws IllegalStateException when the pages moved but {@code from} could not be mapped again and the pages
-     *         could not be moved back: the reservation has a hole
+     * <p>On a kernel without {@code MREMAP_DONTUNMAP} (before 5.7) nothing moves ({@link #MOVE_UNSUPPORTED}, and
+     * {@link #canMove()} is false from then on): moving there leaves {@code from} unmapped until it is mapped again,
+     * and another thread's {@code mmap} can take the hole in between, whose pages the re-mapping would then replace.
+     * A kernel that moves one mapping at a time refuses a source that spans several (pages moved there earlier are a
+     * mapping each) with {@link #MOVE_SPLIT_SOURCE}; kernels before 6.12 unmap the destination before they refuse,
+     * so after any refusal the destination is mapped again (fresh zero pages), and the reservation keeps no hole.
+     *
+     * @return 0 when the pages moved, else the kernel's error number or {@link #MOVE_UNSUPPORTED}; the source is as
+     *         it was, the destination mapped, holding zero pages
+     * @throws IllegalStateException when a refused move's destination cannot be mapped again: the reservation has a
+     *         hole
      */
     public static int move(long from, long to, long size) {
+        if (!dontUnmap) return MOVE_UNSUPPORTED;
         return withErrno(state -> {
-            if (dontUnmap) {
-                // One call: the pages move and the source stays mapped, reading as zero where they were.
-                long got = (long) MREMAP.invokeExact(state, from, size, size,
-                        MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
-                if (got == to) return 0;
-                int refused = errno(state);
-                if (refused != EINVAL) return Math.max(1, refused);
-                dontUnmap = false; // an older kernel: move, then map the source again
-            }
-            long got = (long) MREMAP.invokeExact(state, from, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
-            if (got != to) return Math.max(1, errno(state));
-            if (mapFixed(state, from, size)) return 0;
+            long got = (long) MREMAP.invokeExact(state, from, size, size,
+                    MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP, to);
+            if (got == to) return 0;
             int refused = errno(state);
-            // The source is unmapped: put the pages back where they were rather than leave a hole.
-            long back = (long) MREMAP.invokeExact(state, to, size, size, MREMAP_MAYMOVE | MREMAP_FIXED, from);
-            if (back == from && mapFixed(state, to, size)) return Math.max(1, refused);
-            throw new IllegalStateException("mmap(0x" + Long.toHexString(from) + ", " + size
-                    + ", MAP_FIXED) after mremap failed: errno " + refused);
+            if (!isMapped(to, size) && !mapFixed(state, to, size)) {
+                throw new IllegalStateException("mmap(0x" + Long.toHexString(to) + ", " + size
+                        + ", MAP_FIXED) after a refused mremap failed: errno " + errno(state));
+            }
+            if (refused == EINVAL) {
+                dontUnmap = false; // a kernel without MREMAP_DONTUNMAP: never move
+                return MOVE_UNSUPPORTED;
+            }
+            return Math.max(1, refused);
         });
+    }
+
+    /** @return whether every page of {@code [address, address + size)} is mapped ({@code mincore} says ENOMEM where not) */
+    private static boolean isMapped(long address, long size) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE);
+            long pages = size / PAGE_SIZE;
+            MemorySegment vec = arena.allocate(Math.min(MINCORE_CHUNK, pages), 8);
+            for (long done = 0; done < pages; done += MINCORE_CHUNK) {
+                long n = Math.min(MINCORE_CHUNK, pages - done);
+                if ((int) MINCORE.invokeExact(state, address + done * PAGE_SIZE, n * PAGE_SIZE, vec) != 0) return false;
+            }
+            return true;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** @return false once {@link #move} has found that this kernel cannot move pages safely */
+    public static boolean canMove() {
+        return dontUnmap;
     }
 
     /**
@@ -172,13 +199,10 @@ public final class Os {
      * mapping each.
      */
     public static void remapFresh(long address, long size) {
-        withErrno(state -> {
-            if (!mapFixed(state, address, size)) {
-                throw new IllegalStateException("mmap(0x" + Long.toHexString(address) + ", " + size
-                        + ", MAP_FIXED) failed: errno " + errno(state));
-            }
-            return null;
-        });
+        boolean mapped = withErrno(state -> mapFixed(state, address, size));
+        // mmap needs a free mapping slot, madvise none: at the process's mapping limit the pages still go back, only
+        // the moved pieces stay mappings of their own
+        if (!mapped) decommit(address, size);
     }
 
     private static boolean mapFixed(MemorySegment state, long address, long size) throws Throwable {

@@ -115,7 +115,7 @@ public final class PageHeap {
                 fromClean = true;
             }
             if (run < 0) return 0;
-            if (fromClean && committedPages() + pages > limitPages) {
+            if (fromClean && committedPages() + pages - incoming > limitPages) { // incoming pages are committed
                 if (dirty.pages() == 0 || attempt == 1) return 0;
                 purgeAll(); // free dirty memory that cannot serve this request, to make room under the limit
                 continue;
@@ -277,6 +277,7 @@ public final class PageHeap {
      *         at now and then
      */
     private boolean movesAllowed() {
+        if (!Os.canMove()) return false;
         if (mappingsLeft && movesSinceCheck < MOVES_PER_CHECK) return true;
         if (!mappingsLeft && movesSinceCheck++ < MOVES_PER_CHECK) return false; // counts refused chances while paused
         movesSinceCheck = 0;
@@ -336,6 +337,12 @@ public final class PageHeap {
         if (refused != 0) {
             // A source made of pieces moved there before (a mapping each), or no mapping left: copy this time.
             if (refused != Os.MOVE_SPLIT_SOURCE) mappingsLeft = false;
+            if (committedPages() > limitPages) {
+                // The run was taken within the limit for pages that move; a copy holds both runs: it does not fit
+                free((int) ((to - base) >>> PAGE_SHIFT));
+                peakCommittedPages = peakBefore;
+                return 0;
+            }
             return to;
         }
         usedPages -= length;
@@ -525,7 +532,8 @@ public final class PageHeap {
             map.tagRun(page, pages, PageMap.USED);
             map.setRequested(page, requested);
             usedPages -= length - pages;
-            releaseDirty((int) (page + pages), length - pages, decay.immediate());
+            long tail = length - pages;
+            releaseDirty((int) (page + pages), tail, tail >= releasePages || decay.immediate()); // as free() does
             decayTick();
             return true;
         }
