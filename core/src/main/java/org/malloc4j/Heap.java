@@ -735,7 +735,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         /**
          * How long free pages stay committed before they are given back to the OS; {@code Duration.ZERO} gives
          * them back at once. Default: 1 second. (Empty slabs a thread's cache keeps for reuse are not free pages
-         * until the cache gives them back: see {@link #spareBytes}.)
+         * until the cache gives them back: see {@link #spareBytes}.) A time beyond what a {@code long} of nanoseconds
+         * holds (292 years) means never, as {@code Long.MAX_VALUE} nanoseconds does.
          *
          * @param decay how long free pages stay committed
          * @return this builder
@@ -743,9 +744,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          */
         public Builder decay(Duration decay) {
             if (decay.isNegative()) throw new IllegalArgumentException("decay must not be negative: " + decay);
-            this.decay = decay;
+            this.decay = decay.compareTo(NEVER) > 0 ? NEVER : decay;
             return this;
         }
+
+        /** The longest decay: as many nanoseconds as a long holds. */
+        private static final Duration NEVER = Duration.ofNanos(Long.MAX_VALUE);
 
         /**
          * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's

@@ -88,7 +88,16 @@ public final class Main implements Runnable {
             err.flush();
             return INTERNAL_ERROR;
         });
-        int code = cl.execute(args);
+        int code;
+        try {
+            code = cl.execute(args);
+        } catch (Error e) {
+            // picocli hands only exceptions to the handler above; an error (the JVM out of memory, say) is a failure
+            // of this tool too, not a replay error
+            err.println("malloc4j: internal error: " + e);
+            e.printStackTrace(err);
+            code = INTERNAL_ERROR;
+        }
         out.flush();
         err.flush();
         return code;

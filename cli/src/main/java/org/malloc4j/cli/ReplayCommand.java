@@ -159,12 +159,14 @@ final class ReplayCommand implements Callable<Integer> {
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
         Duration minTimed = minTime == null ? Duration.ZERO : parseDuration(minTime);
         if (minTimed == null) {
-            return badInput(err, me + ": --min-time must be 0 or a whole number with a unit (ms, s or m), as in 500ms,"
+            return badInput(err, me + ": --min-time must be 0 or a whole number with a unit (ms, s or m) up to 153722867m, as in 500ms,"
                     + " not '" + minTime + "'");
         }
         Heap.Builder heap = Heap.builder();
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
+        String reportProblem = report == null ? null : org.malloc4j.cli.report.ReportFile.problem(report);
+        if (reportProblem != null) return badInput(err, me + ": cannot write " + report + ": " + reportProblem);
         // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
         Function<String, Allocator> opens = !hasHeapOptions() ? opener : name -> new HeapAllocator(heap.build());
 
@@ -217,7 +219,8 @@ final class ReplayCommand implements Callable<Integer> {
             try {
                 page.write(report);
             } catch (java.io.IOException e) {
-                return badInput(err, me + ": cannot write " + report + ": " + e.getMessage());
+                return badInput(err, me + ": cannot write " + report + ": "
+                        + org.malloc4j.cli.report.ReportFile.reason(e));
             }
         }
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
@@ -263,7 +266,7 @@ final class ReplayCommand implements Callable<Integer> {
         if (decay != null) {
             Duration d = parseDuration(decay);
             if (d == null) {
-                return "--decay must be 0 or a whole number with a unit (ms, s or m), as in 250ms, not '" + decay + "'";
+                return "--decay must be 0 or a whole number with a unit (ms, s or m) up to 153722867m, as in 250ms, not '" + decay + "'";
             }
             heap.decay(d);
         }
@@ -287,11 +290,14 @@ final class ReplayCommand implements Callable<Integer> {
         if (!m.matches()) return null;
         long n = Long.parseLong(m.group(1));
         if (m.group(2) == null) return n == 0 ? Duration.ZERO : null; // a bare number other than 0 has no unit
-        return switch (m.group(2)) {
+        Duration d = switch (m.group(2)) {
             case "ms" -> Duration.ofMillis(n);
             case "s" -> Duration.ofSeconds(n);
             default -> Duration.ofMinutes(n);
         };
+        // Longer than a long of nanoseconds holds (about 153 million minutes): refused as not a duration the tool
+        // can wait, rather than overflowing where it is used
+        return d.compareTo(Duration.ofNanos(Long.MAX_VALUE)) > 0 ? null : d;
     }
 
     /** @return {@code text} as a decimal number, or NaN when it is not one */

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.malloc4j.cli.Main;
 import org.malloc4j.cli.report.HtmlReport;
+import org.malloc4j.cli.report.ReportFile;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -41,6 +42,12 @@ public final class DemoCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            String problem = report == null ? null : ReportFile.problem(report);
+            if (problem != null) {
+                spec.commandLine().getErr().println("malloc4j demo fragmentation: cannot write " + report + ": "
+                        + problem);
+                return Main.BAD_INPUT;
+            }
             HtmlReport page = report == null ? null : new HtmlReport("malloc4j demo fragmentation");
             FragmentationDemo.Result r = FragmentationDemo.run(page);
             FragmentationDemo.print(r, out);
@@ -51,7 +58,8 @@ public final class DemoCommand implements Runnable {
                 try {
                     page.write(report);
                 } catch (IOException e) {
-                    spec.commandLine().getErr().println("malloc4j demo fragmentation: cannot write " + report);
+                    spec.commandLine().getErr().println("malloc4j demo fragmentation: cannot write " + report + ": "
+                            + ReportFile.reason(e));
                     return Main.BAD_INPUT;
                 }
             }
@@ -66,6 +74,13 @@ public final class DemoCommand implements Runnable {
     public static final class Latency implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+
+        /** The most MiB of live blocks the demo fills each heap with. */
+        static final long MAX_FILL_MIB = 16 << 10;
+        /** The most blocks in flight ({@code --batch} times {@code --delay}). */
+        static final long MAX_IN_FLIGHT = 1 << 24;
+        /** The most batches recorded, or run unrecorded first. */
+        static final int MAX_BATCHES = 10_000_000;
 
         @Option(names = "--levels", split = ",", paramLabel = "PERCENT",
                 description = "Shares of the used memory in holes, percent (default: 0,25,50,75,90).")
@@ -105,6 +120,16 @@ public final class DemoCommand implements Runnable {
             if (fillMib < 1 || batches < 1 || warmup < 0 || batch < 1 || delay < 1 || runs < 1) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                         "--fill, --batches, --batch, --delay and --runs must be positive, --warmup not negative");
+            }
+            // Each heap holds the fill; the blocks in flight and the latencies recorded are arrays of this JVM's
+            if (fillMib > MAX_FILL_MIB) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--fill must be at most " + MAX_FILL_MIB + " MiB, not " + fillMib);
+            }
+            if ((long) batch * delay > MAX_IN_FLIGHT || batches > MAX_BATCHES || warmup > MAX_BATCHES) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--batch times --delay must be at"
+                        + " most " + MAX_IN_FLIGHT + " blocks in flight (not " + (long) batch * delay + "), --batches"
+                        + " and --warmup at most " + MAX_BATCHES);
             }
             LatencyDemo.Config d = LatencyDemo.Config.defaults();
             LatencyDemo.Config c = new LatencyDemo.Config(fillMib << 20, d.minSize(), d.maxSize(), batch, delay, warmup,

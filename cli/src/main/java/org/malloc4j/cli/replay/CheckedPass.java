@@ -4,6 +4,7 @@ import static org.malloc4j.cli.replay.AddressSpace.ALL;
 
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.anchors.Allocator;
 import org.malloc4j.cli.trace.Trace;
 
@@ -88,7 +89,7 @@ final class CheckedPass {
             tree.remove(id);
             try {
                 allocator.free(p);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | HeapExhaustedException e) {
                 errors.add(trace.name() + " at the end: free of block " + id + " at " + hex(p) + " threw " + e);
             }
         }
@@ -98,11 +99,13 @@ final class CheckedPass {
         int id = trace.id(i);
         long s = trace.size(i);
         long p;
+        boolean threw = false;
         try {
             p = allocator.malloc(s);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | HeapExhaustedException e) {
             error(i, "malloc threw " + e);
             p = 0;
+            threw = true;
         }
         size[id] = s;
         address[id] = 0;
@@ -111,7 +114,7 @@ final class CheckedPass {
             resized[id] = -1;
         }
         if (p == 0) { // C lets malloc(0) return NULL
-            if (s > 0) error(i, "malloc returned NULL");
+            if (s > 0 && !threw) error(i, "malloc returned NULL");
             return;
         }
         place(i, id, p, s);
@@ -128,7 +131,7 @@ final class CheckedPass {
         tree.remove(id);
         try {
             allocator.free(p);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | HeapExhaustedException e) {
             error(i, "free of " + hex(p) + " threw " + e);
         }
     }
@@ -144,15 +147,17 @@ final class CheckedPass {
         }
         tree.remove(id);
         long q;
+        boolean threw = false;
         try {
             q = allocator.realloc(p, s);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | HeapExhaustedException e) {
             error(i, "realloc of " + hex(p) + " threw " + e);
             q = 0;
+            threw = true;
         }
         if (q == 0) { // C: the old block is left as it was
             if (tree.insert(id, p, Math.max(old, 1)) >= 0) error(i, "the block kept by a failed realloc overlaps");
-            error(i, "realloc returned NULL");
+            if (!threw) error(i, "realloc returned NULL");
             return;
         }
         long kept = Math.min(old, s);

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.malloc4j.HeapSnapshot;
 
@@ -33,6 +34,17 @@ public final class HtmlReport {
     /** Adds a timeline sample. */
     public void sample(long op, long live, long committed, long retained, long resident) {
         sample("", op, live, committed, retained, resident);
+    }
+
+    /**
+     * @return a timeline name for a trace called {@code name} that no earlier trace of this page has: the name itself,
+     *         or with " (2)", " (3)"... after it (two files of one name in one replay)
+     */
+    public String timelineName(String name) {
+        String unique = name;
+        for (int k = 2; series.containsKey(unique); k++) unique = name + " (" + k + ")";
+        series.put(unique, new ArrayList<>());
+        return unique;
     }
 
     /** Adds a timeline sample to the timeline named {@code name} (one timeline per trace). */
@@ -108,7 +120,7 @@ public final class HtmlReport {
                     };
                     double x = 5 + (w - 10) * (double) s.op() / maxOp;
                     double y = h - 20 - (h - 30) * (double) v / maxY;
-                    b.append(String.format("%.1f,%.1f ", x, y));
+                    b.append(String.format(Locale.ROOT, "%.1f,%.1f ", x, y));
                 }
                 b.append("\"/>\n<text x=\"").append(10 + 110 * k).append("\" y=\"").append(h - 4)
                         .append("\" fill=\"").append(colors[k]).append("\">").append(names[k]).append("</text>\n");
@@ -245,12 +257,12 @@ public final class HtmlReport {
             return v + " B";
         }
         if (v < 1024 * 1024) {
-            return String.format("%.1f KiB", v / 1024.0);
+            return String.format(Locale.ROOT, "%.1f KiB", v / 1024.0);
         }
         if (v < 1024L * 1024 * 1024) {
-            return String.format("%.1f MiB", v / (1024.0 * 1024));
+            return String.format(Locale.ROOT, "%.1f MiB", v / (1024.0 * 1024));
         }
-        return String.format("%.2f GiB", v / (1024.0 * 1024 * 1024));
+        return String.format(Locale.ROOT, "%.2f GiB", v / (1024.0 * 1024 * 1024));
     }
 
     private static String esc(String s) {

@@ -1,6 +1,7 @@
 package org.malloc4j.cli.report;
 
 import org.malloc4j.Heap;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapSnapshot;
 import org.malloc4j.HeapStats;
 import org.malloc4j.cli.trace.Trace;
@@ -30,30 +31,39 @@ public final class ReportPass {
         int lastSnapOp = -snapEvery;
         long live = 0;
         long[] sizes = new long[addr.length];
+        String name = report.timelineName(trace.name());
+        int refused = 0;
         try (Heap heap = builder.build()) {
             for (int i = 0; i < n; i++) {
                 int id = trace.id(i);
-                switch (trace.kind(i)) {
-                    case Trace.ALLOC -> {
-                        addr[id] = heap.malloc(Math.max(1, trace.size(i)));
-                        sizes[id] = trace.size(i);
-                        live += trace.size(i);
+                try {
+                    switch (trace.kind(i)) {
+                        case Trace.ALLOC -> {
+                            addr[id] = heap.malloc(Math.max(1, trace.size(i)));
+                            sizes[id] = trace.size(i);
+                            live += trace.size(i);
+                        }
+                        case Trace.FREE -> {
+                            if (addr[id] != 0) heap.free(addr[id]);
+                            addr[id] = 0;
+                            live -= sizes[id];
+                            sizes[id] = 0;
+                        }
+                        default -> {
+                            addr[id] = heap.realloc(addr[id], Math.max(1, trace.size(i)));
+                            live += trace.size(i) - sizes[id];
+                            sizes[id] = trace.size(i);
+                        }
                     }
-                    case Trace.FREE -> {
-                        heap.free(addr[id]);
-                        addr[id] = 0;
-                        live -= sizes[id];
-                        sizes[id] = 0;
-                    }
-                    default -> {
-                        addr[id] = heap.realloc(addr[id], Math.max(1, trace.size(i)));
-                        live += trace.size(i) - sizes[id];
-                        sizes[id] = trace.size(i);
-                    }
+                } catch (HeapExhaustedException e) {
+                    refused++; // as C's NULL: a malloc leaves no block, a realloc leaves the old one as it was
                 }
-                if (live > peakLive) {
-                    peakLive = live;
-                    if (live > peakSnapLive * 1.05 && i - lastSnapOp >= snapEvery) {
+                // The snapshot of the peak is taken at the trace's own peak, and on the way up to it, at most every
+                // snapEvery operations: a peak reached by a few large blocks in a row would fall between those
+                boolean atPeak = live == trace.peakLiveBytes() && peakSnapLive < live;
+                if (live > peakLive || atPeak) {
+                    peakLive = Math.max(peakLive, live);
+                    if (atPeak || live > peakSnapLive * 1.05 && i - lastSnapOp >= snapEvery) {
                         peak = heap.snapshot();
                         peakSnapLive = live;
                         lastSnapOp = i;
@@ -61,14 +71,18 @@ public final class ReportPass {
                 }
                 if (i % every == 0 || i == n - 1) {
                     HeapStats s = heap.stats();
-                    report.sample(trace.name(), i, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
+                    report.sample(name, i, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
                             s.residentBytes());
                 }
             }
             if (peak != null) {
-                report.snapshot(trace.name() + ": near peak (" + HtmlReport.human(peakSnapLive) + " live)", peak);
+                String at = peakSnapLive == trace.peakLiveBytes() ? ": at peak (" : ": near peak (";
+                report.snapshot(name + at + HtmlReport.human(peakSnapLive) + " live)", peak);
             }
-            report.snapshot(trace.name() + ": end", heap.snapshot());
+            report.snapshot(name + ": end" + (refused == 0 ? ""
+                    : " (" + refused + " request(s) the heap refused: out of memory or over its limit)"),
+                    heap.snapshot());
+            for (long a : addr) if (a != 0) heap.free(a); // what the trace leaves live is not a leak of this pass
         }
     }
 }

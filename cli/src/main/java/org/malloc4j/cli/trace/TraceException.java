@@ -17,10 +17,33 @@ public final class TraceException extends Exception {
      * @param reason what is wrong, without the file and line
      */
     public TraceException(String file, long line, String reason) {
+        this(file, line, printable(reason), true);
+    }
+
+    private TraceException(String file, long line, String reason, boolean printable) {
         super(line > 0 ? file + " line " + line + ": " + reason : file + ": " + reason);
         this.file = file;
         this.line = line;
         this.reason = reason;
+    }
+
+    /**
+     * @return {@code text} with each control character and each byte a line of binary data decodes to (a gzip file
+     *         read as text) shown as a backslash, {@code x} and its hex code, so that the message stays one
+     *         readable line
+     */
+    static String printable(String text) {
+        StringBuilder b = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean plain = c >= 0x20 && c < 0x7f || Character.isLetterOrDigit(c);
+            if (plain && b == null) continue;
+            if (b == null) b = new StringBuilder(text.length() + 16).append(text, 0, i);
+            if (plain) b.append(c);
+            else if (c < 0x100) b.append(String.format("\\x%02x", (int) c));
+            else b.append(String.format("\\x{%04x}", (int) c));
+        }
+        return b == null ? text : b.toString();
     }
 
     /** @return the file as the user named it */

@@ -31,16 +31,18 @@ public final class TraceFiles {
                     found = s.filter(f -> isTraceName(String.valueOf(f.getFileName())) && Files.isRegularFile(f))
                             .sorted()
                             .toList();
+                } catch (java.nio.file.AccessDeniedException e) {
+                    throw new TraceException(p.toString(), 0, "cannot list the directory: permission denied");
                 } catch (IOException e) {
-                    throw new TraceException(p.toString(), 0, "cannot list the directory: " + e);
+                    throw new TraceException(p.toString(), 0, "cannot list the directory: " + e.getMessage());
                 }
                 if (found.isEmpty()) throw new TraceException(p.toString(), 0, "no *.rep or *.rep.gz file in this "
                         + "directory");
                 files.addAll(found);
-            } else if (Files.exists(p)) {
-                files.add(p);
-            } else {
+            } else if (Files.notExists(p)) {
                 throw new TraceException(p.toString(), 0, "no such file or directory");
+            } else {
+                files.add(p); // there, or not known (a directory on its path denies access): reading it says which
             }
         }
         return files;

@@ -72,6 +72,9 @@ public final class TraceReader {
         return n.isEmpty() ? path.toString() : n;
     }
 
+    /** How many more ids than ops a header may declare (ids need not be dense, but their slots must fit). */
+    static final long SPARE_IDS = 1_000_000;
+
     private Trace parse() throws TraceException, IOException {
         try {
             return parseLines();
@@ -97,6 +100,13 @@ public final class TraceReader {
                 + " supported");
         if (declaredOps > Trace.MAX_OPS) throw fail(3, "number of ops " + declaredOps + " is more than the "
                 + Trace.MAX_OPS + " supported");
+        // Each id is allocated by an op, and the replay keeps a slot per id up to the highest: a header that declares
+        // far more ids than ops (a billion ids for two ops) would fill the JVM's memory with empty slots
+        if (ids > declaredOps + SPARE_IDS) {
+            throw fail(2, "number of ids " + ids + " is more than the number of ops (" + declaredOps + ", line 3) and "
+                    + SPARE_IDS + " more: every id is allocated by an op, and the replay keeps a slot for each id up"
+                    + " to the highest; number the blocks from 0");
+        }
 
         TraceBuilder trace = new TraceBuilder(traceName, ids, declaredOps, HEADER.length + 1);
         long blankLine = 0;

@@ -77,6 +77,22 @@ class LatencyDemoTest {
     }
 
     @Test
+    void sizesThatWouldOverflowAreBadInput() {
+        // --fill in MiB shifted into bytes went negative; --batch times --delay sized an int array past its range
+        for (String[] args : new String[][] {{"--fill", "8796093022208"}, {"--batch", "100000", "--delay", "100000"},
+                {"--batches", "2000000000"}}) {
+            StringWriter err = new StringWriter();
+            String[] all = new String[args.length + 2];
+            all[0] = "demo";
+            all[1] = "latency";
+            System.arraycopy(args, 0, all, 2, args.length);
+            int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), all);
+            assertThat(code).as(String.join(" ", args)).isEqualTo(Main.BAD_INPUT);
+            assertThat(err.toString()).contains("at most").doesNotContain("\tat ");
+        }
+    }
+
+    @Test
     void badLevelIsBadInput() {
         int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "demo",
                 "latency", "--levels", "0,120");

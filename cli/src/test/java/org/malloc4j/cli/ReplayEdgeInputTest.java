@@ -1,0 +1,98 @@
+package org.malloc4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input at the edges of what the tool accepts: requests the heap must refuse, headers that would exhaust the tool's
+ * own memory, option values that overflow, report files that cannot be written. Each is a replay error (exit 1) or
+ * bad input (exit 2, one line), never a crash of the tool.
+ */
+class ReplayEdgeInputTest {
+    @TempDir
+    Path dir;
+
+    private Path trace(String name, String text) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text);
+        return file;
+    }
+
+    @Test
+    void aRequestTheHeapRefusesIsAReplayErrorAsANativeNullIs() throws Exception {
+        // 100 GB: over the default heap's 64 GiB reservation. malloc4j throws HeapExhaustedException, an Error,
+        // which the passes caught only as RuntimeException: the tool died with a stack trace
+        Path t = trace("huge.rep", "0\n2\n2\n1\na 0 100000000000\nf 0\n");
+        Cli r = Cli.run("replay", t.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.REPLAY_ERRORS);
+        assertThat(r.errLines()).first().asString().startsWith("malloc4j replay: error: huge line 5")
+                .contains("HeapExhaustedException");
+        assertThat(r.err()).doesNotContain("\tat ");
+        Path page = dir.resolve("huge.html");
+        Cli withReport = Cli.run("replay", "--report", page.toString(), t.toString());
+        assertThat(withReport.code()).as(withReport.err()).isEqualTo(Main.REPLAY_ERRORS);
+        assertThat(Files.readString(page)).contains("1 request(s) the heap refused");
+    }
+
+    @Test
+    void aHeaderWithFarMoreIdsThanOpsIsBadInput() throws Exception {
+        Path t = trace("ids.rep", "0\n1073741824\n2\n1\na 1073741823 10\nf 1073741823\n");
+        Cli r = Cli.run("replay", t.toString());
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.errLines()).singleElement().asString()
+                .contains("ids.rep line 2: number of ids 1073741824 is more than the number of ops");
+    }
+
+    @Test
+    void durationsBeyondALongOfNanosecondsAreBadInput() throws Exception {
+        Path t = trace("ok.rep", "0\n1\n2\n1\na 0 10\nf 0\n");
+        for (String option : new String[] {"--min-time", "--decay"}) {
+            Cli r = Cli.run("replay", option, "999999999m", t.toString());
+            assertThat(r.code()).as(option + ": " + r.err()).isEqualTo(Main.BAD_INPUT);
+            assertThat(r.errLines()).singleElement().asString().contains(option).contains("153722867m");
+        }
+    }
+
+    @Test
+    void aReportThatCannotBeWrittenIsBadInputBeforeTheReplay() throws Exception {
+        Path t = trace("ok.rep", "0\n1\n2\n1\na 0 10\nf 0\n");
+        Cli r = Cli.run("replay", "--report", dir.resolve("missing/r.html").toString(), t.toString());
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.errLines()).singleElement().asString().contains("no such directory");
+        assertThat(r.out()).doesNotContain("ok "); // nothing replayed
+        Cli d = Cli.run("replay", "--report", dir.toString(), t.toString());
+        assertThat(d.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(d.err()).contains("it is a directory");
+    }
+
+    @Test
+    void theReportDrawsTheTracesOwnPeakAndNumbersUnderAnyLocale() throws Exception {
+        // A peak reached by a few large blocks in a row fell between the sampled snapshots; two files of one name
+        // shared one timeline; a decimal-comma locale broke the SVG's coordinates
+        Path a = Files.createDirectories(dir.resolve("a")), b = Files.createDirectories(dir.resolve("b"));
+        StringBuilder ops = new StringBuilder();
+        for (int i = 0; i < 1000; i++) ops.append("a ").append(i).append(" 64\n");
+        for (int i = 1000; i < 1004; i++) ops.append("a ").append(i).append(" 1000000\n");
+        for (int i = 0; i < 1004; i++) ops.append("f ").append(i).append('\n');
+        Files.writeString(a.resolve("t.rep"), "0\n1004\n2008\n1\n" + ops);
+        Files.writeString(b.resolve("t.rep"), "0\n1\n2\n1\na 0 10\nf 0\n");
+        Path page = dir.resolve("r.html");
+        Locale before = Locale.getDefault();
+        Locale.setDefault(Locale.GERMANY);
+        Cli r;
+        try {
+            r = Cli.run("replay", "--report", page.toString(), a.resolve("t.rep").toString(), b.resolve("t.rep").toString());
+        } finally {
+            Locale.setDefault(before);
+        }
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.OK);
+        String html = Files.readString(page);
+        assertThat(html).contains("t: at peak (3.9 MiB live)", "Timeline t</h2>", "Timeline t (2)</h2>")
+                .doesNotContainPattern("points=\"\\d+,\\d");
+    }
+}
