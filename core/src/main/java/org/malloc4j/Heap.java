@@ -81,10 +81,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         Monitoring.check(b.jmx); // before the core reserves address space, so that a refusal leaves nothing behind
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold, b.siteRate, b.spareBytes);
-        core.largeEventBytes(b.largeAllocationEvent);
+        // Under CHECKED, the checked layer tells JFR in the program's terms (its address and size, its refusals)
+        core.largeEventBytes(b.mode == HeapMode.CHECKED ? Long.MAX_VALUE : b.largeAllocationEvent);
+        core.reportExhaustion(b.mode != HeapMode.CHECKED);
         core.pageGathering(b.pageGathering);
         // A block's own segment scope is closed once its free is known to be valid, just before it is released.
-        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine, this::closeScope) : null;
+        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine, this::closeScope, b.largeAllocationEvent) : null;
         this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
         this.global = global;
         this.failOnLeak = b.failOnLeak;
@@ -250,7 +252,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * started and the program cannot order with its own calls: {@link #closeGate} keeps {@link #close()} from giving
      * the memory back while this frees the block.
      */
-    private void unreachable(long address, SiteRecord record) {
+    private void unreachable(long address, long bytes, SiteRecord record) {
         boolean reclaim = reclaimLeaks;
         HeapCorruptionException damage = null;
         closeGate.lock();
@@ -277,7 +279,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
                         : ", allocated by thread " + record.thread + "\n" + record.site().render("    "))
                 + (damage == null ? "" : "its free found damage (kept for verify()): " + damage.getMessage() + "\n");
         LOG.log(System.Logger.Level.WARNING, text);
-        Monitoring.leak(core.name(), "unreachable", 1, record == null ? 0 : record.size, reclaim, text);
+        Monitoring.leak(core.name(), "unreachable", 1, bytes, reclaim, text);
     }
 
     /**
@@ -487,6 +489,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * Takes a picture of the heap's address space, for heap maps and reports: O(runs + small blocks), not for hot
      * paths.
      *
+     * <p>In {@link HeapMode#CHECKED} mode the picture is the engine's: a block's size includes its red zones, and
+     * freed blocks waiting in quarantine count as live blocks of their class (the program's figures are
+     * {@link #stats()}'s).
+     *
      * @return the runs of pages, slabs and their occupancy, and per-class figures
      */
     public HeapSnapshot snapshot() {
@@ -680,17 +686,24 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * Allocations of at least this many bytes emit the JFR event {@code org.malloc4j.LargeAllocation} (when JFR
-         * records it). Default: 1 MiB.
+         * records it), as does a realloc that grows a block in place to that size. Default: 1 MiB. More than 256
+         * KiB: blocks up to that come from the threads' caches, whose fast path takes no such check.
          *
          * @param bytes the threshold
          * @return this builder
-         * @throws IllegalArgumentException if not positive
+         * @throws IllegalArgumentException if 256 KiB or less
          */
         public Builder largeAllocationEvent(long bytes) {
-            if (bytes <= 0) throw new IllegalArgumentException("largeAllocationEvent must be positive: " + bytes);
+            if (bytes <= CACHED_BLOCKS) {
+                throw new IllegalArgumentException("largeAllocationEvent must be more than " + CACHED_BLOCKS
+                        + " bytes (blocks up to that come from the threads' caches): " + bytes);
+            }
             this.largeAllocationEvent = bytes;
             return this;
         }
+
+        /** The largest block the threads' caches serve, below every large-allocation threshold. */
+        private static final long CACHED_BLOCKS = 256 * 1024;
 
         /**
          * Names the heap in messages and monitoring. Default: {@code heap-N}.

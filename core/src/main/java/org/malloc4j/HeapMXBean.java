@@ -52,7 +52,7 @@ public interface HeapMXBean {
     /** {@return 1 - largest free block / free committed bytes} */
     double getExternalFragmentation();
 
-    /** {@return live bytes / committed bytes} */
+    /** {@return peak live bytes / peak committed bytes (the malloc-lab measure; {@link HeapStats#utilization()})} */
     double getUtilization();
 
     /** Gives every free page back to the OS now. */

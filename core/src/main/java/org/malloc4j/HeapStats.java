@@ -12,7 +12,9 @@ package org.malloc4j;
  * @param mallocCount blocks allocated, by any of malloc, calloc, realloc (when it moves) and alignedAlloc
  * @param freeCount blocks freed
  * @param freeBytes committed bytes not holding a live block (free slots, free pages, rounding waste)
- * @param largestFreeBlock the largest contiguous free extent inside committed memory, in bytes
+ * @param largestFreeBlock the largest contiguous free extent inside committed memory that the page layer holds, in
+ *        bytes: its largest free page run. Free memory inside the thread caches (empty slabs kept for reuse, free
+ *        slots of slabs in use) is not searched, to keep this call O(thread caches), and so counts as scattered
  * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
  * @param purgeCount system calls made to give memory back to the OS: purges, the moves of free pages into new runs
  *        ({@link Heap.Builder#pageGathering}) and the moves of large blocks that realloc grows elsewhere (at or
@@ -40,7 +42,8 @@ public record HeapStats(
 
     /**
      * {@return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is none),
-     * near 1 when it is scattered in small holes}
+     * near 1 when it is scattered in small holes. A heap whose free memory sits in the thread caches (a freed small
+     * block's slab kept for reuse) reads near 1 too: see {@code largestFreeBlock}}
      */
     public double externalFragmentation() {
         if (freeBytes <= 0) return 0.0;

@@ -39,7 +39,7 @@ class MinimalRuntimeTest {
         public static void main(String[] args) {
             check(ModuleLayer.boot().findModule("jdk.jfr").isEmpty(), "jdk.jfr is absent");
             check(ModuleLayer.boot().findModule("java.management").isEmpty(), "java.management is absent");
-            try (Heap heap = Heap.builder().largeAllocationEvent(4096).decay(java.time.Duration.ZERO).build()) {
+            try (Heap heap = Heap.builder().largeAllocationEvent(1 << 20).decay(java.time.Duration.ZERO).build()) {
                 long small = heap.malloc(100);
                 long large = heap.malloc(8 << 20); // a LargeAllocation event, were JFR here
                 heap.free(large);

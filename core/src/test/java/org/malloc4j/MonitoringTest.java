@@ -130,6 +130,69 @@ class MonitoringTest {
                 });
     }
 
+    @Test
+    void aCheckedHeapsEventsAreInTheProgramsTerms() throws Exception {
+        // The engine's block (red zones, its own address) and a refusal the quarantine then served were reported
+        Map<String, List<RecordedEvent>> seen = new ConcurrentHashMap<>();
+        String[] names = {"org.malloc4j.LargeAllocation", "org.malloc4j.HeapExhausted"};
+        long p, grown;
+        try (RecordingStream rs = new RecordingStream()) {
+            for (String n : names) {
+                rs.enable(n);
+                rs.onEvent(n, e -> seen.computeIfAbsent(n, k -> new CopyOnWriteArrayList<>()).add(e));
+            }
+            rs.startAsync();
+            try (Heap heap = Heap.builder().name("jfr-checked").mode(HeapMode.CHECKED).quarantine(64L << 20)
+                    .limit(8L << 20).jmx(false).build()) {
+                heap.free(heap.malloc((1 << 20) - 20)); // below the threshold by its program bytes
+                p = heap.malloc(1 << 20);
+                heap.free(heap.malloc(5L << 20));
+                grown = heap.malloc(5L << 20); // served once the quarantined 5 MiB leave it: no exhaustion
+                heap.free(grown);
+                heap.free(p);
+                long q = heap.malloc(1 << 20);
+                assertThatThrownBy(() -> heap.malloc(8L << 20)).isInstanceOf(HeapExhaustedException.class);
+                heap.free(q);
+            }
+            CountDownLatch flushed = new CountDownLatch(2);
+            rs.onFlush(flushed::countDown);
+            assertThat(flushed.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+        List<RecordedEvent> large = seen.getOrDefault("org.malloc4j.LargeAllocation", List.of()).stream()
+                .filter(e -> "jfr-checked".equals(e.getString("heap"))).toList();
+        assertThat(large).extracting(e -> e.getLong("size")).containsExactly(1L << 20, 5L << 20, 5L << 20, 1L << 20);
+        assertThat(large.get(0).getLong("address")).isEqualTo(p);
+        assertThat(seen.getOrDefault("org.malloc4j.HeapExhausted", List.of()).stream()
+                .filter(e -> "jfr-checked".equals(e.getString("heap"))).toList()).singleElement().satisfies(e -> {
+                    assertThat(e.getLong("request")).isEqualTo(8L << 20);
+                    assertThat(e.getLong("live")).isEqualTo(1L << 20);
+                });
+    }
+
+    @Test
+    void aBlockGrownInPlaceToALargeSizeIsALargeAllocation() throws Exception {
+        List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
+        try (RecordingStream rs = new RecordingStream()) {
+            rs.enable("org.malloc4j.LargeAllocation");
+            rs.onEvent("org.malloc4j.LargeAllocation", e -> {
+                if ("jfr-grow".equals(e.getString("heap"))) seen.add(e);
+            });
+            rs.startAsync();
+            try (Heap heap = Heap.builder().name("jfr-grow").largeAllocationEvent(1 << 20).jmx(false).build()) {
+                long p = heap.malloc(300_000);
+                assertThat(heap.realloc(p, 900_000)).isEqualTo(p); // below the threshold: no event
+                assertThat(heap.realloc(p, 3 << 20)).isEqualTo(p); // grown in place past it
+                heap.free(p);
+            }
+            CountDownLatch flushed = new CountDownLatch(2);
+            rs.onFlush(flushed::countDown);
+            assertThat(flushed.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(seen).extracting(e -> e.getLong("size")).containsExactly(3L << 20);
+        assertThatThrownBy(() -> Heap.builder().largeAllocationEvent(256 << 10))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threads' caches");
+    }
+
     private static List<RecordedEvent> mine(Map<String, List<RecordedEvent>> seen, String name) {
         return seen.getOrDefault(name, List.of()).stream().filter(e -> "jfr-test".equals(e.getString("heap"))).toList();
     }

@@ -47,6 +47,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** Allocations of at least this many bytes emit a JFR event. */
     private long largeEventBytes = Long.MAX_VALUE;
     /**
+     * Whether an exhaustion emits its JFR event here: not under the CHECKED layer, which may still serve the request
+     * from its quarantine and reports a final refusal in the program's figures itself.
+     */
+    private boolean reportsExhaustion = true;
+    /**
      * The sampled heap-wide peak, in an object of its own: it is written from every thread's slow path, and as a
      * field of this object it would share a cache line with the read-only fields every fast path reads.
      */
@@ -116,6 +121,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
+    /** For the CHECKED layer, which reports exhaustion itself (see {@link #reportsExhaustion}). */
+    public void reportExhaustion(boolean report) {
+        this.reportsExhaustion = report;
+    }
+
+    /** @return the most bytes the heap may commit */
+    public long limitBytes() {
+        return pages.limitBytes();
+    }
+
     public void largeEventBytes(long bytes) {
         this.largeEventBytes = bytes;
     }
@@ -413,6 +428,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (resized) {
                 if (sites != null) sites.resized(address, newSize);
                 countResize(oldRequested, newSize);
+                if (newSize > oldRequested && newSize >= largeEventBytes) {
+                    Monitoring.largeAllocation(name, address, newSize); // grown in place to a large size
+                }
                 return address;
             }
             if (relocated != 0) return finishRelocation(address, relocated, oldRequested, newSize);
@@ -797,7 +815,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
         for (LocalHeap c : caches.all()) live += c.live;
         long committed = pages.committedBytes();
-        Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
+        if (reportsExhaustion) {
+            Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
+        }
         return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
                 + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
                 + Math.max(0, committed - live) + " bytes committed (" + pages.dirtyBytes()

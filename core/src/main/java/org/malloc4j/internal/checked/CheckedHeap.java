@@ -10,6 +10,7 @@ import org.malloc4j.HeapStats;
 import org.malloc4j.InvalidFreeException;
 import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
+import org.malloc4j.internal.monitor.Monitoring;
 import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.sites.Site;
 import org.malloc4j.internal.sites.SiteRecord;
@@ -31,13 +32,17 @@ public final class CheckedHeap implements BlockAllocator {
     private final Quarantine quarantine;
     private final Quarantine.Evictor evictor = this::evict;
     private final java.util.function.LongConsumer beforeRelease;
+    /** Blocks of at least this many program bytes are told to JFR ({@code Heap.Builder.largeAllocationEvent}). */
+    private final long largeEventBytes;
 
     /**
      * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
      *        before the block is released: the heap closes the block's segment scope there
      */
-    public CheckedHeap(HeapCore core, long quarantineBytes, java.util.function.LongConsumer beforeRelease) {
+    public CheckedHeap(HeapCore core, long quarantineBytes, java.util.function.LongConsumer beforeRelease,
+            long largeEventBytes) {
         this.core = core;
+        this.largeEventBytes = largeEventBytes;
         this.beforeRelease = beforeRelease;
         this.zones = new RedZones(new SecureRandom().nextLong());
         this.quarantine = new Quarantine(quarantineBytes, evictor);
@@ -90,35 +95,49 @@ public final class CheckedHeap implements BlockAllocator {
             return core.malloc(size);
         }
         long request = front + size + RedZones.TAIL;
-        // The engine counts the block's request as live; the program sees its size. Taken out before the engine
-        // counts (not after), so that the engine's peak never holds the red zones.
-        core.countUnseen(size - request);
-        long b = 0;
+        long b;
         try {
-            b = engineBlock(request, front, logAlign);
-        } catch (HeapExhaustedException full) {
-            b = afterQuarantine(full, size, request, front, logAlign);
-        } finally {
-            if (b == 0) core.countUnseen(request - size); // refused: nothing was counted
+            b = counted(size, request, front, logAlign);
+        } catch (HeapExhaustedException e) {
+            throw refused(e, size, request);
         }
         long p = b + front;
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
         zones.arm(b, p, size, frontLog);
+        if (size >= largeEventBytes) Monitoring.largeAllocation(core.name(), p, size);
         return p;
+    }
+
+    /**
+     * @return an engine block of {@code request} bytes, counted as {@code size} live bytes: the engine counts the
+     *         request, the program sees its size, and the difference is taken out before the engine counts (not
+     *         after), so that the engine's peak never holds the red zones; put back when the request fails
+     */
+    private long counted(long size, long request, long front, int logAlign) {
+        core.countUnseen(size - request);
+        boolean done = false;
+        try {
+            long b;
+            try {
+                b = engineBlock(request, front, logAlign);
+            } catch (HeapExhaustedException full) {
+                b = afterQuarantine(full, request, front, logAlign);
+            }
+            done = true;
+            return b;
+        } finally {
+            if (!done) core.countUnseen(request - size);
+        }
     }
 
     /**
      * The engine refused a request: blocks waiting in quarantine are free to the program, so the ones this thread may
      * release leave it (checked as they leave, damage kept for verify()), and the request is tried again once.
      */
-    private long afterQuarantine(HeapExhaustedException full, long size, long request, long front, int logAlign) {
-        if (!quarantine.releaseOwn()) throw renamed(full, size, request);
-        try {
-            return engineBlock(request, front, logAlign);
-        } catch (HeapExhaustedException e) {
-            throw renamed(e, size, request);
-        }
+    private long afterQuarantine(HeapExhaustedException full, long request, long front, int logAlign) {
+        if (!quarantine.releaseOwn()) throw full;
+        return engineBlock(request, front, logAlign);
     }
 
     private long engineBlock(long request, long front, int logAlign) {
@@ -127,12 +146,19 @@ public final class CheckedHeap implements BlockAllocator {
         return core.alignedAllocAtOffset(1L << logAlign, front, request);
     }
 
-    /** The engine's exhaustion, in the program's terms: its request, and what the engine's figures count. */
-    private static HeapExhaustedException renamed(HeapExhaustedException e, long size, long request) {
-        HeapExhaustedException named = new HeapExhaustedException(size, e.getMessage().replace(
-                "allocate " + request + " bytes", "allocate " + size + " bytes (" + request
-                        + " with the CHECKED red zones)") + " (CHECKED mode: live bytes here include the red zones of"
-                + " live blocks and the blocks other threads hold in quarantine)");
+    /**
+     * A final refusal, in the program's terms: its request, and the JFR event with the program's live bytes (the
+     * engine, which may still have been served from the quarantine, does not emit it under this layer).
+     */
+    private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
+        HeapStats s = core.stats(false); // the program's live bytes: red zones and quarantined blocks are not in it
+        long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes();
+        Monitoring.exhausted(core.name(), size, limit, committed, live, s.largestFreeBlock());
+        HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
+                + size + " bytes (" + request + " with the CHECKED red zones): limit " + limit + " bytes, committed "
+                + committed + ", live " + live + " bytes, free " + Math.max(0, committed - live) + " bytes committed ("
+                + s.retainedBytes() + " in free page runs, " + quarantine.held()[1] + " in blocks other threads hold"
+                + " in quarantine), largest free block " + s.largestFreeBlock() + " bytes committed");
         named.initCause(e);
         return named;
     }

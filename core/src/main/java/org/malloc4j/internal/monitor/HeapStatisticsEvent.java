@@ -46,6 +46,6 @@ public final class HeapStatisticsEvent extends jdk.jfr.Event {
     @Label("External Fragmentation")
     public double externalFragmentation;
     @Label("Utilization")
-    @Description("Live bytes / committed bytes")
+    @Description("Peak live bytes / peak committed bytes (the malloc-lab measure)")
     public double utilization;
 }

@@ -20,8 +20,12 @@ import java.util.function.Consumer;
 public final class SegmentWatch {
     /** Called, on the cleaner's thread, for a block whose segments became unreachable while it was live. */
     public interface Sink {
-        /** @param address the block's program address; {@code record} its site record, or null */
-        void unreachable(long address, SiteRecord record);
+        /**
+         * @param address the block's program address
+         * @param bytes the block's size as its segment had it (the program's bytes)
+         * @param record its site record, or null
+         */
+        void unreachable(long address, long bytes, SiteRecord record);
     }
 
     private static final class Holder {
@@ -58,7 +62,7 @@ public final class SegmentWatch {
         Guard guard = new Guard(arena, record);
         guards.put(address, guard);
         Holder.CLEANER.register(segment.scope(), () -> {
-            if (guards.remove(address, guard)) sink.unreachable(address, guard.record);
+            if (guards.remove(address, guard)) sink.unreachable(address, size, guard.record);
         });
         return segment;
     }
@@ -74,7 +78,9 @@ public final class SegmentWatch {
         Object token = new Object();
         record.watchedBy(token);
         return MemorySegment.ofAddress(address).reinterpret(size, Arena.ofAuto(), ignored -> {
-            if (sites.get(engineAddress) == record && record.claimWatch(token)) sink.unreachable(address, record);
+            if (sites.get(engineAddress) == record && record.claimWatch(token)) {
+                sink.unreachable(address, size, record);
+            }
         });
     }
 
