@@ -22,7 +22,7 @@ reps=3 runs=5 warmup=2 rows=3000000 batches=250000,3000000
 managers=(malloc4j unsafe netty)
 while [ $# -gt 0 ]; do
   case "$1" in
-    --help|-h) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --help|-h) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --reps) reps=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;

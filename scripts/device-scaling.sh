@@ -145,5 +145,6 @@ summarize() {
 case "${1:-}" in
   prepare) prepare ;;
   run) run ;;
+  -h|--help) usage ;;
   *) usage; exit 2 ;;
 esac

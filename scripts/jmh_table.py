@@ -69,8 +69,17 @@ def fmt(x, digits=1):
 
 
 def main(argv):
+    if not argv or "-h" in argv or "--help" in argv:
+        print(__doc__.strip())
+        return 0 if argv else 2
     show_errors = "--errors" in argv
     files = [a for a in argv if a != "--errors"]
+    for f in files:
+        try:
+            open(f, encoding="utf-8").close()
+        except OSError as e:
+            print(f"jmh_table.py: cannot read {f}: {e.strerror}", file=sys.stderr)
+            return 2
     if not files:
         print(__doc__.strip(), file=sys.stderr)
         return 2

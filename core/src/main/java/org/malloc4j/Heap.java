@@ -328,7 +328,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * afterwards. Above 16 bytes the block always moves: a new block with that alignment, the contents copied, the
      * old block freed.
      *
+     * @param segment a live segment from {@link #allocate(long, long)} of this heap, or one at address 0
+     * @param newByteSize bytes, 0 or more
      * @param byteAlignment a power of two
+     * @return a segment of exactly {@code newByteSize} bytes over the resized block, at a multiple of
+     *         {@code byteAlignment}
      * @throws IllegalArgumentException if {@code byteAlignment} is not a power of two or {@code newByteSize} is
      *         negative
      */

@@ -18,6 +18,7 @@ class ChromiumReportTest {
 
     @Test
     void pageRendersInChromium(@TempDir Path dir) throws Exception {
+        if (!Files.isExecutable(CHROMIUM)) System.err.println("ChromiumReportTest: no /usr/bin/chromium: skipped");
         assumeTrue(Files.isExecutable(CHROMIUM), "no /usr/bin/chromium: browser test skipped");
         HtmlReport report = new HtmlReport("chromium test");
         for (int i = 0; i < 100; i++) report.sample(i, i * 1000L, i * 1500L, i * 100L, i * 1200L);
