@@ -580,6 +580,7 @@ public final class LocalHeap {
         for (Slab s = pending; s != null; ) {
             Slab next = s.nextPending;
             s.nextPending = null;
+            s.clearPending(); // off every stack now; a slab not taken here keeps its flag: its push is in flight
             s = next;
         }
         Slab s = dead.owned;
@@ -603,7 +604,7 @@ public final class LocalHeap {
             s.spare = false;
             s.nextOwned = s.prevOwned = null;
             own(s);
-            s.collect();
+            s.collectRemote();
             if (s.used == 0) {
                 release(s);
             } else if (s.summary != 0) {
