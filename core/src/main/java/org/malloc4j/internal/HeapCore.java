@@ -302,11 +302,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- free
 
     public void free(long address) {
-        if (address == 0) {
-            checkOpen(); // free(0) does nothing, but on a closed heap it throws as every call does
-            return;
-        }
-        checkOpen();
+        checkOpen(); // first: free(0) does nothing, but on a closed heap it throws as every call does
+        if (address == 0) return;
         // The recent-slab guess is tried by a platform thread whose cache is found without a ThreadLocal lookup
         // (nearly all): a ThreadLocal lookup on every free would cost more than the guess saves.
         Thread me = Thread.currentThread();
