@@ -167,14 +167,7 @@ final class Quarantine {
         } else if (!t.isVirtual()) {
             for (Ring r : exclusive) if (r.thread == t) r.drainInto(found, evictor);
         }
-        for (Ring s : stripes) {
-            s.lock.lock();
-            try {
-                s.drainInto(found, evictor);
-            } finally {
-                s.lock.unlock();
-            }
-        }
+        drainStripes(found);
         keep(found);
         return held()[0] < before;
     }
@@ -236,6 +229,18 @@ final class Quarantine {
         }
     }
 
+    /** Empties the virtual threads' stripes, each under its lock, adding the damage found to {@code found}. */
+    private void drainStripes(List<HeapDamage> found) {
+        for (Ring s : stripes) {
+            s.lock.lock();
+            try {
+                s.drainInto(found, evictor);
+            } finally {
+                s.lock.unlock();
+            }
+        }
+    }
+
     /** The caller holds the registry lock. */
     private void remove(Ring dead) {
         Ring[] list = exclusive;
@@ -259,14 +264,7 @@ final class Quarantine {
      */
     List<HeapDamage> drain() {
         List<HeapDamage> found = new ArrayList<>(takeUnreported());
-        for (Ring s : stripes) {
-            s.lock.lock();
-            try {
-                s.drainInto(found, evictor);
-            } finally {
-                s.lock.unlock();
-            }
-        }
+        drainStripes(found);
         registryLock.lock();
         try {
             for (Ring r : exclusive) r.drainInto(found, evictor);
