@@ -86,7 +86,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         core.reportExhaustion(b.mode != HeapMode.CHECKED);
         core.pageGathering(b.pageGathering);
         // A block's own segment scope is closed once its free is known to be valid, just before it is released.
-        this.checked = b.mode == HeapMode.CHECKED ? new CheckedHeap(core, b.quarantine, this::closeScope, b.largeAllocationEvent) : null;
+        this.checked = b.mode == HeapMode.CHECKED
+                ? new CheckedHeap(core, b.quarantine, this::closeScope, b.largeAllocationEvent) : null;
         this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
         this.global = global;
         this.failOnLeak = b.failOnLeak;

@@ -258,7 +258,8 @@ class LeakDetectionTest {
 
     private static long overflowAndDrop(Heap heap) {
         MemorySegment s = heap.allocate(64);
-        MemorySegment.ofAddress(s.address()).reinterpret(65).set(java.lang.foreign.ValueLayout.JAVA_BYTE, 64, (byte) 0x55);
+        MemorySegment.ofAddress(s.address()).reinterpret(65)
+                .set(java.lang.foreign.ValueLayout.JAVA_BYTE, 64, (byte) 0x55);
         return s.address();
     }
 
@@ -271,7 +272,8 @@ class LeakDetectionTest {
         MemorySegment.ofAddress(b).reinterpret(64).set(java.lang.foreign.ValueLayout.JAVA_BYTE, 3, (byte) 7);
         assertThatThrownBy(heap::close).isInstanceOf(HeapCorruptionException.class)
                 .satisfies(e -> {
-                    assertThat(((HeapCorruptionException) e).damage().kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+                    assertThat(((HeapCorruptionException) e).damage().kind())
+                            .isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
                     assertThat(e.getSuppressed()).singleElement().isInstanceOf(HeapLeakException.class);
                 });
         assertThat(heap.toString()).contains("closed");

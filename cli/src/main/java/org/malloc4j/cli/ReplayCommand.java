@@ -159,7 +159,8 @@ final class ReplayCommand implements Callable<Integer> {
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
         Duration minTimed = minTime == null ? Duration.ZERO : parseDuration(minTime);
         if (minTimed == null) {
-            return badInput(err, me + ": --min-time must be 0 or a whole number with a unit (ms, s or m) up to 153722867m, as in 500ms,"
+            return badInput(err, me + ": --min-time must be 0 or a whole number with a unit (ms, s or m) up to"
+                    + " 153722867m, as in 500ms,"
                     + " not '" + minTime + "'");
         }
         Heap.Builder heap = Heap.builder();
@@ -266,7 +267,8 @@ final class ReplayCommand implements Callable<Integer> {
         if (decay != null) {
             Duration d = parseDuration(decay);
             if (d == null) {
-                return "--decay must be 0 or a whole number with a unit (ms, s or m) up to 153722867m, as in 250ms, not '" + decay + "'";
+                return "--decay must be 0 or a whole number with a unit (ms, s or m) up to 153722867m, as in 250ms,"
+                        + " not '" + decay + "'";
             }
             heap.decay(d);
         }

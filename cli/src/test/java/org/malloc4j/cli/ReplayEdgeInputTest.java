@@ -86,7 +86,8 @@ class ReplayEdgeInputTest {
         Locale.setDefault(Locale.GERMANY);
         Cli r;
         try {
-            r = Cli.run("replay", "--report", page.toString(), a.resolve("t.rep").toString(), b.resolve("t.rep").toString());
+            r = Cli.run("replay", "--report", page.toString(), a.resolve("t.rep").toString(),
+                    b.resolve("t.rep").toString());
         } finally {
             Locale.setDefault(before);
         }

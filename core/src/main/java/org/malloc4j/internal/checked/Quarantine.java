@@ -329,7 +329,7 @@ final class Quarantine {
             this.lock = thread == null ? new ReentrantLock() : null;
         }
 
-        /** The first damage found is returned (the free throws it); any other found in the same call goes to {@code more}. */
+        /** @return the first damage found (the free throws it); any other found in this call goes to {@code more} */
         HeapDamage add(long p, long size, long limit, Evictor evictor, Quarantine more) {
             push(p, size);
             return evictOver(limit, 1, evictor, null, more);

@@ -170,7 +170,7 @@ public final class Os {
         });
     }
 
-    /** @return whether every page of {@code [address, address + size)} is mapped ({@code mincore} says ENOMEM where not) */
+    /** @return whether every page of {@code [address, address + size)} is mapped ({@code mincore}: ENOMEM where not) */
     private static boolean isMapped(long address, long size) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
