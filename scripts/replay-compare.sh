@@ -63,8 +63,9 @@ if [ ! -f "$jar" ]; then
   ./mvnw -q -B -ntp -pl cli -am package -DskipTests >&2
 fi
 
-median() { # median VALUES...: the middle value (the lower middle of an even count); "null" values sort last
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'
+median() { # median VALUES...: the middle value of those that are numbers (the lower middle of an even count);
+  # "null" (a JVM whose replay failed) is left out, and only nulls give null
+  printf '%s\n' "$@" | grep -v '^null$' | sort -g | awk '{ v[NR] = $0 } END { print NR ? v[int((NR + 1) / 2)] : "null" }'
 }
 
 run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
@@ -103,7 +104,7 @@ bytes() { # human-readable bytes; "n/a" for null or empty
   awk -v b="$1" 'BEGIN {
     if (b == "" || b == "null") { print "n/a"; exit }
     split("B KiB MiB GiB TiB", u, " "); i = 1
-    while (b >= 1024 && i < 5) { b /= 1024; i++ }
+    while (b >= 1023.95 && i < 5) { b /= 1024; i++ }
     if (i == 1) printf "%d B\n", b; else printf "%.1f %s\n", b, u[i] }'
 }
 decimal() { awk -v x="$1" 'BEGIN { if (x == "" || x == "null") print "n/a"; else printf "%.1f\n", x }'; }

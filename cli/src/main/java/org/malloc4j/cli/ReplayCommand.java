@@ -42,7 +42,9 @@ import picocli.CommandLine.Spec;
                     + " the bundled workloads, on a fresh allocator each.",
             "Each trace is replayed twice: a checked pass (every block filled with a pattern from its id and"
                     + " verified before free and after realloc; overlaps and alignment checked) and a timed pass"
-                    + " (only the calls and a write of each block's first and last 8 bytes).",
+                    + " (only the calls and a write of each block's first and last 8 bytes), after one unreported"
+                    + " timed pass of the same trace, so that the timed loop meets the trace's paths before it is"
+                    + " timed.",
             "A short unreported warm-up trace runs first, so that JIT compilation counts in neither the time"
                     + " nor the peak RSS of the first trace; the allocator then gives its free memory back, as after"
                     + " every trace, so that a native one does not serve the first trace from it unseen.",

@@ -13,7 +13,7 @@ final class Units {
         String[] units = {"KiB", "MiB", "GiB", "TiB"};
         double v = b;
         int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
+        while (v >= 1023.95 && u < units.length - 1) { // what would round to 1024.0 takes the next unit
             v /= 1024;
             u++;
         }

@@ -33,6 +33,9 @@ class JsonLinesPrinterTest {
         assertThat(Units.bytes(512)).isEqualTo("512 B");
         assertThat(Units.bytes(1536)).isEqualTo("1.5 KiB");
         assertThat(Units.bytes(20L << 20)).isEqualTo("20.0 MiB");
+        // what would round to 1024.0 of a unit is the next unit's 1.0
+        assertThat(Units.bytes((1L << 20) - 1)).isEqualTo("1.0 MiB");
+        assertThat(Units.bytes(1_048_371)).isEqualTo("1023.8 KiB");
         assertThat(Units.bytes(-1)).isEqualTo("n/a");
         assertThat(Units.percent(0.9314)).isEqualTo("93.1%");
         assertThat(Units.percent(Double.NaN)).isEqualTo("n/a");
