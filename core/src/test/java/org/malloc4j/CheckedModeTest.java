@@ -152,6 +152,67 @@ class CheckedModeTest {
     }
 
     @Test
+    void aDoubleFreeOfAQuarantinedBlockWithADamagedHeaderLeavesItInQuarantine() {
+        // Released on the second free, the block's later eviction freed whatever live block then sat there
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
+            long p = heap.malloc(64);
+            heap.free(p);
+            flip(p - 1); // a stray write after free, into the header's hash
+            assertThatThrownBy(() -> heap.free(p)).isInstanceOf(HeapCorruptionException.class)
+                    .hasMessageContaining("waiting in quarantine");
+            long q = heap.malloc(64);
+            assertThat(q).isNotEqualTo(p); // p is still in quarantine, not the engine's to hand out
+            for (int i = 0; i < 100_000; i++) {
+                try {
+                    heap.free(heap.malloc(128)); // pushes p out of quarantine
+                } catch (HeapCorruptionException leaving) {
+                    assertThat(leaving.damage().address()).isEqualTo(p);
+                }
+            }
+            heap.free(q); // still live
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void aQuarantinedBlockWhoseHeaderWasOverwrittenIsReportedAndReleasedByTheEnginesSize() {
+        // Its size byte flipped: trusted, the poison check walked a terabyte; its hash: the damage went unreported
+        for (int at : new int[] {1, 10, 11}) {
+            try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(64 << 10).jmx(false).build()) {
+                long p = heap.malloc(64);
+                heap.free(p);
+                flip(p - at);
+                List<HeapDamage> found = new ArrayList<>();
+                for (int i = 0; i < 2_000; i++) {
+                    try {
+                        heap.free(heap.malloc(64));
+                    } catch (HeapCorruptionException leaving) {
+                        found.add(leaving.damage());
+                    }
+                }
+                found.addAll(heap.verify());
+                assertThat(found).as("byte p-%d", at).singleElement().satisfies(d -> {
+                    assertThat(d.address()).isEqualTo(p);
+                    assertThat(d.size()).isEqualTo(64);
+                });
+                assertThat(heap.stats().liveBlocks()).isZero();
+                assertThat(heap.stats().liveBytes()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void reallocOfABlockWithADamagedTailTakesNoNewBlock() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
+            long p = heap.malloc(40);
+            flip(p + 40);
+            assertThatThrownBy(() -> heap.realloc(p, 80)).isInstanceOf(HeapCorruptionException.class)
+                    .hasMessageContaining("overflow");
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
     void everyDamagedBlockThatOneFreePushesOutIsReported() throws Exception {
         // 96 bytes a 64-byte block with its red zones: two fit the 256-byte quarantine, then a second thread's ring
         // halves the share and the next free pushes both out. The free throws the first damage; the second waits.

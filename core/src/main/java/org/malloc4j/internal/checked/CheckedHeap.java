@@ -171,6 +171,9 @@ public final class CheckedHeap implements BlockAllocator {
             free(address);
             return 0;
         }
+        // A damaged tail is found before the new block is taken: free reports it (and frees the block), where a
+        // free after the copy would throw with the new block taken and lost
+        if (zones.tailDamage(address, RedZones.sizeOf(h0)) >= 0) free(address);
         // Always move: a stale pointer to the old block then lands in poison, and is found.
         long moved = malloc(newSize);
         Memory.copy(address, moved, Math.min(RedZones.sizeOf(h0), newSize));
@@ -196,6 +199,9 @@ public final class CheckedHeap implements BlockAllocator {
         long size = RedZones.sizeOf(h0);
         long tail = zones.tailDamage(address, size);
         if (tail >= 0) {
+            if (zones.freedTailDamage(address, size) < 0) { // another thread freed it since liveHeader read it
+                throw new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
+            }
             HeapDamage d = damage(address, RedZones.frontOf(h0), size, HeapDamage.Kind.OVERFLOW, tail);
             release(address, h0);
             throw new HeapCorruptionException(d, "free found a damaged block in heap " + core.name()
@@ -204,6 +210,7 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.markFreed(address, h0)) {
             throw new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
         }
+        zones.freeTail(address, size);
         noteFreeSite(address, h0);
         RedZones.poison(address, size);
         long share = quarantine.share();
@@ -229,7 +236,7 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op);
         long h0 = Memory.getLong(p - 16);
         if (!core.isLiveBlock(p - RedZones.frontOf(h0))) throw notLive(p, op);
-        if ((h0 & RedZones.FREED) != 0) throw alreadyFreed(p, h0);
+        if ((h0 & RedZones.FREED) != 0) throw alreadyFreed(p, h0, op);
         return h0;
     }
 
@@ -251,6 +258,15 @@ public final class CheckedHeap implements BlockAllocator {
         long front = p - b;
         long size = core.requestedSize(b) - front - RedZones.TAIL;
         HeapDamage d = damage(p, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(p, size, front));
+        // The header cannot say whether the block is live: its tail, found by the engine's size, does. A freed
+        // block waiting in quarantine stays there (released here, its eviction would later free whatever block then
+        // sits at its address); a block whose tail is damaged too is left allocated, never released on a guess.
+        if (zones.tailDamage(p, size) >= 0) {
+            boolean freed = zones.freedTailDamage(p, size) < 0;
+            return new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name() + (freed
+                    ? ": a freed block waiting in quarantine, whose header was overwritten (left there)"
+                    : " (left allocated: neither its header nor its tail can be trusted)"));
+        }
         boolean release = !op.equals("usableSize");
         if (release) {
             beforeRelease.accept(p);
@@ -269,8 +285,10 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /** For {@link #liveHeader}: the block at {@code p}, whose header is {@code h0}, is in quarantine. */
-    private InvalidFreeException alreadyFreed(long p, long h0) {
-        return new InvalidFreeException(p, doubleFree(p, RedZones.sizeOf(h0), "an earlier free"));
+    private InvalidFreeException alreadyFreed(long p, long h0, String op) {
+        if (op.equals("free")) return new InvalidFreeException(p, doubleFree(p, RedZones.sizeOf(h0), "an earlier free"));
+        return new InvalidFreeException(p, op + " of block 0x" + Long.toHexString(p) + " (" + RedZones.sizeOf(h0)
+                + " bytes) in heap " + core.name() + ": already freed, and waiting in quarantine");
     }
 
     /**
@@ -293,7 +311,8 @@ public final class CheckedHeap implements BlockAllocator {
     /** @return the offset from {@code p} of the lowest header byte that differs from what was written (-16..-1) */
     private long frontDamage(long p, long size, long front) {
         long found = Memory.getLong(p - 16);
-        long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found);
+        long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found)
+                | found & RedZones.FREED;
         long diff0 = found ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
         if (diff0 != 0) return -16 + Long.numberOfTrailingZeros(diff0) / 8;
         if (diff1 != 0) return -8 + Long.numberOfTrailingZeros(diff1) / 8;
@@ -353,14 +372,35 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** A block leaves quarantine: check its poison and canaries, then give it to the engine. */
     private HeapDamage evict(long p) {
+        if (!zones.headerIntact(p)) return evictDamagedHeader(p);
         long h0 = Memory.getLong(p - 16);
         long size = RedZones.sizeOf(h0);
         HeapDamage d = null;
         long off = RedZones.poisonDamage(p, size);
         long front = RedZones.frontOf(h0);
         if (off >= 0) d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off);
-        else if ((off = zones.tailDamage(p, size)) >= 0) d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
+        else if ((off = zones.freedTailDamage(p, size)) >= 0) {
+            d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
+        }
         releaseToEngine(p, h0, true);
+        return d;
+    }
+
+    /**
+     * A block leaving quarantine whose header was overwritten while it waited (a write after free): its size and
+     * front are taken from the engine (a damaged size could make the poison check walk a terabyte), the damage is
+     * reported, and the block is released when the engine names it; otherwise it stays allocated.
+     */
+    private HeapDamage evictDamagedHeader(long p) {
+        long b = damagedBlockOf(p);
+        if (b == 0) {
+            return new HeapDamage(p, 0, HeapDamage.Kind.UNDERFLOW, -16, List.of()); // nothing to release by
+        }
+        long front = p - b;
+        long size = core.requestedSize(b) - front - RedZones.TAIL;
+        HeapDamage d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, frontDamage(p, size, front));
+        core.countUnseen(front + RedZones.TAIL + size); // quarantined: the program counted none of it
+        core.free(b);
         return d;
     }
 
@@ -388,9 +428,10 @@ public final class CheckedHeap implements BlockAllocator {
             long size = RedZones.sizeOf(h0);
             long front = RedZones.frontOf(h0);
             long off;
-            if ((h0 & RedZones.FREED) != 0 && (off = RedZones.poisonDamage(p, size)) >= 0) {
+            boolean freed = (h0 & RedZones.FREED) != 0;
+            if (freed && (off = RedZones.poisonDamage(p, size)) >= 0) {
                 found.add(damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off));
-            } else if ((off = zones.tailDamage(p, size)) >= 0) {
+            } else if ((off = freed ? zones.freedTailDamage(p, size) : zones.tailDamage(p, size)) >= 0) {
                 found.add(damage(p, front, size, HeapDamage.Kind.OVERFLOW, off));
             }
         });

@@ -106,9 +106,30 @@ final class RedZones {
 
     /** @return the offset from {@code p} of the first damaged tail byte, or -1 when the tail is intact */
     long tailDamage(long p, long size) {
-        long a = Memory.getLong(p + size) ^ tail0;
+        return tailDamage(p, size, tail0, tail1);
+    }
+
+    /**
+     * A freed block's tail canary is the live one with {@link #FREED_TAIL} mixed in, so that a block whose header
+     * was overwritten can still be told live or freed (by its tail, found from the engine's size, not the header's).
+     */
+    private static final long FREED_TAIL = 0x5A5A_F4EE_D7A1_15A5L;
+
+    /** Marks the tail canary of the block at {@code p} freed ({@link #FREED_TAIL}); its header is marked already. */
+    void freeTail(long p, long size) {
+        Memory.putLong(p + size, tail0 ^ FREED_TAIL);
+        Memory.putLong(p + size + 8, tail1 ^ FREED_TAIL);
+    }
+
+    /** @return as {@link #tailDamage}, against a freed block's tail ({@link #freeTail}) */
+    long freedTailDamage(long p, long size) {
+        return tailDamage(p, size, tail0 ^ FREED_TAIL, tail1 ^ FREED_TAIL);
+    }
+
+    private static long tailDamage(long p, long size, long t0, long t1) {
+        long a = Memory.getLong(p + size) ^ t0;
         if (a != 0) return size + Long.numberOfTrailingZeros(a) / 8;
-        long c = Memory.getLong(p + size + 8) ^ tail1;
+        long c = Memory.getLong(p + size + 8) ^ t1;
         if (c != 0) return size + 8 + Long.numberOfTrailingZeros(c) / 8;
         return -1;
     }
