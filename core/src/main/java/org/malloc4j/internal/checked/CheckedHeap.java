@@ -34,6 +34,8 @@ public final class CheckedHeap implements BlockAllocator {
     private final java.util.function.LongConsumer beforeRelease;
     /** Blocks of at least this many program bytes are told to JFR ({@code Heap.Builder.largeAllocationEvent}). */
     private final long largeEventBytes;
+    /** Whether the heap records allocation sites. */
+    private final boolean tracksSites;
 
     /**
      * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
@@ -44,6 +46,7 @@ public final class CheckedHeap implements BlockAllocator {
         this.core = core;
         this.largeEventBytes = largeEventBytes;
         this.beforeRelease = beforeRelease;
+        this.tracksSites = core.sites() != null;
         this.zones = new RedZones(new SecureRandom().nextLong());
         this.quarantine = new Quarantine(quarantineBytes, evictor);
     }
@@ -336,8 +339,10 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** Remembers where a sampled block is freed, so that a double free can name it. */
     private void noteFreeSite(long p, long h0) {
+        // The flag first: with sites off, SiteRecorder is never loaded, and C2 would not inline core.sites() (a method
+        // whose signature names an unloaded class): a call on every free
+        if (!tracksSites) return;
         SiteRecorder sites = core.sites();
-        if (sites == null) return;
         SiteRecord r = sites.get(p - RedZones.frontOf(h0));
         if (r != null) r.freedHere();
     }

@@ -76,8 +76,15 @@ final class RedZones {
         return 1L << ((h0 >>> LOG_SHIFT) & 31);
     }
 
+    /**
+     * The keyed check word of a header. One multiply, not {@link #mix}: multiplying by an odd constant is a bijection,
+     * so any change to {@code h0} (FREED aside) changes the word, and {@code p} and the secret enter it whole, so a
+     * header copied to another block, or written by a program that does not know the secret, fails. The red zone
+     * guards against mistakes, not adversaries: it needs no avalanche, and the two multiplies and three shifts of the
+     * mix, computed at every malloc, free and eviction, were about 2 ns of a 45 ns CHECKED 16-byte pair.
+     */
     long h1(long p, long h0) {
-        return mix(secret ^ p ^ (h0 & ~FREED) * 0x9E3779B97F4A7C15L);
+        return secret ^ p ^ (h0 & ~FREED) * 0x9E3779B97F4A7C15L;
     }
 
     /** @return true when the header before {@code p} is intact (whether the block is live or freed) */
