@@ -44,23 +44,64 @@ public final class NativeAllocator implements Allocator {
     }
 
     private final String name;
-    private final MethodHandle malloc, free, realloc, calloc;
+    /** The kind's ordinal: which holder of constant handles ({@link Glibc} ...) the calls go through. */
+    private final int kind;
     /** The downcalls that give free memory back ({@link #releaseFreeMemory}). */
     private final Runnable release;
 
     private NativeAllocator(Kind kind, SymbolLookup lookup) {
         this.name = kind.label;
-        Linker linker = Linker.nativeLinker();
-        Linker.Option critical = Linker.Option.critical(false);
-        this.release = releaseCalls(kind, linker, lookup);
-        malloc = linker.downcallHandle(lookup.findOrThrow("malloc"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), critical);
-        free = linker.downcallHandle(lookup.findOrThrow("free"),
-                FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG), critical);
-        realloc = linker.downcallHandle(lookup.findOrThrow("realloc"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), critical);
-        calloc = linker.downcallHandle(lookup.findOrThrow("calloc"),
-                FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), critical);
+        this.kind = kind.ordinal();
+        this.release = releaseCalls(kind, Linker.nativeLinker(), lookup);
+        // Initialises the kind's holder now, so that a library without the four functions is refused by open(). The
+        // calls below switch on the ordinal: 0 glibc, 1 jemalloc, 2 mimalloc, 3 tcmalloc.
+        MethodHandle first = switch (kind) {
+            case GLIBC -> Glibc.MALLOC;
+            case JEMALLOC -> Jemalloc.MALLOC;
+            case MIMALLOC -> Mimalloc.MALLOC;
+            case TCMALLOC -> Tcmalloc.MALLOC;
+        };
+    }
+
+    /*
+     * The malloc, free, realloc and calloc downcalls of each kind, in static final fields of a holder class of its own
+     * (initialised when that kind is first opened). C2 inlines a downcall only when its method handle is a constant:
+     * held in instance fields, as they were until 2026-12-06, every call went out of line through invokeBasic ("failed
+     * to inline: receiver not constant" in -XX:+PrintInlining), 5 to 7 ns a malloc/free pair on this machine, which
+     * made every anchor look slower than it is. One class with a switch on the kind, rather than a subclass a kind,
+     * keeps the benchmarks' call sites monomorphic when one JVM runs several anchors in turn.
+     */
+    private static final class Glibc {
+        static final MethodHandle MALLOC = downcall(Kind.GLIBC, "malloc"), FREE = downcall(Kind.GLIBC, "free"),
+                REALLOC = downcall(Kind.GLIBC, "realloc"), CALLOC = downcall(Kind.GLIBC, "calloc");
+    }
+
+    private static final class Jemalloc {
+        static final MethodHandle MALLOC = downcall(Kind.JEMALLOC, "malloc"), FREE = downcall(Kind.JEMALLOC, "free"),
+                REALLOC = downcall(Kind.JEMALLOC, "realloc"), CALLOC = downcall(Kind.JEMALLOC, "calloc");
+    }
+
+    private static final class Mimalloc {
+        static final MethodHandle MALLOC = downcall(Kind.MIMALLOC, "malloc"), FREE = downcall(Kind.MIMALLOC, "free"),
+                REALLOC = downcall(Kind.MIMALLOC, "realloc"), CALLOC = downcall(Kind.MIMALLOC, "calloc");
+    }
+
+    private static final class Tcmalloc {
+        static final MethodHandle MALLOC = downcall(Kind.TCMALLOC, "malloc"), FREE = downcall(Kind.TCMALLOC, "free"),
+                REALLOC = downcall(Kind.TCMALLOC, "realloc"), CALLOC = downcall(Kind.TCMALLOC, "calloc");
+    }
+
+    /** @return a critical downcall handle (no thread-state transition) of one of the four functions of a kind */
+    private static MethodHandle downcall(Kind kind, String function) {
+        SymbolLookup lookup = kind == Kind.GLIBC ? Linker.nativeLinker().defaultLookup()
+                : SymbolLookup.libraryLookup(Path.of(LIB_DIR, kind.library), Arena.global());
+        FunctionDescriptor descriptor = switch (function) {
+            case "malloc" -> FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+            case "free" -> FunctionDescriptor.ofVoid(ValueLayout.JAVA_LONG);
+            default -> FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+        };
+        return Linker.nativeLinker().downcallHandle(lookup.findOrThrow(function), descriptor,
+                Linker.Option.critical(false));
     }
 
     /**
@@ -85,8 +126,10 @@ public final class NativeAllocator implements Allocator {
         }
         try {
             return new Result(new NativeAllocator(kind, SymbolLookup.libraryLookup(lib, Arena.global())), null);
-        } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
-            return new Result(null, kind.label + " skipped: " + lib + " did not load: " + e.getMessage());
+        } catch (IllegalArgumentException | UnsatisfiedLinkError | ExceptionInInitializerError e) {
+            Throwable why = e instanceof ExceptionInInitializerError init && init.getCause() != null
+                    ? init.getCause() : e;
+            return new Result(null, kind.label + " skipped: " + lib + " did not load: " + why.getMessage());
         }
     }
 
@@ -170,7 +213,12 @@ public final class NativeAllocator implements Allocator {
     @Override
     public long malloc(long size) {
         try {
-            return (long) malloc.invokeExact(size);
+            return switch (kind) {
+                case 0 -> (long) Glibc.MALLOC.invokeExact(size);
+                case 1 -> (long) Jemalloc.MALLOC.invokeExact(size);
+                case 2 -> (long) Mimalloc.MALLOC.invokeExact(size);
+                default -> (long) Tcmalloc.MALLOC.invokeExact(size);
+            };
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -179,7 +227,12 @@ public final class NativeAllocator implements Allocator {
     @Override
     public void free(long address) {
         try {
-            free.invokeExact(address);
+            switch (kind) {
+                case 0 -> Glibc.FREE.invokeExact(address);
+                case 1 -> Jemalloc.FREE.invokeExact(address);
+                case 2 -> Mimalloc.FREE.invokeExact(address);
+                default -> Tcmalloc.FREE.invokeExact(address);
+            }
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -188,7 +241,12 @@ public final class NativeAllocator implements Allocator {
     @Override
     public long realloc(long address, long size) {
         try {
-            return (long) realloc.invokeExact(address, size);
+            return switch (kind) {
+                case 0 -> (long) Glibc.REALLOC.invokeExact(address, size);
+                case 1 -> (long) Jemalloc.REALLOC.invokeExact(address, size);
+                case 2 -> (long) Mimalloc.REALLOC.invokeExact(address, size);
+                default -> (long) Tcmalloc.REALLOC.invokeExact(address, size);
+            };
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -197,7 +255,12 @@ public final class NativeAllocator implements Allocator {
     @Override
     public long calloc(long count, long size) {
         try {
-            return (long) calloc.invokeExact(count, size);
+            return switch (kind) {
+                case 0 -> (long) Glibc.CALLOC.invokeExact(count, size);
+                case 1 -> (long) Jemalloc.CALLOC.invokeExact(count, size);
+                case 2 -> (long) Mimalloc.CALLOC.invokeExact(count, size);
+                default -> (long) Tcmalloc.CALLOC.invokeExact(count, size);
+            };
         } catch (Throwable t) {
             throw rethrow(t);
         }
