@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true java --enable-native-access=ALL-UNNAMED \
  *     -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.LarsonScaling SUBJECT [ROUNDS [MILLIS [COUNTS]]]
  * </pre>
- * SUBJECT: a name of {@link Subject#NAMES} but {@code arena}; ROUNDS reported (default 10, after 3 unreported);
+ * SUBJECT: a name of {@link Subject#NAMES} but {@code arena} and Netty's (which cache per thread only on their own
+ * thread class, as JMH's executor runs them); ROUNDS reported (default 10, after 3 unreported);
  * MILLIS per count and round (default 1000); COUNTS comma-separated (default {@code 1,2}), each {@code N} (N threads:
  * workers 0 to N-1) or {@code N@K} (N threads from worker K on: {@code 1,1@1,2} runs worker 0 alone, worker 1 alone,
  * then both; worker 0 is the first thread to use the heap). Prints a line per round and the medians; the ratios are
@@ -43,7 +44,7 @@ public final class LarsonScaling {
     public static void main(String[] args) throws InterruptedException {
         if (args.length < 1 || args.length > 4) {
             System.err.println("usage: LarsonScaling SUBJECT [ROUNDS [MILLIS [COUNTS]]]   (SUBJECT: one of "
-                    + String.join(", ", Subject.NAMES) + ", but arena)");
+                    + String.join(", ", Subject.NAMES) + ", but arena and Netty's)");
             System.exit(2);
         }
         String name = args[0];
@@ -54,6 +55,12 @@ public final class LarsonScaling {
             System.err.println("LarsonScaling: arena cannot run here: its slots are filled on one thread and freed on"
                     + " the same, but a confined arena per block is closed by the thread that opened it, and the"
                     + " workers' threads outlive no JMH trial to close them in; use LarsonBenchmark");
+            System.exit(2);
+        }
+        if (name.startsWith("netty")) {
+            System.err.println("LarsonScaling: " + name + " cannot run here at its best: Netty caches per thread only"
+                    + " on its FastThreadLocalThreads and with the benchmarks' flags (a plain thread read 1.7 ops/us),"
+                    + " which JMH's executor gives it; use LarsonBenchmark");
             System.exit(2);
         }
         int workers = Arrays.stream(counts).mapToInt(c -> c.first + c.threads).max().orElseThrow();
