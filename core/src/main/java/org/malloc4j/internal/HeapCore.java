@@ -567,6 +567,26 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /**
+     * @return the size the engine's caller asked for the block that starts at {@code address}, when one is live there
+     *         now, else -1; never throws, for a walk that runs while other threads free blocks and their slabs are
+     *         reused (the size read then bounds every read of the block: it lies within the block, live or not)
+     */
+    public long liveRequestedSize(long address) {
+        if (!contains(address) || closed) return -1;
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            return idx >= 0 && slab.isAllocatedLocal(idx) ? slab.requestedSize(idx) : -1;
+        }
+        pages.lock().lock();
+        try {
+            return pages.isBlockStart(address) ? pages.blockRequested(address) : -1;
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /**
      * Calls {@code action} with the address of every live block, in address order. Under concurrent use it sees
      * each block that stays live during the walk and may or may not see the others; exact when quiescent.
      */
@@ -713,6 +733,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } finally {
             pages.lock().unlock();
         }
+        // A sum of counters other threads are changing (a CHECKED malloc takes its red zones out before the engine
+        // counts its block; a remote free counts in the freeing thread's cache) can read below zero for an instant
+        live = Math.max(0, live);
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
                 Math.max(0, committed - live), largest, dirty, purges, all.length, resident ? residentBytes() : 0);
     }

@@ -105,9 +105,11 @@ public final class CheckedHeap implements BlockAllocator {
             throw refused(e, size, request);
         }
         long p = b + front;
+        // The header before the fill: until it is rewritten, the old one (FREED) still stands over the old poison,
+        // and a concurrent verify() would read junk under it as a write after free
+        zones.arm(b, p, size, frontLog);
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
-        zones.arm(b, p, size, frontLog);
         if (size >= largeEventBytes) Monitoring.largeAllocation(core.name(), p, size);
         return p;
     }
@@ -213,9 +215,11 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.markFreed(address, h0)) {
             throw new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
         }
-        zones.freeTail(address, size);
         noteFreeSite(address, h0);
         RedZones.poison(address, size);
+        // The freed tail last: a block marked FREED whose tail is still the live one is being freed right now, which
+        // a concurrent verify() tells by it (and does not read its half-written poison as a write after free)
+        zones.freeTail(address, size);
         long share = quarantine.share();
         if (!Quarantine.fits(size, share)) {
             releaseToEngine(address, h0, false);
@@ -413,34 +417,68 @@ public final class CheckedHeap implements BlockAllocator {
 
     /**
      * Walks every block, live and quarantined, and returns the damage found. Exact when no other thread uses the
-     * heap; under concurrent use it checks every block that stays put during the walk.
+     * heap; under concurrent use it checks every block that stays put during the walk: a block another thread is
+     * arming, poisoning or releasing looks damaged for an instant, so what looks damaged is looked at again after the
+     * walk and reported only when the second look finds the same damage under the same header (generation included).
+     * Every read stays inside the engine's block as the engine sizes it, so a header rewritten under the walk (junk or
+     * poison read as a size) sends no read astray.
      */
     public List<HeapDamage> verify() {
         List<HeapDamage> found = new ArrayList<>(quarantine.takeUnreported());
+        List<Look> suspects = new ArrayList<>();
         core.forEachLiveBlock(b -> {
-            long p = zones.programAddress(b);
-            if (p == 0) {
-                if (core.isLiveBlock(b)) {
-                    long marked = zones.markerFront(b); // an aligned block whose marker survived
-                    long front = marked != 0 ? marked : RedZones.HEADER;
-                    long size = core.requestedSize(b) - front - RedZones.TAIL;
-                    long q = b + front;
-                    found.add(damage(q, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size, front)));
-                }
-                return;
-            }
-            long h0 = Memory.getLong(p - 16);
-            long size = RedZones.sizeOf(h0);
-            long front = RedZones.frontOf(h0);
-            long off;
-            boolean freed = (h0 & RedZones.FREED) != 0;
-            if (freed && (off = RedZones.poisonDamage(p, size)) >= 0) {
-                found.add(damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off));
-            } else if ((off = freed ? zones.freedTailDamage(p, size) : zones.tailDamage(p, size)) >= 0) {
-                found.add(damage(p, front, size, HeapDamage.Kind.OVERFLOW, off));
-            }
+            Look look = look(b);
+            if (look != null) suspects.add(look);
         });
+        for (Look first : suspects) {
+            Look again = look(first.block);
+            if (again != null && again.sameAs(first)) found.add(again.damage);
+        }
         return found;
+    }
+
+    /**
+     * Damage found in the engine block {@code block}, under the header word {@code h0} (when the header did not
+     * validate, a hash of its two words).
+     */
+    private record Look(long block, long h0, HeapDamage damage) {
+        boolean sameAs(Look o) {
+            return h0 == o.h0 && damage.address() == o.damage.address() && damage.size() == o.damage.size()
+                    && damage.kind() == o.damage.kind() && damage.offset() == o.damage.offset();
+        }
+    }
+
+    /** @return the damage of the engine block at {@code b}, or null when it is intact or no longer live */
+    private Look look(long b) {
+        long limit = core.liveRequestedSize(b); // the engine's request: every read below stays within it
+        if (limit < 0) return null; // freed since the walk listed it (its slab perhaps reused)
+        long p = zones.programAddress(b);
+        if (p == 0) {
+            long marked = zones.markerFront(b); // an aligned block whose marker survived
+            long front = marked != 0 ? marked : RedZones.HEADER;
+            long size = limit - front - RedZones.TAIL;
+            if (size < 0) return null; // not a block of this layer's layout (a front larger than the block)
+            long q = b + front;
+            if (zones.beingArmed(q)) return null; // a malloc writing its header (two words, one at a time)
+            // Keyed by the damaged words themselves: a header being written (h0, then h1) is another one next time
+            long words = Memory.getLong(q - 16) * 31 + Memory.getLong(q - 8);
+            return new Look(b, words, damage(q, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size, front)));
+        }
+        long h0 = Memory.getLong(p - 16); // read once, and checked against its check word again
+        if (Memory.getLong(p - 8) != zones.h1(p, h0)) return null; // rewritten since: the block did not stay put
+        long size = RedZones.sizeOf(h0);
+        long front = RedZones.frontOf(h0);
+        if (p - b != front || front + size + RedZones.TAIL > limit) return null; // another block's header by now
+        boolean freed = (h0 & RedZones.FREED) != 0;
+        if (freed && zones.tailStillLive(p, size)) return null; // being freed now: its poison is not all written
+        HeapDamage.Kind kind = HeapDamage.Kind.WRITE_AFTER_FREE;
+        long off = freed ? RedZones.poisonDamage(p, size) : -1;
+        if (off < 0) {
+            kind = HeapDamage.Kind.OVERFLOW;
+            off = freed ? zones.freedTailDamage(p, size) : zones.tailDamage(p, size);
+        }
+        if (off < 0 || Memory.getLong(p - 16) != h0) return null; // intact, or freed or rearmed while we looked
+        return new Look(b, h0, damage(p, front, size, kind, off));
     }
 
     /**

@@ -84,7 +84,31 @@ final class RedZones {
      * mix, computed at every malloc, free and eviction, were about 2 ns of a 45 ns CHECKED 16-byte pair.
      */
     long h1(long p, long h0) {
-        return secret ^ p ^ (h0 & ~FREED) * 0x9E3779B97F4A7C15L;
+        return secret ^ p ^ (h0 & ~FREED) * H1_FACTOR;
+    }
+
+    private static final long H1_FACTOR = 0x9E3779B97F4A7C15L;
+    /** The inverse of {@link #H1_FACTOR} modulo 2^64 (Newton's iteration: each step doubles the bits that are right). */
+    private static final long H1_INVERSE;
+
+    static {
+        long x = H1_FACTOR; // right in its low 3 bits, as any odd number is its own inverse modulo 8
+        for (int i = 0; i < 5; i++) x *= 2 - H1_FACTOR * x;
+        H1_INVERSE = x;
+    }
+
+    /**
+     * @return whether the header before {@code p}, which does not validate, is one being written by {@link #arm}: the
+     *         header word already new and the check word still that of the block's previous header there, of the
+     *         generation before (the check word is inverted back to the header word it was made for). For a
+     *         concurrent verify(), which must not report a malloc in progress as damage.
+     */
+    boolean beingArmed(long p) {
+        long h0 = Memory.getLong(p - 16);
+        long made = (Memory.getLong(p - 8) ^ secret ^ p) * H1_INVERSE; // the header word that check word was made for
+        long log = (made >>> LOG_SHIFT) & 31;
+        return (made & ~(SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12
+                && generation(made + (1L << GENERATION_SHIFT)) == generation(h0);
     }
 
     /** @return true when the header before {@code p} is intact (whether the block is live or freed) */
@@ -99,10 +123,11 @@ final class RedZones {
     void arm(long b, long p, long size, int logAlign) {
         // The word is the engine's block's own memory: a previous header here, or anything else (any value will do).
         long h0 = h0(size, logAlign) | (Memory.getLong(p - 16) + (1L << GENERATION_SHIFT)) & GENERATION_BITS;
-        Memory.putLong(p - 16, h0);
-        Memory.putLong(p - 8, h1(p, h0));
+        // The tail first: a concurrent verify() that finds the new header valid finds the new tail too
         Memory.putLong(p + size, tail0);
         Memory.putLong(p + size + 8, tail1);
+        Memory.putLong(p - 16, h0);
+        LONG.setRelease(Memory.ALL, p - 8, h1(p, h0));
         if (p - b > HEADER) Memory.putLong(b, marker ^ (p - b));
     }
 
@@ -126,6 +151,14 @@ final class RedZones {
     void freeTail(long p, long size) {
         Memory.putLong(p + size, tail0 ^ FREED_TAIL);
         Memory.putLong(p + size + 8, tail1 ^ FREED_TAIL);
+    }
+
+    /**
+     * @return whether either word of the tail canary of the block at {@code p} still holds the live pattern: for a
+     *         block marked FREED, its free is still under way (the freed tail is written last, a word at a time)
+     */
+    boolean tailStillLive(long p, long size) {
+        return Memory.getLong(p + size) == tail0 || Memory.getLong(p + size + 8) == tail1;
     }
 
     /** @return as {@link #tailDamage}, against a freed block's tail ({@link #freeTail}) */
