@@ -20,8 +20,8 @@ import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.sites.LeakCollector;
 import org.malloc4j.internal.sites.SegmentWatch;
 import org.malloc4j.internal.sites.SiteRecord;
-import org.malloc4j.internal.small.LocalHeap;
 import org.malloc4j.internal.sites.SiteRecorder;
+import org.malloc4j.internal.small.LocalHeap;
 import org.malloc4j.internal.stack.StackRegistry;
 
 /**
@@ -259,6 +259,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         closeGate.lock();
         try {
             if (core.isClosed()) return; // close() reported what was still live
+            // Looked at again under the gate: the program may have freed the block through its raw address since the
+            // cleanup looked, and a malloc may have handed the address out again (a free here would take that block)
+            SiteRecorder sites = core.sites();
+            if (record != null && sites != null && sites.get(record.address) != record) return;
             if (reclaim) {
                 try {
                     free(address);

@@ -32,11 +32,13 @@ public record LeakReport(String heap, long liveBlocks, long liveBytes, List<Entr
      * @param blocks recorded live blocks from this site
      * @param bytes their requested bytes
      * @param estimatedBytes the bytes they stand for, sampling taken into account ({@code bytes} at rate 1)
+     * @param estimatedBlocks the blocks they stand for, sampling taken into account ({@code blocks} at rate 1): each
+     *        sample counts one over the chance that a block of its size is sampled
      * @param threads names of the allocating threads (at most 4)
      * @param addresses a few of the blocks' addresses (at most 8)
      */
     public record Entry(List<StackTraceElement> site, long blocks, long bytes, long estimatedBytes,
-            List<String> threads, List<Long> addresses) {
+            long estimatedBlocks, List<String> threads, List<Long> addresses) {
         /** Copies the lists. */
         public Entry {
             site = List.copyOf(site);
@@ -57,11 +59,16 @@ public record LeakReport(String heap, long liveBlocks, long liveBytes, List<Entr
         sb.append("heap ").append(heap).append(": ").append(liveBlocks).append(" live block(s), ").append(liveBytes)
                 .append(" bytes");
         if (liveBlocks == 0) return sb.append('\n').toString();
+        // "none recorded", not "not tracked": with sampling below rate 1, no live block may have been sampled
         sb.append(entries.isEmpty() && unattributedBlocks == liveBlocks
-                ? " (allocation sites not recorded: Heap.builder().trackSites(rate) records them)\n" : "\n");
+                ? " (no live block has a recorded allocation site: Heap.builder().trackSites(rate) records them, for a"
+                        + " sample by bytes below rate 1)\n" : "\n");
         for (Entry e : entries) {
             sb.append("  ").append(e.blocks()).append(" block(s), ").append(e.bytes()).append(" bytes");
-            if (e.estimatedBytes() != e.bytes()) sb.append(" (about ").append(e.estimatedBytes()).append(" bytes in all)");
+            if (e.estimatedBytes() != e.bytes() || e.estimatedBlocks() != e.blocks()) {
+                sb.append(" (about ").append(e.estimatedBlocks()).append(" block(s), ").append(e.estimatedBytes())
+                        .append(" bytes in all)");
+            }
             sb.append(", by thread(s) ").append(String.join(", ", e.threads())).append(", e.g.");
             for (long a : e.addresses()) sb.append(" 0x").append(Long.toHexString(a));
             sb.append('\n');

@@ -170,6 +170,34 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         sites.record(address, size);
     }
 
+    /**
+     * A block resized in place keeps the sampling decision of its new size, not of its size at malloc: the estimate
+     * weighs a sample by one over the chance of sampling a block of its size, so that chance must be the one of the
+     * size the block has now (a block allocated empty, never sampled, was invisible whatever it grew to; one grown
+     * from 64 KiB to 16 MiB was recorded one time in nine, and then stood for 140 MB). Sampled with chance
+     * {@code before} at its old size, a block grown is sampled now with chance {@code (after - before) / (1 - before)}
+     * when it was not, and one shrunk stays sampled with chance {@code after / before}: its chance is then exactly
+     * {@code after}, and a block grown by a thousand small steps takes about one stack capture in all, not one a
+     * step (as charging the byte countdown with every new size, jemalloc's way, would). A new record takes the
+     * realloc's stack as its site.
+     */
+    private void resampleInPlace(Slab slab, long address, long oldSize, long newSize) {
+        SiteRecord r = slab == null || slab.sampled != 0 ? sites.get(address) : null;
+        double before = sites.probability(oldSize), after = sites.probability(newSize);
+        if (before == after) {
+            if (r != null) r.resampled(newSize);
+            return;
+        }
+        double u = java.util.concurrent.ThreadLocalRandom.current().nextDouble();
+        if (r != null) {
+            if (after < before && u * before >= after) forgetSampled(slab, address);
+            else r.resampled(newSize);
+        } else if (after > before && u * (1 - before) < after - before) {
+            if (slab != null) slab.addSampled(1);
+            sites.record(address, newSize);
+        }
+    }
+
     /** Tells the site recorder that the sampled block at {@code address} is being freed. */
     private void forgetSampled(Slab slab, long address) {
         SiteRecord r = sites.forget(address);
@@ -395,7 +423,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             // In place when the new size has this class, or would be given it by a growth (grownClassOf)
             if (newSize <= slab.blockSize && SizeClasses.grownClassOf(newSize) >= slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
-                if (slab.sampled != 0) sites.resized(address, newSize);
+                if (sites != null) resampleInPlace(slab, address, oldRequested, newSize);
                 countResize(oldRequested, newSize);
                 return address;
             }
@@ -423,7 +451,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 pages.lock().unlock();
             }
             if (resized) {
-                if (sites != null) sites.resized(address, newSize);
+                if (sites != null) resampleInPlace(null, address, oldRequested, newSize);
                 countResize(oldRequested, newSize);
                 if (newSize > oldRequested && newSize >= largeEventBytes) {
                     Monitoring.largeAllocation(name, address, newSize); // grown in place to a large size

@@ -31,6 +31,7 @@ public final class LeakCollector {
             // The sample stands for weight() bytes of blocks of its sampled size; a block resized since stands for
             // as many blocks of its size now.
             g.estimated += r.weight() * size / Math.max(r.sampledSize(), 1);
+            g.estimatedBlocks += r.weight() / Math.max(r.sampledSize(), 1); // one over the chance it was sampled
             if (g.threads.size() < 4) g.threads.add(r.thread);
             if (g.addresses.size() < 8) g.addresses.add(toProgram.applyAsLong(r.address));
             blocks++;
@@ -40,7 +41,7 @@ public final class LeakCollector {
         for (Map.Entry<Site, Group> e : groups.entrySet()) {
             Group g = e.getValue();
             entries.add(new LeakReport.Entry(e.getKey().frames(), g.blocks, g.bytes, Math.round(g.estimated),
-                    List.copyOf(g.threads), g.addresses));
+                    Math.round(g.estimatedBlocks), List.copyOf(g.threads), g.addresses));
         }
         entries.sort(Comparator.comparingLong(LeakReport.Entry::estimatedBytes).reversed());
         return new LeakReport(heap, liveBlocks, liveBytes, entries, Math.max(0, liveBlocks - blocks),
@@ -49,7 +50,7 @@ public final class LeakCollector {
 
     private static final class Group {
         long blocks, bytes;
-        double estimated;
+        double estimated, estimatedBlocks;
         final LinkedHashSet<String> threads = new LinkedHashSet<>();
         final List<Long> addresses = new ArrayList<>();
     }

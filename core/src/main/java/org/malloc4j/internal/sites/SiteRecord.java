@@ -17,8 +17,11 @@ public final class SiteRecord {
     /** The allocation's stack: a {@link SiteRecorder.Capture} until first read, then its {@link Site}. */
     private volatile Object site;
     public final String thread;
-    /** The size when the block was sampled, which the sampling probability depended on. */
-    private final long sampledSize;
+    /**
+     * The size the sampling probability was taken at: the size at malloc, or the size a realloc in place gave the
+     * block when it took the decision again ({@link #resampled}).
+     */
+    private volatile long sampledSize;
     /** Where the block was freed, when that free was seen (CHECKED double-free reports): a capture, or its site. */
     private volatile Object freedAt;
     /** Set when the block's free reached the engine: the recorder then never resolves a still waiting capture. */
@@ -60,6 +63,12 @@ public final class SiteRecord {
     /** @return the size when the block was sampled (its size now is {@link #size}) */
     public long sampledSize() {
         return sampledSize;
+    }
+
+    /** The block was resized in place to {@code size}, and stays sampled at that size. */
+    public void resampled(long size) {
+        this.sampledSize = size;
+        this.size = size;
     }
 
     /** Makes {@code token} the block's newest watched segment; an older one's watch is void from then on. */

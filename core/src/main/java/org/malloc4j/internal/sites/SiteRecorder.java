@@ -46,9 +46,20 @@ public final class SiteRecorder {
         return (long) (-Math.log(1 - u) * meanBytes);
     }
 
+    /** @return the chance that a block of {@code size} bytes is sampled: {@code 1 - exp(-size / meanBytes)} */
+    public double probability(long size) {
+        return meanBytes == 0 ? 1.0 : -Math.expm1(-size / meanBytes);
+    }
+
+    /** @return the thread's name, or for an unnamed one (a virtual thread, by default) its id */
+    private static String threadName(Thread t) {
+        String name = t.getName();
+        return !name.isEmpty() ? name : (t.isVirtual() ? "virtual #" : "#") + t.threadId();
+    }
+
     /** Records the block just allocated at {@code address}, with the caller's stack. */
     public SiteRecord record(long address, long size) {
-        SiteRecord r = new SiteRecord(this, address, size, capture(), Thread.currentThread().getName());
+        SiteRecord r = new SiteRecord(this, address, size, capture(), threadName(Thread.currentThread()));
         SiteRecord displaced = live.add(r);
         // A record whose block was freed meanwhile is only dropped: no report will read it, and resolving it (a few
         // microseconds) for nothing made sampled pairs of 4 KiB two and a half times slower.
@@ -80,12 +91,6 @@ public final class SiteRecorder {
     /** @return the record of the live sampled block at {@code address}, or null */
     public SiteRecord get(long address) {
         return live.get(address);
-    }
-
-    /** Notes a new requested size of a sampled block resized in place. */
-    public void resized(long address, long size) {
-        SiteRecord r = live.get(address);
-        if (r != null) r.size = size;
     }
 
     /** @return the records of the live sampled blocks (a weakly consistent view) */
