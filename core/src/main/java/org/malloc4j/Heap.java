@@ -300,8 +300,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be freed: " + segment);
         }
-        // A segment of one of this heap's arenas: its arena forgets it and names its block (0 when the segment was
-        // carved from one of the arena's chunks: nothing to free); else the segment's own address.
+        // A segment of one of this heap's arenas: its arena forgets it and frees its block, if it has one of its own
+        // (0 here); else the segment's own address, the heap block to free.
         long block = arenas.release(segment.scope(), segment.address());
         if (block != 0) free(block);
     }
@@ -388,13 +388,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * segment of its size class, and the chunks go back to the heap when the arena closes. So the heap's
      * {@link #stats()} count the chunks as live blocks, not the segments. Larger or more aligned segments are heap
      * blocks of their own (16 bytes more than asked, see below). On a {@link HeapMode#CHECKED} heap every segment is a
-     * block of its own, with the red zones and quarantine of that mode.
+     * block of its own, between the red zones of that mode (damage is reported at the segment's address and size)
+     * and through its quarantine.
      *
      * <p>An arena's segments belong to the arena: free them with {@link #free(MemorySegment)} (or let the arena
-     * close), never through their raw address. A segment never starts a heap block (a carved one lies inside a chunk;
-     * one of its own starts 16 bytes, or its alignment, into its block), so {@link #free(long)}, {@link #realloc} and
-     * {@link #usableSize} reject its address with an {@link InvalidFreeException}, and the arena can never free its
-     * memory twice.
+     * close), never through their raw address. In FAST mode a segment never starts a heap block (a carved one lies
+     * inside a chunk; one of its own starts 16 bytes, or its alignment, into its block); in CHECKED mode its block's
+     * header marks it as an arena's. So {@link #free(long)}, {@link #realloc} and {@link #usableSize} reject its
+     * address with an {@link InvalidFreeException}, and the arena can never free its memory twice.
      *
      * @return a new open arena
      * @throws IllegalStateException if the heap is closed

@@ -14,6 +14,22 @@ public interface BlockAllocator {
     /** Frees a block from {@link #malloc} or {@link #alignedAlloc}; validated. */
     void free(long address);
 
+    /**
+     * @return how far into a block from {@link #arenaBlock} its arena segment starts: far enough in FAST mode that the
+     *         segment's address is no block's, so that a free of it through the heap is refused; 0 in CHECKED mode,
+     *         whose header marks the block as an arena's (the segment then sits between the red zones)
+     */
+    long arenaOffset(long alignment);
+
+    /**
+     * @return a block for an arena segment of {@code size} bytes aligned to {@code alignment} (a power of two), which
+     *         starts {@link #arenaOffset} bytes into it
+     */
+    long arenaBlock(long alignment, long size);
+
+    /** Frees a block from {@link #arenaBlock}; validated. */
+    void freeArenaBlock(long block);
+
     /** @return the heap's name, for messages */
     String name();
 

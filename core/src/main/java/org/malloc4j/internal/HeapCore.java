@@ -230,6 +230,26 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (cache.thread == null) cache.lock().unlock();
     }
 
+    @Override
+    public long arenaOffset(long alignment) {
+        return Math.max(16, alignment);
+    }
+
+    @Override
+    public long arenaBlock(long alignment, long size) {
+        long offset = arenaOffset(alignment);
+        if (size > Long.MAX_VALUE - offset - 1) {
+            throw new HeapExhaustedException(size, "heap " + name + " cannot allocate " + size + " bytes for an arena");
+        }
+        long request = Math.max(size, 1) + offset; // at least one byte past the offset: never the next block
+        return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
+    }
+
+    @Override
+    public void freeArenaBlock(long block) {
+        free(block);
+    }
+
     public long calloc(long count, long size) {
         if (count < 0) throw badArgument("calloc count must be non-negative: " + count);
         if (size < 0) throw badArgument("calloc size must be non-negative: " + size);
@@ -797,7 +817,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                         r.requested(), 1, 1));
                 case PageHeap.RUN_SLAB -> {
                     Slab slab = slabOf(base + offset);
-                    if (slab == null) continue; // released between the walk and this look-up
+                    // Released between the walk and this look-up, or its pages already another slab's (a run smaller
+                    // than its own block was seen under churn): the run is left out of the picture
+                    if (slab == null || slab.base != base + offset || slab.pages != r.pages()) continue;
                     int used = slab.liveBlocks();
                     int c = slab.sizeClass;
                     slabs[c]++;

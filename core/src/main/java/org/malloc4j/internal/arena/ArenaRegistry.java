@@ -74,20 +74,25 @@ public final class ArenaRegistry {
 
     /**
      * The step of {@code heap.free(segment)} that arenas need: when the segment's scope is an open arena of this
-     * heap, the arena forgets the segment and returns its block for the heap to free; otherwise the segment's own
+     * heap, the arena forgets the segment and its block, if it has one of its own, is freed here (an arena's block
+     * is freed as one, {@link org.malloc4j.internal.BlockAllocator#freeArenaBlock}); otherwise the segment's own
      * address is returned. Takes the scope and the address rather than the segment, so that the segment does not
      * escape {@code heap.free} when this is not inlined.
      *
      * @param scope the segment's scope
      * @param address the segment's address
-     * @return the address of the heap block to free
+     * @return the address of the heap block to free, or 0 for an arena's segment (freed here)
      * @throws InvalidFreeException if the scope is closed (the block was freed, by its own free or when its arena
      *         closed), or if it is an arena's of this heap but {@code address} is not one of its live segments
      * @throws WrongThreadException if the arena is confined to another thread
      */
     public long release(MemorySegment.Scope scope, long address) {
         HeapArena arena = arenaOf(scope);
-        if (arena != null) return arena.release(address);
+        if (arena != null) {
+            long block = arena.release(address); // 0 for a segment carved from a chunk: nothing to free
+            if (block != 0) arena.core.freeArenaBlock(block);
+            return 0;
+        }
         if (!scope.isAlive()) throw closedScope(address);
         return address;
     }

@@ -50,9 +50,8 @@ public final class ConfinedHeapArena extends HeapArena {
         // One test accepts a carved segment's arguments (a negative size or a bad alignment fails it too).
         if (carvesValid(byteSize, byteAlignment)) return segment(carver.allocate(byteSize, byteAlignment), byteSize);
         checkAllocation(byteSize, byteAlignment);
-        long offset = offset(byteAlignment);
-        long block = takeBlock(byteSize, offset);
-        long address = block + offset;
+        long block = takeBlock(byteSize, byteAlignment);
+        long address = segmentAddress(block, byteAlignment);
         blocks.put(address, block);
         return segment(address, byteSize);
     }

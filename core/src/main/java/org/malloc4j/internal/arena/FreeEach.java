@@ -2,7 +2,6 @@ package org.malloc4j.internal.arena;
 
 import java.util.function.LongConsumer;
 import org.malloc4j.HeapCorruptionException;
-import org.malloc4j.internal.BlockAllocator;
 
 /**
  * Frees an arena's blocks one after another when it closes, going on past damage: in CHECKED mode a free that finds
@@ -10,22 +9,19 @@ import org.malloc4j.internal.BlockAllocator;
  * stopping there would leave the arena's other blocks allocated for good (the arena is closed, nothing frees them
  * later). {@link #rethrow()} then throws the first damage found, the others suppressed in it.
  */
-final class FreeEach implements LongConsumer {
-    private final BlockAllocator heap;
+final class FreeEach {
     private HeapCorruptionException first;
 
-    FreeEach(BlockAllocator heap) {
-        this.heap = heap;
-    }
-
-    @Override
-    public void accept(long block) {
-        try {
-            heap.free(block);
-        } catch (HeapCorruptionException e) {
-            if (first == null) first = e;
-            else first.addSuppressed(e);
-        }
+    /** @return a consumer that frees each block it is given with {@code free}, keeping the damage found */
+    LongConsumer with(LongConsumer free) {
+        return block -> {
+            try {
+                free.accept(block);
+            } catch (HeapCorruptionException e) {
+                if (first == null) first = e;
+                else first.addSuppressed(e);
+            }
+        };
     }
 
     /** Throws the first damage found, if any. */

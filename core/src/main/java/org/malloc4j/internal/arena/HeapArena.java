@@ -2,7 +2,6 @@ package org.malloc4j.internal.arena;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.InvalidFreeException;
 import org.malloc4j.internal.BlockAllocator;
 
@@ -152,19 +151,20 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         }
     }
 
-    /** @return how far into its block a segment of this alignment starts: a multiple of the alignment, at least 16 */
-    static long offset(long byteAlignment) {
-        return Math.max(16, byteAlignment);
+    /**
+     * @return the block for a segment of {@code byteSize} bytes: the segment starts {@link #segmentAddress} bytes
+     *         into it
+     */
+    final long takeBlock(long byteSize, long byteAlignment) {
+        return core.arenaBlock(byteAlignment, byteSize);
     }
 
-    /** Takes a block for a segment of {@code byteSize} bytes that starts {@code offset} bytes into it. */
-    final long takeBlock(long byteSize, long offset) {
-        if (byteSize > Long.MAX_VALUE - offset - 1) {
-            throw new HeapExhaustedException(byteSize, "heap " + core.name() + " cannot allocate " + byteSize
-                    + " bytes for an arena");
-        }
-        long request = Math.max(byteSize, 1) + offset; // at least one byte past the offset: never the next block
-        return offset == 16 ? core.malloc(request) : core.alignedAlloc(offset, request);
+    /**
+     * @return where the segment of a block from {@link #takeBlock} starts: into its block in FAST mode, so that its
+     *         address is no heap block's; at its start in CHECKED mode, whose header marks the block as an arena's
+     */
+    final long segmentAddress(long block, long byteAlignment) {
+        return block + core.arenaOffset(byteAlignment);
     }
 
     /** @return a segment of {@code byteSize} bytes at {@code address}, bound to this arena's scope */
@@ -175,10 +175,10 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
     /** Gives every chunk and block still held back to the heap (unless the heap is gone) and forgets them. */
     final void freeAll() {
         boolean giveBack = !core.isClosed();
-        FreeEach free = new FreeEach(core);
-        if (giveBack) blocks.forEachValue(free);
+        FreeEach free = new FreeEach();
+        if (giveBack) blocks.forEachValue(free.with(core::freeArenaBlock));
         blocks.clear();
-        carver.freeAll(giveBack ? free : null);
+        carver.freeAll(giveBack ? free.with(core::free) : null); // chunks are plain blocks of the heap
         free.rethrow();
     }
 

@@ -56,9 +56,8 @@ public final class SharedHeapArena extends HeapArena {
             }
             return segment(address, byteSize);
         }
-        long offset = offset(byteAlignment);
-        long block = takeBlock(byteSize, offset);
-        long address = block + offset;
+        long block = takeBlock(byteSize, byteAlignment);
+        long address = segmentAddress(block, byteAlignment);
         int seen;
         lock.lock();
         try {
@@ -68,7 +67,7 @@ public final class SharedHeapArena extends HeapArena {
             lock.unlock();
         }
         if (seen != OPEN) {
-            if (seen == CLOSED) core.free(block);
+            if (seen == CLOSED) core.freeArenaBlock(block);
             throw notOpen(seen);
         }
         return segment(address, byteSize);

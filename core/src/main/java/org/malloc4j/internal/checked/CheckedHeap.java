@@ -66,7 +66,7 @@ public final class CheckedHeap implements BlockAllocator {
     @Override
     public long malloc(long size) {
         if (size < 0) throw core.badArgument("size must be non-negative: " + size);
-        return place(size, 4, false);
+        return place(size, 4, false, false);
     }
 
     @Override
@@ -75,7 +75,7 @@ public final class CheckedHeap implements BlockAllocator {
             throw core.badArgument("alignment must be a power of two: " + alignment);
         }
         if (size < 0) throw core.badArgument("size must be non-negative: " + size);
-        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false);
+        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false, false);
     }
 
     public long calloc(long count, long size) {
@@ -84,13 +84,33 @@ public final class CheckedHeap implements BlockAllocator {
         if (Math.multiplyHigh(count, size) != 0 || count * size < 0) {
             throw core.badArgument("calloc count * size overflows: " + count + " * " + size);
         }
-        return place(count * size, 4, true);
+        return place(count * size, 4, true, false);
     }
 
     /** Fronts above a page cost a page, not a whole alignment: the engine aligns the address one page into the run. */
     private static final int MAX_FRONT_LOG = 12;
 
-    private long place(long size, int logAlign, boolean zero) {
+    /**
+     * An arena's segment is a block of its own, at offset 0: between the red zones, as the program's blocks are, and
+     * named by the damage found in it. Its header's {@link RedZones#ARENA} bit refuses a free, realloc or usableSize of
+     * it through the heap: it is freed through its arena ({@link #freeArenaBlock}).
+     */
+    @Override
+    public long arenaOffset(long alignment) {
+        return 0;
+    }
+
+    @Override
+    public long arenaBlock(long alignment, long size) {
+        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false, true);
+    }
+
+    @Override
+    public void freeArenaBlock(long block) {
+        free(block, true);
+    }
+
+    private long place(long size, int logAlign, boolean zero, boolean arena) {
         int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
         long front = 1L << frontLog;
         if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
@@ -107,7 +127,7 @@ public final class CheckedHeap implements BlockAllocator {
         long p = b + front;
         // The header before the fill: until it is rewritten, the old one (FREED) still stands over the old poison,
         // and a concurrent verify() would read junk under it as a write after free
-        zones.arm(b, p, size, frontLog);
+        zones.arm(b, p, size, frontLog, arena);
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
         if (size >= largeEventBytes) Monitoring.largeAllocation(core.name(), p, size);
@@ -171,7 +191,7 @@ public final class CheckedHeap implements BlockAllocator {
     public long realloc(long address, long newSize) {
         if (newSize < 0) throw core.badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
-        long h0 = liveHeader(address, "realloc");
+        long h0 = liveHeader(address, "realloc", false);
         if (newSize == 0) {
             free(address);
             return 0;
@@ -188,18 +208,23 @@ public final class CheckedHeap implements BlockAllocator {
 
     public long usableSize(long address) {
         // In checked mode the usable size is the requested size: the bytes past it are the tail red zone.
-        return RedZones.sizeOf(liveHeader(address, "usableSize"));
+        return RedZones.sizeOf(liveHeader(address, "usableSize", false));
     }
 
     // ---------------------------------------------------------------- free
 
     @Override
     public void free(long address) {
+        free(address, false);
+    }
+
+    /** Frees the block at {@code address}: an arena's ({@link RedZones#ARENA} in its header) or, if not, any other. */
+    private void free(long address, boolean arena) {
         if (address == 0) {
             core.checkOpen(); // free(0) does nothing, but on a closed heap it throws as every call does
             return;
         }
-        long h0 = liveHeader(address, "free");
+        long h0 = liveHeader(address, "free", arena);
         beforeRelease.accept(address);
         long size = RedZones.sizeOf(h0);
         long tail = zones.tailDamage(address, size);
@@ -235,7 +260,7 @@ public final class CheckedHeap implements BlockAllocator {
      *         free names where the block was allocated and first freed when those sites were recorded), and
      *         HeapCorruptionException when the front red zone of a live block was overwritten
      */
-    private long liveHeader(long p, String op) {
+    private long liveHeader(long p, String op, boolean arena) {
         // Every error is built and thrown by a method of its own: with them inline this method was 363 bytes of
         // bytecode, over C2's limit for inlining a hot callee, and every checked free and realloc called it.
         core.checkOpen(); // before any read: a closed heap's range is unmapped
@@ -243,8 +268,21 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op);
         long h0 = Memory.getLong(p - 16);
         if (!core.isLiveBlock(p - RedZones.frontOf(h0))) throw notLive(p, op);
-        if ((h0 & RedZones.FREED) != 0) throw alreadyFreed(p, h0, op);
+        // One test for both flags: FREED must be clear, ARENA set exactly for an arena's free
+        if ((h0 & (RedZones.FREED | RedZones.ARENA)) != (arena ? RedZones.ARENA : 0)) throw flagged(p, h0, op);
         return h0;
+    }
+
+    /** For {@link #liveHeader}: the block is freed already, or is (or is not) an arena's when the caller said not. */
+    private InvalidFreeException flagged(long p, long h0, String op) {
+        if ((h0 & RedZones.FREED) != 0) return alreadyFreed(p, h0, op);
+        if ((h0 & RedZones.ARENA) != 0) {
+            return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                    + ": a segment of one of the heap's arenas (" + RedZones.sizeOf(h0) + " bytes), which its arena"
+                    + " frees (Heap.free(segment) or the arena's close), not a block of the heap's own");
+        }
+        return new InvalidFreeException(p, "0x" + Long.toHexString(p) + " is a block of heap " + core.name()
+                + ", not a segment of one of its arenas");
     }
 
     /** For {@link #liveHeader}: {@code p} is outside the heap or not 16-byte aligned. */
@@ -319,7 +357,7 @@ public final class CheckedHeap implements BlockAllocator {
     private long frontDamage(long p, long size, long front) {
         long found = Memory.getLong(p - 16);
         long h0 = RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found)
-                | found & RedZones.FREED;
+                | found & (RedZones.FREED | RedZones.ARENA);
         long diff0 = found ^ h0, diff1 = Memory.getLong(p - 8) ^ zones.h1(p, h0);
         if (diff0 != 0) return -16 + Long.numberOfTrailingZeros(diff0) / 8;
         if (diff1 != 0) return -8 + Long.numberOfTrailingZeros(diff1) / 8;

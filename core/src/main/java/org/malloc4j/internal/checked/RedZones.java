@@ -32,6 +32,8 @@ final class RedZones {
     static final int HEADER = 16;
     static final int TAIL = 16;
     static final long FREED = 1L << 62;
+    /** Set in the header of a block that holds an arena's segment: freed through its arena only. */
+    static final long ARENA = 1L << 63;
     private static final int LOG_SHIFT = 56;
     private static final int GENERATION_SHIFT = 48;
     private static final long GENERATION_BITS = 0xFFL << GENERATION_SHIFT;
@@ -107,7 +109,7 @@ final class RedZones {
         long h0 = Memory.getLong(p - 16);
         long made = (Memory.getLong(p - 8) ^ secret ^ p) * H1_INVERSE; // the header word that check word was made for
         long log = (made >>> LOG_SHIFT) & 31;
-        return (made & ~(SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12
+        return (made & ~(ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12
                 && generation(made + (1L << GENERATION_SHIFT)) == generation(h0);
     }
 
@@ -116,13 +118,18 @@ final class RedZones {
         long h0 = Memory.getLong(p - 16);
         long log = (h0 >>> LOG_SHIFT) & 31;
         return Memory.getLong(p - 8) == h1(p, h0)
-                && (h0 & ~(FREED | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12;
+                && (h0 & ~(FREED | ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4
+                && log <= 12;
     }
 
-    /** Writes the header, the tail canary and, for a front larger than the header, the marker at {@code b}. */
-    void arm(long b, long p, long size, int logAlign) {
+    /**
+     * Writes the header ({@link #ARENA} set when {@code arena}), the tail canary and, for a front larger than the
+     * header, the marker at {@code b}.
+     */
+    void arm(long b, long p, long size, int logAlign, boolean arena) {
         // The word is the engine's block's own memory: a previous header here, or anything else (any value will do).
-        long h0 = h0(size, logAlign) | (Memory.getLong(p - 16) + (1L << GENERATION_SHIFT)) & GENERATION_BITS;
+        long h0 = h0(size, logAlign) | (Memory.getLong(p - 16) + (1L << GENERATION_SHIFT)) & GENERATION_BITS
+                | (arena ? ARENA : 0);
         // The tail first: a concurrent verify() that finds the new header valid finds the new tail too
         Memory.putLong(p + size, tail0);
         Memory.putLong(p + size + 8, tail1);

@@ -21,12 +21,12 @@ class RedZonesTest {
         try (Arena arena = Arena.ofConfined()) {
             long b = arena.allocate(128, 16).address();
             long p = b + RedZones.HEADER;
-            zones.arm(b, p, 48, 4);
+            zones.arm(b, p, 48, 4, false);
             long first = Memory.getLong(p - 16);
             assertThat(zones.headerIntact(p)).isTrue();
             assertThat(zones.markFreed(p, first)).as("the first free claims the block").isTrue();
 
-            zones.arm(b, p, 48, 4); // released, reallocated at the same place with the same size
+            zones.arm(b, p, 48, 4, false); // released, reallocated at the same place with the same size
             long second = Memory.getLong(p - 16);
             assertThat(second).as("a new generation").isNotEqualTo(first).isNotEqualTo(first | RedZones.FREED);
             assertThat(RedZones.sizeOf(second)).isEqualTo(48);
@@ -44,7 +44,7 @@ class RedZonesTest {
             long p = b + RedZones.HEADER;
             long previous = 0;
             for (int i = 0; i < 600; i++) {
-                zones.arm(b, p, 7, 4);
+                zones.arm(b, p, 7, 4, false);
                 long h0 = Memory.getLong(p - 16);
                 assertThat(h0).isNotEqualTo(previous);
                 assertThat(zones.headerIntact(p)).isTrue();
@@ -82,6 +82,41 @@ class RedZonesTest {
                 }
                 if (size > 0) assertThat(RedZones.poisonDamage(p, size)).as("junk is not poison").isEqualTo(0);
             }
+        }
+    }
+
+    @Test
+    void aHeaderHalfWrittenIsToldFromADamagedOne() {
+        try (Arena arena = Arena.ofConfined()) {
+            long b = arena.allocate(128, 16).address();
+            long p = b + RedZones.HEADER;
+            zones.arm(b, p, 48, 4, false);
+            long old = Memory.getLong(p - 16);
+            // A malloc of another size at the same place has written its header word, not yet its check word
+            long next = RedZones.h0(32, 4) | RedZones.generation(old + (1L << 48));
+            Memory.putLong(p - 16, next);
+            assertThat(zones.headerIntact(p)).isFalse();
+            assertThat(zones.beingArmed(p)).as("the check word is the previous generation's").isTrue();
+            // The same header word over a check word some stray write changed: damage, not a malloc in progress
+            Memory.putLong(p - 8, 0x4242424242424242L);
+            assertThat(zones.beingArmed(p)).isFalse();
+            zones.arm(b, p, 48, 4, false);
+            Memory.putLong(p - 2, 0x4141L << 48 >>> 48); // an underflow of two bytes into the check word
+            assertThat(zones.headerIntact(p)).isFalse();
+            assertThat(zones.beingArmed(p)).isFalse();
+        }
+    }
+
+    @Test
+    void anArenaBlockHeaderValidatesAndSaysSo() {
+        try (Arena arena = Arena.ofConfined()) {
+            long b = arena.allocate(128, 16).address();
+            long p = b + RedZones.HEADER;
+            zones.arm(b, p, 48, 4, true);
+            long h0 = Memory.getLong(p - 16);
+            assertThat(zones.headerIntact(p)).isTrue();
+            assertThat(h0 & RedZones.ARENA).isNotZero();
+            assertThat(RedZones.sizeOf(h0)).isEqualTo(48);
         }
     }
 }
