@@ -65,7 +65,9 @@ fi
 
 median() { # median VALUES...: the middle value of those that are numbers (the lower middle of an even count);
   # "null" (a JVM whose replay failed) is left out, and only nulls give null
-  printf '%s\n' "$@" | grep -v '^null$' | sort -g | awk '{ v[NR] = $0 } END { print NR ? v[int((NR + 1) / 2)] : "null" }'
+  # (grep finds no line when every value is null: its status 1 must not end the script under pipefail)
+  printf '%s\n' "$@" | { grep -v '^null$' || true; } | sort -g \
+    | awk '{ v[NR] = $0 } END { print NR ? v[int((NR + 1) / 2)] : "null" }'
 }
 
 run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
