@@ -265,7 +265,7 @@ public final class CheckedHeap implements BlockAllocator {
         // bytecode, over C2's limit for inlining a hot callee, and every checked free and realloc called it.
         core.checkOpen(); // before any read: a closed heap's range is unmapped
         if (!core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) throw misplaced(p, op);
-        if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op);
+        if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op, arena);
         long h0 = Memory.getLong(p - 16);
         if (!core.isLiveBlock(p - RedZones.frontOf(h0))) throw notLive(p, op);
         // One test for both flags: FREED must be clear, ARENA set exactly for an arena's free
@@ -296,7 +296,7 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /** For {@link #liveHeader}: the header before {@code p} does not validate. */
-    private RuntimeException damagedOrNotLive(long p, String op) {
+    private RuntimeException damagedOrNotLive(long p, String op, boolean arena) {
         long b = damagedBlockOf(p);
         if (b == 0) return notLive(p, op);
         // A live block of ours whose header no longer validates: its front red zone was overwritten.
@@ -312,7 +312,13 @@ public final class CheckedHeap implements BlockAllocator {
                     ? ": a freed block waiting in quarantine, whose header was overwritten (left there)"
                     : " (left allocated: neither its header nor its tail can be trusted)"));
         }
-        boolean release = !op.equals("usableSize");
+        // An arena's block is released only by its arena: released here, the arena would later free whatever block
+        // then sits at its address. Its ARENA bit is believed when the rest of the header word is intact (the damage
+        // is in the check word, as an underflow of up to 8 bytes leaves it)
+        long found = Memory.getLong(p - 16);
+        boolean arenas = (found & RedZones.ARENA) != 0 && (found & ~(RedZones.FREED | RedZones.ARENA))
+                == (RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found));
+        boolean release = !op.equals("usableSize") && (arena || !arenas);
         if (release) {
             beforeRelease.accept(p);
             core.countUnseen(front + RedZones.TAIL); // the engine takes the whole request out; the program, size
@@ -497,7 +503,8 @@ public final class CheckedHeap implements BlockAllocator {
             long size = limit - front - RedZones.TAIL;
             if (size < 0) return null; // not a block of this layer's layout (a front larger than the block)
             long q = b + front;
-            if (zones.beingArmed(q)) return null; // a malloc writing its header (two words, one at a time)
+            // A malloc writing its header (two words, one at a time)
+            if (zones.beingArmed(q, size, Long.numberOfTrailingZeros(front))) return null;
             // Keyed by the damaged words themselves: a header being written (h0, then h1) is another one next time
             long words = Memory.getLong(q - 16) * 31 + Memory.getLong(q - 8);
             return new Look(b, words, damage(q, front, size, HeapDamage.Kind.UNDERFLOW, frontDamage(q, size, front)));

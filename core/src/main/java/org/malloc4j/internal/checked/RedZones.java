@@ -32,8 +32,12 @@ final class RedZones {
     static final int HEADER = 16;
     static final int TAIL = 16;
     static final long FREED = 1L << 62;
-    /** Set in the header of a block that holds an arena's segment: freed through its arena only. */
-    static final long ARENA = 1L << 63;
+    /**
+     * Set in the header of a block that holds an arena's segment: freed through its arena only. Not bit 63: with the
+     * one-multiply check word, flipping bit 63 of h0 flips exactly bit 63 of h1 (2^63 * odd = 2^63 mod 2^64), so a
+     * write that flips the sign of both words would leave a valid header; bit 63 stays one that must be clear.
+     */
+    static final long ARENA = 1L << 61;
     private static final int LOG_SHIFT = 56;
     private static final int GENERATION_SHIFT = 48;
     private static final long GENERATION_BITS = 0xFFL << GENERATION_SHIFT;
@@ -90,7 +94,7 @@ final class RedZones {
     }
 
     private static final long H1_FACTOR = 0x9E3779B97F4A7C15L;
-    /** The inverse of {@link #H1_FACTOR} modulo 2^64 (Newton's iteration: each step doubles the bits that are right). */
+    /** The inverse of {@link #H1_FACTOR} modulo 2^64 (Newton's iteration: each step doubles its right bits). */
     private static final long H1_INVERSE;
 
     static {
@@ -105,12 +109,14 @@ final class RedZones {
      *         generation before (the check word is inverted back to the header word it was made for). For a
      *         concurrent verify(), which must not report a malloc in progress as damage.
      */
-    boolean beingArmed(long p) {
+    boolean beingArmed(long p, long size, int logAlign) {
         long h0 = Memory.getLong(p - 16);
         long made = (Memory.getLong(p - 8) ^ secret ^ p) * H1_INVERSE; // the header word that check word was made for
         long log = (made >>> LOG_SHIFT) & 31;
+        // The new word must be the very one arm() writes for this block (its size and front, as the engine sizes it,
+        // the next generation, FREED clear): a stray write whose generation byte happens to match is damage
         return (made & ~(ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12
-                && generation(made + (1L << GENERATION_SHIFT)) == generation(h0);
+                && (h0 & ~ARENA) == (h0(size, logAlign) | generation(made + (1L << GENERATION_SHIFT)));
     }
 
     /** @return true when the header before {@code p} is intact (whether the block is live or freed) */

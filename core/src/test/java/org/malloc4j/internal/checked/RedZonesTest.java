@@ -96,14 +96,14 @@ class RedZonesTest {
             long next = RedZones.h0(32, 4) | RedZones.generation(old + (1L << 48));
             Memory.putLong(p - 16, next);
             assertThat(zones.headerIntact(p)).isFalse();
-            assertThat(zones.beingArmed(p)).as("the check word is the previous generation's").isTrue();
+            assertThat(zones.beingArmed(p, 32, 4)).as("the check word is the previous generation's").isTrue();
             // The same header word over a check word some stray write changed: damage, not a malloc in progress
             Memory.putLong(p - 8, 0x4242424242424242L);
-            assertThat(zones.beingArmed(p)).isFalse();
+            assertThat(zones.beingArmed(p, 32, 4)).isFalse();
             zones.arm(b, p, 48, 4, false);
             Memory.putLong(p - 2, 0x4141L << 48 >>> 48); // an underflow of two bytes into the check word
             assertThat(zones.headerIntact(p)).isFalse();
-            assertThat(zones.beingArmed(p)).isFalse();
+            assertThat(zones.beingArmed(p, 48, 4)).isFalse();
         }
     }
 
