@@ -126,7 +126,8 @@ public final class NativeAllocator implements Allocator {
         }
         try {
             return new Result(new NativeAllocator(kind, SymbolLookup.libraryLookup(lib, Arena.global())), null);
-        } catch (IllegalArgumentException | UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+        } catch (IllegalArgumentException | UnsatisfiedLinkError | ExceptionInInitializerError
+                | NoClassDefFoundError e) {
             // (NoClassDefFoundError: the kind's holder failed to initialise at an earlier open, and stays failed)
             Throwable why = e instanceof ExceptionInInitializerError init && init.getCause() != null
                     ? init.getCause() : e;
