@@ -314,10 +314,8 @@ public final class CheckedHeap implements BlockAllocator {
         }
         // An arena's block is released only by its arena: released here, the arena would later free whatever block
         // then sits at its address. Its ARENA bit is believed when the rest of the header word is intact (the damage
-        // is in the check word, as an underflow of up to 8 bytes leaves it)
-        long found = Memory.getLong(p - 16);
-        boolean arenas = (found & RedZones.ARENA) != 0 && (found & ~(RedZones.FREED | RedZones.ARENA))
-                == (RedZones.h0(size, Long.numberOfTrailingZeros(front)) | RedZones.generation(found));
+        // is in the check word, as an underflow of up to 8 bytes leaves it: the damage found starts at -8 or after)
+        boolean arenas = (Memory.getLong(p - 16) & RedZones.ARENA) != 0 && d.offset() >= -8;
         boolean release = !op.equals("usableSize") && (arena || !arenas);
         if (release) {
             beforeRelease.accept(p);

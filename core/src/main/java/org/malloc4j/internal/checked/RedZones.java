@@ -112,19 +112,22 @@ final class RedZones {
     boolean beingArmed(long p, long size, int logAlign) {
         long h0 = Memory.getLong(p - 16);
         long made = (Memory.getLong(p - 8) ^ secret ^ p) * H1_INVERSE; // the header word that check word was made for
-        long log = (made >>> LOG_SHIFT) & 31;
         // The new word must be the very one arm() writes for this block (its size and front, as the engine sizes it,
         // the next generation, FREED clear): a stray write whose generation byte happens to match is damage
-        return (made & ~(ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4 && log <= 12
+        return (made & FREED) == 0 && wellFormed(made)
                 && (h0 & ~ARENA) == (h0(size, logAlign) | generation(made + (1L << GENERATION_SHIFT)));
     }
 
     /** @return true when the header before {@code p} is intact (whether the block is live or freed) */
     boolean headerIntact(long p) {
         long h0 = Memory.getLong(p - 16);
+        return Memory.getLong(p - 8) == h1(p, h0) && wellFormed(h0);
+    }
+
+    /** @return whether a header word has no bit outside its fields and a front of 16 B to 4 KiB */
+    private static boolean wellFormed(long h0) {
         long log = (h0 >>> LOG_SHIFT) & 31;
-        return Memory.getLong(p - 8) == h1(p, h0)
-                && (h0 & ~(FREED | ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4
+        return (h0 & ~(FREED | ARENA | SIZE_MASK | GENERATION_BITS | (31L << LOG_SHIFT))) == 0 && log >= 4
                 && log <= 12;
     }
 
