@@ -79,6 +79,41 @@ class HeapMemoryReturnTest {
         }
     }
 
+    /**
+     * A program that allocates, touches and frees one huge buffer in a loop: the first free gives it back, the next
+     * malloc of that size shows the loop, and from then on the buffer's pages stay resident between frees and
+     * mallocs (for the decay time), until {@code trim()}. A decay of ten minutes, so that no run expires here.
+     */
+    @Test
+    void aHugeBlockFreedAndAllocatedInALoopKeepsItsPages() {
+        long size = 64 * MiB;
+        try (Heap heap = Heap.builder().decay(java.time.Duration.ofMinutes(10)).build()) {
+            heap.free(heap.malloc(64));
+            long p = heap.malloc(size);
+            touch(p, size);
+            heap.free(p);
+            assertThat(heap.stats().committedBytes()).as("the first free gives it back").isLessThan(4 * MiB);
+
+            p = heap.malloc(size);
+            touch(p, size);
+            long purges = heap.stats().purgeCount();
+            heap.free(p);
+            HeapStats kept = heap.stats();
+            assertThat(kept.purgeCount()).as("the second free purges nothing").isEqualTo(purges);
+            assertThat(kept.retainedBytes()).isGreaterThanOrEqualTo(size);
+            long before = rss();
+            p = heap.malloc(size);
+            touch(p, size);
+            assertThat(rss() - before).as("the third malloc reuses resident pages").isLessThan(8 * MiB);
+            heap.free(p);
+
+            long held = rss();
+            heap.trim();
+            assertAbout(held - rss(), size, "RSS drop after trim()");
+            assertThat(heap.stats().committedBytes()).isLessThan(4 * MiB);
+        }
+    }
+
     @Test
     void shrinkingALargeBlockInPlaceGivesItsTailBackAtOnce() {
         long size = 256 * MiB;

@@ -24,6 +24,10 @@ final class DecayQueue {
         this.decayNanos = decayNanos;
     }
 
+    long nanos() {
+        return decayNanos;
+    }
+
     boolean immediate() {
         return decayNanos == 0;
     }

@@ -13,8 +13,8 @@ import org.malloc4j.internal.os.Os;
  * (given back with {@code madvise}, reads as zero). The two never merge, so committed bytes are exact:
  * {@code committed = used pages + dirty pages}. Allocation prefers dirty runs (reuse what is resident), and a
  * dirty run is purged, becoming clean, once it has been free for the decay time ({@link DecayQueue}), at
- * once when it is at least the release threshold (large blocks go straight back to the OS), or on
- * {@link #trim()}.
+ * once when it is at least the release threshold (large blocks go straight back to the OS, unless the program is
+ * seen to allocate and free them in a loop: {@link #releasesAtOnce}), or on {@link #trim()}.
  *
  * <p>One lock guards the layer; only slow paths come here.
  */
@@ -34,6 +34,15 @@ public final class PageHeap {
     private final DecayQueue decay;
     private final long limitPages;
     private final long releasePages;
+    /**
+     * Runs of at least {@link #releasePages} but at most this many pages wait for the decay time like smaller ones:
+     * raised when a program asks again for a huge run it has just given back ({@link #noteHugeRequest}), back to 0
+     * when such a run's decay time passes unused. See {@link #releasesAtOnce}.
+     */
+    private long retainPages;
+    /** The last huge run given back at once when freed, and when ({@link #now}'s clock). */
+    private long lastReleasedPages;
+    private long lastReleasedAt;
 
     private long usedPages;
     /** Set by {@link #release} (under the lock): the page map is unmapped, nothing may read it. */
@@ -104,6 +113,7 @@ public final class PageHeap {
         assert lock.isHeldByCurrentThread();
         now = System.nanoTime();
         decayTick();
+        if (pages >= releasePages) noteHugeRequest(pages);
         long slack = alignment > PAGE ? (alignment >>> PAGE_SHIFT) - 1 : 0;
         long need = pages + slack;
         if (need > totalPages) return 0;
@@ -381,9 +391,42 @@ public final class PageHeap {
         now = System.nanoTime();
         long length = map.length(page);
         usedPages -= length;
-        boolean release = length >= releasePages || decay.immediate();
-        releaseDirty(page, length, release);
+        releaseDirty(page, length, releasesAtOnce(length));
         decayTick();
+    }
+
+    /**
+     * Whether a freed run of {@code length} pages goes back to the OS at once: when the decay time is 0, and when it
+     * is a huge run (the release threshold or more) unless the program has shown that it reuses such runs. glibc
+     * gives back every chunk above its mmap threshold (32 MiB at most) and faults it in again at the next malloc; a
+     * program that allocates, touches and frees one 64 MiB buffer in a loop then pays a purge and its page faults a
+     * turn (the public {@code sort} trace: 147 ns an operation, against tcmalloc's 4.8, which keeps the pages).
+     * Here the first huge run freed goes back at once, as glibc's would; when a huge request then comes within the
+     * decay time and that run could have served it, runs up to its size wait for the decay time from then on, as
+     * smaller ones do, so the next free keeps the pages for the next malloc. The pages retained are bounded by
+     * what the program had live a moment before, and held for one decay time at most: a retained huge run that
+     * expires unused ends the retention ({@link #purgeIfCurrent}), and a request beyond the limit purges every dirty
+     * run first ({@link #allocate}). glibc's dynamic threshold learns from one free; this waits for a request
+     * too, so that a program that frees a huge block once sees its memory go back.
+     */
+    private boolean releasesAtOnce(long length) {
+        if (decay.immediate()) return true;
+        if (length < releasePages || length <= retainPages) return false;
+        lastReleasedPages = length;
+        lastReleasedAt = now;
+        return true;
+    }
+
+    /** A huge run of {@code pages} is asked for: retain runs of its size if one that could serve it just went back. */
+    private void noteHugeRequest(long pages) {
+        if (pages <= lastReleasedPages && now - lastReleasedAt <= decay.nanos() && pages > retainPages) {
+            retainPages = pages;
+        }
+    }
+
+    /** @return the size in pages up to which huge runs freed now wait for the decay time (0: none; for tests) */
+    public long retainedHugePages() {
+        return retainPages;
     }
 
     /** Puts a run back as dirty, merging it with dirty neighbours; purges it at once when asked. */
@@ -488,6 +531,7 @@ public final class PageHeap {
         long len = map.length(page);
         dirty.remove(page, len);
         purge(page, len);
+        if (len >= releasePages) retainPages = 0; // a huge run waited its decay time unused: no longer a loop
     }
 
     /** @return true when the decay entry (page, stamp) still stands for a free dirty run starting at page */
@@ -533,7 +577,7 @@ public final class PageHeap {
             map.setRequested(page, requested);
             usedPages -= length - pages;
             long tail = length - pages;
-            releaseDirty((int) (page + pages), tail, tail >= releasePages || decay.immediate()); // as free() does
+            releaseDirty((int) (page + pages), tail, releasesAtOnce(tail)); // as free() does
             decayTick();
             return true;
         }

@@ -285,6 +285,48 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * A huge run (the release threshold or more) goes back at once when freed; asked for again within the decay time,
+     * runs up to its size wait for the decay time from then on, so that a loop of malloc and free of one huge block
+     * reuses resident pages; a larger run still goes back at once, and a retained run that expires unused ends it.
+     */
+    @Test
+    void hugeRunsAskedForAgainSoonAfterTheirReleaseWaitForTheDecayTime() {
+        long decay = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
+        withPageHeap(64L << 12, decay, heap -> {
+            long a = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(a));
+            assertThat(heap.dirtyBytes()).as("the first huge run freed goes back at once").isZero();
+            assertThat(heap.retainedHugePages()).isZero();
+            long purges = heap.purgeCount();
+
+            long b = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
+            assertThat(heap.retainedHugePages()).as("asked for again: retained from now on").isEqualTo(100);
+            heap.free(heap.pageOf(b));
+            assertThat(heap.dirtyBytes()).isEqualTo(100L << 12);
+            assertThat(heap.purgeCount()).isEqualTo(purges);
+            long c = heap.allocateBlock(100, 4096, 100 << 12);
+            assertThat(c & PageHeap.FRESH).as("the next one reuses the resident pages").isZero();
+
+            long d = heap.allocateBlock(200, 4096, 200 << 12) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(d));
+            assertThat(heap.dirtyBytes()).as("a larger huge run still goes back at once").isZero();
+            assertThat(heap.purgeCount()).isEqualTo(purges + 1);
+
+            heap.free(heap.pageOf(c));
+            assertThat(heap.dirtyBytes()).isEqualTo(100L << 12);
+            long deadline = System.nanoTime() + decay;
+            while (System.nanoTime() - deadline <= 0) Thread.onSpinWait(); // the run's decay time has passed
+            heap.purgeExpired();
+            assertThat(heap.dirtyBytes()).isZero();
+            assertThat(heap.retainedHugePages()).as("expired unused: back to releasing at once").isZero();
+            long e = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
+            assertThat(heap.retainedHugePages()).as("a request long after the last release retains nothing").isZero();
+            heap.free(heap.pageOf(e));
+            assertThat(heap.dirtyBytes()).isZero();
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         withPageHeap(1L << 40, Long.MAX_VALUE / 4, body);
