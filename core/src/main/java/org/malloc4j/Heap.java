@@ -778,8 +778,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's
          * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed. A block
          * this large that realloc must grow elsewhere moves by its pages, not by a copy of its bytes (its old place
-         * would go back at once anyway). Raise it above a program's largest block when it allocates and frees the
-         * same huge buffers in a loop: each then reuses resident pages instead of faulting them all in again.
+         * would go back at once anyway). A program that allocates and frees huge buffers in a loop is recognised: when a
+         * request comes within the decay time for a size that was just given back, blocks up to that size wait for
+         * the decay time from then on, and each turn reuses resident pages instead of faulting them all in again
+         * (until one such block waits its whole decay time unused).
          *
          * @param bytes the block size from which freed memory goes back at once
          * @return this builder
