@@ -313,8 +313,19 @@ class PageHeapTest {
             assertThat(heap.dirtyBytes()).as("a larger huge run still goes back at once").isZero();
             assertThat(heap.purgeCount()).isEqualTo(purges + 1);
 
-            heap.free(heap.pageOf(c));
+            // A kept huge run that cannot hold a huge request goes back before the request takes clean pages.
+            long c2 = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(c2));
             assertThat(heap.dirtyBytes()).isEqualTo(100L << 12);
+            long f = heap.allocateBlock(150, 4096, 150 << 12) & ~PageHeap.FRESH;
+            assertThat(heap.dirtyBytes()).as("the kept run, too small for 150 pages, was given back").isZero();
+            assertThat(heap.committedPages()).isEqualTo(100 + 150);
+            assertThat(heap.retainedHugePages()).as("150 pages asked for after 200 went back").isEqualTo(150);
+            heap.free(heap.pageOf(f));
+            assertThat(heap.dirtyBytes()).isEqualTo(150L << 12);
+
+            heap.free(heap.pageOf(c));
+            assertThat(heap.dirtyBytes()).isEqualTo(250L << 12);
             long deadline = System.nanoTime() + decay;
             while (System.nanoTime() - deadline <= 0) Thread.onSpinWait(); // the run's decay time has passed
             heap.purgeExpired();
