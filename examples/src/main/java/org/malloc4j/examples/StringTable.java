@@ -54,18 +54,20 @@ public final class StringTable implements AutoCloseable {
         int existing = table.getAtIndex(ValueLayout.JAVA_INT, slot);
         if (existing != 0) return existing - 1;
 
+        if (size == capacity) {
+            // Grow the id array first: realloc keeps the addresses already stored and may grow the block in place.
+            // If it throws (HeapExhaustedException), the old block is untouched and so is the table: nothing has
+            // been allocated yet, and capacity changes only once the larger block is there.
+            entries = heap.realloc(entries, capacity * 2L * 8L);
+            capacity *= 2;
+            reallocs++;
+        }
+
         // A new string: one block holding its length and its bytes.
         long block = heap.malloc(LENGTH_BYTES + utf8.length);
         MemorySegment data = segment(block, LENGTH_BYTES + utf8.length);
         data.set(ValueLayout.JAVA_INT, 0, utf8.length);
         MemorySegment.copy(utf8, 0, data, ValueLayout.JAVA_BYTE, LENGTH_BYTES, utf8.length);
-
-        if (size == capacity) {
-            // Grow the id array: realloc keeps the addresses already stored and may grow the block in place.
-            capacity *= 2;
-            entries = heap.realloc(entries, capacity * 8L);
-            reallocs++;
-        }
         int id = size++;
         segment(entries, capacity * 8L).setAtIndex(ValueLayout.JAVA_LONG, id, block);
         table.setAtIndex(ValueLayout.JAVA_INT, slot, id + 1);

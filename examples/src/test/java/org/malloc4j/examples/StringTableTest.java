@@ -2,7 +2,12 @@ package org.malloc4j.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
 import org.malloc4j.Heap;
+import org.malloc4j.HeapExhaustedException;
 import org.junit.jupiter.api.Test;
 
 class StringTableTest {
@@ -36,6 +41,43 @@ class StringTableTest {
             assertThat(table.get(c)).isEmpty();
             assertThat(table.lookup("chaîn")).isEqualTo(-1);
             assertThat(table.size()).isEqualTo(3);
+        }
+    }
+
+    @Test
+    void aFailedGrowthOfTheIdArrayLeavesTheTableConsistentAndLeaksNothing() {
+        try (Heap heap = Heap.builder().name("string-table-full").limit(8L << 20).build()) {
+            List<Long> ballast = new ArrayList<>();
+            try (StringTable table = new StringTable(heap)) {
+                int n = 8192; // the id array is full at 8192 ids (64 KiB): the next intern must grow it to 128 KiB
+                for (int i = 0; i < n; i++) table.intern(StringTable.word(i));
+                String next = StringTable.word(n);
+                int blockSize = 4 + next.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                // Room for the next string's own block (kept in this thread's cache once freed), none for 128 KiB.
+                long spare = heap.malloc(blockSize);
+                try {
+                    while (true) ballast.add(heap.malloc(64 * 1024));
+                } catch (HeapExhaustedException full) {
+                    // the heap is full, up to less than 64 KiB
+                }
+                heap.free(spare);
+
+                long live = heap.stats().liveBlocks();
+                assertThatThrownBy(() -> table.intern(next)).isInstanceOf(HeapExhaustedException.class);
+                assertThat(heap.stats().liveBlocks()).as("no block left behind by the failed intern").isEqualTo(live);
+                assertThat(table.size()).isEqualTo(n);
+                assertThat(table.lookup(next)).isEqualTo(-1);
+
+                // The heap stays usable: with room again, the table grows and goes on.
+                for (long b : ballast) heap.free(b);
+                ballast.clear();
+                for (int i = n; i < 2 * n + 1; i++) assertThat(table.intern(StringTable.word(i))).isEqualTo(i);
+                for (int i = 0; i < 2 * n + 1; i++) assertThat(table.get(i)).isEqualTo(StringTable.word(i));
+            } finally {
+                for (long b : ballast) heap.free(b);
+            }
+            assertThat(heap.stats().liveBlocks()).isZero();
+            assertThat(heap.stats().liveBytes()).isZero();
         }
     }
 
