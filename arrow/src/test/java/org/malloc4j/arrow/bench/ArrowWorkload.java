@@ -89,7 +89,7 @@ public final class ArrowWorkload {
                     io.netty.util.internal.PlatformDependent.useDirectBufferNoCleaner());
         }
 
-        Stream stream = new Stream(rows);
+        Stream stream = new Stream(rows, batchRows);
         long baselineKb = status("VmRSS");
         System.out.printf(Locale.ROOT, "manager=%s rows=%d batch-rows=%d warmup=%d runs=%d java=%s baseline-rss=%d KiB%n",
                 manager, rows, batchRows, warmup, runs, Runtime.version(), baselineKb);
@@ -202,9 +202,11 @@ public final class ArrowWorkload {
         private final byte[] buf;
         private int count;
 
-        Stream(int rows) {
-            // ids 4 B, offsets 4 B, names at most 36 B, validity and framing: 48 B a row is more than enough.
-            long size = 48L * rows + (1 << 20);
+        Stream(int rows, int batchRows) {
+            // ids 4 B, offsets 4 B, names at most 36 B, validity: 48 B a row is more than enough; and each batch's
+            // message (its metadata, about 300 B for these two columns, and its buffers' padding): 1 KiB a batch.
+            long batches = (rows + (long) batchRows - 1) / batchRows;
+            long size = 48L * rows + 1024L * batches + (1 << 20);
             if (size > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("too many rows for one array: " + rows);
             buf = new byte[(int) size];
             Arrays.fill(buf, (byte) 1);
