@@ -87,7 +87,7 @@ public final class QsortDowncall {
      * @param afterFree the heap's figures once the int array and the arena are freed, before the stack is used
      * @param afterStack the heap's figures at the end: the calling thread keeps its stack's block (see
      *        {@link org.malloc4j.HeapStack}), so they show one live block of {@link org.malloc4j.HeapStack#size()}
-     *        bytes
+     *        bytes and a 16-byte guard
      */
     public record Result(int[] sortedInts, String[] sortedWords, long[] lengths, HeapStats afterFree,
             HeapStats afterStack) {}
