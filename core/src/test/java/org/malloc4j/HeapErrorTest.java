@@ -513,6 +513,34 @@ class HeapErrorTest {
         }
     }
 
+    /**
+     * A block that can grow in place into the clean pages after it, within the limit once the free pages kept for the
+     * decay time are given back, grows: the free pages make room, as they do for a malloc, instead of the realloc
+     * falling back to a copy that needs the old block and the new one together and is refused.
+     */
+    @Test
+    void reallocGrowingInPlaceGivesBackFreePagesToFitUnderTheLimit() {
+        long MiB = 1L << 20;
+        try (Heap limited = Heap.builder().name("limited").limit(64 * MiB).decay(Duration.ofMinutes(10)).build()) {
+            long a = limited.malloc(30 * MiB);
+            long x = limited.malloc(20 * MiB); // right after a: its pages become a clean run there
+            long g = limited.malloc(MiB);
+            limited.free(x);
+            limited.trim();
+            long d = limited.malloc(24 * MiB); // too large for x's place: further on
+            limited.free(d); // 24 MiB kept committed for the decay time (under the 32 MiB release threshold)
+            assertThat(limited.stats().committedBytes()).isGreaterThanOrEqualTo(55 * MiB);
+            long[] grown = new long[1];
+            // In place: 51 MiB committed once d's pages are given back; a copy would need 81 MiB
+            assertThatCode(() -> grown[0] = limited.realloc(a, 50 * MiB)).doesNotThrowAnyException();
+            assertThat(grown[0]).as("grown in place").isEqualTo(a);
+            assertThat(limited.stats().committedBytes()).isLessThanOrEqualTo(64 * MiB);
+            limited.free(grown[0]);
+            limited.free(g);
+            assertStillWorks(limited);
+        }
+    }
+
     private static void failsLeavingHeapAsItWasNoWorkCheck(Heap heap, ThrowingCallable call) {
         HeapStats before = heap.stats();
         assertThatThrownBy(call).isInstanceOf(HeapExhaustedException.class);

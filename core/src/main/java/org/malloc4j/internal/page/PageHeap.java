@@ -607,7 +607,13 @@ public final class PageHeap {
         long rightLen = map.length(right);
         long extra = pages - length;
         if (rightLen < extra) return false;
-        if (state == PageMap.FREE_CLEAN && committedPages() + extra > limitPages) return false;
+        if (state == PageMap.FREE_CLEAN && committedPages() + extra > limitPages) {
+            // Free dirty runs make room under the limit, as they do for allocate: else the caller's fallback, a copy
+            // that holds the old block and the new one together, would be refused where growing in place fits.
+            if (dirty.pages() == 0 || usedPages + extra > limitPages) return false;
+            purgeAll();
+            rightLen = map.length(right); // still a clean run starting there, perhaps joined by a run purged after it
+        }
         (state == PageMap.FREE_CLEAN ? clean : dirty).remove(right, rightLen);
         map.clear(right);
         map.clear((int) (page + length - 1));
