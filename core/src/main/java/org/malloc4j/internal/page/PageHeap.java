@@ -351,8 +351,13 @@ public final class PageHeap {
             // A source made of pieces moved there before (a mapping each), or no mapping left: copy this time.
             if (refused != Os.MOVE_SPLIT_SOURCE) mappingsLeft = false;
             if (committedPages() > limitPages) {
-                // The run was taken within the limit for pages that move; a copy holds both runs: it does not fit
-                free((int) ((to - base) >>> PAGE_SHIFT));
+                // The run was taken within the limit for pages that move; a copy holds both runs: it does not fit.
+                // It goes back at once, whatever free() would do with a run of its size: kept dirty (huge runs are,
+                // once retained) it would hold committed pages over the limit, and it was never the program's block,
+                // so its release must not count as one of the program's for releasesAtOnce.
+                usedPages -= pages;
+                releaseDirty(pageOf(to), pages, true);
+                decayTick();
                 peakCommittedPages = peakBefore;
                 return 0;
             }

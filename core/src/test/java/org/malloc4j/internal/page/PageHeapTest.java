@@ -338,6 +338,54 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * A run that relocate took for a block the kernel then refused to move, and that holds committed pages over the
+     * limit beside the block still at its old place, goes back at once: not kept dirty as a huge run freed after a
+     * loop is (committed pages would stay over the limit, and the caller's copy would take that dirty run without
+     * looking at the limit), and not counted as a huge run the program gave back (its next request would then start
+     * retaining huge runs). The kernel is made to refuse by a hole at the start of the block.
+     */
+    @Test
+    void aRelocationRefusedOverTheLimitGivesItsNewRunBackAtOnce() {
+        withLimitedPageHeap(40, heap -> {
+            long h = heap.allocateBlock(40, 4096, 40 * 4096) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(h)); // given back at once
+            h = heap.allocateBlock(40, 4096, 40 * 4096) & ~PageHeap.FRESH; // asked for again: retained from now on
+            heap.free(heap.pageOf(h));
+            heap.purgeAll();
+            assertThat(heap.retainedHugePages()).isEqualTo(40);
+            long b = heap.allocateBlock(20, 4096, 20 * 4096) & ~PageHeap.FRESH;
+            heap.allocateBlock(1, 4096, 4096);
+            Os.unmap(b, 4096); // mremap refuses a source that does not start with a mapping
+            assertThat(heap.relocate(heap.pageOf(b), 30, 30 * 4096)).as("refused; a copy does not fit").isZero();
+            assertThat(heap.committedPages()).as("within the limit").isEqualTo(21);
+        });
+        withLimitedPageHeap(40, heap -> {
+            long b = heap.allocateBlock(20, 4096, 20 * 4096) & ~PageHeap.FRESH;
+            heap.allocateBlock(1, 4096, 4096);
+            Os.unmap(b, 4096);
+            assertThat(heap.relocate(heap.pageOf(b), 30, 30 * 4096)).isZero();
+            assertThat(heap.committedPages()).isEqualTo(21);
+            assertThat(heap.allocateBlock(30, 4096, 30 * 4096)).as("the copy the caller tries: over the limit").isZero();
+            assertThat(heap.retainedHugePages()).as("no huge run of the program's went back").isZero();
+        });
+    }
+
+    /** Runs {@code body} under the lock of a page layer limited to {@code limitPages}, 16-page threshold, no decay. */
+    private static void withLimitedPageHeap(long limitPages, java.util.function.Consumer<PageHeap> body) {
+        long base = Os.reserve((long) PAGES << 12, 1L << 22);
+        PageHeap heap = new PageHeap(base, PAGES, limitPages << 12, Long.MAX_VALUE / 4, 16L << 12);
+        heap.lock().lock();
+        try {
+            body.accept(heap);
+            assertThat(heap.checkInvariants()).isNull();
+        } finally {
+            heap.lock().unlock();
+            heap.release();
+            Os.unmap(base, (long) PAGES << 12);
+        }
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         withPageHeap(1L << 40, Long.MAX_VALUE / 4, body);
