@@ -123,6 +123,10 @@ public final class PageHeap {
         for (int attempt = 0; attempt < 2; attempt++) {
             boolean fromClean = false;
             int run = dirty.find(need);
+            // A dirty run too short for any alignment of its start may still hold the block where its start falls:
+            // the run an aligned block of this size left when freed does. Without this look each turn of a loop of
+            // aligned malloc and free took clean pages, and left one more dirty run committed for the decay time.
+            if (run < 0 && slack > 0) run = alignedFit(dirty.find(pages), pages, alignment, offset);
             if (run < 0) {
                 run = clean.find(need);
                 fromClean = true;
@@ -169,6 +173,14 @@ public final class PageHeap {
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
         }
         return 0;
+    }
+
+    /** @return {@code run} when a block of {@code pages} pages aligned as {@link #allocate} asks fits in it, else -1 */
+    private int alignedFit(int run, long pages, long alignment, long offset) {
+        if (run < 0) return -1;
+        long addr = address(run);
+        long aligned = ((addr + offset + alignment - 1) & -alignment) - offset;
+        return ((aligned - addr) >>> PAGE_SHIFT) + pages <= map.length(run) ? run : -1;
     }
 
     /**

@@ -386,6 +386,29 @@ class PageHeapTest {
         }
     }
 
+    /**
+     * An aligned block freed and asked for again reuses its dirty run, which is aligned as before: the free runs an
+     * aligned request may take are not only those long enough for any alignment of their start. Else each turn of a
+     * loop took clean pages past a gap left by the alignment and left one more dirty run of the block's size
+     * committed for the decay time.
+     */
+    @Test
+    void anAlignedBlockFreedAndAllocatedInALoopReusesItsDirtyRun() {
+        withLongDecay(heap -> {
+            long pages = 5121; // 20 MiB and a page: the next 2 MiB boundary after one such run is 511 pages further
+            long alignment = 2L << 20;
+            long first = heap.allocateBlock(pages, alignment, pages << 12) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(first));
+            for (int i = 0; i < 8; i++) {
+                long a = heap.allocateBlock(pages, alignment, pages << 12);
+                assertThat(a & PageHeap.FRESH).as("turn %d: from the dirty run", i).isZero();
+                assertThat(a).isEqualTo(first);
+                heap.free(heap.pageOf(a));
+            }
+            assertThat(heap.dirtyBytes()).as("one run kept, not one a turn").isEqualTo(pages << 12);
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         withPageHeap(1L << 40, Long.MAX_VALUE / 4, body);
