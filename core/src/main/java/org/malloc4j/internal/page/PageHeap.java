@@ -118,15 +118,11 @@ public final class PageHeap {
         if (need > totalPages) return 0;
         if (pages >= releasePages) {
             noteHugeRequest(pages);
-            if (dirty.find(need) < 0) purgeHugeDirtyRuns();
+            if (dirtyFit(pages, need, slack, alignment, offset) < 0) purgeHugeDirtyRuns();
         }
         for (int attempt = 0; attempt < 2; attempt++) {
             boolean fromClean = false;
-            int run = dirty.find(need);
-            // A dirty run too short for any alignment of its start may still hold the block where its start falls:
-            // the run an aligned block of this size left when freed does. Without this look each turn of a loop of
-            // aligned malloc and free took clean pages, and left one more dirty run committed for the decay time.
-            if (run < 0 && slack > 0) run = alignedFit(dirty.find(pages), pages, alignment, offset);
+            int run = dirtyFit(pages, need, slack, alignment, offset);
             if (run < 0) {
                 run = clean.find(need);
                 fromClean = true;
@@ -173,6 +169,18 @@ public final class PageHeap {
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
         }
         return 0;
+    }
+
+    /**
+     * @return a dirty run that holds {@code pages} pages aligned as {@link #allocate} asks, or -1. A dirty run too short
+     *         for any alignment of its start ({@code need} pages) may still hold the block where its start falls: the
+     *         run an aligned block of this size left when freed does. Without this look each turn of a loop of aligned
+     *         malloc and free took clean pages, and left one more dirty run committed for the decay time.
+     */
+    private int dirtyFit(long pages, long need, long slack, long alignment, long offset) {
+        int run = dirty.find(need);
+        if (run < 0 && slack > 0) run = alignedFit(dirty.find(pages), pages, alignment, offset);
+        return run;
     }
 
     /** @return {@code run} when a block of {@code pages} pages aligned as {@link #allocate} asks fits in it, else -1 */

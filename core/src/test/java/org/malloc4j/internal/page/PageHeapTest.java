@@ -409,6 +409,25 @@ class PageHeapTest {
         });
     }
 
+    /** An aligned huge block freed and allocated in a loop: the run kept for the loop holds it, and is not given back. */
+    @Test
+    void anAlignedHugeBlockInALoopReusesTheRunKeptForIt() {
+        withPageHeap(64L << 12, Long.MAX_VALUE / 4, heap -> {
+            long alignment = 64L << 12;
+            for (int turn = 0; turn < 2; turn++) { // the first free goes back, the second request starts the keeping
+                long a = heap.allocateBlock(100, alignment, 100 << 12) & ~PageHeap.FRESH;
+                heap.free(heap.pageOf(a));
+            }
+            assertThat(heap.dirtyBytes()).isEqualTo(100L << 12);
+            long purges = heap.purgeCount();
+            long b = heap.allocateBlock(100, alignment, 100 << 12);
+            assertThat(b & PageHeap.FRESH).as("from the kept run").isZero();
+            assertThat((b & ~PageHeap.FRESH) % alignment).isZero();
+            assertThat(heap.purgeCount()).isEqualTo(purges);
+            heap.free(heap.pageOf(b & ~PageHeap.FRESH));
+        });
+    }
+
     /** Runs {@code body} under the lock of a page layer whose free runs never decay, then checks its invariants. */
     private static void withLongDecay(java.util.function.Consumer<PageHeap> body) {
         withPageHeap(1L << 40, Long.MAX_VALUE / 4, body);
