@@ -31,7 +31,8 @@ import org.malloc4j.internal.stack.StackRegistry;
  * <p><b>Memory.</b> A heap reserves a range of address space once and commits pages as blocks need them.
  * Blocks up to 256 KiB come from size-class slabs cached per thread; larger ones are page runs found in
  * bounded time (TLSF) and coalesced on free. Freed pages go back to the OS after the decay time, at once for
- * blocks of at least the release threshold, and on {@link #trim()}. No heap metadata is stored in user blocks.
+ * blocks of at least the release threshold (unless the program frees and allocates such blocks in a loop), and on
+ * {@link #trim()}. No heap metadata is stored in user blocks.
  *
  * <p><b>Contract.</b> As C's: every block is 16-byte aligned; {@code malloc(0)} returns a unique address that can
  * be freed; {@code free(0)} does nothing; {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)}
@@ -775,13 +776,16 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private static final Duration NEVER = Duration.ofNanos(Long.MAX_VALUE);
 
         /**
-         * Blocks of at least this many bytes go back to the OS as soon as they are freed. Default: 32 MiB (glibc's
-         * largest mmap threshold); smaller blocks stay committed for reuse until the decay time has passed. A block
-         * this large that realloc must grow elsewhere moves by its pages, not by a copy of its bytes (its old place
-         * would go back at once anyway). A program that allocates and frees huge buffers in a loop is recognised: when a
-         * request comes within the decay time for a size that was just given back, blocks up to that size wait for
-         * the decay time from then on, and each turn reuses resident pages instead of faulting them all in again
-         * (until one such block waits its whole decay time unused).
+         * Blocks of at least this many bytes go back to the OS as soon as they are freed, and so does the tail a
+         * realloc cuts off a block when it is this large. Default: 32 MiB (glibc's largest mmap threshold); smaller
+         * blocks stay committed for reuse until the decay time has passed. A block this large that realloc must grow
+         * elsewhere moves by its pages, not by a copy of its bytes (its old place would go back at once anyway).
+         * A program that allocates and frees huge buffers in a loop is recognised: when a request comes within the
+         * decay time (at most a second) of the release of a block that could have held it, such blocks and tails up to
+         * its size wait for the decay time from then on, and each turn reuses resident pages instead of faulting them
+         * all in again. That ends on {@link Heap#trim()}, when no such request has come for the decay time (at most
+         * a second), or when one of the blocks kept waits its whole decay time unused; a huge request that none of
+         * them can hold gives them back before it takes new pages.
          *
          * @param bytes the block size from which freed memory goes back at once
          * @return this builder

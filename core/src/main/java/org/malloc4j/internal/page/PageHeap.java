@@ -37,12 +37,22 @@ public final class PageHeap {
     /**
      * Runs of at least {@link #releasePages} but at most this many pages wait for the decay time like smaller ones:
      * raised when a program asks again for a huge run it has just given back ({@link #noteHugeRequest}), back to 0
-     * when such a run's decay time passes unused. See {@link #releasesAtOnce}.
+     * when no huge request of that size has come for {@link #loopWindow}, when such a run's decay time passes unused,
+     * and on {@link #trim()}. See {@link #releasesAtOnce}.
      */
     private long retainPages;
+    /** When a huge request last started or went on with the keeping of huge runs ({@link #now}'s clock). */
+    private long retainedAt;
     /** The last huge run given back at once when freed, and when ({@link #now}'s clock). */
     private long lastReleasedPages;
     private long lastReleasedAt;
+    /**
+     * The longest gap between a huge release and the request that shows a loop, and between two requests of a loop:
+     * the decay time, at most {@link #MAX_LOOP_GAP}, so that with a decay time of hours (or never) one later request
+     * does not keep huge runs from then on.
+     */
+    private final long loopWindow;
+    static final long MAX_LOOP_GAP = 1_000_000_000L;
 
     private long usedPages;
     /** Set by {@link #release} (under the lock): the page map is unmapped, nothing may read it. */
@@ -72,6 +82,7 @@ public final class PageHeap {
         this.decay = new DecayQueue(decayNanos);
         this.limitPages = Math.max(1, limitBytes >>> PAGE_SHIFT);
         this.releasePages = Math.max(1, (releaseBytes + PAGE - 1) >>> PAGE_SHIFT);
+        this.loopWindow = Math.min(decayNanos, MAX_LOOP_GAP);
         map.tagRun(0, totalPages, PageMap.FREE_CLEAN);
         clean.insert(0, totalPages);
     }
@@ -430,25 +441,38 @@ public final class PageHeap {
      * program that allocates, touches and frees one 64 MiB buffer in a loop then pays a purge and its page faults a
      * turn (the public {@code sort} trace: 147 ns an operation, against tcmalloc's 4.8, which keeps the pages).
      * Here the first huge run freed goes back at once, as glibc's would; when a huge request then comes within the
-     * decay time and that run could have served it, runs up to its size wait for the decay time from then on, as
-     * smaller ones do, so the next free keeps the pages for the next malloc. The pages retained are bounded by
-     * what the program had live a moment before, and held for one decay time at most: a retained huge run that
-     * expires unused ends the retention ({@link #purgeIfCurrent}), a huge request that none can hold purges them
-     * ({@link #purgeHugeDirtyRuns}), and a request beyond the limit purges every dirty run first ({@link #allocate}). glibc's dynamic threshold learns from one free; this waits for a request
-     * too, so that a program that frees a huge block once sees its memory go back.
+     * decay time (at most a second: {@link #loopWindow}) and that run could have served it, runs up to its size wait
+     * for the decay time from then on, as smaller ones do, so the next free keeps the pages for the next malloc. The
+     * pages kept are bounded by what the program had live a moment before. The keeping ends when no huge request of
+     * its sizes has come for the window, when a kept run waits its whole decay time unused ({@link #purgeIfCurrent}),
+     * and on {@link #trim()}; a huge request that no kept run can hold gives them back first
+     * ({@link #purgeHugeDirtyRuns}), and a request beyond the limit purges every dirty run ({@link #allocate}). A kept
+     * run goes back after the decay time, as any dirty run does (and, like theirs, pieces of it that later blocks
+     * leave free count their decay time from then). glibc's dynamic threshold learns from one free; this waits for a
+     * request too, so that a program that frees a huge block once sees its memory go back.
      */
     private boolean releasesAtOnce(long length) {
         if (decay.immediate()) return true;
-        if (length < releasePages || length <= retainPages) return false;
+        if (length < releasePages) return false;
+        if (length <= keptUpTo()) return false;
         lastReleasedPages = length;
         lastReleasedAt = now;
         return true;
     }
 
+    /** @return {@link #retainPages}, after ending the keeping when no huge request has gone on with it for the window */
+    private long keptUpTo() {
+        if (retainPages > 0 && now - retainedAt > loopWindow) retainPages = 0; // the loop has stopped
+        return retainPages;
+    }
+
     /** A huge run of {@code pages} is asked for: retain runs of its size if one that could serve it just went back. */
     private void noteHugeRequest(long pages) {
-        if (pages <= lastReleasedPages && now - lastReleasedAt <= decay.nanos() && pages > retainPages) {
+        if (pages <= keptUpTo()) {
+            retainedAt = now; // the loop goes on
+        } else if (pages <= lastReleasedPages && now - lastReleasedAt <= loopWindow) {
             retainPages = pages;
+            retainedAt = now;
         }
     }
 
@@ -699,6 +723,8 @@ public final class PageHeap {
     public void trim() {
         lock.lock();
         try {
+            retainPages = 0; // the program asked for its free memory back: huge runs freed from now on go back at once
+            lastReleasedPages = 0; // and a loop must show itself again
             purgeAll();
         } finally {
             lock.unlock();

@@ -409,6 +409,31 @@ class PageHeapTest {
         });
     }
 
+    /**
+     * The keeping of huge runs ends on trim(), and when no huge request has gone on with it for the decay time (at
+     * most a second): a block that then lived longer than that goes back at once when freed.
+     */
+    @Test
+    void keepingHugeRunsEndsOnTrimAndWhenTheLoopStops() {
+        long decay = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
+        withPageHeap(64L << 12, decay, heap -> {
+            for (int turn = 0; turn < 2; turn++) heap.free(heap.pageOf(heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH));
+            assertThat(heap.retainedHugePages()).isEqualTo(100);
+            heap.trim();
+            assertThat(heap.retainedHugePages()).as("trim() ends it").isZero();
+            heap.free(heap.pageOf(heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH));
+            assertThat(heap.dirtyBytes()).as("freed after trim(): back at once").isZero();
+
+            long a = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH; // soon after a release: kept again
+            assertThat(heap.retainedHugePages()).isEqualTo(100);
+            long deadline = System.nanoTime() + decay;
+            while (System.nanoTime() - deadline <= 0) Thread.onSpinWait(); // no huge request for the whole window
+            heap.free(heap.pageOf(a));
+            assertThat(heap.dirtyBytes()).as("the loop stopped: back at once").isZero();
+            assertThat(heap.retainedHugePages()).isZero();
+        });
+    }
+
     /** An aligned huge block freed and allocated in a loop: the run kept for the loop holds it, and is not given back. */
     @Test
     void anAlignedHugeBlockInALoopReusesTheRunKeptForIt() {
