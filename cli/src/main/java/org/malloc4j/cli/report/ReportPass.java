@@ -8,8 +8,9 @@ import org.malloc4j.cli.trace.Trace;
 
 /**
  * A separate, untimed replay of a trace on a fresh malloc4j heap that feeds an {@link HtmlReport}: timeline samples
- * every max(1, ops/2000) ops, a snapshot at the peak (taken when live bytes grew by more than 5% over the last
- * peak snapshot, at most every ops/200 ops) and one at the end. It never runs inside the timed pass.
+ * every max(1, ops/2000) ops and at each peak snapshot, a snapshot at the peak (taken when live bytes grew by more
+ * than 5% over the last peak snapshot, at most every ops/200 ops) and one at the end. It never runs inside the timed
+ * pass.
  */
 public final class ReportPass {
     private ReportPass() {}
@@ -61,15 +62,19 @@ public final class ReportPass {
                 // The snapshot of the peak is taken at the trace's own peak, and on the way up to it, at most every
                 // snapEvery operations: a peak reached by a few large blocks in a row would fall between those
                 boolean atPeak = live == trace.peakLiveBytes() && peakSnapLive < live;
+                boolean snapped = false;
                 if (live > peakLive || atPeak) {
                     peakLive = Math.max(peakLive, live);
                     if (atPeak || live > peakSnapLive * 1.05 && i - lastSnapOp >= snapEvery) {
                         peak = heap.snapshot();
                         peakSnapLive = live;
                         lastSnapOp = i;
+                        snapped = true;
                     }
                 }
-                if (i % every == 0 || i == n - 1) {
+                // A peak snapshot's moment is sampled too: a peak held for fewer than `every` ops would fall
+                // between the timeline's samples, and the timeline would not show the peak the page heads its map with
+                if (snapped || i % every == 0 || i == n - 1) {
                     HeapStats s = heap.stats();
                     report.sample(name, i, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
                             s.residentBytes());
