@@ -17,7 +17,10 @@ import org.malloc4j.HeapSnapshot;
  * sizes and a per-size-class table. Pure SVG, so nothing needs to run in the browser.
  */
 public final class HtmlReport {
-    /** At most this many map cells per snapshot: runs are merged into equal address slices beyond it. */
+    /**
+     * At most this many map cells per snapshot: up to it each run has a cell or more; beyond it runs are merged into
+     * equal address slices.
+     */
     public static final int MAX_CELLS = 4000;
 
     /** One timeline sample. */
@@ -139,7 +142,8 @@ public final class HtmlReport {
         }
         int cols = 100, cell = 12;
         List<HeapSnapshot.Run> runs = snap.runs();
-        int cells = (int) Math.min(MAX_CELLS, Math.max(1, runs.size()));
+        if (runs.size() <= MAX_CELLS) return mapByRun(snap, used, cols, cell);
+        int cells = MAX_CELLS;
         double perCell = used == 0 ? 1 : (double) used / cells;
         int rows = (cells + cols - 1) / cols;
         StringBuilder b = new StringBuilder();
@@ -168,18 +172,54 @@ public final class HtmlReport {
             if (best == null) {
                 continue;
             }
-            b.append("<rect x=\"").append((c % cols) * cell).append("\" y=\"").append((c / cols) * cell)
-                    .append("\" width=\"").append(cell - 1).append("\" height=\"").append(cell - 1)
-                    .append("\" fill=\"").append(color(best)).append("\"><title>").append(best.kind())
-                    .append(" @").append(best.offset()).append(' ').append(human(best.bytes()));
-            if (best.kind() == HeapSnapshot.Kind.SLAB) {
-                b.append(" class ").append(best.blockSize()).append(" B, ").append(best.liveBlocks()).append('/')
-                        .append(best.blocks());
-            }
-            b.append("</title></rect>\n");
+            cell(b, c, cols, cell, best);
         }
         b.append("</svg>\n");
         return b.toString();
+    }
+
+    /**
+     * The map of a heap of at most {@link #MAX_CELLS} runs: each run gets one cell, and the cells left over go to the
+     * runs in proportion to their bytes, so that a free extent of a page next to a 64 MiB block is still seen.
+     */
+    private static String mapByRun(HeapSnapshot snap, long used, int cols, int cell) {
+        List<HeapSnapshot.Run> runs = snap.runs();
+        int budget = Math.min(MAX_CELLS, Math.max(1000, 4 * runs.size()));
+        long total = 0;
+        for (HeapSnapshot.Run r : runs) total += r.bytes();
+        int extra = budget - runs.size();
+        int[] share = new int[runs.size()];
+        int cells = 0;
+        for (int j = 0; j < runs.size(); j++) {
+            share[j] = 1 + (total == 0 ? 0 : (int) (extra * (double) runs.get(j).bytes() / total));
+            cells += share[j];
+        }
+        int rows = Math.max(1, (cells + cols - 1) / cols);
+        StringBuilder b = new StringBuilder();
+        b.append("<p>Used range ").append(human(used)).append(" of ").append(human(snap.reservedBytes()))
+                .append(" reserved, ").append(runs.size()).append(" runs, each run at least one cell, the other cells")
+                .append(" in proportion to size (").append(human(extra == 0 ? 0 : total / extra))
+                .append(" a cell)</p>\n");
+        b.append("<svg class=\"heapmap\" width=\"").append(cols * cell).append("\" height=\"").append(rows * cell)
+                .append("\">\n");
+        int c = 0;
+        for (int j = 0; j < runs.size(); j++) {
+            for (int k = 0; k < share[j]; k++) cell(b, c++, cols, cell, runs.get(j));
+        }
+        b.append("</svg>\n");
+        return b.toString();
+    }
+
+    private static void cell(StringBuilder b, int c, int cols, int cell, HeapSnapshot.Run run) {
+        b.append("<rect x=\"").append((c % cols) * cell).append("\" y=\"").append((c / cols) * cell)
+                .append("\" width=\"").append(cell - 1).append("\" height=\"").append(cell - 1)
+                .append("\" fill=\"").append(color(run)).append("\"><title>").append(run.kind())
+                .append(" @").append(run.offset()).append(' ').append(human(run.bytes()));
+        if (run.kind() == HeapSnapshot.Kind.SLAB) {
+            b.append(" class ").append(run.blockSize()).append(" B, ").append(run.liveBlocks()).append('/')
+                    .append(run.blocks());
+        }
+        b.append("</title></rect>\n");
     }
 
     private static String color(HeapSnapshot.Run r) {
