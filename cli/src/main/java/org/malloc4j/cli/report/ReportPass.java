@@ -1,5 +1,7 @@
 package org.malloc4j.cli.report;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapSnapshot;
@@ -14,6 +16,19 @@ import org.malloc4j.cli.trace.Trace;
  */
 public final class ReportPass {
     private ReportPass() {}
+
+    /** The whole address space, to touch the blocks of the heap. */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
+    /**
+     * Writes a byte in each page of the block at {@code p}: a program uses the memory it asks for, and the replay's
+     * peak RSS counts it (its checked pass writes every byte), so the timeline's resident bytes must too; a pass that
+     * only called malloc and free would show the heap's pages never resident.
+     */
+    private static void touch(long p, long size) {
+        long end = p + Math.max(1, size);
+        for (long a = p; a < end; a = (a & -4096L) + 4096) ALL.set(ValueLayout.JAVA_BYTE, a, (byte) 1);
+    }
 
     /** Replays {@code trace} on a fresh heap and adds its timeline and snapshots to {@code report}. */
     public static void run(Trace trace, HtmlReport report) {
@@ -41,6 +56,7 @@ public final class ReportPass {
                     switch (trace.kind(i)) {
                         case Trace.ALLOC -> {
                             addr[id] = heap.malloc(Math.max(1, trace.size(i)));
+                            touch(addr[id], trace.size(i));
                             sizes[id] = trace.size(i);
                             live += trace.size(i);
                         }
@@ -52,6 +68,7 @@ public final class ReportPass {
                         }
                         default -> {
                             addr[id] = heap.realloc(addr[id], Math.max(1, trace.size(i)));
+                            touch(addr[id], trace.size(i));
                             live += trace.size(i) - sizes[id];
                             sizes[id] = trace.size(i);
                         }

@@ -33,6 +33,34 @@ class ReportPassTest {
         assertThat(timelineMax(html)).as("the timeline's top").isGreaterThanOrEqualTo(100 * MIB);
     }
 
+    /**
+     * 24 MiB left live in small blocks and in two large ones: the program would have them resident (the replay's
+     * peak RSS counts them), so the timeline's resident line ends near its live line, not at 0 because the report's
+     * own pass never wrote a byte of them.
+     */
+    @Test
+    void residentCountsTheBlocksTheTraceUses() {
+        TraceBuilder b = new TraceBuilder("resident", 1002, 1002, 0);
+        for (int id = 0; id < 1000; id++) b.alloc(id, 8 * 1024);
+        b.alloc(1000, 8 * MIB);
+        b.alloc(1001, 8 * MIB);
+        HtmlReport report = new HtmlReport("resident");
+        ReportPass.run(b.build(), report);
+        String html = report.render();
+        double live = lastHeight(html, "live"), resident = lastHeight(html, "resident");
+        assertThat(live).isGreaterThan(0);
+        assertThat(resident).as("resident over live at the end").isGreaterThanOrEqualTo(0.9 * live);
+    }
+
+    /** @return the height above the axis of the last point of the timeline's polyline of class {@code line} */
+    private static double lastHeight(String html, String line) {
+        Matcher m = Pattern.compile("<polyline class=\"" + line + "\"[^>]*points=\"([^\"]*)\"").matcher(html);
+        assertThat(m.find()).as("a %s line", line).isTrue();
+        String[] points = m.group(1).trim().split(" ");
+        String last = points[points.length - 1];
+        return 280 - Double.parseDouble(last.substring(last.indexOf(',') + 1)); // y = 280 at 0 bytes
+    }
+
     /** @return the timeline's "max X" label, in bytes */
     static long timelineMax(String html) {
         Matcher m = Pattern.compile("max ([0-9.]+) (B|KiB|MiB|GiB),").matcher(html);
