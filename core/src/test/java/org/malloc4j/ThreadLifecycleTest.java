@@ -1,6 +1,7 @@
 package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -139,6 +140,48 @@ class ThreadLifecycleTest {
             assertThat(end.liveBytes()).isZero();
             assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(2L * threads);
             assertThat(end.committedBytes()).isLessThan(16L << 20);
+        }
+    }
+
+    /**
+     * The heap's first thread has a fast path of its own (Heap's copy of its cache). When that thread dies its cache
+     * is adopted, and the next thread to register becomes the first: its blocks, the dead thread's blocks it frees,
+     * a double free and a free of a foreign address all behave as on any other thread, and the account stays exact.
+     */
+    @Test
+    void theFirstThreadsFastPathPassesToTheNextFirstThreadWhenItDies() throws Exception {
+        try (Heap heap = Heap.create()) {
+            long[] left = new long[64];
+            Thread first = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < left.length; i++) left[i] = heap.malloc(16 + i);
+                heap.free(heap.malloc(100)); // its fast path, both ways
+            });
+            first.join();
+            heap.trim(); // adopts the dead thread's cache: the heap has no first thread until the next registers
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread second = Thread.ofPlatform().start(() -> {
+                try {
+                    long[] mine = new long[256];
+                    for (int round = 0; round < 3; round++) {
+                        for (int i = 0; i < mine.length; i++) mine[i] = heap.malloc(16 + (i & 63));
+                        for (long p : mine) heap.free(p);
+                    }
+                    for (long p : left) heap.free(p); // blocks of the dead first thread, now adopted
+                    long p = heap.malloc(48);
+                    heap.free(p);
+                    assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class)
+                            .hasMessageContaining("already freed");
+                    assertThatThrownBy(() -> heap.free(p + 16)).isInstanceOf(InvalidFreeException.class);
+                    heap.free(0);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            second.join();
+            assertThat(failure.get()).isNull();
+            HeapStats end = heap.stats();
+            assertThat(end.liveBytes()).isZero();
+            assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(64 + 1 + 3 * 256 + 1);
         }
     }
 }

@@ -141,12 +141,31 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (size <= SizeClasses.MAX_CACHED && size >= 0) {
             checkOpen();
             LocalHeap cache = caches.get();
-            long p = cache.thread != null ? cache.allocate(SizeClasses.classOf(size), size)
-                    : allocateShared(cache, SizeClasses.classOf(size), size);
+            if (cache.thread != null) return mallocOwn(cache, size);
+            long p = allocateShared(cache, SizeClasses.classOf(size), size);
             if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
             return p;
         }
         return mallocLarge(size, PageHeap.PAGE, false);
+    }
+
+    /**
+     * The small malloc of the thread that owns the exclusive cache {@code cache}, with no other check: the caller
+     * found the cache as its thread's and the heap open, and {@code size} is at most {@link SizeClasses#MAX_CACHED}
+     * and not negative. {@code Heap}'s own fast path calls it for the heap's first thread.
+     */
+    public long mallocOwn(LocalHeap cache, long size) {
+        long p = cache.allocate(SizeClasses.classOf(size), size);
+        if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
+        return p;
+    }
+
+    /**
+     * Tells {@code listener} the cache of the heap's first thread whenever one is chosen (on that thread), and null
+     * when it is retired: see {@link ThreadCaches#onPrimary}.
+     */
+    public void onPrimaryCache(java.util.function.Consumer<LocalHeap> listener) {
+        caches.onPrimary(listener);
     }
 
     /** A small block for a realloc that grows a block to {@code size}, of class {@link SizeClasses#grownClassOf}. */
@@ -351,27 +370,44 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     public void free(long address) {
         checkOpen(); // first: free(0) does nothing, but on a closed heap it throws as every call does
-        if (address == 0) return;
         // The recent-slab guess is tried by a platform thread whose cache is found without a ThreadLocal lookup
         // (nearly all): a ThreadLocal lookup on every free would cost more than the guess saves.
-        Thread me = Thread.currentThread();
-        LocalHeap mine = caches.ownCacheOf(me);
-        int idx = mine != null ? mine.recentIndex(address) : LocalHeap.NOT_RECENT;
+        LocalHeap mine = caches.ownCacheOf(Thread.currentThread());
+        if (mine != null) {
+            freeOwn(mine, address);
+            return;
+        }
+        if (address == 0) return;
+        Slab slab = slabOf(address);
+        if (slab == null) {
+            freeLarge(address);
+            return;
+        }
+        freeSmallSlow(slab, slab.indexOf(address), address);
+    }
+
+    /**
+     * Frees {@code address} (or nothing, for 0) for the thread that owns the exclusive cache {@code mine}, which the
+     * caller found as its own with the heap open: the block is looked for in the cache's latest slab first, then in
+     * the heap's directory. {@code Heap}'s own fast path calls it for the heap's first thread. One call of
+     * {@link LocalHeap#freeLocal} for both places, so that C2 inlines one copy of it (a second one, for the guess
+     * alone, was left as a call once a loop's slow paths had run).
+     */
+    public void freeOwn(LocalHeap mine, long address) {
+        int idx = mine.recentIndex(address);
         Slab slab;
-        LocalHeap owner;
         if (idx != LocalHeap.NOT_RECENT) {
-            slab = mine.recent();
-            owner = mine; // the latest slab of a live thread's cache: no other cache has adopted it
+            slab = mine.recent(); // the latest slab of a live thread's cache: no other cache has adopted it
         } else {
+            if (address == 0) return;
             slab = slabOf(address);
             if (slab == null) {
                 freeLarge(address);
                 return;
             }
-            owner = slab.owner;
             idx = slab.indexOf(address);
         }
-        if (idx >= 0 && owner.thread == me && slab.sampled == 0 && owner.freeLocal(slab, idx)) return;
+        if (idx >= 0 && slab.owner == mine && slab.sampled == 0 && mine.freeLocal(slab, idx)) return;
         freeSmallSlow(slab, idx, address);
     }
 
