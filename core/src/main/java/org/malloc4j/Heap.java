@@ -72,6 +72,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     private Thread fastThread;
     private LocalHeap fastCache;
+    /**
+     * Where every other platform thread finds its cache by its id ({@code ThreadCaches.doors}, the caches' own table;
+     * in CHECKED mode a table of its own that stays empty): one load of the slot and one compare of its cache's
+     * thread, then the same straight path as the first thread's. A thread whose slot holds another thread's cache, or
+     * nothing (a virtual thread, a thread before its first malloc, any thread after close, which empties the table),
+     * takes the general path.
+     */
+    private final LocalHeap[] doors;
     /** The CHECKED layer, or null in FAST mode: every entry point tests it once. */
     private final CheckedHeap checked;
     /** Per-block segment scopes (CHECKED) and GC-assisted leak detection (sampled sites); null when neither. */
@@ -112,6 +120,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
                 checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
         this.mbean = Monitoring.open(this, b.jmx);
         if (checked == null) core.onPrimaryCache(this::primaryCache);
+        this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
     }
 
     /** The heap's first thread's cache, or null when it is retired: see {@link #fastThread}. */
@@ -158,8 +167,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalStateException if the heap is closed
      */
     public long malloc(long size) {
-        if (fastThread == Thread.currentThread() && size <= SizeClasses.MAX_CACHED && size >= 0) {
-            return core.mallocOwn(fastCache, size);
+        if (size <= SizeClasses.MAX_CACHED && size >= 0) {
+            Thread t = Thread.currentThread();
+            if (fastThread == t) return core.mallocOwn(fastCache, size);
+            LocalHeap door = doors[(int) t.threadId() & (doors.length - 1)];
+            if (door != null && door.thread == t) return core.mallocOwn(door, size);
         }
         CheckedHeap c = checked;
         return c == null ? core.malloc(size) : c.malloc(size);
@@ -218,8 +230,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * allocated, inside a block, already freed, or another heap's); nothing is changed
      */
     public void free(long address) {
-        if (fastThread == Thread.currentThread()) {
+        Thread t = Thread.currentThread();
+        if (fastThread == t) {
             core.freeOwn(fastCache, address);
+            return;
+        }
+        LocalHeap door = doors[(int) t.threadId() & (doors.length - 1)];
+        if (door != null && door.thread == t) {
+            core.freeOwn(door, address);
             return;
         }
         CheckedHeap c = checked;
@@ -581,6 +599,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             core.onPrimaryCache(null); // no fast path from here on: every call finds the heap closed
             fastThread = null;
             fastCache = null;
+            core.closeThreadDoors();
             stacks.releaseAll();
             damage = checked == null ? List.of() : checked.drainQuarantine();
             leaks = stats().liveBlocks() > 0 ? leaks() : null;

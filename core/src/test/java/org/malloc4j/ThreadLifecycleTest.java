@@ -184,4 +184,37 @@ class ThreadLifecycleTest {
             assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(64 + 1 + 3 * 256 + 1);
         }
     }
+
+    /**
+     * Every platform thread but the first finds its cache through a table in Heap (its door). After close() the
+     * doors are shut: a thread that used its door before gets IllegalStateException from malloc and free, as the
+     * first thread does, and nothing touches the unmapped range.
+     */
+    @Test
+    void afterCloseNoThreadReachesItsCacheThroughItsDoor() throws Exception {
+        Heap heap = Heap.create();
+        heap.free(heap.malloc(16)); // this thread is the first
+        java.util.concurrent.CyclicBarrier step = new java.util.concurrent.CyclicBarrier(2);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long[] kept = new long[1];
+        Thread other = Thread.ofPlatform().start(() -> {
+            try {
+                heap.free(heap.malloc(32)); // registers: from here on through its door
+                kept[0] = heap.malloc(48);
+                step.await(); // the heap is closed while this thread waits
+                step.await();
+                assertThatThrownBy(() -> heap.malloc(16)).isInstanceOf(IllegalStateException.class);
+                assertThatThrownBy(() -> heap.free(kept[0])).isInstanceOf(IllegalStateException.class);
+                assertThatThrownBy(() -> heap.free(0)).isInstanceOf(IllegalStateException.class);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        step.await();
+        heap.close();
+        step.await();
+        other.join();
+        assertThat(failure.get()).isNull();
+        assertThatThrownBy(() -> heap.malloc(16)).isInstanceOf(IllegalStateException.class);
+    }
 }

@@ -168,6 +168,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         caches.onPrimary(listener);
     }
 
+    /** @return the table where other platform threads find their caches by id: see {@link ThreadCaches#doors} */
+    public LocalHeap[] threadDoors() {
+        return caches.doors();
+    }
+
+    /** Empties {@link #threadDoors}: called by a closing heap before it closes this core. */
+    public void closeThreadDoors() {
+        caches.closeDoors();
+    }
+
     /** A small block for a realloc that grows a block to {@code size}, of class {@link SizeClasses#grownClassOf}. */
     private long mallocGrown(long size) {
         int c = SizeClasses.grownClassOf(size);

@@ -83,6 +83,26 @@ public final class ThreadCaches {
         }
     }
 
+    /**
+     * @return the table of other platform threads' caches, indexed by thread id modulo its length ({@link #BY_ID}):
+     *         the caller may look its own thread's cache up there, and must check the cache's {@code thread} (a slot
+     *         may hold another thread's cache, or nothing). Entries are written under the registry lock; read racily
+     *         they are either a cache or null. {@link #closeDoors} empties it.
+     */
+    public LocalHeap[] doors() {
+        return byId;
+    }
+
+    /** Empties the table of {@link #doors}: the heap is closing, and no thread may reach its cache from there. */
+    public void closeDoors() {
+        registryLock.lock();
+        try {
+            Arrays.fill(byId, null);
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
     public LocalHeap get() {
         Thread t = Thread.currentThread();
         LocalHeap c = ownCacheOf(t);
