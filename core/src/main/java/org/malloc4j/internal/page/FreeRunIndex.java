@@ -86,6 +86,20 @@ final class FreeRunIndex {
     }
 
     /**
+     * Finds a run of at least {@code n} pages, or returns -1 only when there is none: as {@link #find}, and when that
+     * finds none, a walk of {@code n}'s own list, whose runs below {@code n} may stand before one that is long enough.
+     * O(1) but for that walk (for a slow path that must see every such run).
+     */
+    int findAtLeast(long n) {
+        int run = find(n);
+        if (run != NONE) return run;
+        for (int p = heads[listOf(n)]; p != NONE; p = map.next(p)) {
+            if (map.length(p) >= n) return p;
+        }
+        return NONE;
+    }
+
+    /**
      * Finds a run of at most {@code n} pages, among the longest such: the head of {@code n}'s own list when it is
      * short enough, else the head of the highest non-empty list below it (every run there is shorter than
      * {@code n}). Returns -1 when every run is longer. O(1), like {@link #find}.

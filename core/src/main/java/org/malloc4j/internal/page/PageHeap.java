@@ -481,11 +481,14 @@ public final class PageHeap {
      * ({@link #releasesAtOnce}) could not serve it, and go back to the OS first, so that committed bytes never hold
      * both them and the new run (a program whose vectors double into 32 and then 64 MiB buffers kept its freed 32 MiB
      * runs beside its new 64 MiB ones: 49 MiB more at its peak). Purged before the search, so that the clean run
-     * found is not merged with them under it. O(1) a run (the dirty index's good fit).
+     * found is not merged with them under it. O(1) a run (the dirty index's good fit), but for a walk of the
+     * threshold's own list once no longer run is left.
      */
     private void purgeHugeDirtyRuns() {
         int run;
-        while ((run = dirty.find(releasePages)) >= 0) {
+        // Not find(): a good fit looks at the head of the threshold's own list only, and when the threshold is not
+        // where that list starts, a shorter run there hides the huge ones behind it
+        while ((run = dirty.findAtLeast(releasePages)) >= 0) {
             long len = map.length(run);
             dirty.remove(run, len);
             purge(run, len);

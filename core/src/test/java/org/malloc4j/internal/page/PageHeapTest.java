@@ -339,6 +339,33 @@ class PageHeapTest {
     }
 
     /**
+     * The kept huge runs go back before a huge request that none of them holds takes clean pages, also when the
+     * release threshold is not where a list of the dirty index starts: that list then holds huge runs and shorter
+     * ones, and a good-fit search for the threshold, which looks only at the list's head, missed a huge run behind a
+     * shorter one (here a threshold of 130 pages, in the list of 128 to 135 pages: a kept run of 133 pages behind a
+     * freed run of 129 stayed committed beside the new 200-page run).
+     */
+    @Test
+    void keptHugeRunsGoBackBeforeAHugeRequestWhateverTheirPlaceInTheDirtyIndex() {
+        withPageHeap(130L << 12, Long.MAX_VALUE / 4, heap -> {
+            long small = heap.allocateBlock(129, 4096, 129 << 12) & ~PageHeap.FRESH; // not huge: kept when freed
+            heap.allocateBlock(1, 4096, 4096); // guards, so that no two freed runs merge
+            long a = heap.allocateBlock(133, 4096, 133 << 12) & ~PageHeap.FRESH;
+            heap.free(heap.pageOf(a)); // the first huge run freed goes back at once
+            a = heap.allocateBlock(133, 4096, 133 << 12) & ~PageHeap.FRESH; // asked for again: kept from now on
+            heap.allocateBlock(1, 4096, 4096);
+            assertThat(heap.retainedHugePages()).isEqualTo(133);
+            heap.free(heap.pageOf(a));
+            heap.free(heap.pageOf(small)); // the head of the list both runs are in
+            assertThat(heap.dirtyBytes()).isEqualTo((133L + 129) << 12);
+
+            heap.allocateBlock(200, 4096, 200 << 12);
+            assertThat(heap.dirtyBytes()).as("the kept 133-page run went back; the 129-page run waits its decay time")
+                    .isEqualTo(129L << 12);
+        });
+    }
+
+    /**
      * A run that relocate took for a block the kernel then refused to move, and that holds committed pages over the
      * limit beside the block still at its old place, goes back at once: not kept dirty as a huge run freed after a
      * loop is (committed pages would stay over the limit, and the caller's copy would take that dirty run without
