@@ -64,10 +64,6 @@ public final class ThreadCaches {
     }
 
     /**
-     * @return the calling thread's cache: exclusive for a platform thread; for a virtual thread a shared stripe,
-     *         which the caller must use under {@link LocalHeap#lock()}
-     */
-    /**
      * Tells {@code listener} the primary cache (the heap's first thread's) whenever one is chosen, on that thread,
      * and null when it is retired after its thread died; both under the registry lock. For a front that keeps the
      * primary cache and its thread where a malloc reaches them in fewer loads ({@code Heap}'s own fast path). A null
@@ -103,6 +99,10 @@ public final class ThreadCaches {
         }
     }
 
+    /**
+     * @return the calling thread's cache: exclusive for a platform thread; for a virtual thread a shared stripe,
+     *         which the caller must use under {@link LocalHeap#lock()}
+     */
     public LocalHeap get() {
         Thread t = Thread.currentThread();
         LocalHeap c = ownCacheOf(t);
