@@ -21,7 +21,9 @@ import java.util.Arrays;
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true java --enable-native-access=ALL-UNNAMED \
  *     -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.PairInTurn ROUNDS SIZE ANCHOR
  * </pre>
- * ANCHOR: any of {@link Subject#NAMES} or {@link Subject#DIAGNOSTIC_NAMES} but {@code malloc4j}.
+ * ANCHOR: any of {@link Subject#NAMES} or {@link Subject#DIAGNOSTIC_NAMES} but {@code malloc4j}. With
+ * {@code not-first}, another thread makes the heap's first malloc, so that the pairs are those of a thread that is
+ * not the heap's first (every thread but one in a multi-threaded program).
  */
 public final class PairInTurn {
     private static final String TOOL = "PairInTurn";
@@ -39,10 +41,12 @@ public final class PairInTurn {
     }
 
     public static void main(String[] args) {
-        if (args.length != 3) {
-            System.err.println("usage: PairInTurn ROUNDS SIZE ANCHOR   (ANCHOR: glibc, jemalloc, mimalloc, tcmalloc, ...)");
+        if (args.length != 3 && !(args.length == 4 && args[3].equals("not-first"))) {
+            System.err.println("usage: PairInTurn ROUNDS SIZE ANCHOR [not-first]   (ANCHOR: glibc, jemalloc, mimalloc,"
+                    + " tcmalloc, ...)");
             System.exit(2);
         }
+        boolean notFirst = args.length == 4;
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         int size = ToolArgs.positive(TOOL, args[1], "SIZE");
         String anchor = args[2];
@@ -51,6 +55,17 @@ public final class PairInTurn {
             System.exit(2);
         }
         Subject heap = Subject.open("malloc4j", 1);
+        if (notFirst) {
+            // Another thread is the heap's first: the pairs below go through the door of a thread that is not
+            Thread first = new Thread(() -> heap.free(0, heap.allocate(0, 16)));
+            first.start();
+            try {
+                first.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
         Subject other = Subject.open(anchor, 1);
         try {
             PairInTurn a = new PairInTurn(heap, size), b = new PairInTurn(other, size);
