@@ -217,4 +217,30 @@ class ThreadLifecycleTest {
         assertThat(failure.get()).isNull();
         assertThatThrownBy(() -> heap.malloc(16)).isInstanceOf(IllegalStateException.class);
     }
+
+    /**
+     * close() frees the platform threads' stack blocks after it has emptied the doors: a closing thread that had no
+     * cache yet registers one while freeing them, and that registration must not open a door again. Else its next
+     * malloc went through the door to a cache of the unmapped heap instead of throwing IllegalStateException.
+     */
+    @Test
+    void aThreadThatFirstTouchesTheHeapInCloseFindsNoDoorAfterIt() throws Exception {
+        Heap heap = Heap.create();
+        heap.free(heap.malloc(16)); // this thread is the first
+        try (var frame = heap.stack().push()) {
+            frame.allocate(64); // this thread's stack block, which close() frees
+        }
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().start(() -> {
+            try {
+                heap.close(); // its first call on the heap: registers its cache while freeing the stack block
+                assertThatThrownBy(() -> heap.malloc(16)).isInstanceOf(IllegalStateException.class);
+                assertThatThrownBy(() -> heap.free(0)).isInstanceOf(IllegalStateException.class);
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        closer.join();
+        assertThat(failure.get()).isNull();
+    }
 }

@@ -49,6 +49,12 @@ public final class ThreadCaches {
     private final LocalHeap[] byId = new LocalHeap[BY_ID];
     /** Slots of {@link #byId}: thread ids are handed out in order, so live threads rarely share one. */
     static final int BY_ID = 256;
+    /**
+     * Set by {@link #closeDoors} (under the registry lock): no cache enters {@link #byId} from then on. A closing heap
+     * still frees blocks after it shut the doors (the threads' stack blocks), and a thread that had no cache yet
+     * registers one there: in the table it would open a door to the unmapped heap.
+     */
+    private boolean doorsClosed;
 
     // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
     private long retiredLive, retiredMallocs, retiredFrees, retiredPeak;
@@ -93,6 +99,7 @@ public final class ThreadCaches {
     public void closeDoors() {
         registryLock.lock();
         try {
+            doorsClosed = true;
             Arrays.fill(byId, null);
         } finally {
             registryLock.unlock();
@@ -133,7 +140,7 @@ public final class ThreadCaches {
                 primaryThread = cache.thread;
                 var listener = primaryListener;
                 if (listener != null) listener.accept(cache); // on the primary thread itself, before its first malloc
-            } else {
+            } else if (!doorsClosed) {
                 int slot = (int) cache.thread.threadId() & (BY_ID - 1);
                 LocalHeap held = byId[slot];
                 if (held == null || !held.thread.isAlive()) byId[slot] = cache;
