@@ -400,17 +400,7 @@ class PageHeapTest {
 
     /** Runs {@code body} under the lock of a page layer limited to {@code limitPages}, 16-page threshold, no decay. */
     private static void withLimitedPageHeap(long limitPages, java.util.function.Consumer<PageHeap> body) {
-        long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, limitPages << 12, Long.MAX_VALUE / 4, 16L << 12);
-        heap.lock().lock();
-        try {
-            body.accept(heap);
-            assertThat(heap.checkInvariants()).isNull();
-        } finally {
-            heap.lock().unlock();
-            heap.release();
-            Os.unmap(base, (long) PAGES << 12);
-        }
+        withPageHeap(limitPages << 12, 16L << 12, Long.MAX_VALUE / 4, body);
     }
 
     /**
@@ -487,8 +477,14 @@ class PageHeapTest {
 
     /** Runs {@code body} under the lock of a page layer with this release threshold and decay, then checks it. */
     private static void withPageHeap(long releaseBytes, long decayNanos, java.util.function.Consumer<PageHeap> body) {
+        withPageHeap(Long.MAX_VALUE, releaseBytes, decayNanos, body);
+    }
+
+    /** As above, with a cap on committed bytes. */
+    private static void withPageHeap(long limitBytes, long releaseBytes, long decayNanos,
+            java.util.function.Consumer<PageHeap> body) {
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, Long.MAX_VALUE, decayNanos, releaseBytes);
+        PageHeap heap = new PageHeap(base, PAGES, limitBytes, decayNanos, releaseBytes);
         heap.lock().lock();
         try {
             body.accept(heap);
