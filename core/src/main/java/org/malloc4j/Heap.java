@@ -74,12 +74,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     private LocalHeap fastCache;
     /**
      * Where every other platform thread finds its cache by its id ({@code ThreadCaches.doors}, the caches' own table;
-     * in CHECKED mode a table of its own that stays empty): one load of the slot and one compare of its cache's
-     * thread, then the same straight path as the first thread's. A thread whose slot holds another thread's cache, or
+     * in CHECKED mode a table of its own that stays empty): a compare with the slot's thread ({@link #doorThreads})
+     * and a load of the slot's cache, then the same straight path as the first thread's. A thread whose slot holds another thread's cache, or
      * nothing (a virtual thread, a thread before its first malloc, any thread after close, which empties the table),
      * takes the general path.
      */
     private final LocalHeap[] doors;
+    /** The thread of each cache in {@link #doors}, slot for slot: compared first, so that no other cache is read. */
+    private final Thread[] doorThreads;
     /** The CHECKED layer, or null in FAST mode: every entry point tests it once. */
     private final CheckedHeap checked;
     /** Per-block segment scopes (CHECKED) and GC-assisted leak detection (sampled sites); null when neither. */
@@ -121,6 +123,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         this.mbean = Monitoring.open(this, b.jmx);
         if (checked == null) core.onPrimaryCache(this::primaryCache);
         this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
+        this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];
     }
 
     /** The heap's first thread's cache, or null when it is retired: see {@link #fastThread}. */
@@ -170,8 +173,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (size <= SizeClasses.MAX_CACHED && size >= 0) {
             Thread t = Thread.currentThread();
             if (fastThread == t) return core.mallocOwn(fastCache, size);
-            LocalHeap door = doors[(int) t.threadId() & (doors.length - 1)];
-            if (door != null && door.thread == t) return core.mallocOwn(door, size);
+            int slot = (int) t.threadId() & (doors.length - 1);
+            LocalHeap door = doors[slot];
+            if (doorThreads[slot] == t && door != null) return core.mallocOwn(door, size);
         }
         CheckedHeap c = checked;
         return c == null ? core.malloc(size) : c.malloc(size);
@@ -235,8 +239,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             core.freeOwn(fastCache, address);
             return;
         }
-        LocalHeap door = doors[(int) t.threadId() & (doors.length - 1)];
-        if (door != null && door.thread == t) {
+        int slot = (int) t.threadId() & (doors.length - 1);
+        LocalHeap door = doors[slot];
+        if (doorThreads[slot] == t && door != null) {
             core.freeOwn(door, address);
             return;
         }

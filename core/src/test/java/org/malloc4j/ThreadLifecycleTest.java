@@ -243,4 +243,52 @@ class ThreadLifecycleTest {
         closer.join();
         assertThat(failure.get()).isNull();
     }
+
+    /**
+     * Two live platform threads whose ids fall on the same slot of the caches' table: the first to register holds
+     * the slot (its door), the second takes the general path (its ThreadLocal). Both allocate and free, each frees
+     * some of the other's blocks, and the account is exact; neither ever gets the other's cache.
+     */
+    @Test
+    void twoLiveThreadsOnOneSlotOfTheTableEachKeepTheirOwnCache() throws Exception {
+        try (Heap heap = Heap.create()) {
+            heap.free(heap.malloc(16)); // this thread is the first: the two below are in the table or beside it
+            java.util.concurrent.CyclicBarrier both = new java.util.concurrent.CyclicBarrier(2);
+            ConcurrentLinkedQueue<Long> handed = new ConcurrentLinkedQueue<>();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Runnable work = () -> {
+                try {
+                    long[] mine = new long[500];
+                    both.await();
+                    for (int round = 0; round < 20; round++) {
+                        for (int i = 0; i < mine.length; i++) mine[i] = heap.malloc(16 + (i % 200));
+                        for (int i = 0; i < mine.length; i += 2) heap.free(mine[i]);
+                        for (int i = 1; i < mine.length; i += 2) handed.add(mine[i]);
+                        Long other;
+                        while ((other = handed.poll()) != null) heap.free(other); // its own or the other's
+                    }
+                    both.await();
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            };
+            Thread holder = Thread.ofPlatform().unstarted(work);
+            Thread sharer;
+            List<Thread> spent = new ArrayList<>();
+            do { // thread ids are handed out in order: one in 256 shares the holder's slot
+                sharer = Thread.ofPlatform().unstarted(work);
+                spent.add(sharer);
+            } while ((sharer.threadId() & 255) != (holder.threadId() & 255));
+            holder.start();
+            sharer.start();
+            holder.join();
+            sharer.join();
+            assertThat(failure.get()).isNull();
+            Long left;
+            while ((left = handed.poll()) != null) heap.free(left);
+            HeapStats end = heap.stats();
+            assertThat(end.liveBytes()).isZero();
+            assertThat(end.mallocCount()).isEqualTo(end.freeCount()).isEqualTo(1 + 2 * 20 * 500);
+        }
+    }
 }

@@ -173,6 +173,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return caches.doors();
     }
 
+    /** @return the thread of each cache in {@link #threadDoors}, slot for slot: see {@link ThreadCaches#doorThreads} */
+    public Thread[] threadDoorOwners() {
+        return caches.doorThreads();
+    }
+
     /** Empties {@link #threadDoors}: called by a closing heap before it closes this core. */
     public void closeThreadDoors() {
         caches.closeDoors();

@@ -47,6 +47,15 @@ public final class ThreadCaches {
      * whose slot a live thread's cache holds uses the ThreadLocal.
      */
     private final LocalHeap[] byId = new LocalHeap[BY_ID];
+    /**
+     * The thread of each cache in {@link #byId}, slot for slot: a thread compares itself with its slot here, in a
+     * line nobody writes but under the registry lock, instead of with the {@code thread} field of the cache in the
+     * slot, which for a thread whose slot holds another thread's cache (a virtual thread, say) is a line that other
+     * thread writes on every malloc and free. The two loads, the cache and its thread, are no longer one after the
+     * other either. Written after the cache when a thread enters and before it when one leaves, both under the
+     * registry lock; only the thread itself can find itself here, and it entered its slot itself.
+     */
+    private final Thread[] byIdThread = new Thread[BY_ID];
     /** Slots of {@link #byId}: thread ids are handed out in order, so live threads rarely share one. */
     static final int BY_ID = 256;
     /**
@@ -95,11 +104,17 @@ public final class ThreadCaches {
         return byId;
     }
 
+    /** @return the thread of each cache in {@link #doors}, slot for slot (null where there is none) */
+    public Thread[] doorThreads() {
+        return byIdThread;
+    }
+
     /** Empties the table of {@link #doors}: the heap is closing, and no thread may reach its cache from there. */
     public void closeDoors() {
         registryLock.lock();
         try {
             doorsClosed = true;
+            Arrays.fill(byIdThread, null);
             Arrays.fill(byId, null);
         } finally {
             registryLock.unlock();
@@ -124,8 +139,8 @@ public final class ThreadCaches {
      */
     public LocalHeap ownCacheOf(Thread t) {
         if (primaryThread == t) return primary;
-        LocalHeap c = byId[(int) t.threadId() & (BY_ID - 1)];
-        return c != null && c.thread == t ? c : null;
+        int slot = (int) t.threadId() & (BY_ID - 1);
+        return byIdThread[slot] == t ? byId[slot] : null;
     }
 
     private LocalHeap register() {
@@ -143,7 +158,10 @@ public final class ThreadCaches {
             } else if (!doorsClosed) {
                 int slot = (int) cache.thread.threadId() & (BY_ID - 1);
                 LocalHeap held = byId[slot];
-                if (held == null || !held.thread.isAlive()) byId[slot] = cache;
+                if (held == null || !held.thread.isAlive()) {
+                    byId[slot] = cache; // the cache first: a thread that finds itself in byIdThread finds its cache
+                    byIdThread[slot] = cache.thread;
+                }
             }
         } finally {
             registryLock.unlock();
@@ -206,7 +224,10 @@ public final class ThreadCaches {
             if (listener != null) listener.accept(null);
         }
         int slot = (int) dead.thread.threadId() & (BY_ID - 1);
-        if (byId[slot] == dead) byId[slot] = null;
+        if (byId[slot] == dead) {
+            byIdThread[slot] = null;
+            byId[slot] = null;
+        }
     }
 
     /** Collects the remote frees waiting in every stripe and gives its empty slabs back, each under its lock. */
