@@ -35,14 +35,7 @@ class CheckedBeingArmedTest {
                 assumeTrue(q == p, "the engine handed out another address");
             }
             assumeTrue(generation(p) == 255);
-            long saved = word(p - 16).get(L, 0);
-            word(p - 16).set(L, 0, 0L); // a stray zeroing of the header word
-            List<HeapDamage> found;
-            try {
-                found = heap.verify();
-            } finally {
-                word(p - 16).set(L, 0, saved);
-            }
+            List<HeapDamage> found = verifyWithHeaderZeroed(heap, p); // a stray zeroing of the header word
             heap.free(p);
             assertThat(found).as("h0 zeroed at generation 255").hasSize(1);
             assertThat(found.getFirst().kind()).isEqualTo(HeapDamage.Kind.UNDERFLOW);
@@ -54,16 +47,20 @@ class CheckedBeingArmedTest {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(0).jmx(false).build()) {
             long p = heap.malloc(64);
             assumeTrue(generation(p) != 255);
-            long saved = word(p - 16).get(L, 0);
-            word(p - 16).set(L, 0, 0L);
-            List<HeapDamage> found;
-            try {
-                found = heap.verify();
-            } finally {
-                word(p - 16).set(L, 0, saved);
-            }
+            List<HeapDamage> found = verifyWithHeaderZeroed(heap, p);
             heap.free(p);
             assertThat(found).hasSize(1);
+        }
+    }
+
+    /** @return what {@code heap.verify()} reports while the header word of the block at {@code p} is zero */
+    private static List<HeapDamage> verifyWithHeaderZeroed(Heap heap, long p) {
+        long saved = word(p - 16).get(L, 0);
+        word(p - 16).set(L, 0, 0L);
+        try {
+            return heap.verify();
+        } finally {
+            word(p - 16).set(L, 0, saved);
         }
     }
 }
