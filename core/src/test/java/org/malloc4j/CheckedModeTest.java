@@ -280,6 +280,54 @@ class CheckedModeTest {
         }
     }
 
+    /**
+     * The heap's first thread and other platform threads free through their own caches, found once a call; a virtual
+     * thread through the shared stripes: each finds a double free, an overflow and a write after free, and keeps the
+     * program's counts exact, with the quarantine cycling many times over.
+     */
+    @Test
+    void everyKindOfThreadFindsTheSameDamageAndKeepsTheCountsExact() throws Exception {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(16 << 10).jmx(false).build()) {
+            List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+            Runnable checks = () -> {
+                try {
+                    long kept = heap.malloc(40);
+                    for (int i = 0; i < 20_000; i++) heap.free(heap.malloc(16 + i % 200));
+                    long p = heap.malloc(48);
+                    heap.free(p);
+                    assertThatThrownBy(() -> heap.free(p)).isInstanceOf(InvalidFreeException.class)
+                            .hasMessageContaining("double free");
+                    long q = heap.malloc(24);
+                    flip(q + 24);
+                    assertThatThrownBy(() -> heap.free(q)).isInstanceOf(HeapCorruptionException.class)
+                            .hasMessageContaining("overflow");
+                    long r = heap.malloc(64);
+                    heap.free(r);
+                    ALL.set(ValueLayout.JAVA_BYTE, r + 8, (byte) 1);
+                    assertThatThrownBy(() -> {
+                        for (int i = 0; i < 10_000; i++) heap.free(heap.malloc(64));
+                    }).isInstanceOf(HeapCorruptionException.class).hasMessageContaining("write after free")
+                            .satisfies(e -> assertThat(((HeapCorruptionException) e).damage().address()).isEqualTo(r));
+                    assertThat(heap.usableSize(kept)).isEqualTo(40);
+                    heap.free(kept);
+                } catch (Throwable t) {
+                    failures.add(t);
+                }
+            };
+            checks.run(); // the heap's first thread
+            Thread other = Thread.ofPlatform().start(checks);
+            other.join();
+            Thread virtual = Thread.ofVirtual().start(checks);
+            virtual.join();
+            assertThat(failures).isEmpty();
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isZero();
+            assertThat(s.liveBlocks()).isZero();
+            assertThat(s.mallocCount()).isEqualTo(s.freeCount());
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
     @Test
     void newBlocksAreJunkFilledAndFreedOnesPoisoned() {
         try (Heap heap = checked()) {

@@ -238,6 +238,18 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (r != null && slab != null) slab.addSampled(-1);
     }
 
+    /**
+     * @return the exclusive cache of the calling platform thread when it is found without a ThreadLocal lookup (the
+     *         heap's first thread's, or one in the caches' table by thread id), else null (a virtual thread, a thread
+     *         with no cache yet, one whose slot another live thread holds). A layer over the engine that makes several
+     *         engine calls an operation (the CHECKED mode) finds the cache once and passes it to {@link #mallocOwn},
+     *         {@link #freeOwn}, {@link #isLiveBlockOwn} and {@link LocalHeap#countUnseen}; the caller checks the heap
+     *         open first.
+     */
+    public LocalHeap ownCache() {
+        return caches.ownCacheOf(Thread.currentThread());
+    }
+
     /** @return the site recorder, or null when this heap does not track allocation sites */
     public SiteRecorder sites() {
         return sites;
@@ -639,6 +651,17 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } finally {
             pages.lock().unlock();
         }
+    }
+
+    /**
+     * {@link #isLiveBlock} for the holder of the exclusive cache {@code mine} ({@link #ownCache}): a block in the
+     * cache's latest slab, where a block just allocated nearly always is, is looked up there, without the heap's
+     * directory.
+     */
+    public boolean isLiveBlockOwn(LocalHeap mine, long address) {
+        int idx = mine.recentIndex(address);
+        if (idx == LocalHeap.NOT_RECENT) return isLiveBlock(address);
+        return idx >= 0 && mine.recent().isAllocatedLocal(idx);
     }
 
     /** Checks the page layer's structure (boundary tags, free indexes, counters); throws if it is broken. */

@@ -15,6 +15,8 @@ import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.sites.Site;
 import org.malloc4j.internal.sites.SiteRecord;
 import org.malloc4j.internal.sites.SiteRecorder;
+import org.malloc4j.internal.small.LocalHeap;
+import org.malloc4j.internal.small.SizeClasses;
 
 /**
  * The CHECKED mode: a layer over the engine that puts red zones around every block, fills new blocks with junk and
@@ -30,7 +32,6 @@ public final class CheckedHeap implements BlockAllocator {
     private final HeapCore core;
     private final RedZones zones;
     private final Quarantine quarantine;
-    private final Quarantine.Evictor evictor = this::evict;
     private final java.util.function.LongConsumer beforeRelease;
     /** Blocks of at least this many program bytes are told to JFR ({@code Heap.Builder.largeAllocationEvent}). */
     private final long largeEventBytes;
@@ -48,7 +49,7 @@ public final class CheckedHeap implements BlockAllocator {
         this.beforeRelease = beforeRelease;
         this.tracksSites = core.sites() != null;
         this.zones = new RedZones(new SecureRandom().nextLong());
-        this.quarantine = new Quarantine(quarantineBytes, evictor);
+        this.quarantine = new Quarantine(quarantineBytes, this::evict);
     }
 
     @Override
@@ -140,6 +141,18 @@ public final class CheckedHeap implements BlockAllocator {
      *         after), so that the engine's peak never holds the red zones; put back when the request fails
      */
     private long counted(long size, long request, long front, int logAlign) {
+        if (logAlign == 4 && request <= SizeClasses.MAX_CACHED) {
+            core.checkOpen();
+            LocalHeap own = core.ownCache();
+            if (own != null) {
+                own.countUnseen(size - request);
+                try {
+                    return core.mallocOwn(own, request);
+                } catch (HeapExhaustedException full) {
+                    own.countUnseen(request - size); // and on, below: the quarantine may make room
+                }
+            }
+        }
         core.countUnseen(size - request);
         boolean done = false;
         try {
@@ -224,7 +237,10 @@ public final class CheckedHeap implements BlockAllocator {
             core.checkOpen(); // free(0) does nothing, but on a closed heap it throws as every call does
             return;
         }
-        long h0 = liveHeader(address, "free", arena);
+        // The thread's own cache, found once for the validation, the count and the quarantine's evictions (each
+        // would find it again through the engine's public calls: five lookups a malloc/free pair, not two)
+        LocalHeap own = core.ownCache();
+        long h0 = liveHeader(address, "free", arena, own);
         beforeRelease.accept(address);
         long size = RedZones.sizeOf(h0);
         long tail = zones.tailDamage(address, size);
@@ -247,11 +263,13 @@ public final class CheckedHeap implements BlockAllocator {
         zones.freeTail(address, size);
         long share = quarantine.share();
         if (!Quarantine.fits(size, share)) {
-            releaseToEngine(address, h0, false);
+            releaseToEngine(address, h0, false, own);
             return;
         }
-        core.countUnseen(-size); // freed, for the program: no longer live while it waits
-        HeapDamage d = quarantine.add(address, size, share);
+        // freed, for the program: no longer live while it waits
+        if (own != null) own.countUnseen(-size);
+        else core.countUnseen(-size);
+        HeapDamage d = quarantine.add(address, size, share, own);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
 
@@ -261,13 +279,19 @@ public final class CheckedHeap implements BlockAllocator {
      *         HeapCorruptionException when the front red zone of a live block was overwritten
      */
     private long liveHeader(long p, String op, boolean arena) {
+        return liveHeader(p, op, arena, null);
+    }
+
+    /** {@link #liveHeader(long, String, boolean)} for the holder of {@code own}, when not null ({@link HeapCore#ownCache}) */
+    private long liveHeader(long p, String op, boolean arena, LocalHeap own) {
         // Every error is built and thrown by a method of its own: with them inline this method was 363 bytes of
         // bytecode, over C2's limit for inlining a hot callee, and every checked free and realloc called it.
         core.checkOpen(); // before any read: a closed heap's range is unmapped
         if (!core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) throw misplaced(p, op);
         if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op, arena);
         long h0 = Memory.getLong(p - 16);
-        if (!core.isLiveBlock(p - RedZones.frontOf(h0))) throw notLive(p, op);
+        long b = p - RedZones.frontOf(h0);
+        if (!(own != null ? core.isLiveBlockOwn(own, b) : core.isLiveBlock(b))) throw notLive(p, op);
         // One test for both flags: FREED must be clear, ARENA set exactly for an arena's free
         if ((h0 & (RedZones.FREED | RedZones.ARENA)) != (arena ? RedZones.ARENA : 0)) throw flagged(p, h0, op);
         return h0;
@@ -408,21 +432,31 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** Frees a damaged live block at once (no quarantine: its poison would prove nothing). */
     private void release(long p, long h0) {
-        if (zones.markFreed(p, h0)) releaseToEngine(p, h0, false);
+        if (zones.markFreed(p, h0)) releaseToEngine(p, h0, false, null);
     }
 
     /**
      * Gives the block at {@code p} to the engine, which takes its whole request out of the live count: what the
      * program still counted of it (its size, unless it waited in quarantine) and its red zones are put back first.
+     * Through the calling thread's own cache {@code own} when not null ({@link HeapCore#ownCache}).
      */
-    private void releaseToEngine(long p, long h0, boolean quarantined) {
+    private void releaseToEngine(long p, long h0, boolean quarantined, LocalHeap own) {
         long front = RedZones.frontOf(h0);
-        core.countUnseen(front + RedZones.TAIL + (quarantined ? RedZones.sizeOf(h0) : 0));
-        core.free(p - front);
+        long unseen = front + RedZones.TAIL + (quarantined ? RedZones.sizeOf(h0) : 0);
+        if (own != null) {
+            own.countUnseen(unseen);
+            core.freeOwn(own, p - front);
+        } else {
+            core.countUnseen(unseen);
+            core.free(p - front);
+        }
     }
 
-    /** A block leaves quarantine: check its poison and canaries, then give it to the engine. */
-    private HeapDamage evict(long p) {
+    /**
+     * A block leaves quarantine: check its poison and canaries, then give it to the engine, through the evicting
+     * thread's own cache {@code own} when not null ({@link HeapCore#ownCache}).
+     */
+    private HeapDamage evict(long p, LocalHeap own) {
         if (!zones.headerIntact(p)) return evictDamagedHeader(p);
         long h0 = Memory.getLong(p - 16);
         long size = RedZones.sizeOf(h0);
@@ -433,7 +467,7 @@ public final class CheckedHeap implements BlockAllocator {
         else if ((off = zones.freedTailDamage(p, size)) >= 0) {
             d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
         }
-        releaseToEngine(p, h0, true);
+        releaseToEngine(p, h0, true, own);
         return d;
     }
 

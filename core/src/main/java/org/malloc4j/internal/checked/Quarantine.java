@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.HeapDamage;
+import org.malloc4j.internal.small.LocalHeap;
 
 /**
  * Freed blocks waiting before their memory is reused, first in first out, bounded in bytes: while a block waits,
@@ -54,8 +55,11 @@ final class Quarantine {
 
     /** What leaves the quarantine: checked, then given back to the engine. */
     interface Evictor {
-        /** Releases the block at {@code p}; returns what was found damaged in it, or null. */
-        HeapDamage evict(long p);
+        /**
+         * Releases the block at {@code p}, through the evicting thread's own cache {@code own} when it is not null;
+         * returns what was found damaged in it, or null.
+         */
+        HeapDamage evict(long p, LocalHeap own);
     }
 
     private final Evictor evictor;
@@ -81,15 +85,16 @@ final class Quarantine {
      * block {@link #fits} in it; a block that does not, the caller gives back to the engine itself.
      *
      * @param limit the share the caller read
+     * @param own the calling thread's own cache, or null ({@link org.malloc4j.internal.HeapCore#ownCache})
      * @return the first damage found in a block that left, or null
      */
-    HeapDamage add(long p, long size, long limit) {
+    HeapDamage add(long p, long size, long limit, LocalHeap own) {
         Thread t = Thread.currentThread();
-        if (primaryThread == t) return primary.add(p, size, limit, evictor, this);
+        if (primaryThread == t) return primary.add(p, size, limit, evictor, this, own);
         if (!t.isVirtual()) {
             Ring r = local.get();
             HeapDamage reaped = r.joined ? null : join(r);
-            HeapDamage d = r.add(p, size, limit, evictor, this);
+            HeapDamage d = r.add(p, size, limit, evictor, this, own);
             if (reaped == null) return d;
             if (d != null) keep(List.of(d));
             return reaped;
@@ -98,7 +103,7 @@ final class Quarantine {
         s.lock.lock();
         try {
             if (!s.joined) countInUse(s);
-            return s.add(p, size, limit, evictor, this);
+            return s.add(p, size, limit, evictor, this, null);
         } finally {
             s.lock.unlock();
         }
@@ -313,6 +318,8 @@ final class Quarantine {
 
     /** One FIFO ring of addresses with their sizes; guarded by its thread, or by its lock when it is a stripe. */
     private static final class Ring {
+        /** The fewest blocks that leave a full ring at once (see {@link #add}). */
+        static final int BATCH = 16;
         /** The owner, or null for a stripe. */
         final Thread thread;
         final ReentrantLock lock;
@@ -329,32 +336,42 @@ final class Quarantine {
             this.lock = thread == null ? new ReentrantLock() : null;
         }
 
-        /** @return the first damage found (the free throws it); any other found in this call goes to {@code more} */
-        HeapDamage add(long p, long size, long limit, Evictor evictor, Quarantine more) {
+        /**
+         * Adds a block and, once the ring holds more than {@code limit}, evicts its oldest blocks: at least
+         * {@link #BATCH} of them (an eighth of them in a ring of fewer than 128 blocks, never the one just added),
+         * and on until it holds no more than {@code limit}. One
+         * eviction every few frees, not one on every free: the free's own code stays small enough for C2 to compile
+         * whole and alike in every run, and the evictions run in a loop of their own.
+         *
+         * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
+         */
+        HeapDamage add(long p, long size, long limit, Evictor evictor, Quarantine more, LocalHeap own) {
             push(p, size);
-            return evictOver(limit, 1, evictor, null, more);
+            return charged > limit ? evictOver(limit, 1, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
         }
 
         void drainInto(List<HeapDamage> found, Evictor evictor) {
-            evictOver(-1, 0, evictor, found, null);
+            evictOver(-1, 0, 0, evictor, found, null, null);
         }
 
         /**
-         * Evicts the oldest blocks while more than {@code limit} bytes are charged and more than {@code keep} blocks
-         * are held; returns the first damage found, and adds each to {@code found} unless it is null. The pop is
-         * written out here, not called: C2 compiles a free before the ring first fills, when no block has been
-         * evicted, and a pop called from this loop then stayed a call (a cold site, over the 35 bytes C2 inlines there).
+         * Evicts the oldest blocks while more than {@code limit} bytes are charged or fewer than {@code atLeast} have
+         * left, and more than {@code keep} blocks are held; returns the first damage found, and adds each to
+         * {@code found} unless it is null. The pop is written out here, not called: C2 compiles a free before the ring
+         * first fills, when no block has been evicted, and a pop called from this loop then stayed a call (a cold
+         * site, over the 35 bytes C2 inlines there).
          */
-        private HeapDamage evictOver(long limit, int keep, Evictor evictor, List<HeapDamage> found, Quarantine more) {
+        private HeapDamage evictOver(long limit, int keep, int atLeast, Evictor evictor, List<HeapDamage> found,
+                Quarantine more, LocalHeap own) {
             HeapDamage first = null;
-            while (charged > limit && count > keep) {
+            for (int evicted = 0; (charged > limit || evicted < atLeast) && count > keep; evicted++) {
                 long p = addresses[head];
                 long size = sizes[head];
                 bytes -= size;
                 charged -= size + OVERHEAD;
                 head = (head + 1) & (addresses.length - 1);
                 count--;
-                HeapDamage d = evictor.evict(p);
+                HeapDamage d = evictor.evict(p, own);
                 if (d != null) {
                     if (found != null) found.add(d);
                     else if (first != null && more != null) more.keep(List.of(d));

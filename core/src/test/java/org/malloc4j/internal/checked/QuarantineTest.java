@@ -26,7 +26,7 @@ class QuarantineTest {
         final Set<Long> damaged = new HashSet<>();
 
         @Override
-        public HeapDamage evict(long p) {
+        public HeapDamage evict(long p, org.malloc4j.internal.small.LocalHeap own) {
             evicted.add(p);
             return damaged.contains(p) ? new HeapDamage(p, 16, HeapDamage.Kind.WRITE_AFTER_FREE, 0, List.of()) : null;
         }
@@ -42,6 +42,22 @@ class QuarantineTest {
         for (long i = 11; i <= 13; i++) add(q, i * 16, 16);
         assertThat(r.evicted).containsExactly(16L, 32L, 48L);
         assertThat(q.held()).containsExactly(10, 160);
+    }
+
+    @Test
+    void aFullRingOfManyBlocksEvictsABatchAtOnceAndThenNoneUntilItIsFullAgain() {
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(200 * BLOCK, r);
+        for (long i = 1; i <= 200; i++) add(q, i * 16, 16);
+        assertThat(r.evicted).isEmpty();
+        add(q, 201 * 16, 16); // 201 blocks against a share of 200: the 16 oldest leave, not one
+        assertThat(r.evicted).hasSize(16).startsWith(16L, 32L).endsWith(16L * 16);
+        for (long i = 202; i <= 216; i++) add(q, i * 16, 16); // back up to 200 blocks: nothing leaves
+        assertThat(r.evicted).hasSize(16);
+        assertThat(q.held()).containsExactly(200, 200 * 16);
+        add(q, 217 * 16, 16);
+        assertThat(r.evicted).hasSize(32).endsWith(32L * 16);
+        assertThat(q.held()).containsExactly(185, 185 * 16);
     }
 
     @Test
@@ -154,7 +170,7 @@ class QuarantineTest {
     private static HeapDamage add(Quarantine q, long p, long size) {
         long share = q.share();
         assertThat(Quarantine.fits(size, share)).isTrue();
-        return q.add(p, size, share);
+        return q.add(p, size, share, null);
     }
 
     private static void await(CountDownLatch latch) {
