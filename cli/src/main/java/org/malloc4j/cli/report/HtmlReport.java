@@ -1,8 +1,6 @@
 package org.malloc4j.cli.report;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -93,9 +91,10 @@ public final class HtmlReport {
         return b.toString();
     }
 
-    /** Writes the page to {@code file}. */
+    /** Writes the page to {@code file}, whole or not at all ({@link ReportFile#replace}). */
     public void write(Path file) throws IOException {
-        Files.writeString(file, render(), StandardCharsets.UTF_8);
+        String page = render();
+        ReportFile.replace(file, out -> out.write(page));
     }
 
     private static String timeline(String name, List<Sample> samples) {
