@@ -328,6 +328,26 @@ class CheckedModeTest {
         }
     }
 
+    /** A malloc refused on the thread's own-cache path counts nothing: the program's bytes stay exact. */
+    @Test
+    void smallMallocsRefusedAtTheLimitLeaveTheCountsExact() {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).limit(4 << 20).quarantine(0).jmx(false).build()) {
+            List<Long> blocks = new ArrayList<>();
+            assertThatThrownBy(() -> {
+                for (;;) blocks.add(heap.malloc(100));
+            }).isInstanceOf(HeapExhaustedException.class);
+            long total = blocks.size() * 100L;
+            assertThat(blocks).hasSizeGreaterThan(10_000);
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).isEqualTo(total);
+            assertThat(s.peakLiveBytes()).isEqualTo(total);
+            assertThat(s.liveBlocks()).isEqualTo(blocks.size());
+            for (long p : blocks) heap.free(p);
+            assertThat(heap.stats().liveBytes()).isZero();
+            assertThat(heap.verify()).isEmpty();
+        }
+    }
+
     @Test
     void newBlocksAreJunkFilledAndFreedOnesPoisoned() {
         try (Heap heap = checked()) {

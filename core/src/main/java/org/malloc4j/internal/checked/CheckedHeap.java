@@ -146,10 +146,15 @@ public final class CheckedHeap implements BlockAllocator {
             LocalHeap own = core.ownCache();
             if (own != null) {
                 own.countUnseen(size - request);
+                boolean done = false;
                 try {
-                    return core.mallocOwn(own, request);
+                    long b = core.mallocOwn(own, request);
+                    done = true;
+                    return b;
                 } catch (HeapExhaustedException full) {
-                    own.countUnseen(request - size); // and on, below: the quarantine may make room
+                    // and on, below: the quarantine may make room
+                } finally {
+                    if (!done) own.countUnseen(request - size); // whatever was thrown
                 }
             }
         }
