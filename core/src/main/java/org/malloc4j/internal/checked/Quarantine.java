@@ -339,9 +339,9 @@ final class Quarantine {
         /**
          * Adds a block and, once the ring holds more than {@code limit}, evicts its oldest blocks: at least
          * {@link #BATCH} of them (an eighth of them in a ring of fewer than 128 blocks, never the one just added),
-         * and on until it holds no more than {@code limit}. One
-         * eviction every few frees, not one on every free: the free's own code stays small enough for C2 to compile
-         * whole and alike in every run, and the evictions run in a loop of their own.
+         * and on until it holds no more than {@code limit}. Evictions come every few frees, not on every free: the
+         * free's own code stays small (C2 leaves the eviction loop a call of its own) and the thread's cache, found
+         * once, serves a batch.
          *
          * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
          */
