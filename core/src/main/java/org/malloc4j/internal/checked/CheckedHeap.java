@@ -271,9 +271,7 @@ public final class CheckedHeap implements BlockAllocator {
             releaseToEngine(address, h0, false, own);
             return;
         }
-        // freed, for the program: no longer live while it waits
-        if (own != null) own.countUnseen(-size);
-        else core.countUnseen(-size);
+        countUnseen(own, -size); // freed, for the program: no longer live while it waits
         HeapDamage d = quarantine.add(address, size, share, own);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
@@ -448,13 +446,15 @@ public final class CheckedHeap implements BlockAllocator {
     private void releaseToEngine(long p, long h0, boolean quarantined, LocalHeap own) {
         long front = RedZones.frontOf(h0);
         long unseen = front + RedZones.TAIL + (quarantined ? RedZones.sizeOf(h0) : 0);
-        if (own != null) {
-            own.countUnseen(unseen);
-            core.freeOwn(own, p - front);
-        } else {
-            core.countUnseen(unseen);
-            core.free(p - front);
-        }
+        countUnseen(own, unseen);
+        if (own != null) core.freeOwn(own, p - front);
+        else core.free(p - front);
+    }
+
+    /** Moves bytes out of or into the program's live count, in the calling thread's own cache {@code own} if known. */
+    private void countUnseen(LocalHeap own, long delta) {
+        if (own != null) own.countUnseen(delta);
+        else core.countUnseen(delta);
     }
 
     /**
