@@ -184,6 +184,43 @@ class HeapConcurrencyTest {
     }
 
     /**
+     * Blocks freed by another thread while their owner makes no further call: their owner has not collected the frees,
+     * and the statistics still give the sizes asked for, not the block sizes their freeing thread counted.
+     */
+    @Test
+    void liveBytesAreExactWhileTheOwnerHasNotCollectedOtherThreadsFrees() throws Exception {
+        try (Heap heap = Heap.create()) {
+            long[] blocks = new long[200];
+            long asked = 0;
+            for (int i = 0; i < blocks.length; i++) {
+                long size = 17 + (i * 7) % 200; // sizes between the classes: every block has slack
+                blocks[i] = heap.malloc(size);
+                asked += size;
+            }
+            assertThat(heap.stats().liveBytes()).isEqualTo(asked);
+            long[] freedBytes = new long[1];
+            Thread freer = new Thread(() -> {
+                for (int i = 0; i < blocks.length; i += 2) {
+                    heap.free(blocks[i]);
+                    freedBytes[0] += 17 + (i * 7) % 200;
+                }
+            });
+            freer.start();
+            freer.join();
+            HeapStats s = heap.stats();
+            assertThat(s.liveBytes()).as("half freed by another thread, none collected").isEqualTo(asked - freedBytes[0]);
+            assertThat(s.liveBlocks()).isEqualTo(blocks.length / 2);
+            for (int i = 1; i < blocks.length; i += 2) heap.free(blocks[i]);
+            assertThat(heap.stats().liveBytes()).isZero();
+            long again = heap.malloc(100); // the owner's next slabs may collect the remote frees: still exact
+            assertThat(heap.stats().liveBytes()).isEqualTo(100);
+            heap.free(again);
+            heap.trim();
+            assertThat(heap.stats().liveBytes()).isZero();
+        }
+    }
+
+    /**
      * Producer/consumer (xmalloc-like): one thread allocates, another frees every block. The owner collects the
      * remote frees when it refills, so committed memory stays within a small factor of what is live, however many
      * blocks go through.

@@ -835,7 +835,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
         LocalHeap[] all = caches.all();
         for (LocalHeap c : all) {
-            live += c.live;
+            live += c.live + c.uncollectedSlack(); // blocks other threads freed, counted at their block size so far
             mallocs += c.mallocs;
             frees += c.frees;
             peak = Math.max(peak, c.peak);
@@ -945,7 +945,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /**
      * Samples the heap-wide live bytes (racy reads of the caches' counters), so that the peak across threads is
-     * tracked; O(caches), skipped beyond 64 caches. A racy max update at worst loses one sample.
+     * tracked; O(caches), skipped beyond 64 caches. A racy max update at worst loses one sample. Blocks other threads
+     * freed and their owners have not collected are counted at their block size here (see {@link Slab}): below the
+     * live bytes by their slack, never above.
      */
     private void samplePeak() {
         LocalHeap[] all = caches.all();
@@ -957,7 +959,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     private HeapExhaustedException exhausted(long request) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
-        for (LocalHeap c : caches.all()) live += c.live;
+        for (LocalHeap c : caches.all()) live += c.live + c.uncollectedSlack();
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
             Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());

@@ -308,14 +308,30 @@ public final class LocalHeap {
     /**
      * Frees block {@code idx} of {@code slab}, a slab of another cache, on behalf of this cache's holder: the block
      * goes to the slab's remote bitmap and the slab, if not queued already, to its owner's pending stack.
-     * Counted in this cache's statistics. Returns false, changing nothing, when the block is not allocated.
+     * Counted in this cache's statistics at the block's size: the owner counts its slack back when it collects it
+     * (see {@link Slab}). Returns false, changing nothing, when the block is not allocated.
      */
     public boolean freeRemote(Slab slab, int idx) {
-        int requested = slab.requested(idx); // read before the owner can collect and reuse the block
         if (!slab.freeRemote(idx)) return false;
-        countFree(requested);
+        countFree(slab.blockSize);
         if (slab.markPending()) slab.owner.pushPending(slab);
         return true;
+    }
+
+    /** Most slabs {@link #uncollectedSlack} visits: a bound on a walk of a stack that other threads change under it. */
+    private static final int MAX_PENDING_WALK = 1 << 20;
+
+    /**
+     * @return the slack of this cache's blocks that other threads freed and this cache has not collected yet (see
+     *         {@link Slab#remoteSlack}): what statistics add to the caches' live bytes meanwhile. Any thread; racy,
+     *         exact when the heap's threads are quiescent (every slab with such blocks is then on this stack). O(slabs
+     *         pending times their bitmap words).
+     */
+    public long uncollectedSlack() {
+        long owed = 0;
+        Slab s = (Slab) PENDING_HEAD.getVolatile(pendingCell, HEAD);
+        for (int n = 0; s != null && s != CLOSED && n < MAX_PENDING_WALK; n++, s = s.nextPending) owed += s.remoteSlack();
+        return owed;
     }
 
     /**

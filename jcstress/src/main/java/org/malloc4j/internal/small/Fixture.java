@@ -33,8 +33,11 @@ final class Fixture {
     static final int REMOTE_LEFT = 1, PENDING = 2, BLOCK = 4, USED = 8, BITMAP = 16, STATS = 32, OWNER = 64,
             DOUBLE = 128;
 
-    /** Request size of every block: its class's slab holds a few blocks in one bitmap word. */
-    static final int SIZE = 1024;
+    /**
+     * Request size of every block: its class's slab holds a few blocks in one bitmap word, and each block has slack
+     * (its class is 1024 bytes), which a remote free leaves for the owner to count ({@link #stats}).
+     */
+    static final int SIZE = 1000;
     static final int CLASS = SizeClasses.classOf(SIZE);
 
     /** A platform thread that has terminated: the owner of a "dead" cache. */
@@ -151,7 +154,7 @@ final class Fixture {
     static int stats(long live, long mallocs, long frees, LocalHeap... caches) {
         long l = 0, m = 0, f = 0;
         for (LocalHeap c : caches) {
-            l += c.live;
+            l += c.live + c.uncollectedSlack(); // what heap statistics add: see LocalHeap.freeRemote
             m += c.mallocs;
             f += c.frees;
         }

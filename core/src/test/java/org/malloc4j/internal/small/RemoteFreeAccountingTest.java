@@ -1,0 +1,50 @@
+package org.malloc4j.internal.small;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * A block freed by another thread is counted by that thread at its block size, and its slack (block size minus the
+ * size asked for) by its owner when it collects the free; until then {@link LocalHeap#uncollectedSlack} says what is
+ * owed, so that the caches' live bytes plus what is owed are the sizes asked for at every step. The caches are driven
+ * directly on one thread, with slabs at made-up addresses (they never touch a block).
+ */
+class RemoteFreeAccountingTest {
+    private static final int CLASS_32 = SizeClasses.classOf(32);
+
+    @Test
+    void theFreerCountsTheBlockSizeAndTheOwnerTheSlackWhenItCollects() {
+        FakeSlabSource source = new FakeSlabSource();
+        LocalHeap owner = LocalHeap.exclusive(Thread.currentThread(), source);
+        LocalHeap freer = LocalHeap.exclusive(new Thread(() -> {}), source);
+        long[] blocks = new long[10];
+        for (int i = 0; i < blocks.length; i++) blocks[i] = owner.allocate(CLASS_32, 20 + i); // slack 12 down to 3
+        Slab slab = source.slabs.get(0);
+        long asked = 0;
+        for (int i = 0; i < blocks.length; i++) asked += 20 + i;
+        assertThat(owner.live).isEqualTo(asked);
+
+        long freed = 0, owed = 0;
+        for (int i = 0; i < 4; i++) {
+            assertThat(freer.freeRemote(slab, slab.indexOf(blocks[i]))).isTrue();
+            freed += 20 + i;
+            owed += 12 - i;
+        }
+        assertThat(freer.live).as("counted at the block size").isEqualTo(-4 * 32);
+        assertThat(freer.frees).isEqualTo(4);
+        assertThat(owner.uncollectedSlack()).as("the freed blocks' slack, owed until collected").isEqualTo(owed);
+        assertThat(owner.live + freer.live + owner.uncollectedSlack()).isEqualTo(asked - freed);
+
+        owner.drainPending();
+        assertThat(owner.uncollectedSlack()).isZero();
+        assertThat(owner.live).as("the slack counted back by the owner").isEqualTo(asked + owed);
+        assertThat(owner.live + freer.live).isEqualTo(asked - freed);
+
+        assertThat(freer.freeRemote(slab, slab.indexOf(blocks[0]))).as("a double free, collected or not").isFalse();
+        assertThat(freer.freeRemote(slab, slab.indexOf(blocks[5]))).isTrue();
+        assertThat(freer.freeRemote(slab, slab.indexOf(blocks[5]))).isFalse();
+        assertThat(owner.live + freer.live + owner.uncollectedSlack()).isEqualTo(asked - freed - 25);
+        assertThat(freer.frees).isEqualTo(5);
+    }
+}
