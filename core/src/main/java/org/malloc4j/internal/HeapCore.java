@@ -826,8 +826,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /**
      * {@return this heap's figures; with {@code resident} false, {@link HeapStats#residentBytes()} is 0 and no
-     * {@code mincore} call is made, which keeps the call O(thread caches): for checks that read the counters after
-     * every operation}
+     * {@code mincore} call is made, which keeps the call O(thread caches and their pending slabs' bitmap words, see
+     * {@link LocalHeap#uncollectedSlack}): for checks that read the counters after every operation}
      */
     public HeapStats stats(boolean resident) {
         checkOpen();
