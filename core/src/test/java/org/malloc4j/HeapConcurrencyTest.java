@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
@@ -218,6 +219,108 @@ class HeapConcurrencyTest {
             heap.trim();
             assertThat(heap.stats().liveBytes()).isZero();
         }
+    }
+
+    /**
+     * The owner of blocks freed by other threads dies before it collects the frees: the live bytes stay exact before
+     * its cache is adopted, after another thread's slow paths, after {@code trim()} and once every block is freed; in
+     * both modes, for small and medium blocks, with virtual threads as the owner or the freeing thread.
+     */
+    @ParameterizedTest
+    @CsvSource({"FAST, false, false, false", "FAST, true, false, false", "FAST, false, true, false",
+            "FAST, false, false, true", "CHECKED, false, false, false", "CHECKED, true, false, true"})
+    void liveBytesStayExactWhenTheOwnerOfRemotelyFreedBlocksDies(HeapMode mode, boolean medium, boolean virtualOwner,
+            boolean virtualFreer) throws Exception {
+        int n = medium ? 40 : 300;
+        java.util.function.IntToLongFunction size = medium ? i -> 33_000 + (i * 977L) % 30_000 : i -> 17 + (i * 7L) % 200;
+        try (Heap heap = Heap.builder().mode(mode).jmx(false).build()) {
+            long[] blocks = new long[n];
+            long asked = 0, freed = 0;
+            for (int i = 0; i < n; i++) asked += size.applyAsLong(i);
+            runOn(virtualOwner, () -> {
+                for (int i = 0; i < n; i++) blocks[i] = heap.malloc(size.applyAsLong(i));
+            });
+            assertThat(heap.stats().liveBytes()).isEqualTo(asked);
+            runOn(virtualFreer, () -> {
+                for (int i = 0; i < n; i += 2) heap.free(blocks[i]);
+            });
+            for (int i = 0; i < n; i += 2) freed += size.applyAsLong(i);
+            assertThat(heap.stats().liveBytes()).as("the owner dead, its cache not adopted").isEqualTo(asked - freed);
+            runOn(false, () -> {
+                for (int k = 0; k < 2000; k++) heap.free(heap.malloc(16 + k % 3000));
+            });
+            assertThat(heap.stats().liveBytes()).as("after another thread's slow paths").isEqualTo(asked - freed);
+            heap.trim();
+            assertThat(heap.stats().liveBytes()).as("after trim").isEqualTo(asked - freed);
+            runOn(false, () -> {
+                for (int i = 1; i < n; i += 2) heap.free(blocks[i]);
+            });
+            assertThat(heap.stats().liveBytes()).as("all freed").isZero();
+            heap.trim();
+            assertThat(heap.stats().liveBytes()).isZero();
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    /**
+     * Statistics read all the while producers die and consumers (one virtual) free their blocks: no read fails, and
+     * the heap is empty by the count once every block is freed.
+     */
+    @ParameterizedTest
+    @EnumSource(HeapMode.class)
+    void statsReadWhileOwnersDieAndOthersFreeTheirBlocksEndExact(HeapMode mode) throws Exception {
+        try (Heap heap = Heap.builder().mode(mode).jmx(false).build()) {
+            BlockingQueue<long[]> queue = new java.util.concurrent.LinkedBlockingQueue<>();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread reader = Thread.ofPlatform().start(() -> {
+                try {
+                    while (!stop.get()) assertThat(heap.countersForTests().liveBytes()).isNotNegative();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            Thread[] consumers = new Thread[3];
+            for (int c = 0; c < consumers.length; c++) {
+                consumers[c] = (c == 2 ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+                    try {
+                        for (long[] p; (p = queue.take()).length > 0; ) heap.free(p[0]);
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+            }
+            for (int wave = 0; wave < 50; wave++) {
+                int w = wave;
+                runOn(false, () -> { // each producer dies after its wave; a later thread adopts its cache
+                    for (int i = 0; i < 1000; i++) {
+                        long size = i % 50 == 0 ? 33_000 + i : 17 + (i * 7L + w) % 1000;
+                        queue.add(new long[] {heap.malloc(size)});
+                    }
+                });
+            }
+            for (int c = 0; c < consumers.length; c++) queue.add(new long[0]);
+            for (Thread c : consumers) c.join();
+            stop.set(true);
+            reader.join();
+            if (failure.get() != null) throw new AssertionError(failure.get());
+            assertThat(heap.stats().liveBytes()).isZero();
+            heap.trim();
+            assertThat(heap.stats().liveBytes()).isZero();
+        }
+    }
+
+    private static void runOn(boolean virtual, Runnable work) throws Exception {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = (virtual ? Thread.ofVirtual() : Thread.ofPlatform()).start(() -> {
+            try {
+                work.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join();
+        if (failure.get() != null) throw new AssertionError(failure.get());
     }
 
     /**

@@ -258,15 +258,21 @@ public final class Slab extends SlabPadding {
     }
 
     /**
-     * @return the slack (block size minus requested size) of the blocks in the remote bitmap: freed by other threads,
-     *         counted by them at their block size, and not collected yet. Any thread; racy, exact when quiescent (a
-     *         block stays in the remote bitmap, its slack unchanged, until its owner collects it).
+     * @return what the live-byte counters owe for the blocks in the remote bitmap, which other threads freed and
+     *         counted at their block size and the owner has not collected yet: each block's slack (block size minus
+     *         requested size), or its whole block size for a block also free in the owner's bitmap (a double free that
+     *         slipped through the race in the class comment, which {@link #collectRemote} takes back). Any thread;
+     *         racy, exact when quiescent (a block stays in the remote bitmap, its slack unchanged, until its owner
+     *         collects it).
      */
     long remoteSlack() {
         long owed = 0;
         for (int w = 0; w < words; w++) {
             long r = (long) BITS.getAcquire(bits, 2 * w + 1);
-            for (long t = r; t != 0; t &= t - 1) owed += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
+            if (r == 0) continue;
+            long twice = r & (long) BITS.getOpaque(bits, 2 * w);
+            owed += (long) Long.bitCount(twice) * blockSize;
+            for (long t = r & ~twice; t != 0; t &= t - 1) owed += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
         }
         return owed;
     }

@@ -33,7 +33,7 @@ class AdoptPendingTest {
         // Thread T frees s1 and marks s pending; it has read s's owner (the cache about to die) and is preempted
         int i1 = s.indexOf(s1);
         assertThat(s.freeRemote(i1)).isTrue();
-        freer.countFree(s.requested(i1));
+        freer.countFree(s.blockSize); // as LocalHeap.freeRemote counts it
         assertThat(s.markPending()).isTrue();
         LocalHeap staleOwner = s.owner;
         // The adopter takes over the dead cache; then T pushes to the stale owner, whose closed stack forwards

@@ -47,4 +47,31 @@ class RemoteFreeAccountingTest {
         assertThat(owner.live + freer.live + owner.uncollectedSlack()).isEqualTo(asked - freed - 25);
         assertThat(freer.frees).isEqualTo(5);
     }
+
+    /**
+     * The race the slab's class comment admits (the owner frees a block while another thread's free of it is in flight,
+     * and both succeed): replayed step by step, the block is counted freed once, before its owner collects and after.
+     */
+    @Test
+    void aDoubleFreeThatSlippedThroughTheRaceIsCountedOnceBeforeAndAfterCollecting() {
+        FakeSlabSource source = new FakeSlabSource();
+        LocalHeap owner = LocalHeap.exclusive(Thread.currentThread(), source);
+        LocalHeap freer = LocalHeap.exclusive(new Thread(() -> {}), source);
+        long a = owner.allocate(CLASS_32, 20), b = owner.allocate(CLASS_32, 20);
+        Slab slab = source.slabs.get(0);
+        int i = slab.indexOf(a);
+        // The other thread checked the block (allocated), then the owner freed it, then the other thread's OR landed
+        assertThat(owner.freeLocal(slab, i)).isTrue();
+        slab.bits[1] |= 1L << i; // Slab.freeRemote's getAndBitwiseOr, then the rest of LocalHeap.freeRemote
+        freer.countFree(slab.blockSize);
+        assertThat(slab.markPending()).isTrue();
+        owner.pushPending(slab);
+
+        assertThat(owner.live + freer.live + owner.uncollectedSlack()).as("before the owner collects").isEqualTo(20);
+        owner.drainPending();
+        assertThat(owner.live + freer.live + owner.uncollectedSlack()).as("after").isEqualTo(20);
+        assertThat(owner.frees + freer.frees).as("one free counted").isEqualTo(1);
+        assertThat(owner.freeLocal(slab, slab.indexOf(b))).isTrue();
+        assertThat(owner.live + freer.live).isZero();
+    }
 }
