@@ -28,14 +28,14 @@ import java.lang.invoke.VarHandle;
  * <p>Fields written only by the owner are plain; {@code remote} and {@code pending} are shared (see the
  * orderings named where they are used).
  */
-public final class Slab extends SlabPadding {
+public final class Slab extends SlabPendingPadding {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PENDING;
     private static final VarHandle SAMPLED;
 
     static {
         try {
-            PENDING = MethodHandles.lookup().findVarHandle(SlabShape.class, "pending", int.class);
+            PENDING = MethodHandles.lookup().findVarHandle(SlabPending.class, "pending", int.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(SlabShape.class, "sampled", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);

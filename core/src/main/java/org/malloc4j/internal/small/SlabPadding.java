@@ -1,9 +1,9 @@
 package org.malloc4j.internal.small;
 
 /**
- * A cache line of nothing between a slab's shared fields ({@link SlabShape}) and its owner's counters
- * ({@link Slab}): HotSpot lays a superclass's fields out before its subclass's, so these 64 bytes keep the two on
- * different lines whatever the object's alignment within a line allows.
+ * A cache line of nothing between a slab's shared fields ({@link SlabShape}) and its pending flag ({@link SlabPending}):
+ * HotSpot lays a superclass's fields out before its subclass's, so these 64 bytes keep the two on different lines
+ * whatever the object's alignment within a line allows.
  */
 @SuppressWarnings("unused") // padding: never read
 abstract class SlabPadding extends SlabShape {

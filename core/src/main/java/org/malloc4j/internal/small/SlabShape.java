@@ -2,12 +2,13 @@ package org.malloc4j.internal.small;
 
 /**
  * The fields of a {@link Slab} that a freeing thread reads, its own or another: where the blocks are, how big, who
- * owns them, the bitmaps and requested sizes, and the two flags other threads set. Written when the slab is made or
- * reused, and rarely after (an adoption changes the owner; sampling and remote frees set their flags atomically).
+ * owns them, the bitmaps and requested sizes, and the sampling flag. Written when the slab is made or reused, and
+ * rarely after (an adoption changes the owner; sampling sets its flag atomically).
  *
  * <p>Kept apart from the owner's counters ({@link Slab#summary}, {@link Slab#used}, written on every malloc and
- * free) by {@link SlabPadding}: in one object they shared a cache line, which a thread freeing another thread's
- * blocks (a producer and a consumer) then fetched again on every free, after every malloc of the owner.
+ * free) and from the pending flag ({@link SlabPending}, set by a remote free and cleared by the owner's collect) by
+ * a cache line of nothing each: in one object they shared a line, which a thread freeing another thread's blocks (a
+ * producer and a consumer) then fetched again on every free, after every malloc of the owner or every collect.
  */
 abstract class SlabShape {
     /** Address of block 0 (changes only when the owner reuses this object for a new slab of the same class). */
@@ -39,9 +40,6 @@ abstract class SlabShape {
      */
     final char[] slack;
 
-    /** Whether the slab is queued for its owner with remote frees (see {@link Slab#markPending}). */
-    @SuppressWarnings("unused") // accessed through Slab.PENDING
-    volatile int pending;
     /**
      * Live blocks of this slab whose allocation site was sampled: while it is not 0, frees take the slow path, which
      * tells the site recorder. Written atomically by any thread; the fast path reads it plain (the freeing thread got
