@@ -45,7 +45,6 @@ public final class Slab extends SlabPendingPadding {
     /** Words of the free bitmap with a free block (bit w for word w); the owner's, written on every malloc. */
     long summary;
     int used;
-    Slab nextPending;
 
     // The owner's list of slabs with free blocks, per class, and whether this is the class's current slab.
     Slab next, prev;
