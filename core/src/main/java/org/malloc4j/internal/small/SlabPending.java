@@ -5,7 +5,7 @@ package org.malloc4j.internal.small;
  * ({@link SlabPadding}, {@link SlabPendingPadding}): a thread that frees another thread's block sets them (once until
  * the owner collects) and reads the flag on every such free, and the owner clears them on every collect. Beside the
  * slab's shape, every clear cost the freeing thread a miss on its next free's reads of the shape, and every set the
- * owner one on its next malloc's: a producer/consumer exchange (`XmallocInTurn`, one pair) ran 5-14% faster with the
+ * owner one on its next malloc's: a producer/consumer exchange ({@code XmallocInTurn}, one pair) ran 5-14% faster with the
  * flag moved here; the link, among the owner's counters ({@link Slab#summary}, {@link Slab#used}), cost the owner a
  * miss on the malloc after every push.
  */
