@@ -171,14 +171,25 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     public long malloc(long size) {
         if (size <= SizeClasses.MAX_CACHED && size >= 0) {
-            Thread t = Thread.currentThread();
-            if (fastThread == t) return core.mallocOwn(fastCache, size);
-            int slot = (int) t.threadId() & (doors.length - 1);
-            LocalHeap door = doors[slot];
-            if (doorThreads[slot] == t && door != null) return core.mallocOwn(door, size);
+            LocalHeap own = ownCache(Thread.currentThread());
+            if (own != null) return core.mallocOwn(own, size);
         }
         CheckedHeap c = checked;
         return c == null ? core.malloc(size) : c.malloc(size);
+    }
+
+    /**
+     * @return the calling platform thread's cache when it has a door ({@link #fastThread}, or its slot of
+     *         {@link #doors}), else null. One method for both doors, so that malloc and free each have one call of the
+     *         engine's fast path: with a call for each door, C2 inlined only the one its profile had seen taken when it
+     *         compiled the caller (the first thread's, in a program whose other threads start later), and every malloc
+     *         and free of the other threads was a call ({@code -XX:+PrintInlining}: "callee is too large").
+     */
+    private LocalHeap ownCache(Thread t) {
+        if (fastThread == t) return fastCache;
+        int slot = (int) t.threadId() & (doors.length - 1);
+        LocalHeap door = doors[slot];
+        return doorThreads[slot] == t ? door : null;
     }
 
     /**
@@ -234,15 +245,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * allocated, inside a block, already freed, or another heap's); nothing is changed
      */
     public void free(long address) {
-        Thread t = Thread.currentThread();
-        if (fastThread == t) {
-            core.freeOwn(fastCache, address);
-            return;
-        }
-        int slot = (int) t.threadId() & (doors.length - 1);
-        LocalHeap door = doors[slot];
-        if (doorThreads[slot] == t && door != null) {
-            core.freeOwn(door, address);
+        LocalHeap own = ownCache(Thread.currentThread());
+        if (own != null) {
+            core.freeOwn(own, address);
             return;
         }
         CheckedHeap c = checked;
