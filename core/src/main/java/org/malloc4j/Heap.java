@@ -183,7 +183,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      *         {@link #doors}), else null. One method for both doors, so that malloc and free each have one call of the
      *         engine's fast path: with a call for each door, C2 inlined only the one its profile had seen taken when it
      *         compiled the caller (the first thread's, in a program whose other threads start later), and every malloc
-     *         and free of the other threads was a call ({@code -XX:+PrintInlining}: "callee is too large").
+     *         and free of the other threads was a call ({@code -XX:+PrintInlining}: "callee is too large"). The lookup of
+     *         {@code ThreadCaches.ownCacheOf}, made from this object's own fields: through the core and its table it read
+     *         two more dependent fields a call.
      */
     private LocalHeap ownCache(Thread t) {
         if (fastThread == t) return fastCache;

@@ -835,7 +835,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
         LocalHeap[] all = caches.all();
         for (LocalHeap c : all) {
-            live += c.live + c.uncollectedSlack(); // blocks other threads freed, counted at their block size so far
+            live += c.liveBytes(); // with the slack of blocks other threads freed, counted at their block size so far
             mallocs += c.mallocs;
             frees += c.frees;
             peak = Math.max(peak, c.peak);
@@ -959,7 +959,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     private HeapExhaustedException exhausted(long request) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
-        for (LocalHeap c : caches.all()) live += c.live + c.uncollectedSlack();
+        for (LocalHeap c : caches.all()) live += c.liveBytes();
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
             Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());

@@ -318,6 +318,14 @@ public final class LocalHeap {
         return true;
     }
 
+    /**
+     * @return this cache's live bytes as statistics count them: its counter, plus the slack other threads' frees of its
+     *         blocks still owe it ({@link #uncollectedSlack}). Any thread; racy, exact when quiescent.
+     */
+    public long liveBytes() {
+        return live + uncollectedSlack();
+    }
+
     /** Most slabs {@link #uncollectedSlack} visits: a bound on a walk of a stack that other threads change under it. */
     private static final int MAX_PENDING_WALK = 1 << 20;
 

@@ -168,9 +168,16 @@ public final class Slab extends SlabPendingPadding {
             long allocated = ~((long) BITS.getOpaque(bits, 2 * w) | (long) BITS.getOpaque(bits, 2 * w + 1));
             int bits = Math.min(64, capacity - (w << 6));
             if (bits < 64) allocated &= (1L << bits) - 1;
-            for (long a = allocated; a != 0; a &= a - 1) total += requested((w << 6) | Long.numberOfTrailingZeros(a));
+            total += (long) Long.bitCount(allocated) * blockSize - slackOf(w, allocated);
         }
         return total;
+    }
+
+    /** @return the sum of the slack (block size minus requested size) of the blocks of bitmap word {@code w} in {@code blocks} */
+    private long slackOf(int w, long blocks) {
+        long sum = 0;
+        for (long t = blocks; t != 0; t &= t - 1) sum += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
+        return sum;
     }
 
     /** Records a new requested size for an allocated block (realloc in place); the block's holder calls it. */
@@ -247,7 +254,7 @@ public final class Slab extends SlabPendingPadding {
             summary |= 1L << w;
             BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~r); // release: publishes the free bits set above
             count += Long.bitCount(fresh);
-            for (long t = fresh; t != 0; t &= t - 1) slackBack += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
+            slackBack += slackOf(w, fresh);
             // A block freed here and by another thread: the other thread's count (at the block size) is taken back
             for (long t = twice; t != 0; t &= t - 1) owner.uncountFree(blockSize);
         }
@@ -271,7 +278,7 @@ public final class Slab extends SlabPendingPadding {
             if (r == 0) continue;
             long twice = r & (long) BITS.getOpaque(bits, 2 * w);
             owed += (long) Long.bitCount(twice) * blockSize;
-            for (long t = r & ~twice; t != 0; t &= t - 1) owed += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
+            owed += slackOf(w, r & ~twice);
         }
         return owed;
     }

@@ -154,7 +154,7 @@ final class Fixture {
     static int stats(long live, long mallocs, long frees, LocalHeap... caches) {
         long l = 0, m = 0, f = 0;
         for (LocalHeap c : caches) {
-            l += c.live + c.uncollectedSlack(); // what heap statistics add: see LocalHeap.freeRemote
+            l += c.liveBytes(); // as heap statistics count it: see LocalHeap.freeRemote
             m += c.mallocs;
             f += c.frees;
         }
