@@ -2,7 +2,10 @@ package org.malloc4j.bench;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapMode;
 
@@ -40,13 +43,8 @@ public final class BuildOperation {
         }
     }
 
-    /**
-     * @param mode {@code fast}, {@code checked} (CHECKED mode) or {@code sites} (FAST with sites sampled at 1/1000)
-     * @param size the pair's block size
-     * @param slots larson's slots, or 0 for pairs
-     * @return the operation's state on a new heap of this build
-     */
-    public static Object open(String mode, long size, int slots) {
+    /** {@code fast}, {@code checked} or {@code sites}: a new heap of that mode. */
+    private static Heap heap(String mode) {
         Heap.Builder b = Heap.builder().jmx(false);
         switch (mode) {
             case "fast" -> { }
@@ -54,7 +52,17 @@ public final class BuildOperation {
             case "sites" -> b.trackSites(0.001);
             default -> throw new IllegalArgumentException("mode must be fast, checked or sites: " + mode);
         }
-        return new BuildOperation(b.build(), size, slots);
+        return b.build();
+    }
+
+    /**
+     * @param mode {@code fast}, {@code checked} (CHECKED mode) or {@code sites} (FAST with sites sampled at 1/1000)
+     * @param size the pair's block size
+     * @param slots larson's slots, or 0 for pairs
+     * @return the operation's state on a new heap of this build
+     */
+    public static Object open(String mode, long size, int slots) {
+        return new BuildOperation(heap(mode), size, slots);
     }
 
     /** {@code n} malloc/free pairs, each writing its whole block, as {@link PairBenchmark} does. */
@@ -95,5 +103,116 @@ public final class BuildOperation {
         }
         s.next = i;
         return sum;
+    }
+
+    /**
+     * @return a producer and a consumer thread on a new heap of this build, started and parked: {@link #exchange} runs
+     *         them, {@link XmallocBenchmark}'s operation (batches of {@value XPair#BATCH} blocks of 16 to 512 bytes,
+     *         each written whole, handed over through a ring of {@value XPair#RING} batches and freed by the other)
+     */
+    public static Object openExchange(String mode) {
+        return new XPair(heap(mode));
+    }
+
+    /** Runs the pair for about {@code millis} ms; returns the blocks the consumer freed a microsecond, times 1000. */
+    public static long exchange(Object state, int millis) {
+        return ((XPair) state).run(millis);
+    }
+
+    /** One producer/consumer pair and its ring; the threads live from round to round, parked between runs. */
+    private static final class XPair {
+        static final int BATCH = 100, RING = 16, SIZES = 1 << 12;
+        private static final VarHandle HEAD, TAIL, STOPPED;
+
+        static {
+            try {
+                MethodHandles.Lookup l = MethodHandles.lookup();
+                HEAD = l.findVarHandle(XPair.class, "head", long.class);
+                TAIL = l.findVarHandle(XPair.class, "tail", long.class);
+                STOPPED = l.findVarHandle(XPair.class, "stopped", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
+        final Heap heap;
+        final long[] blocks = new long[RING * BATCH];
+        final int[] sizes = new int[SIZES];
+        final Thread producer, consumer;
+        volatile boolean running;
+        volatile long freed;
+        @SuppressWarnings("unused") // through HEAD, TAIL, STOPPED
+        private long p0, p1, p2, p3, p4, p5, p6, head, q0, q1, q2, q3, q4, q5, q6, tail, r0, r1, r2, r3, r4, r5, r6;
+        @SuppressWarnings("unused")
+        private int stopped;
+
+        XPair(Heap heap) {
+            this.heap = heap;
+            SplittableRandom random = new SplittableRandom(SEED);
+            for (int i = 0; i < SIZES; i++) sizes[i] = random.nextInt(16, 513);
+            producer = Thread.ofPlatform().daemon().name("exchange-producer").start(this::produce);
+            consumer = Thread.ofPlatform().daemon().name("exchange-consumer").start(this::consume);
+        }
+
+        long run(int millis) {
+            STOPPED.setVolatile(this, 0);
+            long before = freed;
+            running = true;
+            long t0 = System.nanoTime();
+            LockSupport.unpark(producer);
+            LockSupport.unpark(consumer);
+            LockSupport.parkNanos(millis * 1_000_000L);
+            running = false;
+            while ((int) STOPPED.getVolatile(this) < 2) Thread.onSpinWait();
+            long elapsed = System.nanoTime() - t0;
+            return (freed - before) * 1_000_000L / Math.max(1, elapsed);
+        }
+
+        /** Parks until a run starts (the threads are daemons: they end with the JVM). */
+        private void awaitRun() {
+            while (!running) LockSupport.park(this);
+        }
+
+        private void produce() {
+            long h = 0;
+            int next = 0;
+            while (true) {
+                awaitRun();
+                while (running) {
+                    if (h - (long) TAIL.getAcquire(this) >= RING) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    int base = (int) (h & (RING - 1)) * BATCH;
+                    for (int k = 0; k < BATCH; k++) {
+                        int size = sizes[next++ & (SIZES - 1)];
+                        long a = heap.malloc(size);
+                        ALL.asSlice(a, size).fill((byte) 0x5A);
+                        blocks[base + k] = a;
+                    }
+                    HEAD.setRelease(this, ++h);
+                }
+                STOPPED.getAndAdd(this, 1);
+            }
+        }
+
+        private void consume() {
+            long t = 0, count = 0;
+            while (true) {
+                awaitRun();
+                while (running) {
+                    if (t >= (long) HEAD.getAcquire(this)) {
+                        Thread.onSpinWait();
+                        continue;
+                    }
+                    int base = (int) (t & (RING - 1)) * BATCH;
+                    for (int k = 0; k < BATCH; k++) heap.free(blocks[base + k]);
+                    TAIL.setRelease(this, ++t);
+                    count += BATCH;
+                }
+                freed = count;
+                STOPPED.getAndAdd(this, 1);
+            }
+        }
     }
 }

@@ -25,8 +25,10 @@ import java.util.Arrays;
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.BuildsInTurn \
  *     ROUNDS OPERATION MODE CORE_A[@MODE] CORE_B[@MODE]...
  * </pre>
- * OPERATION: {@code pair:SIZE} (malloc, a write of the whole block, free, as {@link PairBenchmark}) or
- * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread); MODE: {@code fast}, {@code checked} or
+ * OPERATION: {@code pair:SIZE} (malloc, a write of the whole block, free, as {@link PairBenchmark}),
+ * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer and
+ * one consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the other
+ * builds run; a run lasts MILLIS ms, and the figure is blocks exchanged a microsecond, the best of the runs); MODE: {@code fast}, {@code checked} or
  * {@code sites} (sampled at 1/1000); CORE: a core jar or classes directory, for instance {@code core/target/classes}
  * of the working tree and of a {@code git worktree} of the commit to compare with, each built with
  * {@code ./mvnw -q -o -pl core compile}. Each core must hold every class of the core: a class it lacks would be taken
@@ -54,16 +56,21 @@ public final class BuildsInTurn {
 
     public static void main(String[] args) throws Throwable {
         if (args.length < 5) {
-            System.err.println("usage: BuildsInTurn ROUNDS pair:SIZE|larson:SLOTS fast|checked|sites CORE_A[@MODE]"
-                    + " CORE_B[@MODE]...");
+            System.err.println("usage: BuildsInTurn ROUNDS pair:SIZE|larson:SLOTS|xmalloc:MILLIS fast|checked|sites"
+                    + " CORE_A[@MODE] CORE_B[@MODE]...");
             System.exit(2);
         }
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         String[] op = args[1].split(":", 2);
-        if (op.length != 2 || !(op[0].equals("pair") || op[0].equals("larson"))) {
-            fail("the operation must be pair:SIZE or larson:SLOTS: " + args[1]);
+        if (op.length != 2 || !(op[0].equals("pair") || op[0].equals("larson") || op[0].equals("xmalloc"))) {
+            fail("the operation must be pair:SIZE, larson:SLOTS or xmalloc:MILLIS: " + args[1]);
         }
-        int n = ToolArgs.positive(TOOL, op[1], op[0].equals("pair") ? "SIZE" : "SLOTS");
+        boolean exchange = op[0].equals("xmalloc");
+        int n = ToolArgs.positive(TOOL, op[1], switch (op[0]) {
+            case "pair" -> "SIZE";
+            case "larson" -> "SLOTS";
+            default -> "MILLIS";
+        });
         String[] names = Arrays.copyOfRange(args, 3, args.length);
         int builds = names.length;
         String[] modes = new String[builds];
@@ -84,10 +91,18 @@ public final class BuildsInTurn {
             ClassLoader loader = new URLClassLoader(new URL[] {url(core), bench}, ClassLoader.getPlatformClassLoader());
             Class<?> c = loader.loadClass(BuildOperation.class.getName());
             MethodHandles.Lookup lookup = MethodHandles.publicLookup();
-            state[b] = lookup.findStatic(c, "open", MethodType.methodType(Object.class, String.class, long.class,
-                    int.class)).invoke(modes[b], op[0].equals("pair") ? (long) n : 0L, op[0].equals("larson") ? n : 0);
-            run[b] = lookup.findStatic(c, op[0].equals("pair") ? "pairs" : "larson",
-                    MethodType.methodType(long.class, Object.class, int.class));
+            if (exchange) {
+                state[b] = lookup.findStatic(c, "openExchange", MethodType.methodType(Object.class, String.class))
+                        .invoke(modes[b]);
+            } else {
+                state[b] = lookup.findStatic(c, "open", MethodType.methodType(Object.class, String.class, long.class,
+                        int.class)).invoke(modes[b], op[0].equals("pair") ? (long) n : 0L, op[0].equals("larson") ? n : 0);
+            }
+            run[b] = lookup.findStatic(c, switch (op[0]) {
+                case "pair" -> "pairs";
+                case "larson" -> "larson";
+                default -> "exchange";
+            }, MethodType.methodType(long.class, Object.class, int.class));
         }
         double[][] ns = new double[builds][rounds];
         long sink = 0;
@@ -96,6 +111,12 @@ public final class BuildsInTurn {
             double[] best = new double[builds];
             for (int k = 0; k < builds; k++) {
                 int b = (r & 1) == 0 ? k : builds - 1 - k; // the order alternates from round to round
+                if (exchange) { // blocks a microsecond, the best of the runs (after an untimed one)
+                    long rate = (long) run[b].invokeExact(state[b], n);
+                    for (int t = 0; t < TIMED_BATCHES; t++) rate = Math.max(rate, (long) run[b].invokeExact(state[b], n));
+                    best[b] = rate / 1000.0;
+                    continue;
+                }
                 sink += (long) run[b].invokeExact(state[b], BATCH); // untimed: the caches refilled after the other's turn
                 long fastest = Long.MAX_VALUE;
                 for (int t = 0; t < TIMED_BATCHES; t++) {
@@ -112,8 +133,8 @@ public final class BuildsInTurn {
             }
             System.out.println(line);
         }
-        StringBuilder summary = new StringBuilder(String.format("%s, medians of %d rounds, ns an operation:",
-                args[1], rounds));
+        StringBuilder summary = new StringBuilder(String.format("%s, medians of %d rounds, %s:", args[1], rounds,
+                exchange ? "blocks exchanged a microsecond (higher is better)" : "ns an operation"));
         for (int b = 0; b < builds; b++) summary.append(String.format("  %s %.2f", label(b), ToolArgs.median(ns[b])));
         for (int b = 1; b < builds; b++) {
             double[] ratio = new double[rounds];
