@@ -11,42 +11,42 @@ import java.nio.file.Path;
 import java.util.Arrays;
 
 /**
- * Two or more builds of the core, each in a class loader of its own, running the same operation in turn inside one
- * JVM, a ratio per round: whether a change to the heap makes an operation faster, read where the machine's speed modes
- * weigh on every build alike.
+ * Two or more builds of the core, each in a class loader of its own, running the same operation in turn inside one JVM,
+ * a ratio per round: whether a change to the heap makes an operation faster, read where the machine's speed modes weigh
+ * on every build alike.
  *
  * <p>Why: on this project's machines a JVM runs in one of two speeds for minutes at a time (a CHECKED 16-byte pair read
- * 45 or 67 ns in successive JVMs of one jar, 2026-12-07), so two builds measured in JVMs of their own, even alternating,
- * differ by more than most changes do. Here each build's copy of {@link BuildOperation} links to that build's heap,
- * and C2 compiles each copy on its own profile, as a JVM of that build alone would; every round runs each build for
- * the same number of operations, the order alternating from round to round, and each build's turn starts with an
- * untimed batch, so that its working set is back in the caches when the timed batches start.
+ * 45 or 67 ns in successive JVMs of one jar, 2026-12-07), so two builds measured in JVMs of their own, even
+ * alternating, differ by more than most changes do. Here each build's copy of {@link BuildOperation} links to that
+ * build's heap, and C2 compiles each copy on its own profile, as a JVM of that build alone would; every round runs each
+ * build for the same number of operations, the order alternating from round to round, and each build's turn starts with
+ * an untimed batch, so that its working set is back in the caches when the timed batches start.
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.BuildsInTurn \
  *     ROUNDS OPERATION MODE CORE_A[@MODE] CORE_B[@MODE]...
  * </pre>
  * OPERATION: {@code pair:SIZE} (malloc, a write of the whole block, free, as {@link PairBenchmark}),
- * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer and
- * one consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the other
+ * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer and one
+ * consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the other
  * builds run; a run lasts MILLIS ms, and the figure is blocks exchanged a microsecond, the best of the runs); MODE:
- * {@code fast}, {@code checked} or {@code sites} (sampled at 1/1000); CORE: a core jar or classes directory, for instance {@code core/target/classes}
- * of the working tree and of a {@code git worktree} of the commit to compare with, each built with
- * {@code ./mvnw -q -o -pl core compile}. Each core must hold every class of the core: a class it lacks would be taken
- * from the bench jar's own copy of the core. A core may name its own mode after an {@code @}: one build twice, as
- * {@code core/target/classes@fast core/target/classes@checked}, gives the diagnostic modes' cost against FAST, each
- * compiled on its own, as in a program that uses one mode. Prints a line per round, then each build's median time per operation and
- * its median ratio to the first build.
+ * {@code fast}, {@code checked} or {@code sites} (sampled at 1/1000); CORE: a core jar or classes directory, for
+ * instance {@code core/target/classes} of the working tree and of a {@code git worktree} of the commit to compare with,
+ * each built with {@code ./mvnw -q -o -pl core compile}. Each core must hold every class of the core: a class it lacks
+ * would be taken from the bench jar's own copy of the core. A core may name its own mode after an {@code @}: one build
+ * twice, as {@code core/target/classes@fast core/target/classes@checked}, gives the diagnostic modes' cost against
+ * FAST, each compiled on its own, as in a program that uses one mode. Prints a line per round, then each build's median
+ * time per operation and its median ratio to the first build.
  *
  * <p>Checked on 2026-12-07: one build against itself read 1.002 (0.985-1.013 over five rounds) on {@code larson:1000},
  * and a build known to be slower (a larson loop 24% slower in JVMs of its own) read 1.246 (1.204-1.273).
  *
  * <p>What it cannot show: a change whose effect depends on the whole process (the Java heap's settings, a second heap
  * in use) or on a cache that both builds share (each build's heap has its own memory, so a large working set, such as
- * CHECKED mode's 4 MiB quarantine, meets the other build's lines in the last-level cache at the start of its turn).
- * And its loop is not JMH's: C2 inlines the operation, the heap's calls and the block's write into one method, and
- * its choices there can differ from those it makes in a JMH fork (FAST with sampled sites read 1.19-1.39x FAST at
- * 256 bytes here, where JMH's forks, three of each, read 1.02x in the same hour): read a mode's cost in JMH, and a
- * build's change against another build here.
+ * CHECKED mode's 4 MiB quarantine, meets the other build's lines in the last-level cache at the start of its turn). And
+ * its loop is not JMH's: C2 inlines the operation, the heap's calls and the block's write into one method, and its
+ * choices there can differ from those it makes in a JMH fork (FAST with sampled sites read 1.19-1.39x FAST at 256 bytes
+ * here, where JMH's forks, three of each, read 1.02x in the same hour): read a mode's cost in JMH, and a build's change
+ * against another build here.
  */
 public final class BuildsInTurn {
     private BuildsInTurn() {}
@@ -96,7 +96,8 @@ public final class BuildsInTurn {
                         .invoke(modes[b]);
             } else {
                 state[b] = lookup.findStatic(c, "open", MethodType.methodType(Object.class, String.class, long.class,
-                        int.class)).invoke(modes[b], op[0].equals("pair") ? (long) n : 0L, op[0].equals("larson") ? n : 0);
+                        int.class)).invoke(modes[b], op[0].equals("pair") ? (long) n : 0L,
+                                op[0].equals("larson") ? n : 0);
             }
             run[b] = lookup.findStatic(c, switch (op[0]) {
                 case "pair" -> "pairs";
@@ -113,11 +114,14 @@ public final class BuildsInTurn {
                 int b = (r & 1) == 0 ? k : builds - 1 - k; // the order alternates from round to round
                 if (exchange) { // blocks a microsecond, the best of the runs (after an untimed one)
                     long rate = (long) run[b].invokeExact(state[b], n);
-                    for (int t = 0; t < TIMED_BATCHES; t++) rate = Math.max(rate, (long) run[b].invokeExact(state[b], n));
+                    for (int t = 0; t < TIMED_BATCHES; t++) {
+                        rate = Math.max(rate, (long) run[b].invokeExact(state[b], n));
+                    }
                     best[b] = rate / 1000.0;
                     continue;
                 }
-                sink += (long) run[b].invokeExact(state[b], BATCH); // untimed: the caches refilled after the other's turn
+                // untimed: the caches refilled after the other builds' turns
+                sink += (long) run[b].invokeExact(state[b], BATCH);
                 long fastest = Long.MAX_VALUE;
                 for (int t = 0; t < TIMED_BATCHES; t++) {
                     long t0 = System.nanoTime();
