@@ -26,9 +26,9 @@ import java.util.Arrays;
  *     ROUNDS OPERATION MODE CORE_A[@MODE] CORE_B[@MODE]...
  * </pre>
  * OPERATION: {@code pair:SIZE} (malloc, a write of the whole block, free, as {@link PairBenchmark}),
- * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer
- * and one consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the
- * other builds run; a run lasts MILLIS ms, and the figure is blocks exchanged a microsecond, the best of the runs); MODE:
+ * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer and
+ * one consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the other
+ * builds run; a run lasts MILLIS ms, and the figure is blocks exchanged a microsecond, the best of the runs); MODE:
  * {@code fast}, {@code checked} or {@code sites} (sampled at 1/1000); CORE: a core jar or classes directory, for
  * instance {@code core/target/classes} of the working tree and of a {@code git worktree} of the commit to compare with,
  * each built with {@code ./mvnw -q -o -pl core compile}. Each core must hold every class of the core: a class it lacks
