@@ -83,7 +83,8 @@ class CheckedArenaBitTest {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
             Arena first = heap.newArena();
             MemorySegment s1 = first.allocate(64);
-            all(s1.address() - 1, 1).set(ValueLayout.JAVA_BYTE, 0, (byte) 0x42); // underflow of one byte
+            MemorySegment before = all(s1.address() - 1, 1);
+            before.set(ValueLayout.JAVA_BYTE, 0, (byte) ~before.get(ValueLayout.JAVA_BYTE, 0)); // a one-byte underflow
             assertThatThrownBy(() -> heap.free(s1.address())).isInstanceOf(RuntimeException.class);
             Arena second = heap.newArena();
             MemorySegment s2 = second.allocate(64);

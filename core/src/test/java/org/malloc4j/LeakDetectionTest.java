@@ -258,8 +258,10 @@ class LeakDetectionTest {
 
     private static long overflowAndDrop(Heap heap) {
         MemorySegment s = heap.allocate(64);
-        MemorySegment.ofAddress(s.address()).reinterpret(65)
-                .set(java.lang.foreign.ValueLayout.JAVA_BYTE, 64, (byte) 0x55);
+        // The canary's byte inverted: a fixed value would match it in one heap of 256 (it derives from a secret)
+        MemorySegment tail = MemorySegment.ofAddress(s.address() + 64).reinterpret(1);
+        java.lang.foreign.ValueLayout.OfByte b = java.lang.foreign.ValueLayout.JAVA_BYTE;
+        tail.set(b, 0, (byte) ~tail.get(b, 0));
         return s.address();
     }
 
