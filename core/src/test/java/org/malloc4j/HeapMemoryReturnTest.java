@@ -106,7 +106,9 @@ class HeapMemoryReturnTest {
             long before = rss();
             p = heap.malloc(size);
             touch(p, size);
-            assertThat(rss() - before).as("the third malloc reuses resident pages").isLessThan(4 * MiB);
+            // The process's RSS: the JVM's own growth meanwhile (compiled code, new heap regions) counts as well,
+            // so the bound is half the block, which a block on new pages (16 MiB faulted in) could not meet
+            assertThat(rss() - before).as("the third malloc reuses resident pages").isLessThan(size / 2);
             heap.free(p);
 
             long held = rss();
