@@ -365,7 +365,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
         long result;
-        pages.lock().lock();
+        lockOpen();
         try {
             result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
             if (result == 0) throw exhausted(size);
@@ -465,7 +465,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     private void freeLarge(long address) {
         long requested;
-        pages.lock().lock();
+        lockOpen();
         try {
             requested = validateBlock(address);
             if (sites != null) forgetSampled(null, address);
@@ -517,7 +517,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             }
             boolean resized = false;
             long relocated = 0;
-            pages.lock().lock();
+            lockOpen();
             try {
                 oldRequested = validateBlock(address);
                 long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
@@ -625,7 +625,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             liveBlockIndex(slab, address);
             return slab.blockSize;
         }
-        pages.lock().lock();
+        lockOpen();
         try {
             validateBlock(address);
             return pages.blockPages(address) << PageHeap.PAGE_SHIFT;
@@ -647,6 +647,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         pages.lock().lock();
         try {
+            if (closed) return false; // closed since the look above: its page map is unmapped
             return pages.isBlockStart(address);
         } finally {
             pages.lock().unlock();
@@ -667,7 +668,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** Checks the page layer's structure (boundary tags, free indexes, counters); throws if it is broken. */
     public void checkStructure() {
         checkOpen();
-        pages.lock().lock();
+        lockOpen();
         try {
             String broken = pages.checkInvariants();
             if (broken != null) throw new IllegalStateException("heap " + name + " is damaged: " + broken);
@@ -680,7 +681,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public long requestedSize(long address) {
         Slab slab = slabOf(address);
         if (slab != null) return slab.requestedSize(slab.indexOf(address));
-        pages.lock().lock();
+        lockOpen();
         try {
             return pages.blockRequested(address);
         } finally {
@@ -702,6 +703,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         pages.lock().lock();
         try {
+            if (closed) return -1; // closed since the look above: its page map is unmapped
             return pages.isBlockStart(address) ? pages.blockRequested(address) : -1;
         } finally {
             pages.lock().unlock();
@@ -736,7 +738,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // lock is shared: taking it on every refill would make threads contend).
         if ((owner.slowPaths & 15) == 0) caches.reapDead(owner, 4);
         int npages = owner.nextSlabPages(sizeClass);
-        pages.lock().lock();
+        lockOpen();
         try {
             if (!pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) releaseSparesBeforeGrowth(owner, npages);
             long result = pages.allocateSlab(npages);
@@ -774,7 +776,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     @Override
     public void releaseSlab(Slab slab) {
-        pages.lock().lock();
+        lockOpen();
         try {
             setDirectory(slab, null);
             pages.free(pages.pageOf(slab.base));
@@ -841,7 +843,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             peak = Math.max(peak, c.peak);
         }
         long peakLive, committed, peakCommitted, largest, dirty, purges;
-        pages.lock().lock();
+        lockOpen();
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
@@ -969,6 +971,19 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 + Math.max(0, committed - live) + " bytes committed (" + pages.dirtyBytes()
                 + " in free page runs), largest free block " + pages.largestDirtyBytes()
                 + " bytes committed, largest free address range " + pages.largestFreeBytes() + " bytes");
+    }
+
+    /**
+     * Takes the page lock of an open heap. A caller's {@link #checkOpen} can pass just before another thread's
+     * {@link #close} (stats() from a JFR or JMX thread, a racing program), which unmaps the page map under this lock:
+     * read after that, it would crash the JVM, so the lock is given back and IllegalStateException thrown instead.
+     */
+    private void lockOpen() {
+        pages.lock().lock();
+        if (closed) {
+            pages.lock().unlock();
+            checkOpen();
+        }
     }
 
     /** @throws IllegalStateException when the heap is closed */

@@ -726,6 +726,7 @@ public final class PageHeap {
     public void trim() {
         lock.lock();
         try {
+            checkNotReleased();
             retainPages = 0; // the program asked for its free memory back: huge runs freed from now on go back at once
             lastReleasedPages = 0; // and a loop must show itself again
             purgeAll();
@@ -780,7 +781,7 @@ public final class PageHeap {
     private long[] committedSpans() {
         lock.lock();
         try {
-            if (released) throw new IllegalStateException("the page layer was released (its heap is closed)");
+            checkNotReleased();
             long[] spans = new long[16];
             int n = 0;
             int spanStart = -1;
@@ -851,6 +852,7 @@ public final class PageHeap {
     public String checkInvariants() {
         lock.lock();
         try {
+            checkNotReleased();
             long dirtySeen = 0, cleanSeen = 0, usedSeen = 0;
             int prevState = -1;
             for (int p = 0; p < totalPages; ) {
@@ -899,6 +901,7 @@ public final class PageHeap {
     public java.util.List<RunInfo> runs() {
         lock.lock();
         try {
+            checkNotReleased();
             java.util.List<RunInfo> out = new java.util.ArrayList<>();
             for (int p = 0; p < totalPages; ) {
                 int st = map.state(p);
@@ -915,6 +918,11 @@ public final class PageHeap {
     }
 
     /** Unmaps the page metadata; the caller unmaps the reservation. */
+    /** @throws IllegalStateException when {@link #release} ran: the page map is unmapped (the heap is closed) */
+    private void checkNotReleased() {
+        if (released) throw new IllegalStateException("the page layer was released (its heap is closed)");
+    }
+
     public void release() {
         released = true;
         map.release();

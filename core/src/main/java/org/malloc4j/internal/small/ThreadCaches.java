@@ -177,6 +177,21 @@ public final class ThreadCaches {
      */
     public void reapDead(LocalHeap into, int budget) {
         if (!registryLock.tryLock()) return; // someone else is reaping; a later slow path will look again
+        reapLocked(into, budget);
+    }
+
+    /**
+     * Adopts every dead thread's cache; O(caches). For statistics, trim and tests. It waits for the registry lock,
+     * where a slow path's {@link #reapDead} passes: a trim() that met the lock held (stats() reading the retired
+     * counters, a thread registering) adopted nothing, and the dead threads' slabs stayed committed after it.
+     */
+    public void reapAll(LocalHeap into) {
+        registryLock.lock();
+        reapLocked(into, Integer.MAX_VALUE / 2);
+    }
+
+    /** {@link #reapDead}'s walk, with the registry lock held by the caller; gives the lock back. */
+    private void reapLocked(LocalHeap into, int budget) {
         try {
             LocalHeap[] list = all;
             int n = list.length;
@@ -198,11 +213,6 @@ public final class ThreadCaches {
         } finally {
             registryLock.unlock();
         }
-    }
-
-    /** Adopts every dead thread's cache; O(caches). For statistics, trim and tests. */
-    public void reapAll(LocalHeap into) {
-        reapDead(into, Integer.MAX_VALUE / 2);
     }
 
     private void retire(LocalHeap dead, LocalHeap into) {
