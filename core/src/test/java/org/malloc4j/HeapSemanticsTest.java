@@ -464,6 +464,28 @@ class HeapSemanticsTest {
 
     // ------------------------------------------------------------------ stats
 
+    /**
+     * A second thread that only grows a block in place (no malloc, no free of its own) still makes the heap's peak
+     * at least its live bytes. Found by a review on 2026-12-07: the heap counted itself used by one thread, whose
+     * cache's peak it reported, 1 MiB against 2 MiB live (and 100 against 112 for a small block).
+     */
+    @Test
+    void thePeakIsNeverBelowTheLiveBytesAfterAnotherThreadGrewABlockInPlace() throws Exception {
+        for (long[] sizes : new long[][] {{1 << 20, 2 << 20}, {100, 112}}) {
+            try (Heap h = Heap.builder().jmx(false).build()) {
+                long p = h.malloc(sizes[0]); // a page run with free pages after it; a small block in a larger class
+                long[] q = new long[1];
+                Thread t = Thread.ofPlatform().start(() -> q[0] = h.realloc(p, sizes[1]));
+                t.join(); // no concurrency: the second thread runs alone, after the first
+                assertThat(q[0]).as("grown in place").isEqualTo(p);
+                HeapStats s = h.stats();
+                assertThat(s.liveBytes()).isEqualTo(sizes[1]);
+                assertThat(s.peakLiveBytes()).as("peak against %d live", sizes[1]).isEqualTo(sizes[1]);
+                h.free(q[0]);
+            }
+        }
+    }
+
     @Test
     void statsTrackPeaksAndCounts() {
         HeapStats empty = heap.stats();

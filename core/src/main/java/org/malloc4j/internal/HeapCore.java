@@ -847,7 +847,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            peakLive = caches.singleUser() ? peak : Math.max(peakSample.value, live);
+            peakLive = Math.max(caches.singleUser() ? peak : peakSample.value, live);
             if (peakLive > peakSample.value) peakSample.value = peakLive;
             committed = pages.committedBytes();
             peakCommitted = pages.peakCommittedBytes();
