@@ -364,18 +364,42 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (size < 0) throw badArgument("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-        long result;
-        lockOpen();
-        try {
-            result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
-            if (result == 0) throw exhausted(size);
-            samplePeak();
-        } finally {
-            pages.lock().unlock();
-        }
+        long result = takeBlockPages(npages, alignment, offset, size, false);
+        if (result == 0) result = takeBlockPages(npages, alignment, offset, size, true);
         long address = result & ~PageHeap.FRESH;
         if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
         return countLargeMalloc(address, size);
+    }
+
+    /**
+     * The pages of a page-run block, or 0 when the page layer refuses them. The last try first gives back the calling
+     * thread's spares (empty slabs its cache keeps, which count as committed: under a limit, a review saw a 3.9 MiB
+     * request refused with nothing live, the spares of 100 KB blocks holding the room) and throws when refused again.
+     * Only the caller's own spares: another thread's cache is its holder's alone.
+     */
+    private long takeBlockPages(long npages, long alignment, long offset, long size, boolean lastTry) {
+        if (lastTry) releaseOwnSpares();
+        lockOpen();
+        try {
+            long result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
+            if (result == 0 && lastTry) throw exhausted(size);
+            if (result != 0) samplePeak();
+            return result;
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /** Gives every spare of the calling thread's cache back to the page layer (takes the cache, then the page lock). */
+    private void releaseOwnSpares() {
+        LocalHeap cache = hold();
+        try {
+            while (cache.releaseSpare() != 0) {
+                // each call gives one spare back, oldest first
+            }
+        } finally {
+            release(cache);
+        }
     }
 
     /** Counts the new page-run block at {@code address}, samples its site, tells JFR; returns the address. */
@@ -742,6 +766,14 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             if (!pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) releaseSparesBeforeGrowth(owner, npages);
             long result = pages.allocateSlab(npages);
+            if (result == 0) {
+                // Refused: the owner's spares, empty slabs of other classes, count as committed; given back, they
+                // may make room under the limit (see takeBlockPages)
+                while (owner.releaseSpare() != 0) {
+                    // one spare a call, oldest first
+                }
+                result = pages.allocateSlab(npages);
+            }
             if (result == 0) throw exhausted(request);
             Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
             setDirectory(slab, slab);

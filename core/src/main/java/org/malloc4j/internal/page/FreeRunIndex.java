@@ -99,6 +99,25 @@ final class FreeRunIndex {
         return NONE;
     }
 
+    /** A test of one free run, for {@link #firstFitting}. */
+    interface RunTest {
+        boolean fits(int run);
+    }
+
+    /**
+     * Finds a run of at least {@code n} pages that passes {@code test} (an aligned block that fits where the run's
+     * start falls), walking every list from {@code n}'s own up: O(runs), for the path that would otherwise refuse
+     * the request, never for one that {@link #find} serves.
+     */
+    int firstFitting(long n, RunTest test) {
+        for (int list = listOf(n); list < FL * SL; list++) {
+            for (int p = heads[list]; p != NONE; p = map.next(p)) {
+                if (map.length(p) >= n && test.fits(p)) return p;
+            }
+        }
+        return NONE;
+    }
+
     /**
      * Finds a run of at most {@code n} pages, among the longest such: the head of {@code n}'s own list when it is
      * short enough, else the head of the highest non-empty list below it (every run there is shorter than

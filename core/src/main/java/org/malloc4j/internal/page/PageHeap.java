@@ -126,7 +126,7 @@ public final class PageHeap {
         decayTick();
         long slack = alignment > PAGE ? (alignment >>> PAGE_SHIFT) - 1 : 0;
         long need = pages + slack;
-        if (need > totalPages) return 0;
+        if (pages > totalPages) return 0;
         if (pages >= releasePages) {
             noteHugeRequest(pages);
             if (dirtyFit(pages, need, slack, alignment, offset) < 0) purgeHugeDirtyRuns();
@@ -137,6 +137,11 @@ public final class PageHeap {
             if (run < 0) {
                 run = clean.find(need);
                 fromClean = true;
+            }
+            if (run < 0) {
+                run = lastResortFit(dirty, pages, need, slack, alignment, offset);
+                fromClean = run < 0;
+                if (fromClean) run = lastResortFit(clean, pages, need, slack, alignment, offset);
             }
             if (run < 0) return 0;
             if (fromClean && committedPages() + pages - incoming > limitPages) { // incoming pages are committed
@@ -192,6 +197,19 @@ public final class PageHeap {
         int run = dirty.find(need);
         if (run < 0 && slack > 0) run = alignedFit(dirty.find(pages), pages, alignment, offset);
         return run;
+    }
+
+    /**
+     * @return a run of {@code index} that holds the block, looked for where the O(1) searches do not look, or -1: a
+     *         run long enough behind shorter ones at the head of its list (TLSF's good fit reads one head a list), or,
+     *         for an aligned block, a run shorter than {@code need} pages where the block fits as the run's start falls
+     *         (the last aligned stretch of the reservation). O(runs), and only on the path that would otherwise refuse
+     *         the request: a review found both refused with the space free (2026-12-07).
+     */
+    private int lastResortFit(FreeRunIndex index, long pages, long need, long slack, long alignment, long offset) {
+        int run = need <= totalPages ? index.findAtLeast(need) : -1;
+        if (run >= 0 || slack == 0) return run;
+        return index.firstFitting(pages, r -> alignedFit(r, pages, alignment, offset) >= 0);
     }
 
     /** @return {@code run} when a block of {@code pages} pages aligned as {@link #allocate} asks fits in it, else -1 */
