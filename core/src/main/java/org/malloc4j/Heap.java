@@ -300,7 +300,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         SiteRecorder sites = core.sites();
         if (checked != null) {
             SiteRecord r = sites == null ? null : sites.get(checked.engineAddress(address));
-            return watch.scoped(address, byteSize, r);
+            return watch.scoped(address, byteSize, r, checked.headerWord(address));
         }
         SiteRecord r = sites.get(address);
         if (r == null) return MemorySegment.ofAddress(address).reinterpret(byteSize);
@@ -316,7 +316,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * started and the program cannot order with its own calls: {@link #closeGate} keeps {@link #close()} from giving
      * the memory back while this frees the block.
      */
-    private void unreachable(long address, long bytes, SiteRecord record) {
+    private void unreachable(long address, long bytes, SiteRecord record, long identity) {
         boolean reclaim = reclaimLeaks;
         HeapCorruptionException damage = null;
         closeGate.lock();
@@ -328,7 +328,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             if (record != null && sites != null && sites.get(record.address) != record) return;
             if (reclaim) {
                 try {
-                    free(address);
+                    // CHECKED: only the block the segment was made for, told by its header word (a block at the
+                    // same address since has another generation), checked by the free's own compare-and-set: with
+                    // no site record, a review saw the reclaim free the program's new block there (2026-12-07)
+                    if (checked != null && identity != 0) checked.freeIfSame(address, identity);
+                    else free(address);
                 } catch (InvalidFreeException e) {
                     return; // freed meanwhile through its raw address: nothing leaked after all
                 } catch (HeapCorruptionException e) {
@@ -429,7 +433,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             long keep = Math.min(Math.min(segment.byteSize(), usableSize(address)), newByteSize);
             moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
             Memory.copy(address, moved, keep);
-            free(address);
+            if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
+            else free(address);
         }
         return segmentOf(moved, newByteSize);
     }

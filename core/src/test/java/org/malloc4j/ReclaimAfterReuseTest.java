@@ -12,12 +12,23 @@ import org.junit.jupiter.api.Test;
  * A leaked segment's cleanup looks at the block's record, then waits for the close gate, then frees the block. A
  * program that freed the block through its raw address meanwhile and was handed the same address again must keep
  * its new block: the cleanup looks again under the gate. The gate is held here (by reflection) only to hold the
- * cleanup in that window. Found by a review on 2026-12-06: the new block was freed under the program.
+ * cleanup in that window. Found by a review on 2026-12-06: the new block was freed under the program. And again on
+ * 2026-12-07 for a CHECKED heap without sites, whose cleanup had no record to look at: it now tells the block by its
+ * header word (the generation in it), which a new block at the same address does not share.
  */
 class ReclaimAfterReuseTest {
     @Test
     void aReclaimDoesNotFreeANewBlockAtTheLeakedBlocksAddress() throws Exception {
-        try (Heap heap = Heap.builder().trackSites(1).reclaimLeaks(true).jmx(false).build()) {
+        reclaimAfterReuse(Heap.builder().trackSites(1));
+    }
+
+    @Test
+    void aCheckedReclaimWithoutSitesDoesNotFreeANewBlockAtTheLeakedBlocksAddress() throws Exception {
+        reclaimAfterReuse(Heap.builder().mode(HeapMode.CHECKED).quarantine(0)); // no quarantine: the address comes back
+    }
+
+    private static void reclaimAfterReuse(Heap.Builder builder) throws Exception {
+        try (Heap heap = builder.reclaimLeaks(true).jmx(false).build()) {
             Field f = Heap.class.getDeclaredField("closeGate");
             f.setAccessible(true);
             ReentrantLock gate = (ReentrantLock) f.get(heap);

@@ -24,8 +24,10 @@ public final class SegmentWatch {
          * @param address the block's program address
          * @param bytes the block's size as its segment had it (the program's bytes)
          * @param record its site record, or null
+         * @param identity for a scoped segment, the block's header word when the segment was made (the block's
+         *         generation in it), so that a block at the same address since is told apart; 0 when not known
          */
-        void unreachable(long address, long bytes, SiteRecord record);
+        void unreachable(long address, long bytes, SiteRecord record, long identity);
     }
 
     private static final class Holder {
@@ -42,10 +44,12 @@ public final class SegmentWatch {
     private static final class Guard {
         final WeakReference<Arena> arena;
         final SiteRecord record;
+        final long identity;
 
-        Guard(Arena arena, SiteRecord record) {
+        Guard(Arena arena, SiteRecord record, long identity) {
             this.arena = new WeakReference<>(arena);
             this.record = record;
+            this.identity = identity;
         }
     }
 
@@ -55,14 +59,17 @@ public final class SegmentWatch {
         public void accept(MemorySegment segment) {}
     }
 
-    /** @return a segment of {@code size} bytes at {@code address} whose scope {@link #close} closes */
-    public MemorySegment scoped(long address, long size, SiteRecord record) {
+    /**
+     * @return a segment of {@code size} bytes at {@code address} whose scope {@link #close} closes; {@code identity}
+     *         tells the block apart from a later one at the same address (see {@link Sink#unreachable})
+     */
+    public MemorySegment scoped(long address, long size, SiteRecord record, long identity) {
         Arena arena = Arena.ofShared();
         MemorySegment segment = MemorySegment.ofAddress(address).reinterpret(size, arena, new KeepAlive(arena));
-        Guard guard = new Guard(arena, record);
+        Guard guard = new Guard(arena, record, identity);
         guards.put(address, guard);
         Holder.CLEANER.register(segment.scope(), () -> {
-            if (guards.remove(address, guard)) sink.unreachable(address, size, guard.record);
+            if (guards.remove(address, guard)) sink.unreachable(address, size, guard.record, guard.identity);
         });
         return segment;
     }
@@ -79,7 +86,7 @@ public final class SegmentWatch {
         record.watchedBy(token);
         return MemorySegment.ofAddress(address).reinterpret(size, Arena.ofAuto(), ignored -> {
             if (sites.get(engineAddress) == record && record.claimWatch(token)) {
-                sink.unreachable(address, size, record);
+                sink.unreachable(address, size, record, 0);
             }
         });
     }
