@@ -154,6 +154,12 @@ final class ReplayCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String me = spec.qualifiedName();
         if (list) {
+            // Alone: with other options or traces it would skip their checks and look as if it had used them
+            picocli.CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+            if (parsed.matchedOptions().size() > 1 || !parsed.matchedPositionals().isEmpty()) {
+                return badInput(err, me + ": --list takes no other option and no trace: it lists the bundled"
+                        + " workloads");
+            }
             for (Workload w : Workloads.all()) out.println(w.name() + "\t" + w.description());
             out.flush();
             return Main.OK;

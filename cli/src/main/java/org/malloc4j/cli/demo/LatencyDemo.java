@@ -225,12 +225,22 @@ public final class LatencyDemo {
             try (Malloc4j m = new Malloc4j()) {
                 cells.add(measure(m, level, c));
             }
-            try (Naive n = new Naive(2 * c.fillBytes() + (16L << 20))) {
+            try (Naive n = new Naive(naiveHeapBytes(c))) {
                 cells.add(measure(n, level, c));
             }
             System.gc(); // not inside the next cell's batches: the naive heap makes garbage (extents, map entries)
         }
         return cells;
+    }
+
+    /**
+     * The naive heap's size: twice the fill and the blocks in flight at their largest ({@code batch} times
+     * {@code delay} of {@code maxSize}), and 16 MiB. It manages offsets only (no memory behind them), so room costs
+     * nothing; sized for the fill alone, accepted options (a batch of 16 with a delay of 1,024) filled it, and the demo
+     * stopped with an internal error.
+     */
+    static long naiveHeapBytes(Config c) {
+        return 2 * (c.fillBytes() + (long) c.batch() * c.delay() * c.maxSize()) + (16L << 20);
     }
 
     static Cell measure(Subject s, int level, Config c) {

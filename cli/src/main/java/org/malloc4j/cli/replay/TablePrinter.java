@@ -41,7 +41,7 @@ public final class TablePrinter implements ResultPrinter {
     public void result(ReplayResult r) {
         String[] cells = {
             Units.count(r.ops()),
-            Units.nanos(r.nsPerOp()),
+            r.ops() == 0 ? "n/a" : Units.nanos(r.nsPerOp()),
             Units.bytes(r.peakLiveBytes()),
             Units.bytes(r.peakCommittedBytes()),
             Units.percent(r.utilization()),

@@ -171,6 +171,14 @@ public final class TraceReader {
         if (id < 0 || id >= ids) {
             throw fail(line, "id " + in.token(1) + " out of range [0, " + ids + ") (the header's number of ids)");
         }
+        // The header's counts are checked against the file only at its end; until then an id is bounded by the ops
+        // read so far, since the replay keeps a slot for every id up to the highest (a header declaring two billion
+        // ops let a one-op file ask for arrays of 12 GB, and the JVM ran out of memory)
+        if (id > trace.count() + SPARE_IDS) {
+            throw fail(line, "id " + id + " is more than the " + trace.count() + " ops before it and " + SPARE_IDS
+                    + " more: every id is allocated by an op, and the replay keeps a slot for each id up to the"
+                    + " highest; number the blocks from 0");
+        }
         long size = 0;
         if (want == 3) {
             size = in.number(2);
