@@ -24,6 +24,13 @@ package org.malloc4j;
  * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them
  *        ({@code mincore}): committed pages the program never touched are not resident; retained free pages are
  *        until they are purged. One {@code mincore} call per stretch of committed pages (usually a few).
+ * @param metadataBytes Java-heap bytes of the heap's own bookkeeping, outside {@code committedBytes}: for each slab
+ *        holding pages, its object (an estimate) and its arrays, the free bitmaps and the requested size of each block
+ *        (two bytes a block: 12.5% of a 16-byte block). A native allocator keeps such data in the memory it maps,
+ *        where its RSS counts it; malloc4j's lies on the Java heap, which a JVM run with a fixed, pre-touched heap
+ *        does not show in its RSS. Objects of released slabs kept for reuse (a few per class) are not counted.
+ * @param peakFootprintBytes the largest {@code committedBytes + metadataBytes} seen: what the heap holds, bookkeeping
+ *        included, at its fullest; the figure to set against a native allocator's peak memory
  */
 public record HeapStats(
         long liveBytes,
@@ -38,7 +45,9 @@ public record HeapStats(
         long retainedBytes,
         long purgeCount,
         int threadCaches,
-        long residentBytes) {
+        long residentBytes,
+        long metadataBytes,
+        long peakFootprintBytes) {
 
     /**
      * {@return {@code 1 - largestFreeBlock / freeBytes}: 0 when the free memory is one extent (or there is none),

@@ -777,6 +777,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (result == 0) throw exhausted(request);
             Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
             setDirectory(slab, slab);
+            pages.addMetadata(slab.metadataBytes());
             samplePeak();
             return slab;
         } finally {
@@ -812,6 +813,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             setDirectory(slab, null);
             pages.free(pages.pageOf(slab.base));
+            pages.addMetadata(-slab.metadataBytes());
         } finally {
             pages.lock().unlock();
         }
@@ -874,7 +876,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             frees += c.frees;
             peak = Math.max(peak, c.peak);
         }
-        long peakLive, committed, peakCommitted, largest, dirty, purges;
+        long peakLive, committed, peakCommitted, largest, dirty, purges, metadata, peakFootprint;
         lockOpen();
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
@@ -886,6 +888,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             largest = pages.largestDirtyBytes();
             dirty = pages.dirtyBytes();
             purges = pages.purgeCount();
+            metadata = pages.metadataBytes();
+            peakFootprint = pages.peakFootprintBytes();
         } finally {
             pages.lock().unlock();
         }
@@ -893,7 +897,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // counts its block; a remote free counts in the freeing thread's cache) can read below zero for an instant
         live = Math.max(0, live);
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
-                Math.max(0, committed - live), largest, dirty, purges, all.length, resident ? residentBytes() : 0);
+                Math.max(0, committed - live), largest, dirty, purges, all.length, resident ? residentBytes() : 0,
+                metadata, peakFootprint);
     }
 
     /** The resident scan, outside the page lock; a heap closed meanwhile (its range unmapped) says it is closed. */

@@ -665,6 +665,6 @@ public final class CheckedHeap implements BlockAllocator {
         long peak = s.peakLiveBytes();
         return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
                 s.freeCount() + q[0], Math.max(0, s.committedBytes() - live), s.largestFreeBlock(), s.retainedBytes(),
-                s.purgeCount(), s.threadCaches(), s.residentBytes());
+                s.purgeCount(), s.threadCaches(), s.residentBytes(), s.metadataBytes(), s.peakFootprintBytes());
     }
 }

@@ -62,6 +62,11 @@ public final class PageHeap {
     /** The clock read once at the start of each operation (System.nanoTime costs ~20 ns; decay needs no more). */
     private long now;
     private long peakCommittedPages;
+    /**
+     * Java-heap bytes of the heap's own bookkeeping ({@link #addMetadata}), and the largest committed bytes plus
+     * these seen: the heap's footprint, as a native allocator's, whose bookkeeping lies in the memory it maps.
+     */
+    private long metadataBytes, peakFootprintBytes;
     private long purgeCount;
     /** Told the bytes of every purge (under the lock), for monitoring; null when nobody listens. */
     public java.util.function.LongConsumer onPurge;
@@ -181,7 +186,7 @@ public final class PageHeap {
             if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) {
                 purgeSmallDirtyRuns(pages - gathered - incoming);
             }
-            peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+            notePeaks();
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
         }
         return 0;
@@ -391,7 +396,7 @@ public final class PageHeap {
         long length = map.length(page);
         if (pages <= length || length < RELOCATE_PAGES || (length < releasePages && !decay.immediate())) return 0;
         if (!movesAllowed()) return 0;
-        long peakBefore = peakCommittedPages;
+        long peakBefore = peakCommittedPages, footprintBefore = peakFootprintBytes;
         long result = allocate(pages, PAGE, 0, PageMap.USED, requested, length);
         if (result == 0) return 0;
         long to = result & ~FRESH;
@@ -408,6 +413,7 @@ public final class PageHeap {
                 releaseDirty(pageOf(to), pages, true);
                 decayTick();
                 peakCommittedPages = peakBefore;
+                peakFootprintBytes = footprintBefore;
                 return 0;
             }
             return to;
@@ -419,6 +425,7 @@ public final class PageHeap {
         purgeCount++; // a system call that gives the old place back: counted with the purges
         movesSinceCheck++;
         peakCommittedPages = Math.max(peakBefore, committedPages());
+        peakFootprintBytes = Math.max(footprintBefore, committedBytes() + metadataBytes);
         return to | MOVED;
     }
 
@@ -692,7 +699,7 @@ public final class PageHeap {
         map.setRequested(page, requested);
         usedPages += extra;
         highWater = (int) Math.max(highWater, page + pages);
-        peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+        notePeaks();
         decayTick();
         return true;
     }
@@ -763,6 +770,31 @@ public final class PageHeap {
 
     public long peakCommittedBytes() {
         return peakCommittedPages << PAGE_SHIFT;
+    }
+
+    /** Raises the peaks of committed pages and of the footprint to where they are now. The caller holds the lock. */
+    private void notePeaks() {
+        peakCommittedPages = Math.max(peakCommittedPages, committedPages());
+        peakFootprintBytes = Math.max(peakFootprintBytes, committedBytes() + metadataBytes);
+    }
+
+    /**
+     * Counts {@code delta} bytes more (or fewer) of bookkeeping on the Java heap: a slab's object and arrays as it
+     * takes pages or gives them back. The caller holds the lock.
+     */
+    public void addMetadata(long delta) {
+        metadataBytes += delta;
+        notePeaks();
+    }
+
+    /** @return the bytes {@link #addMetadata} counts now */
+    public long metadataBytes() {
+        return metadataBytes;
+    }
+
+    /** @return the largest committed bytes plus {@link #metadataBytes} seen */
+    public long peakFootprintBytes() {
+        return peakFootprintBytes;
     }
 
     public long dirtyBytes() {

@@ -66,6 +66,21 @@ abstract class SlabShape {
         this.slack = new char[capacity];
     }
 
+    /**
+     * An estimate of a slab object's own size on the Java heap, arrays apart: its fields (about 80 bytes), the two
+     * cache lines of padding that keep the freeing threads' fields, the owner's counters and the pending flag apart
+     * (2 x 68 bytes), and the object header.
+     */
+    private static final int OBJECT_BYTES = 256;
+
+    /**
+     * @return the Java heap this slab's bookkeeping takes: its object ({@link #OBJECT_BYTES}, an estimate) and its two
+     *         arrays, bitmaps and requested sizes (two bytes a block), each with a 16-byte header
+     */
+    public long metadataBytes() {
+        return OBJECT_BYTES + 16 + 8L * bits.length + ((16 + 2L * slack.length + 7) & ~7L);
+    }
+
     /** The empty sentinel's shape: no blocks. */
     SlabShape() {
         base = 0;
