@@ -38,6 +38,7 @@ public final class JsonLinesPrinter implements ResultPrinter {
         number(sb, "peakLiveBytes", r.peakLiveBytes()).append(',');
         number(sb, "tracePeakLiveBytes", r.tracePeakLiveBytes()).append(',');
         bytes(sb, "peakCommittedBytes", r.peakCommittedBytes()).append(',');
+        bytes(sb, "peakFootprintBytes", r.peakFootprintBytes()).append(',');
         number(sb, "utilization", r.utilization()).append(',');
         number(sb, "externalFragmentation", r.externalFragmentation()).append(',');
         bytes(sb, "peakRssBytes", r.peakRssBytes()).append(',');

@@ -25,6 +25,8 @@ import java.util.List;
  * @param errors errors found by the checked pass (content, overlap, alignment, failed calls, statistics)
  * @param firstErrors the messages of the first few errors
  * @param leaks the blocks the trace leaves live, grouped ({@code --leaks}); null when not asked for
+ * @param peakFootprintBytes malloc4j's peak of committed bytes and its bookkeeping on the Java heap together
+ *        ({@code HeapStats.peakFootprintBytes}: what a native allocator's own memory would hold); -1 for the others
  */
 public record ReplayResult(
         String trace,
@@ -40,12 +42,13 @@ public record ReplayResult(
         long firstRunRssBytes,
         long errors,
         List<String> firstErrors,
-        LeakReport leaks) {
+        LeakReport leaks,
+        long peakFootprintBytes) {
     /** A result without a rehearsal or a leak report. */
     public ReplayResult(String trace, String allocator, long ops, double nsPerOp, long tracePeakLiveBytes,
             long peakLiveBytes, long peakCommittedBytes, double utilization, double externalFragmentation,
             long peakRssBytes, long errors, List<String> firstErrors) {
         this(trace, allocator, ops, nsPerOp, tracePeakLiveBytes, peakLiveBytes, peakCommittedBytes, utilization,
-                externalFragmentation, peakRssBytes, -1, errors, firstErrors, null);
+                externalFragmentation, peakRssBytes, -1, errors, firstErrors, null, -1);
     }
 }

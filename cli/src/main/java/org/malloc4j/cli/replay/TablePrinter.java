@@ -6,15 +6,15 @@ import java.util.List;
 
 /**
  * The readable report: a title line, a header, then one row per trace as soon as it is replayed, and a legend.
- * Columns: trace, ops, ns/op, peak live, peak committed, utilization, external fragmentation, peak RSS, the first
- * run's peak RSS, errors.
+ * Columns: trace, ops, ns/op, peak live, peak committed, peak footprint (committed and bookkeeping), utilization,
+ * external fragmentation, peak RSS, the first run's peak RSS, errors.
  * With {@code --leaks}, each trace's {@link LeakReport} follows the legend (so that the table stays whole): a
  * line of totals, then a line per size group, or one line saying that nothing was left live.
  */
 public final class TablePrinter implements ResultPrinter {
-    private static final String[] HEAD = {"ops", "ns/op", "peak live", "peak committed", "utilization",
-        "ext. frag", "peak RSS", "1st run RSS", "errors"};
-    private static final int[] WIDTH = {11, 8, 11, 15, 12, 10, 11, 11, 7};
+    private static final String[] HEAD = {"ops", "ns/op", "peak live", "peak committed", "footprint",
+        "utilization", "ext. frag", "peak RSS", "1st run RSS", "errors"};
+    private static final int[] WIDTH = {11, 8, 11, 15, 11, 12, 10, 11, 11, 7};
 
     private final PrintWriter out;
     private int nameWidth;
@@ -44,6 +44,7 @@ public final class TablePrinter implements ResultPrinter {
             r.ops() == 0 ? "n/a" : Units.nanos(r.nsPerOp()),
             Units.bytes(r.peakLiveBytes()),
             Units.bytes(r.peakCommittedBytes()),
+            Units.bytes(r.peakFootprintBytes()),
             Units.percent(r.utilization()),
             Units.percent(r.externalFragmentation()),
             Units.bytes(r.peakRssBytes()),
@@ -62,6 +63,9 @@ public final class TablePrinter implements ResultPrinter {
         out.println();
         out.println("ns/op: best timed pass / ops (allocator calls and a write of each block's first and last 8 "
                 + "bytes).");
+        out.println("footprint: peak of committed bytes and malloc4j's bookkeeping on the Java heap together (slabs'"
+                + " bitmaps and");
+        out.println("  requested sizes), which a native allocator keeps in the memory it maps.");
         out.println("utilization: peak live / peak committed bytes; ext. frag: 1 - largest free block / free "
                 + "bytes, at the end.");
         out.println("peak RSS: rise of the process's resident set over the checked pass, which writes every "

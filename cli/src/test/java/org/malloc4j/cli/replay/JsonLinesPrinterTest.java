@@ -24,7 +24,7 @@ class JsonLinesPrinterTest {
                 List.of()));
         assertThat(out.toString().strip()).isEqualTo("{\"trace\":\"x\\\"y\",\"allocator\":\"glibc\",\"ops\":10,"
                 + "\"nsPerOp\":null,\"peakLiveBytes\":100,\"tracePeakLiveBytes\":100,\"peakCommittedBytes\":null,"
-                + "\"utilization\":null,\"externalFragmentation\":null,\"peakRssBytes\":null,"
+                + "\"peakFootprintBytes\":null,\"utilization\":null,\"externalFragmentation\":null,\"peakRssBytes\":null,"
                 + "\"firstRunRssBytes\":null,\"errors\":0}");
     }
 

@@ -63,7 +63,7 @@ class LeakReportTest {
         TablePrinter p = new TablePrinter(new PrintWriter(out));
         p.begin("glibc", List.of("many"));
         p.result(new ReplayResult("many", "glibc", trace.size(), 1, 0, 0, -1, Double.NaN, Double.NaN, -1, -1, 0,
-                List.of(), r));
+                List.of(), r, -1));
         p.end();
         assertThat(out.toString()).contains("leaks in many: 27 blocks, ")
                 .contains("  ... 5 more groups: 5 blocks, 496 B")
