@@ -48,6 +48,29 @@ class CheckedFailedMoveTest {
         }
     }
 
+    /**
+     * The old block's free pushes another block, damaged, out of the quarantine: that damage is not the move's, which
+     * stands (contents and all), and verify() reports it. A review found the move undone, the program's data lost
+     * with both blocks (2026-12-07).
+     */
+    @Test
+    void damageInAnotherBlockThatTheMovePushesOutOfQuarantineLeavesTheMoveStanding() {
+        // Room for one 64-byte block (96 bytes with its red zones): the second free pushes the first out
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(100).jmx(false).build()) {
+            long dangling = heap.malloc(64);
+            heap.free(dangling);
+            long hit = dangling + 8;
+            Blocks.ALL.set(ValueLayout.JAVA_BYTE, hit, (byte) ~Blocks.ALL.get(ValueLayout.JAVA_BYTE, hit));
+            long a = heap.malloc(64);
+            Blocks.ALL.set(ValueLayout.JAVA_LONG, a, 0x1234_5678_9ABC_DEF0L);
+            long moved = heap.realloc(a, 128);
+            assertThat(Blocks.ALL.get(ValueLayout.JAVA_LONG, moved)).isEqualTo(0x1234_5678_9ABC_DEF0L);
+            assertThat(heap.stats().liveBlocks()).isEqualTo(1);
+            assertThat(heap.verify()).anySatisfy(d -> assertThat(d.address()).isEqualTo(dangling));
+            heap.free(moved);
+        }
+    }
+
     // A reallocate from qsort's comparator, while qsort holds the segment's scope
     private static Heap heap;
     private static MemorySegment held;

@@ -220,27 +220,42 @@ public final class CheckedHeap implements BlockAllocator {
         // Always move: a stale pointer to the old block then lands in poison, and is found.
         long moved = malloc(newSize);
         Memory.copy(address, moved, Math.min(RedZones.sizeOf(h0), newSize));
-        freeOldOrUndo(address, moved);
-        return moved;
+        return freeOldOrUndo(address, moved);
     }
 
     /**
-     * The last step of a move: frees the old block, or, when that free throws, frees the new block before rethrowing,
-     * so that a failed move leaves no block behind that the program never got. The old block's free throws when its
-     * segment is in use on a downcall (its scope cannot close: the old block stays) or, as a damaged block, after
-     * freeing it. A review found the new block leaked in both (2026-12-07).
+     * The last step of a move: frees the old block, or, when that free fails for the old block itself, frees the new
+     * block before rethrowing, so that a failed move leaves no block behind that the program never got. The old
+     * block's free fails when its segment is in use on a downcall (its scope cannot close: the old block stays) or,
+     * as a damaged block, after freeing it; a review found the new block leaked in both (2026-12-07). Damage in
+     * another block, one the old block's entry pushed out of the quarantine, is not the move's: the move stands, and
+     * the damage is kept for verify() and close() (a second review saw both blocks lost when it undid the move).
+     *
+     * @return {@code moved}
      */
-    public void freeOldOrUndo(long address, long moved) {
+    public long freeOldOrUndo(long address, long moved) {
         try {
             free(address);
-        } catch (RuntimeException e) {
-            try {
-                free(moved);
-            } catch (RuntimeException f) { // damage found in a block the quarantine pushed out: reported with e
-                e.addSuppressed(f);
+            return moved;
+        } catch (HeapCorruptionException e) {
+            if (e.damage() != null && e.damage().address() != address) {
+                keepDamage(e.damage());
+                return moved;
             }
-            throw e;
+            throw undo(moved, e);
+        } catch (RuntimeException e) {
+            throw undo(moved, e);
         }
+    }
+
+    /** Frees the new block of a move that failed with {@code e}; @return e, to throw */
+    private RuntimeException undo(long moved, RuntimeException e) {
+        try {
+            free(moved);
+        } catch (RuntimeException f) { // damage found in a block the quarantine pushed out: reported with e
+            e.addSuppressed(f);
+        }
+        return e;
     }
 
     public long usableSize(long address) {
