@@ -383,7 +383,6 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             long result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
             if (result == 0 && lastTry) throw exhausted(size);
-            if (result != 0) samplePeak();
             return result;
         } finally {
             pages.lock().unlock();
@@ -414,7 +413,22 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         if (sampled) sample(cache, address, size);
         if (size >= largeEventBytes) Monitoring.largeAllocation(name, address, size);
+        samplePeakAfterCount();
         return address;
+    }
+
+    /**
+     * {@link #samplePeak} under the page lock, after a page-run block was counted (its count is made once the lock
+     * is given back): a heap used by several threads samples its peak, and a sample taken before the count missed
+     * the block. A review saw a 64 MiB block another thread allocated and freed left out of the peak (2026-12-07).
+     */
+    private void samplePeakAfterCount() {
+        pages.lock().lock();
+        try {
+            if (!closed) samplePeak();
+        } finally {
+            pages.lock().unlock();
+        }
     }
 
     // ---------------------------------------------------------------- free
@@ -551,7 +565,6 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                     if (!resized && newSize > oldRequested) {
                         relocated = pages.relocate(page, npages, newSize);
                         if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
-                        if (relocated != 0) samplePeak();
                     }
                 }
             } finally {
@@ -560,6 +573,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (resized) {
                 if (sites != null) resampleInPlace(null, address, oldRequested, newSize);
                 countResize(oldRequested, newSize);
+                if (newSize > oldRequested) samplePeakAfterCount();
                 if (newSize > oldRequested && newSize >= largeEventBytes) {
                     Monitoring.largeAllocation(name, address, newSize); // grown in place to a large size
                 }
@@ -881,7 +895,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            peakLive = Math.max(caches.singleUser() ? peak : peakSample.value, live);
+            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value, retired[5]), live);
             if (peakLive > peakSample.value) peakSample.value = peakLive;
             committed = pages.committedBytes();
             peakCommitted = pages.peakCommittedBytes();

@@ -65,6 +65,8 @@ public final class ThreadCaches {
      */
     private boolean doorsClosed;
 
+    /** The heap's exact peak while one cache alone counted, kept when that stopped ({@link #foldSoloPeak}). */
+    private long soloPeak;
     // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
     private long retiredLive, retiredMallocs, retiredFrees, retiredPeak;
     private long adopted;
@@ -143,10 +145,22 @@ public final class ThreadCaches {
         return byIdThread[slot] == t ? byId[slot] : null;
     }
 
+    /**
+     * While one cache alone has counted ({@link #singleUser}), its peak is the heap's exact peak, which statistics
+     * stop reading once a second cache registers or that cache is adopted: it is kept here then. A review saw the
+     * peak of the only allocating thread lost when its cache was adopted, and the heap's peak fall between two reads
+     * (2026-12-07). Registry lock held.
+     */
+    private void foldSoloPeak() {
+        if (!singleUser()) return;
+        for (LocalHeap c : all) soloPeak = Math.max(soloPeak, c.peak);
+    }
+
     private LocalHeap register() {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
         try {
+            foldSoloPeak();
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
             grown[all.length] = cache;
             all = grown; // volatile write publishes the new cache to readers of all()
@@ -216,6 +230,7 @@ public final class ThreadCaches {
     }
 
     private void retire(LocalHeap dead, LocalHeap into) {
+        foldSoloPeak();
         into.adopt(dead);
         retiredLive += dead.live;
         retiredMallocs += dead.mallocs;
@@ -263,11 +278,11 @@ public final class ThreadCaches {
         return retiredLive;
     }
 
-    /** Sums of the retired caches' counters: {live, mallocs, frees, peak, adopted caches}. */
+    /** Sums of the retired caches' counters: {live, mallocs, frees, peak, adopted caches, solo peak}. */
     public long[] retired() {
         registryLock.lock();
         try {
-            return new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted};
+            return new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted, soloPeak};
         } finally {
             registryLock.unlock();
         }
