@@ -323,13 +323,13 @@ public final class CheckedHeap implements BlockAllocator {
         // The freed tail last: a block marked FREED whose tail is still the live one is being freed right now, which
         // a concurrent verify() tells by it (and does not read its half-written poison as a write after free)
         zones.freeTail(address, size);
-        long share = quarantine.share();
-        if (!Quarantine.fits(size, share)) {
+        long share = quarantine.share(), front = RedZones.frontOf(h0);
+        if (!Quarantine.fits(size, front, share)) {
             releaseToEngine(address, h0, false, own);
             return;
         }
         countUnseen(own, -size); // freed, for the program: no longer live while it waits
-        HeapDamage d = quarantine.add(address, size, share, own);
+        HeapDamage d = quarantine.add(address, size, front, share, own);
         if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
     }
 

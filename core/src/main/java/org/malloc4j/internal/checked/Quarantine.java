@@ -20,18 +20,27 @@ import org.malloc4j.internal.small.LocalHeap;
  *
  * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes (plus the
  * one block that crossed the line), and a block larger than that share is released at once. When a thread joins, the
- * other rings shrink to their new share at their next free. A block is charged its red zones with its bytes
- * ({@link #OVERHEAD}), so empty blocks cannot pile up without bound either.
+ * other rings shrink to their new share at their next free. A block is charged its red zones and its front with its
+ * bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned ones.
  *
  * <p>The engine never calls back into the quarantine, so evicting while holding a stripe's lock makes no lock
  * cycle, and the path stays free of Java garbage.
  */
 final class Quarantine {
+    /** An entry's size field holds the program bytes below this bit, and the block's front from it up. */
+    private static final int FRONT_SHIFT = 48;
+    private static final long SIZE_BITS = (1L << FRONT_SHIFT) - 1;
+
     /**
-     * What a block costs the quarantine beyond its program bytes: its header and tail red zone, memory it holds as
-     * much as its contents (a quarantine of 16-byte blocks charged 16 bytes each held three times its capacity).
+     * @return what a block of {@code size} program bytes behind a front of {@code front} bytes costs the quarantine:
+     *         its front (the header, and for an aligned block the padding before it) and tail red zone, memory it holds
+     *         as much as its contents (a quarantine of 16-byte blocks charged 16 bytes each held three times its
+     *         capacity; one that charged 32 bytes for any front held 125 times its capacity in empty blocks aligned
+     *         to 4 KiB, a review found on 2026-12-07)
      */
-    static final long OVERHEAD = RedZones.HEADER + RedZones.TAIL;
+    static long charge(long size, long front) {
+        return front + size + RedZones.TAIL;
+    }
 
     private final long capacity;
     /** Rings for virtual threads, chosen by thread id, each used under its lock. */
@@ -88,13 +97,14 @@ final class Quarantine {
      * @param own the calling thread's own cache, or null ({@link org.malloc4j.internal.HeapCore#ownCache})
      * @return the first damage found in a block that left, or null
      */
-    HeapDamage add(long p, long size, long limit, LocalHeap own) {
+    HeapDamage add(long p, long size, long front, long limit, LocalHeap own) {
+        long entry = size | (front << FRONT_SHIFT);
         Thread t = Thread.currentThread();
-        if (primaryThread == t) return primary.add(p, size, limit, evictor, this, own);
+        if (primaryThread == t) return primary.add(p, entry, limit, evictor, this, own);
         if (!t.isVirtual()) {
             Ring r = local.get();
             HeapDamage reaped = r.joined ? null : join(r);
-            HeapDamage d = r.add(p, size, limit, evictor, this, own);
+            HeapDamage d = r.add(p, entry, limit, evictor, this, own);
             if (reaped == null) return d;
             if (d != null) keep(List.of(d));
             return reaped;
@@ -103,7 +113,7 @@ final class Quarantine {
         s.lock.lock();
         try {
             if (!s.joined) countInUse(s);
-            return s.add(p, size, limit, evictor, this, null);
+            return s.add(p, entry, limit, evictor, this, null);
         } finally {
             s.lock.unlock();
         }
@@ -306,9 +316,9 @@ final class Quarantine {
         return exclusive.length;
     }
 
-    /** @return whether a block of {@code size} bytes, with its red zones, fits in a ring's {@code share} */
-    static boolean fits(long size, long share) {
-        return size + OVERHEAD <= share;
+    /** @return whether a block of {@code size} bytes behind {@code front}, with its red zones, fits in {@code share} */
+    static boolean fits(long size, long front, long share) {
+        return charge(size, front) <= share;
     }
 
     /** @return the bytes one ring may hold now: its share of the capacity */
@@ -326,7 +336,7 @@ final class Quarantine {
         long[] addresses = new long[64];
         long[] sizes = new long[64];
         int head, count;
-        /** Program bytes held, and what they are charged against the share (with {@link #OVERHEAD} each). */
+        /** Program bytes held, and what they are charged against the share ({@link #charge} each). */
         long bytes, charged;
         /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
         boolean joined;
@@ -345,8 +355,8 @@ final class Quarantine {
          *
          * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
          */
-        HeapDamage add(long p, long size, long limit, Evictor evictor, Quarantine more, LocalHeap own) {
-            push(p, size);
+        HeapDamage add(long p, long entry, long limit, Evictor evictor, Quarantine more, LocalHeap own) {
+            push(p, entry);
             return charged > limit ? evictOver(limit, 1, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
         }
 
@@ -366,9 +376,9 @@ final class Quarantine {
             HeapDamage first = null;
             for (int evicted = 0; (charged > limit || evicted < atLeast) && count > keep; evicted++) {
                 long p = addresses[head];
-                long size = sizes[head];
+                long entry = sizes[head], size = entry & SIZE_BITS;
                 bytes -= size;
-                charged -= size + OVERHEAD;
+                charged -= charge(size, entry >>> FRONT_SHIFT);
                 head = (head + 1) & (addresses.length - 1);
                 count--;
                 HeapDamage d = evictor.evict(p, own);
@@ -381,14 +391,16 @@ final class Quarantine {
             return first;
         }
 
-        private void push(long p, long size) {
+        /** Adds block {@code p}, its entry the program bytes and, from {@link #FRONT_SHIFT} up, its front. */
+        private void push(long p, long entry) {
             if (count == addresses.length) grow();
             int i = (head + count) & (addresses.length - 1);
             addresses[i] = p;
-            sizes[i] = size;
+            sizes[i] = entry;
             count++;
+            long size = entry & SIZE_BITS;
             bytes += size;
-            charged += size + OVERHEAD;
+            charged += charge(size, entry >>> FRONT_SHIFT);
         }
 
         private void grow() {

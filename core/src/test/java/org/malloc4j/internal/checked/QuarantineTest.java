@@ -18,7 +18,7 @@ import org.malloc4j.HeapDamage;
  */
 class QuarantineTest {
     /** What one 16-byte block is charged: its bytes and its red zones. */
-    private static final long BLOCK = 16 + Quarantine.OVERHEAD;
+    private static final long BLOCK = Quarantine.charge(16, RedZones.HEADER);
 
     /** Records every address evicted, in order; reports damage for the addresses in {@code damaged}. */
     private static final class Recorder implements Quarantine.Evictor {
@@ -63,10 +63,11 @@ class QuarantineTest {
     @Test
     void aBlockFitsOnlyWithItsRedZonesAndAnEmptyQuarantineTakesNothing() {
         Quarantine q = new Quarantine(1024, new Recorder());
-        assertThat(Quarantine.fits(1024 - Quarantine.OVERHEAD, q.share())).isTrue();
-        assertThat(Quarantine.fits(1024, q.share())).isFalse(); // charged 1024 + its red zones
+        assertThat(Quarantine.fits(1024 - 2 * RedZones.TAIL, RedZones.HEADER, q.share())).isTrue();
+        assertThat(Quarantine.fits(1024, RedZones.HEADER, q.share())).isFalse(); // charged 1024 + its red zones
+        assertThat(Quarantine.fits(0, 1024, q.share())).isFalse(); // an aligned block is charged its front
         Quarantine off = new Quarantine(0, new Recorder());
-        assertThat(Quarantine.fits(0, off.share())).isFalse(); // an empty block is charged its red zones too
+        assertThat(Quarantine.fits(0, RedZones.HEADER, off.share())).isFalse(); // an empty block is charged its red zones too
     }
 
     @Test
@@ -169,8 +170,8 @@ class QuarantineTest {
     /** A free of a block that fits, as {@code CheckedHeap} makes it: against the share read just before. */
     private static HeapDamage add(Quarantine q, long p, long size) {
         long share = q.share();
-        assertThat(Quarantine.fits(size, share)).isTrue();
-        return q.add(p, size, share, null);
+        assertThat(Quarantine.fits(size, RedZones.HEADER, share)).isTrue();
+        return q.add(p, size, RedZones.HEADER, share, null);
     }
 
     private static void await(CountDownLatch latch) {
