@@ -67,7 +67,8 @@ class QuarantineTest {
         assertThat(Quarantine.fits(1024, RedZones.HEADER, q.share())).isFalse(); // charged 1024 + its red zones
         assertThat(Quarantine.fits(0, 1024, q.share())).isFalse(); // an aligned block is charged its front
         Quarantine off = new Quarantine(0, new Recorder());
-        assertThat(Quarantine.fits(0, RedZones.HEADER, off.share())).isFalse(); // an empty block is charged its red zones too
+        // an empty block is charged its red zones too
+        assertThat(Quarantine.fits(0, RedZones.HEADER, off.share())).isFalse();
     }
 
     @Test
