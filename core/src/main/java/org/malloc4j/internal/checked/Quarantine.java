@@ -170,21 +170,22 @@ final class Quarantine {
      * caller's own ring and the virtual threads' stripes (each under its lock). Other live threads' rings keep their
      * blocks. The damage found is kept ({@link #takeUnreported}).
      *
-     * @return whether any block left
+     * @return whether any block left (counted by this call: the count of every ring, which other threads' frees
+     *         keep raising, said none had when this call had emptied the caller's ring, and a refused malloc gave up
+     *         without its retry; a review, 2026-12-07)
      */
     boolean releaseOwn() {
         List<HeapDamage> found = new ArrayList<>();
-        long before = held()[0];
-        reapDead(exclusive.length, found);
+        int released = reapDead(exclusive.length, found);
         Thread t = Thread.currentThread();
         if (primaryThread == t) {
-            primary.drainInto(found, evictor);
+            released += primary.drainInto(found, evictor);
         } else if (!t.isVirtual()) {
-            for (Ring r : exclusive) if (r.thread == t) r.drainInto(found, evictor);
+            for (Ring r : exclusive) if (r.thread == t) released += r.drainInto(found, evictor);
         }
-        drainStripes(found);
+        released += drainStripes(found);
         keep(found);
-        return held()[0] < before;
+        return released > 0;
     }
 
     /** A ring takes its first block: the capacity is shared by one more ring. */
@@ -204,25 +205,27 @@ final class Quarantine {
      * are checked as they leave (a thread's last frees are checked like any other), and what is found is added to
      * {@code found}.
      */
-    private void reapDead(int budget, List<HeapDamage> found) {
+    private int reapDead(int budget, List<HeapDamage> found) {
+        int released = 0;
         registryLock.lock();
         try {
             for (int looked = 0; looked < budget; looked++) {
                 Ring[] list = exclusive;
-                if (list.length == 0) return;
+                if (list.length == 0) return released;
                 if (reapCursor >= list.length) reapCursor = 0;
                 Ring r = list[reapCursor];
                 if (r.thread.isAlive()) {
                     reapCursor++;
                 } else {
                     // Everything the dead thread wrote is visible: its end happens-before isAlive's false.
-                    r.drainInto(found, evictor);
+                    released += r.drainInto(found, evictor);
                     remove(r);
                 }
             }
         } finally {
             registryLock.unlock();
         }
+        return released;
     }
 
     /** Empties the rings of every dead thread; damage found is kept for {@link #takeUnreported}. */
@@ -245,15 +248,18 @@ final class Quarantine {
     }
 
     /** Empties the virtual threads' stripes, each under its lock, adding the damage found to {@code found}. */
-    private void drainStripes(List<HeapDamage> found) {
+    /** @return the blocks that left */
+    private int drainStripes(List<HeapDamage> found) {
+        int released = 0;
         for (Ring s : stripes) {
             s.lock.lock();
             try {
-                s.drainInto(found, evictor);
+                released += s.drainInto(found, evictor);
             } finally {
                 s.lock.unlock();
             }
         }
+        return released;
     }
 
     /** The caller holds the registry lock. */
@@ -360,8 +366,11 @@ final class Quarantine {
             return charged > limit ? evictOver(limit, 1, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
         }
 
-        void drainInto(List<HeapDamage> found, Evictor evictor) {
+        /** Evicts every block; @return how many left */
+        int drainInto(List<HeapDamage> found, Evictor evictor) {
+            int before = count;
             evictOver(-1, 0, 0, evictor, found, null, null);
+            return before - count;
         }
 
         /**
