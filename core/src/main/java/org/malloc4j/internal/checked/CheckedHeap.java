@@ -525,7 +525,11 @@ public final class CheckedHeap implements BlockAllocator {
         HeapDamage d = null;
         long off = RedZones.poisonDamage(p, size);
         long front = RedZones.frontOf(h0);
-        if (off >= 0) d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off);
+        // The check word leaves the FREED bit out (the free sets it by a compare-and-set of the header word alone):
+        // a quarantined block whose header reads live had that bit cleared by a write after free (a review found it
+        // released without a word, 2026-12-07). Reported at the header byte that holds the bit.
+        if ((h0 & RedZones.FREED) == 0) off = -16 + (Long.numberOfTrailingZeros(RedZones.FREED) >>> 3);
+        if (off != -1) d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, off);
         else if ((off = zones.freedTailDamage(p, size)) >= 0) {
             d = damage(p, front, size, HeapDamage.Kind.OVERFLOW, off);
         }
