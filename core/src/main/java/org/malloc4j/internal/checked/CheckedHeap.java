@@ -342,7 +342,10 @@ public final class CheckedHeap implements BlockAllocator {
         return liveHeader(p, op, arena, null);
     }
 
-    /** {@link #liveHeader(long, String, boolean)} for the holder of {@code own}, when not null ({@link HeapCore#ownCache}) */
+    /**
+     * {@link #liveHeader(long, String, boolean)} for the holder of {@code own}, when not null
+     * ({@link HeapCore#ownCache})
+     */
     private long liveHeader(long p, String op, boolean arena, LocalHeap own) {
         // Every error is built and thrown by a method of its own: with them inline this method was 363 bytes of
         // bytecode, over C2's limit for inlining a hot callee, and every checked free and realloc called it.
@@ -419,7 +422,9 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** For {@link #liveHeader}: the block at {@code p}, whose header is {@code h0}, is in quarantine. */
     private InvalidFreeException alreadyFreed(long p, long h0, String op) {
-        if (op.equals("free")) return new InvalidFreeException(p, doubleFree(p, RedZones.sizeOf(h0), "an earlier free"));
+        if (op.equals("free")) {
+            return new InvalidFreeException(p, doubleFree(p, RedZones.sizeOf(h0), "an earlier free"));
+        }
         return new InvalidFreeException(p, op + " of block 0x" + Long.toHexString(p) + " (" + RedZones.sizeOf(h0)
                 + " bytes) in heap " + core.name() + ": already freed, and waiting in quarantine");
     }
@@ -458,7 +463,8 @@ public final class CheckedHeap implements BlockAllocator {
                 .append(" and waiting in quarantine");
         SiteRecord r = record(p);
         if (r == null) {
-            sb.append("; sites not recorded (Heap.builder().trackSites(1) records where every block was allocated and freed)");
+            sb.append("; sites not recorded (Heap.builder().trackSites(1) records where every block was allocated"
+                    + " and freed)");
         } else {
             sb.append("\n  allocated by thread ").append(r.thread).append('\n').append(r.site().render("    "));
             Site freed = r.freedAt();
@@ -497,15 +503,18 @@ public final class CheckedHeap implements BlockAllocator {
 
     /**
      * Gives the block at {@code p} to the engine, which takes its whole request out of the live count: what the
-     * program still counted of it (its size, unless it waited in quarantine) and its red zones are put back first.
-     * Through the calling thread's own cache {@code own} when not null ({@link HeapCore#ownCache}).
+     * program no longer counted of it (its red zones, and its size when it waited in quarantine) is put back after.
+     * After, not before: a stats() between the two read the block as live again, and a heap used by several threads
+     * kept that as its peak for good (a block of 4 MiB leaving quarantine read 8 MiB at a peak of 4; a review,
+     * 2026-12-07); read now, the live bytes are short of the block for an instant, which no peak keeps. Through the
+     * calling thread's own cache {@code own} when not null ({@link HeapCore#ownCache}).
      */
     private void releaseToEngine(long p, long h0, boolean quarantined, LocalHeap own) {
         long front = RedZones.frontOf(h0);
         long unseen = front + RedZones.TAIL + (quarantined ? RedZones.sizeOf(h0) : 0);
-        countUnseen(own, unseen);
         if (own != null) core.freeOwn(own, p - front);
         else core.free(p - front);
+        countUnseen(own, unseen);
     }
 
     /** Moves bytes out of or into the program's live count, in the calling thread's own cache {@code own} if known. */
@@ -550,8 +559,9 @@ public final class CheckedHeap implements BlockAllocator {
         long front = p - b;
         long size = core.requestedSize(b) - front - RedZones.TAIL;
         HeapDamage d = damage(p, front, size, HeapDamage.Kind.WRITE_AFTER_FREE, frontDamage(p, size, front));
-        core.countUnseen(front + RedZones.TAIL + size); // quarantined: the program counted none of it
         core.free(b);
+        // quarantined: the program counted none of it (put back after the free, see releaseToEngine)
+        core.countUnseen(front + RedZones.TAIL + size);
         return d;
     }
 
