@@ -14,8 +14,8 @@ import org.malloc4j.cli.trace.TraceWriter;
 /** {@code replay --json}: one object a line per trace, every key there, every value sane. */
 class JsonOutputTest {
     private static final List<String> KEYS = List.of("trace", "allocator", "ops", "nsPerOp", "peakLiveBytes",
-            "tracePeakLiveBytes", "peakCommittedBytes", "utilization", "externalFragmentation", "peakRssBytes",
-            "firstRunRssBytes", "errors");
+            "tracePeakLiveBytes", "peakCommittedBytes", "peakFootprintBytes", "utilization", "externalFragmentation",
+            "peakRssBytes", "firstRunRssBytes", "errors");
 
     @TempDir
     Path dir;
@@ -55,6 +55,7 @@ class JsonOutputTest {
         Map<String, Object> m = Json.object(r.outLines().getFirst());
         assertThat(m.keySet()).containsExactlyElementsOf(KEYS);
         assertThat(m).containsEntry("allocator", "glibc").containsEntry("peakCommittedBytes", null)
+                .containsEntry("peakFootprintBytes", null)
                 .containsEntry("utilization", null).containsEntry("externalFragmentation", null)
                 .containsEntry("errors", 0.0);
         assertThat((double) m.get("nsPerOp")).isPositive();
@@ -95,6 +96,7 @@ class JsonOutputTest {
         assertThat(nsPerOp).isPositive();
         assertThat(live).isGreaterThanOrEqualTo(traceLive).isPositive();
         assertThat(committed).isGreaterThanOrEqualTo(live);
+        assertThat((double) m.get("peakFootprintBytes")).as("committed and bookkeeping").isGreaterThan(committed);
         assertThat(utilization).isGreaterThan(0).isLessThanOrEqualTo(1);
         assertThat((double) m.get("externalFragmentation")).isBetween(0.0, 1.0);
         if (m.get("peakRssBytes") != null) {
