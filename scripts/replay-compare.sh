@@ -76,6 +76,10 @@ run_cli() { # run_cli ARGS...: the command-line tool in a fresh JVM
 }
 
 mapfile -t bundled < <(run_cli replay --list | cut -f1)
+case " ${MALLOC4J_JAVA_OPTS--Xms1g -Xmx1g -XX:+AlwaysPreTouch} " in
+  *" -XX:+AlwaysPreTouch "*) pretouched=1 ;;
+  *) pretouched=0 ;;
+esac
 
 # The traces: "w:NAME" for a bundled workload, "f:PATH" for a file; a directory stands for its traces.
 traces=()
@@ -123,8 +127,8 @@ echo "$("$java" -version 2>&1 | head -n1); $(nproc) CPUs; $(date -u +%Y-%m-%dT%H
 echo "Each cell is the median of $jvms JVM(s) for that allocator and trace. ns/op: timed-pass wall time / ops. Peak RSS: rise of the"
 echo "process's resident set (VmHWM) over the checked pass, which writes every byte of every block; for malloc4j, of the run after"
 echo "its rehearsal of the trace (1st run RSS: over the rehearsal, with the JIT compilers' work on the heap code; see replay --help);"
-echo "malloc4j's RSS figures include its bookkeeping on the Java heap (peak footprint - peak committed), which a pre-touched"
-echo "Java heap hides from the RSS and a native allocator keeps in the memory it maps."
+[ "$pretouched" = 1 ] && echo "malloc4j's RSS figures include its bookkeeping on the Java heap (peak footprint - peak committed), which a pre-touched"
+[ "$pretouched" = 1 ] && echo "Java heap hides from the RSS and a native allocator keeps in the memory it maps."
 echo "Ratios are malloc4j / best native anchor (below 1 is better)."
 
 for t in "${traces[@]}"; do
@@ -148,7 +152,9 @@ for t in "${traces[@]}"; do
         # native allocator's lies in what it maps. Added here, at least what it was at the footprint's peak.
         meta=0
         fp=$(field peakFootprintBytes "$line"); pc=$(field peakCommittedBytes "$line")
-        if [ "$a" = malloc4j ] && [ -n "$fp" ] && [ "$fp" != null ] && [ -n "$pc" ] && [ "$pc" != null ]; then
+        # (only with a pre-touched Java heap: otherwise the slab arrays' pages show in the RSS already)
+        if [ "$a" = malloc4j ] && [ "$pretouched" = 1 ] && [ -n "$fp" ] && [ "$fp" != null ] && [ -n "$pc" ] \
+            && [ "$pc" != null ]; then
           meta=$((fp - pc))
         fi
         plus() { if [ -z "$1" ] || [ "$1" = null ]; then echo null; else echo $(($1 + meta)); fi; }
