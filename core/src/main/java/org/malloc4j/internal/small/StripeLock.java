@@ -90,10 +90,17 @@ public final class StripeLock {
             return;
         }
         long park = 1_000;
+        // Waits without reacting to interrupts, as ReentrantLock.lock() does: the status is taken off while it waits
+        // and set again once the lock is held. With it set, parkNanos returned at once, and an interrupted virtual
+        // thread spun on its carrier without ever unmounting: with every carrier taken by such waiters, the holder
+        // (parked on the page lock, a slab refill) never got one back to run on and release the stripe. A review
+        // saw that hang in every run (2026-12-07).
+        boolean interrupted = false;
         for (int tries = 0; ; tries++) {
             if (state == 0 && STATE.compareAndSet(this, 0, 1)) {
                 owner = me;
                 holds = 1;
+                if (interrupted) me.interrupt();
                 return;
             }
             if (tries < SPINS) {
@@ -102,6 +109,7 @@ public final class StripeLock {
                 Thread.yield();
             } else {
                 LockSupport.parkNanos(this, park);
+                if (Thread.interrupted()) interrupted = true;
                 park = Math.min(MAX_PARK_NANOS, park * 2);
             }
         }
