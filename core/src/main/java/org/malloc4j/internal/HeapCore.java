@@ -285,7 +285,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public long arenaBlock(long alignment, long size) {
         long offset = arenaOffset(alignment);
         if (size > Long.MAX_VALUE - offset - 1) {
-            throw new HeapExhaustedException(size, "heap " + name + " cannot allocate " + size + " bytes for an arena");
+            lockOpen();
+            try {
+                throw exhausted(size); // with the heap's figures, as every refusal (a review, 2026-12-07)
+            } finally {
+                pages.lock().unlock();
+            }
         }
         long request = Math.max(size, 1) + offset; // at least one byte past the offset: never the next block
         return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
