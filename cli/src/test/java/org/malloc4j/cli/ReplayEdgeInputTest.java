@@ -96,4 +96,72 @@ class ReplayEdgeInputTest {
         assertThat(html).contains("t: at peak (3.9 MiB live)", "Timeline t</h2>", "Timeline t (2)</h2>")
                 .doesNotContainPattern("points=\"\\d+,\\d");
     }
+
+    // Found by a review on 2026-12-07: each of the five below died with an internal error (exit 3), added a false
+    // replay error, printed a time for no work, or skipped the checks of the options beside it.
+
+    /**
+     * A six-line file whose header declares a billion ids and two billion ops (both within the limits the reader
+     * checks, and ids <= ops + 1,000,000) makes the builder size its per-id arrays for id 2^30 - 1 at the first op,
+     * before the op count is ever checked against the file: OutOfMemoryError, exit 3 with a stack trace, instead of
+     * bad input naming the file and line.
+     */
+    @Test
+    void aHeaderDeclaringBillionsOfOpsDoesNotLetOneIdExhaustTheJvm() throws Exception {
+        Path t = trace("big.rep", "0\n1073741824\n2000000000\n1\na 1073741823 10\nf 1073741823\n");
+        Cli r = Cli.run("replay", "--no-rehearsal", t.toString());
+        assertThat(r.err()).doesNotContain("OutOfMemoryError").doesNotContain("\tat ");
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.errLines()).singleElement().asString().contains("big.rep line");
+    }
+
+    /**
+     * One malloc the heap refuses is one replay error without --leaks (plus the timed pass's), but with --leaks the
+     * leak report's count (the trace's live blocks) is compared with malloc4j's (which never held the refused
+     * block) and a third, false error is added: the error count depends on --leaks.
+     */
+    @Test
+    void leaksDoNotAddAnErrorForAMallocTheHeapRefused() throws Exception {
+        Path t = trace("refused.rep", "0\n2\n2\n1\na 0 100000000000\na 1 10\n");
+        Cli plain = Cli.run("replay", "--no-rehearsal", "--json", t.toString());
+        Cli leaks = Cli.run("replay", "--no-rehearsal", "--json", "--leaks", t.toString());
+        assertThat(plain.code()).isEqualTo(Main.REPLAY_ERRORS);
+        assertThat(leaks.err()).doesNotContain("the leak report lists");
+        assertThat(Json.object(leaks.outLines().getFirst()).get("errors"))
+                .isEqualTo(Json.object(plain.outLines().getFirst()).get("errors"));
+    }
+
+    /** A trace of no operations has no time per operation; it reported the empty loop's time (30-50 ns/op). */
+    @Test
+    void anEmptyTraceHasNoTimePerOp() throws Exception {
+        Path t = trace("empty.rep", "0\n0\n0\n1\n");
+        Cli r = Cli.run("replay", "--no-rehearsal", "--json", t.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.OK);
+        assertThat(Json.object(r.outLines().getFirst()).get("nsPerOp")).isNull();
+    }
+
+    /**
+     * demo latency accepts --batch times --delay up to 16M blocks in flight, but the naive heap is sized
+     * 2 * fill + 16 MiB: 16 x 1024 blocks of ~2 KiB (32 MiB) in flight over a 2 MiB fill fill it, and the demo dies
+     * with IllegalStateException "naive heap full", exit 3 and a stack trace.
+     */
+    @Test
+    void latencyDemoOptionsWithinTheirLimitsDoNotCrash() {
+        Cli r = Cli.run("demo", "latency", "--fill", "2", "--batch", "16", "--delay", "1024", "--batches", "10",
+                "--warmup", "0", "--levels", "0");
+        assertThat(r.err()).doesNotContain("naive heap full").doesNotContain("\tat ");
+        assertThat(r.code()).as(r.err()).isIn(Main.OK, Main.BAD_INPUT);
+    }
+
+    /** {@code --list} alone: with other options or traces it skipped their checks and exited 0. */
+    @Test
+    void listTakesNoOtherOptionOrTrace() {
+        Cli alone = Cli.run("replay", "--list");
+        assertThat(alone.code()).as(alone.err()).isEqualTo(Main.OK);
+        assertThat(alone.out()).contains("realloc-growth");
+        Cli withMore = Cli.run("replay", "--list", "--repeat", "0", "--min-time", "bogus", "/nonexistent.rep");
+        assertThat(withMore.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(withMore.err()).contains("--list takes no other option and no trace");
+        assertThat(withMore.out()).isEmpty();
+    }
 }
