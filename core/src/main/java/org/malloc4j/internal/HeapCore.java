@@ -398,9 +398,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private void releaseOwnSpares() {
         LocalHeap cache = hold();
         try {
-            while (cache.releaseSpare() != 0) {
-                // each call gives one spare back, oldest first
-            }
+            cache.releaseAllSpares();
         } finally {
             release(cache);
         }
@@ -785,9 +783,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (result == 0) {
                 // Refused: the owner's spares, empty slabs of other classes, count as committed; given back, they
                 // may make room under the limit (see takeBlockPages)
-                while (owner.releaseSpare() != 0) {
-                    // one spare a call, oldest first
-                }
+                owner.releaseAllSpares();
                 result = pages.allocateSlab(npages);
             }
             if (result == 0) throw exhausted(request);

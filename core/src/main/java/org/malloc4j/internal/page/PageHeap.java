@@ -149,17 +149,13 @@ public final class PageHeap {
                 fromClean = run < 0;
                 if (fromClean) run = lastResortFit(clean, pages, need, slack, alignment, offset);
             }
-            if (run < 0) {
-                // No free run holds it, but dirty and clean runs side by side might once the dirty ones are clean
-                // (the two kinds never merge): an empty 16 MiB heap refused 12 MiB with a 6 MiB dirty run before 10
-                // MiB of clean pages (a review, 2026-12-07). On the path that would refuse, as the limit's purge.
+            // Refused (no run holds it, or clean pages would pass the limit; incoming pages are committed already):
+            // the dirty runs, which cannot serve it, are given back once and the search runs again. Purged, they make
+            // room under the limit, and merge with the clean runs beside them, which dirty runs never do (an empty
+            // 16 MiB heap refused 12 MiB with a 6 MiB dirty run before 10 MiB of clean pages; a review, 2026-12-07).
+            if (run < 0 || (fromClean && committedPages() + pages - incoming > limitPages)) {
                 if (dirty.pages() == 0 || attempt == 1) return 0;
                 purgeAll();
-                continue;
-            }
-            if (fromClean && committedPages() + pages - incoming > limitPages) { // incoming pages are committed
-                if (dirty.pages() == 0 || attempt == 1) return 0;
-                purgeAll(); // free dirty memory that cannot serve this request, to make room under the limit
                 continue;
             }
             long runLength = map.length(run);

@@ -471,6 +471,16 @@ public final class LocalHeap {
     }
 
     /**
+     * Gives every spare of this cache back to the page layer, oldest first: for a request the page layer refused,
+     * which the room they hold may let through. Holder only.
+     */
+    public void releaseAllSpares() {
+        while (releaseSpare() != 0) {
+            // one spare a call
+        }
+    }
+
+    /**
      * Gives this cache's oldest spare back to the page layer: an empty slab from its spares, else the bottom of a
      * medium class's stack. Holder only.
      *
