@@ -61,6 +61,7 @@ public final class AddressMap {
      * @return the value of {@code key}, or 0 when it is not in the map
      */
     public long get(long key) {
+        if (key == 0) return 0; // 0 marks an empty slot: the probe would stop at the first one and take it for the key
         long[] t = table;
         int i = home(key);
         for (long k; (k = t[2 * i]) != key; i = (i + 1) & mask) {
@@ -76,6 +77,7 @@ public final class AddressMap {
      * @return the value of {@code key}, or 0 when it is not in the map
      */
     public long remove(long key) {
+        if (key == 0) return 0; // as in get: never in the map (else an empty slot is "removed" and size drops)
         long[] t = table;
         int i = home(key);
         for (long k; (k = t[2 * i]) != key; i = (i + 1) & mask) {

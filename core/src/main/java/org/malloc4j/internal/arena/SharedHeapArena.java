@@ -18,8 +18,11 @@ import org.malloc4j.internal.BlockAllocator;
  */
 public final class SharedHeapArena extends HeapArena {
     private final ReentrantLock lock = new ReentrantLock();
-    /** {@link #OPEN}, {@link #CLOSED} or {@link #HEAP_CLOSED}; guarded by {@link #lock}. */
-    private int state;
+    /**
+     * {@link #OPEN}, {@link #CLOSED} or {@link #HEAP_CLOSED}; written under {@link #lock}, read without it only by
+     * {@code allocate}'s early refusal of a closed arena.
+     */
+    private volatile int state;
 
     /**
      * Opens a shared arena and registers it, so that {@code heap.free(segment)} finds it.
@@ -56,6 +59,8 @@ public final class SharedHeapArena extends HeapArena {
             }
             return segment(address, byteSize);
         }
+        int before = state; // a closed arena takes no block (and throws no HeapExhaustedException for one)
+        if (before != OPEN) throw notOpen(before);
         long block = takeBlock(byteSize, byteAlignment);
         long address = segmentAddress(block, byteAlignment);
         int seen;

@@ -392,7 +392,7 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** For {@link #liveHeader}: the header before {@code p} does not validate. */
     private RuntimeException damagedOrNotLive(long p, String op, boolean arena) {
-        long b = damagedBlockOf(p);
+        long b = damagedBlockOf(p, arena);
         if (b == 0) return notLive(p, op);
         // A live block of ours whose header no longer validates: its front red zone was overwritten.
         long front = p - b;
@@ -444,11 +444,19 @@ public final class CheckedHeap implements BlockAllocator {
      *         marker says so) or {@code p} lies inside it
      */
     private long damagedBlockOf(long p) {
+        return damagedBlockOf(p, false);
+    }
+
+    /**
+     * @param vouched {@code p} is a live arena segment's address, by its arena's word: the nearest live engine block
+     *        below it is its block even when the underflow wiped the marker too (no other block starts in its front)
+     */
+    private long damagedBlockOf(long p, boolean vouched) {
         for (long front = RedZones.HEADER; front <= (1L << MAX_FRONT_LOG); front <<= 1) {
             long b = p - front;
             if (!core.contains(b) || !core.isLiveBlock(b)) continue;
             if (zones.programAddress(b) != 0) return 0; // an intact block: p lies inside it
-            if (front == RedZones.HEADER || zones.markerFront(b) == front) return b;
+            if (vouched || front == RedZones.HEADER || zones.markerFront(b) == front) return b;
             return 0;
         }
         return 0;
