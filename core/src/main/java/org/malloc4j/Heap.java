@@ -120,7 +120,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         BlockAllocator blocks = checked != null ? checked : core;
         this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
                 checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
-        this.mbean = Monitoring.open(this, b.jmx);
+        this.mbean = Monitoring.open(this, core.label(), b.jmx);
         if (checked == null) core.onPrimaryCache(this::primaryCache);
         this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
         this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];
@@ -351,7 +351,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
                         : ", allocated by thread " + record.thread + "\n" + record.site().render("    "))
                 + (damage == null ? "" : "its free found damage (kept for verify()): " + damage.getMessage() + "\n");
         LOG.log(System.Logger.Level.WARNING, text);
-        Monitoring.leak(core.name(), "unreachable", 1, bytes, reclaim, text);
+        Monitoring.leak(core.label(), "unreachable", 1, bytes, reclaim, text);
     }
 
     /**
@@ -630,7 +630,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
         HeapLeakException leakFailure = null;
         if (leaks != null) {
-            Monitoring.leak(core.name(), "close", leaks.liveBlocks(), leaks.liveBytes(), false, leaks.toString());
+            Monitoring.leak(core.label(), "close", leaks.liveBlocks(), leaks.liveBytes(), false, leaks.toString());
             if (failOnLeak) {
                 leakFailure = new HeapLeakException(leaks);
             } else {

@@ -34,6 +34,21 @@ public interface HeapMXBean {
     /** {@return committed bytes in free page runs, waiting for the decay time} */
     long getRetainedBytes();
 
+    /** {@return committed bytes not holding a live block} */
+    long getFreeBytes();
+
+    /** {@return bytes of the heap's range resident in RAM now (a mincore estimate)} */
+    long getResidentBytes();
+
+    /** {@return Java-heap bytes of the heap's own bookkeeping} */
+    long getMetadataBytes();
+
+    /** {@return the largest committed bytes plus bookkeeping seen} */
+    long getPeakFootprintBytes();
+
+    /** {@return thread caches in use} */
+    int getThreadCaches();
+
     /** {@return the largest committed free block} */
     long getLargestFreeBlock();
 

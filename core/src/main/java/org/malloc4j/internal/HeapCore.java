@@ -34,6 +34,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private static final CopyOnWriteArrayList<HeapCore> OPEN = new CopyOnWriteArrayList<>();
 
     private final String name;
+    /** What its JFR events and its MBean call this heap: its name, numbered while another live heap has it. */
+    private final String label;
     private final long base;
     private final long reserved;
     private final Slab[][] directory;
@@ -82,13 +84,19 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             throw e;
         }
         this.caches = new ThreadCaches(this);
-        this.pages.onPurge = bytes -> Monitoring.purge(name, bytes);
+        this.label = Monitoring.label(name); // last: a heap that could not be made has no label to give back
+        this.pages.onPurge = bytes -> Monitoring.purge(label, bytes);
         OPEN.add(this);
         if (decayNanos > 0) Purger.ensureStarted();
     }
 
     public String name() {
         return name;
+    }
+
+    /** @return what the heap's JFR events and MBean call it: {@link #name}, numbered if another live heap has it */
+    public String label() {
+        return label;
     }
 
     /** @return the heaps open now (for the purger thread) */
@@ -415,7 +423,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             release(cache);
         }
         if (sampled) sample(cache, address, size);
-        if (size >= largeEventBytes) Monitoring.largeAllocation(name, address, size);
+        if (size >= largeEventBytes) Monitoring.largeAllocation(label, address, size);
         samplePeakAfterCount();
         return address;
     }
@@ -575,7 +583,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 countResize(oldRequested, newSize);
                 if (newSize > oldRequested) samplePeakAfterCount();
                 if (newSize > oldRequested && newSize >= largeEventBytes) {
-                    Monitoring.largeAllocation(name, address, newSize); // grown in place to a large size
+                    Monitoring.largeAllocation(label, address, newSize); // grown in place to a large size
                 }
                 return address;
             }
@@ -1013,7 +1021,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         for (LocalHeap c : caches.all()) live += c.liveBytes();
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
-            Monitoring.exhausted(name, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
+            Monitoring.exhausted(label, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
         }
         return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
                 + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
@@ -1060,6 +1068,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (closed) return;
             closed = true;
             OPEN.remove(this);
+            Monitoring.unlabel(label);
             Os.unmap(base, reserved);
             pages.release();
         } finally {

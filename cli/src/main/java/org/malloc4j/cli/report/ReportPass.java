@@ -93,7 +93,7 @@ public final class ReportPass {
                 // between the timeline's samples, and the timeline would not show the peak the page heads its map with
                 if (snapped || i % every == 0 || i == n - 1) {
                     HeapStats s = heap.stats();
-                    report.sample(name, i, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
+                    report.sample(name, i + 1L, s.liveBytes(), s.committedBytes(), s.retainedBytes(),
                             s.residentBytes());
                 }
             }

@@ -115,8 +115,15 @@ public final class CheckedHeap implements BlockAllocator {
         int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
         long front = 1L << frontLog;
         if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
-            // Too large for any heap: let the engine say so in its own words.
-            return core.malloc(size);
+            // Too large for any heap: let the engine say so in its own words, and JFR (the engine does not here)
+            try {
+                return core.malloc(size);
+            } catch (HeapExhaustedException e) {
+                HeapStats s = core.stats(false);
+                Monitoring.exhausted(core.label(), size, core.limitBytes(), s.committedBytes(), s.liveBytes(),
+                        s.largestFreeBlock());
+                throw e;
+            }
         }
         long request = front + size + RedZones.TAIL;
         long b;
@@ -131,7 +138,7 @@ public final class CheckedHeap implements BlockAllocator {
         zones.arm(b, p, size, frontLog, arena);
         if (zero) Memory.zero(p, size);
         else RedZones.junk(p, size);
-        if (size >= largeEventBytes) Monitoring.largeAllocation(core.name(), p, size);
+        if (size >= largeEventBytes) Monitoring.largeAllocation(core.label(), p, size);
         return p;
     }
 
@@ -196,7 +203,7 @@ public final class CheckedHeap implements BlockAllocator {
     private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
         HeapStats s = core.stats(false); // the program's live bytes: red zones and quarantined blocks are not in it
         long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes();
-        Monitoring.exhausted(core.name(), size, limit, committed, live, s.largestFreeBlock());
+        Monitoring.exhausted(core.label(), size, limit, committed, live, s.largestFreeBlock());
         HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
                 + size + " bytes (" + request + " with the CHECKED red zones): limit " + limit + " bytes, committed "
                 + committed + ", live " + live + " bytes, free " + Math.max(0, committed - live) + " bytes committed ("

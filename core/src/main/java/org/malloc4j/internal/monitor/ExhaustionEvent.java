@@ -5,6 +5,7 @@ import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.Percentage;
 import jdk.jfr.StackTrace;
 
 /** JFR: a request failed for lack of memory, with the heap's figures at that moment. */
@@ -36,5 +37,6 @@ public final class ExhaustionEvent extends jdk.jfr.Event {
     public long largestFreeBlock;
     @Label("External Fragmentation")
     @Description("1 - largest free block / free committed bytes")
+    @Percentage
     public double externalFragmentation;
 }

@@ -21,6 +21,11 @@ final class HeapMXBeanAdapter implements HeapMXBean {
     @Override public long getPeakCommittedBytes() { return heap.stats().peakCommittedBytes(); }
     @Override public long getReservedBytes() { return heap.stats().reservedBytes(); }
     @Override public long getRetainedBytes() { return heap.stats().retainedBytes(); }
+    @Override public long getFreeBytes() { return heap.stats().freeBytes(); }
+    @Override public long getResidentBytes() { return heap.stats().residentBytes(); }
+    @Override public long getMetadataBytes() { return heap.stats().metadataBytes(); }
+    @Override public long getPeakFootprintBytes() { return heap.stats().peakFootprintBytes(); }
+    @Override public int getThreadCaches() { return heap.stats().threadCaches(); }
     @Override public long getLargestFreeBlock() { return heap.stats().largestFreeBlock(); }
     @Override public long getMallocCount() { return heap.stats().mallocCount(); }
     @Override public long getFreeCount() { return heap.stats().freeCount(); }

@@ -5,6 +5,7 @@ import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.Percentage;
 import jdk.jfr.Period;
 import jdk.jfr.StackTrace;
 
@@ -44,8 +45,10 @@ public final class HeapStatisticsEvent extends jdk.jfr.Event {
     @DataAmount
     public long largestFreeBlock;
     @Label("External Fragmentation")
+    @Percentage
     public double externalFragmentation;
     @Label("Utilization")
     @Description("Peak live bytes / peak committed bytes (the malloc-lab measure)")
+    @Percentage
     public double utilization;
 }

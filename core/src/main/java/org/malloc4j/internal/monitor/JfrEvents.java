@@ -46,7 +46,8 @@ final class JfrEvents {
     }
 
     private static void emitStatistics() {
-        for (Heap heap : Monitoring.OPEN) {
+        for (Monitoring.Watched watched : Monitoring.OPEN) {
+            Heap heap = watched.heap();
             HeapStatisticsEvent e = new HeapStatisticsEvent();
             if (!e.shouldCommit()) return;
             HeapStats s;
@@ -55,7 +56,7 @@ final class JfrEvents {
             } catch (IllegalStateException closed) {
                 continue;
             }
-            e.heap = heap.name();
+            e.heap = watched.label();
             e.live = s.liveBytes();
             e.peakLive = s.peakLiveBytes();
             e.committed = s.committedBytes();

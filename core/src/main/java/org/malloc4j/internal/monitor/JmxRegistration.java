@@ -31,9 +31,9 @@ final class JmxRegistration {
     }
 
     /** Registers a heap's MBean; returns its name, or null when it could not be registered. */
-    static ObjectName register(Heap heap) {
+    static ObjectName register(Heap heap, String label) {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        String base = heap.name();
+        String base = label;
         for (int n = 1; ; n++) {
             try {
                 ObjectName name = new ObjectName("org.malloc4j:type=Heap,name="
@@ -41,7 +41,7 @@ final class JmxRegistration {
                 server.registerMBean(new StandardMBean(new HeapMXBeanAdapter(heap), HeapMXBean.class, true), name);
                 return name;
             } catch (InstanceAlreadyExistsException e) {
-                // another heap has this name: number this one
+                // another heap has this name (another copy of this library's, whose labels are its own): number it
             } catch (JMException e) {
                 Monitoring.LOG.log(System.Logger.Level.WARNING, "could not register heap " + base + " with JMX", e);
                 return null;

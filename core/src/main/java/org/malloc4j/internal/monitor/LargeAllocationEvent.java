@@ -4,6 +4,7 @@ import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
 import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
 
@@ -17,6 +18,7 @@ public final class LargeAllocationEvent extends jdk.jfr.Event {
     @Label("Heap")
     public String heap;
     @Label("Address")
+    @MemoryAddress
     public long address;
     @Label("Size")
     @DataAmount

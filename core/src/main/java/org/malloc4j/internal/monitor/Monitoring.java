@@ -1,5 +1,7 @@
 package org.malloc4j.internal.monitor;
 
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.malloc4j.Heap;
 
@@ -19,7 +21,12 @@ public final class Monitoring {
     /** Whether the {@code java.management} module is in this runtime: heaps are MBeans only then. */
     static final boolean JMX = ModuleLayer.boot().findModule("java.management").isPresent();
 
-    static final CopyOnWriteArrayList<Heap> OPEN = new CopyOnWriteArrayList<>();
+    /** An open heap and the label its events and MBean carry. */
+    record Watched(Heap heap, String label) {}
+
+    static final CopyOnWriteArrayList<Watched> OPEN = new CopyOnWriteArrayList<>();
+    /** The labels of the heaps alive now; guarded by itself. */
+    private static final Set<String> LABELS = new HashSet<>();
     static final System.Logger LOG = System.getLogger("org.malloc4j");
 
     private Monitoring() {}
@@ -39,6 +46,28 @@ public final class Monitoring {
     }
 
     /**
+     * Names a new heap for its events and its MBean: its own name, or, while another live heap carries that label,
+     * the name numbered ({@code name#2}, {@code name#3}...), so that two heaps built with one name are two series in
+     * a JFR recording, as they are two MBeans. Given back by {@link #unlabel} when the heap closes.
+     */
+    public static String label(String name) {
+        synchronized (LABELS) {
+            if (LABELS.add(name)) return name;
+            for (int n = 2; ; n++) {
+                String numbered = name + "#" + n;
+                if (LABELS.add(numbered)) return numbered;
+            }
+        }
+    }
+
+    /** Gives back a label of {@link #label}: the heap that carried it is gone. */
+    public static void unlabel(String label) {
+        synchronized (LABELS) {
+            LABELS.remove(label);
+        }
+    }
+
+    /**
      * Starts monitoring a new heap; returns its MBean's name (a {@code javax.management.ObjectName}, typed
      * {@code Object} so that the caller does not need the module), or null when it is not registered.
      *
@@ -46,16 +75,16 @@ public final class Monitoring {
      *        MBean server exists already (the program or an agent uses JMX), so that a program without JMX does not
      *        start the server for the heap's sake (measured: 12 MiB of resident memory and 0.1 s)
      */
-    public static Object open(Heap heap, Boolean jmx) {
+    public static Object open(Heap heap, String label, Boolean jmx) {
         if (JFR) JfrEvents.startPeriodic();
-        OPEN.add(heap);
+        OPEN.add(new Watched(heap, label));
         boolean register = JMX && (jmx != null ? jmx : JmxRegistration.serverExists());
-        return register ? JmxRegistration.register(heap) : null;
+        return register ? JmxRegistration.register(heap, label) : null;
     }
 
-    /** Stops monitoring a heap that is closing. */
+    /** Stops monitoring a heap that is closing (its core gives back its label when it closes). */
     public static void close(Heap heap, Object mbean) {
-        OPEN.remove(heap);
+        OPEN.removeIf(w -> w.heap() == heap);
         if (mbean != null) JmxRegistration.unregister(mbean);
     }
 

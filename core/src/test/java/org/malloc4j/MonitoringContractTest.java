@@ -1,0 +1,139 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.Test;
+
+/** What the JFR events and the MXBean promise a monitoring tool: every figure, its unit, one series a heap. */
+class MonitoringContractTest {
+
+    /**
+     * A request too large for any heap (above the 256 TiB a CHECKED header holds) is refused by both modes with
+     * HeapExhaustedException; FAST emits org.malloc4j.HeapExhausted, CHECKED emitted nothing.
+     */
+    @Test
+    void aCheckedHeapReportsTheRefusalOfAnImpossibleRequest() throws Exception {
+        List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
+        try (RecordingStream rs = new RecordingStream()) {
+            rs.enable("org.malloc4j.HeapExhausted");
+            rs.onEvent("org.malloc4j.HeapExhausted", e -> {
+                if (e.getString("heap").startsWith("review-huge-")) seen.add(e);
+            });
+            rs.startAsync();
+            for (HeapMode mode : HeapMode.values()) {
+                try (Heap heap = Heap.builder().name("review-huge-" + mode).mode(mode).jmx(false).build()) {
+                    assertThatThrownBy(() -> heap.malloc(1L << 50)).isInstanceOf(HeapExhaustedException.class);
+                }
+            }
+            CountDownLatch flushed = new CountDownLatch(2);
+            rs.onFlush(flushed::countDown);
+            assertThat(flushed.await(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(seen).extracting(e -> e.getString("heap") + " " + e.getLong("request"))
+                .containsExactlyInAnyOrder("review-huge-FAST " + (1L << 50), "review-huge-CHECKED " + (1L << 50));
+    }
+
+    /**
+     * The events' fractions (0..1) carry no @Percentage and the block address no @MemoryAddress, so JMC and
+     * {@code jfr print} show 0.6666 and a decimal address instead of 66.67 % and 0x7f...
+     */
+    @Test
+    void fractionsArePercentagesAndAddressesAreMemoryAddresses() throws Exception {
+        Map<String, RecordedEvent> seen = new ConcurrentHashMap<>();
+        CountDownLatch all = new CountDownLatch(3);
+        try (RecordingStream rs = new RecordingStream()) {
+            for (String n : new String[] {"org.malloc4j.HeapStatistics", "org.malloc4j.LargeAllocation",
+                    "org.malloc4j.HeapExhausted"}) {
+                rs.enable(n).withPeriod(Duration.ofMillis(10));
+                rs.onEvent(n, e -> {
+                    if ("review-units".equals(e.getString("heap")) && seen.putIfAbsent(n, e) == null) {
+                        all.countDown();
+                    }
+                });
+            }
+            rs.startAsync();
+            try (Heap heap = Heap.builder().name("review-units").limit(8L << 20).jmx(false).build()) {
+                long p = heap.malloc(2L << 20);
+                assertThatThrownBy(() -> heap.malloc(16L << 20)).isInstanceOf(HeapExhaustedException.class);
+                assertThat(all.await(30, TimeUnit.SECONDS)).isTrue();
+                heap.free(p);
+            }
+        }
+        assertThat(contentType(seen.get("org.malloc4j.HeapStatistics"), "utilization")).isEqualTo("jdk.jfr.Percentage");
+        assertThat(contentType(seen.get("org.malloc4j.HeapStatistics"), "externalFragmentation"))
+                .isEqualTo("jdk.jfr.Percentage");
+        assertThat(contentType(seen.get("org.malloc4j.HeapExhausted"), "externalFragmentation"))
+                .isEqualTo("jdk.jfr.Percentage");
+        assertThat(contentType(seen.get("org.malloc4j.LargeAllocation"), "address")).isEqualTo("jdk.jfr.MemoryAddress");
+    }
+
+    private static String contentType(RecordedEvent e, String field) {
+        return e.getEventType().getField(field).getContentType();
+    }
+
+    /**
+     * The MBean is to expose HeapStats: FreeBytes, ResidentBytes (the resident estimate), ThreadCaches, MetadataBytes
+     * and PeakFootprintBytes are missing from it.
+     */
+    @Test
+    void theMBeanExposesEveryFigureOfHeapStats() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (Heap heap = Heap.builder().name("review-mbean").jmx(true).build()) {
+            heap.free(heap.malloc(100));
+            List<String> attributes = Arrays.stream(server.getMBeanInfo(
+                    new ObjectName("org.malloc4j:type=Heap,name=\"review-mbean\"")).getAttributes())
+                    .map(MBeanAttributeInfo::getName).toList();
+            List<String> figures = Arrays.stream(HeapStats.class.getRecordComponents())
+                    .map(c -> Character.toUpperCase(c.getName().charAt(0)) + c.getName().substring(1)).toList();
+            assertThat(attributes).containsAll(figures);
+        }
+    }
+    /**
+     * Two open heaps of one name: the MBeans are told apart ("twin", "twin#2"), the periodic JFR events are not
+     * (both say heap = "twin"), so a JFR consumer cannot tell which heap's figures an event holds.
+     */
+    @Test
+    void periodicEventsOfTwoHeapsOfOneNameCanBeToldApart() throws Exception {
+        Map<Long, String> liveToHeap = new ConcurrentHashMap<>();
+        CountDownLatch both = new CountDownLatch(2);
+        try (RecordingStream rs = new RecordingStream()) {
+            rs.enable("org.malloc4j.HeapStatistics").withPeriod(Duration.ofMillis(10));
+            rs.onEvent("org.malloc4j.HeapStatistics", e -> {
+                long live = e.getLong("live");
+                if ((live == 1000 || live == 2000) && liveToHeap.putIfAbsent(live, e.getString("heap")) == null) {
+                    both.countDown();
+                }
+            });
+            rs.startAsync();
+            try (Heap a = Heap.builder().name("review-twin").jmx(true).build();
+                    Heap b = Heap.builder().name("review-twin").jmx(true).build()) {
+                a.malloc(1000);
+                b.malloc(2000);
+                assertThat(both.await(30, TimeUnit.SECONDS)).isTrue();
+                MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+                // the events' label is the MBean's name: a tool can join the two
+                for (long live : new long[] {1000, 2000}) {
+                    ObjectName mbean = new ObjectName("org.malloc4j:type=Heap,name="
+                            + ObjectName.quote(liveToHeap.get(live)));
+                    assertThat(server.getAttribute(mbean, "LiveBytes")).isEqualTo(live);
+                }
+            }
+        }
+        assertThat(liveToHeap.values()).containsExactlyInAnyOrder("review-twin", "review-twin#2");
+    }
+}
