@@ -87,7 +87,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         this.label = Monitoring.label(name); // last: a heap that could not be made has no label to give back
         this.pages.onPurge = bytes -> Monitoring.purge(label, bytes);
         OPEN.add(this);
-        if (decayNanos > 0) Purger.ensureStarted();
+        Purger.ensureStarted(); // decay or not: it adopts the caches of threads that ended (reapDeadCaches)
     }
 
     public String name() {
@@ -115,6 +115,19 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             return closed ? -1 : pages.purgeExpired();
         } finally {
             pages.lock().unlock();
+        }
+    }
+
+    /**
+     * Adopts the caches of dead threads, whose empty slabs then go back to the page layer; for the purger thread. A
+     * heap closed meanwhile refuses the slabs' release (IllegalStateException), which is then not an error.
+     */
+    void reapDeadCaches() {
+        if (closed) return;
+        try {
+            caches.reapDeadIntoStripe();
+        } catch (IllegalStateException e) {
+            if (!closed) throw e;
         }
     }
 
@@ -1071,6 +1084,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             Monitoring.unlabel(label);
             Os.unmap(base, reserved);
             pages.release();
+            caches.forgetThreads(); // the threads that used the heap keep it reachable no longer
         } finally {
             pages.lock().unlock();
         }

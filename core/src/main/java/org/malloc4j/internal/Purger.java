@@ -36,6 +36,7 @@ final class Purger implements Runnable {
             long wait = MAX_WAIT;
             for (HeapCore heap : HeapCore.open()) {
                 try {
+                    heap.reapDeadCaches();
                     long next = heap.purgeExpired();
                     if (next >= 0) wait = Math.min(wait, next);
                 } catch (RuntimeException | Error e) {

@@ -115,15 +115,16 @@ public final class Os {
         return base;
     }
 
-    /** Gives pages back to the OS; they read as zero when touched again. */
-    public static void decommit(long address, long size) {
-        withErrno(state -> {
+    /**
+     * Gives pages back to the OS; they read as zero when touched again.
+     *
+     * @return 0, or the errno of a refusal (EINVAL for pages the program locked with mlock): the pages are as they
+     *         were, resident and holding their bytes
+     */
+    public static int decommit(long address, long size) {
+        return withErrno(state -> {
             int rc = (int) MADVISE.invokeExact(state, address, size, MADV_DONTNEED);
-            if (rc != 0) {
-                throw new IllegalStateException("madvise(0x" + Long.toHexString(address) + ", " + size
-                        + ", MADV_DONTNEED) failed: errno " + errno(state));
-            }
-            return null;
+            return rc == 0 ? 0 : Math.max(1, errno(state));
         });
     }
 
@@ -198,11 +199,11 @@ public final class Os {
      * becomes one mapping again, joined with its neighbours, where pages {@link #move moved} into it had made a
      * mapping each.
      */
-    public static void remapFresh(long address, long size) {
+    public static int remapFresh(long address, long size) {
         boolean mapped = withErrno(state -> mapFixed(state, address, size));
         // mmap needs a free mapping slot, madvise none: at the process's mapping limit the pages still go back, only
         // the moved pieces stay mappings of their own
-        if (!mapped) decommit(address, size);
+        return mapped ? 0 : decommit(address, size);
     }
 
     private static boolean mapFixed(MemorySegment state, long address, long size) throws Throwable {

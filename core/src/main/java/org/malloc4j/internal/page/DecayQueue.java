@@ -94,15 +94,39 @@ final class DecayQueue {
         times = t;
     }
 
-    /** Queues a run; returns its stamp, to be kept with the run. The queue must not be full. */
-    long add(int page, long now) {
+    /**
+     * Queues a run; returns its stamp, to be kept with the run. The queue must not be full.
+     *
+     * @param since when the run's pages became free and unused: now for a freed run, a piece's or neighbour's older
+     *        time for a run split from or merged with a queued one (then the entry is out of time order, and waits at
+     *        most for the entries queued before it, none older than a decay time from now)
+     */
+    long add(int page, long since) {
         int i = (int) (tail & (pages.length - 1));
         long stamp = nextStamp++;
         pages[i] = page;
         stamps[i] = stamp;
-        times[i] = now;
+        times[i] = since;
         tail++;
         return stamp;
+    }
+
+    /**
+     * @return the time of the queued entry with {@code stamp}, or {@code otherwise} when none is queued (polled, dropped
+     *         as stale, or never queued). O(log entries): the ring holds its entries in the order of their stamps.
+     */
+    long timeOf(long stamp, long otherwise) {
+        if (stamp <= 0) return otherwise;
+        int mask = pages.length - 1;
+        long lo = head, hi = tail - 1;
+        while (lo <= hi) {
+            long mid = (lo + hi) >>> 1;
+            long s = stamps[(int) (mid & mask)];
+            if (s < stamp) lo = mid + 1;
+            else if (s > stamp) hi = mid - 1;
+            else return times[(int) (mid & mask)];
+        }
+        return otherwise;
     }
 
     /** @return the page of the oldest entry whose time has come, or -1 */

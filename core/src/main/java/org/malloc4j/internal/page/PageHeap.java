@@ -1,5 +1,6 @@
 package org.malloc4j.internal.page;
 
+import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.PageGathering;
 import org.malloc4j.internal.os.Os;
@@ -160,6 +161,7 @@ public final class PageHeap {
             }
             long runLength = map.length(run);
             (fromClean ? clean : dirty).remove(run, runLength);
+            long since = fromClean ? now : freeSince(run); // the pieces left keep the run's age
             map.setWord2(run, 0); // its decay entry, if any, is now stale
             int start = run;
             if (slack > 0) {
@@ -171,8 +173,8 @@ public final class PageHeap {
             long head = start - run;
             long tail = runLength - head - pages;
             // The neighbours of a free run are never free runs of the same state, so the pieces need no merge.
-            if (head > 0) putFree(run, head, state);
-            if (tail > 0) putFree((int) (start + pages), tail, state);
+            if (head > 0) putFree(run, head, state, since);
+            if (tail > 0) putFree((int) (start + pages), tail, state, since);
             map.tagRun(start, pages, kind);
             if (kind == PageMap.USED) {
                 map.setRequested(start, requested);
@@ -260,13 +262,15 @@ public final class PageHeap {
     private void purgeSmallDirtyRuns(long pages) {
         long purged = 0;
         int run;
+        beginPurgeLoop();
         while (purged < pages && (run = dirty.find(1)) >= 0) {
             long len = map.length(run);
-            if (len >= LARGE_PAGES) return;
+            if (len >= LARGE_PAGES) break;
             dirty.remove(run, len);
             purge(run, len);
             purged += len;
         }
+        endPurgeLoop();
     }
 
     /** At most this many dirty runs are moved into one new run ({@link #gather}): a system call each. */
@@ -329,7 +333,7 @@ public final class PageHeap {
                 continue;
             }
             if (refused != 0) {
-                putFree(run, len, PageMap.FREE_DIRTY);
+                putFree(run, len, PageMap.FREE_DIRTY, freeSince(run));
                 mappingsLeft = false; // out of mappings, say: look at the mapping count before trying again
                 break;
             }
@@ -517,11 +521,13 @@ public final class PageHeap {
         int run;
         // Not find(): a good fit looks at the head of the threshold's own list only, and when the threshold is not
         // where that list starts, a shorter run there hides the huge ones behind it
+        beginPurgeLoop();
         while ((run = dirty.findAtLeast(releasePages)) >= 0) {
             long len = map.length(run);
             dirty.remove(run, len);
             purge(run, len);
         }
+        endPurgeLoop();
     }
 
     /** @return the size in pages up to which huge runs freed now wait for the decay time (0: none; for tests) */
@@ -531,14 +537,25 @@ public final class PageHeap {
 
     /** Puts a run back as dirty, merging it with dirty neighbours; purges it at once when asked. */
     private void releaseDirty(int page, long length, boolean purgeNow) {
+        mergedSince = now;
         long merged = merge(page, length, PageMap.FREE_DIRTY);
         int first = (int) (merged >>> 32);
         long len = merged & 0xFFFF_FFFFL;
         if (purgeNow) {
             purge(first, len);
         } else {
-            putFree(first, len, PageMap.FREE_DIRTY);
+            // The merged run takes its oldest part's age: with the time of its newest, a run that a loop splits and
+            // merges again (a block taken from it and freed, over and over) would never reach its decay time
+            putFree(first, len, PageMap.FREE_DIRTY, mergedSince);
         }
+    }
+
+    /** The oldest time among the dirty runs that {@link #merge} joined last (dirty merges only), else now. */
+    private long mergedSince;
+
+    /** @return when the queued dirty run at {@code page} became free, or now when it has no current entry */
+    private long freeSince(int page) {
+        return decay.timeOf(map.word2(page), now);
     }
 
     /**
@@ -550,9 +567,11 @@ public final class PageHeap {
         FreeRunIndex index = state == PageMap.FREE_CLEAN ? clean : dirty;
         int first = page;
         long len = length;
+        boolean dirtyRuns = state == PageMap.FREE_DIRTY;
         if (first > 0 && map.state(first - 1) == state) {
             int left = map.firstOf(first - 1);
             long leftLen = map.length(left);
+            if (dirtyRuns) mergedSince = Math.min(mergedSince, freeSince(left));
             index.remove(left, leftLen);
             map.clear(first - 1);
             map.clear(first);
@@ -562,6 +581,7 @@ public final class PageHeap {
         int right = (int) (first + len);
         if (right < totalPages && map.state(right) == state) {
             long rightLen = map.length(right);
+            if (dirtyRuns) mergedSince = Math.min(mergedSince, freeSince(right));
             index.remove(right, rightLen);
             map.clear(right - 1);
             map.clear(right);
@@ -573,11 +593,42 @@ public final class PageHeap {
     /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
     private void purge(int page, long length) {
         // Once pages have been moved, a purge maps fresh pages instead: it joins the moved pieces' mappings again.
-        if (gatherMoves > 0 || relocations > 0) Os.remapFresh(address(page), length << PAGE_SHIFT);
-        else Os.decommit(address(page), length << PAGE_SHIFT);
+        int refused = gatherMoves > 0 || relocations > 0 ? Os.remapFresh(address(page), length << PAGE_SHIFT)
+                : Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
+        if (refused != 0) {
+            // The OS kept the pages (the program locked them, say): the run stays dirty, committed, and unqueued; a
+            // later purgeAll or trim tries again. Never half done: the run is back in the books before anything else.
+            map.tagRun(page, length, PageMap.FREE_DIRTY);
+            map.setWord2(page, 0);
+            if (!purgeLoop) {
+                dirty.insert(page, length);
+            } else { // a loop over the dirty index: kept out of it until the loop ends, or the loop finds it again
+                if (setAsideCount == setAside.length) setAside = Arrays.copyOf(setAside, 2 * setAsideCount + 4);
+                setAside[setAsideCount++] = (long) page << 32 | length;
+            }
+            return;
+        }
         if (onPurge != null) onPurge.accept(length << PAGE_SHIFT);
         fileClean(page, length);
+    }
+
+    /** Whether a loop over the dirty index is purging its runs: {@link #purge} then sets refused runs aside. */
+    private boolean purgeLoop;
+    /** The runs the OS refused to purge during that loop, as {@code page << 32 | length} (grown on a refusal only). */
+    private long[] setAside = new long[0];
+    private int setAsideCount;
+
+    private void beginPurgeLoop() {
+        purgeLoop = true;
+        setAsideCount = 0;
+    }
+
+    /** Files the runs set aside during the loop as dirty again (unqueued: trim or a later purgeAll tries again). */
+    private void endPurgeLoop() {
+        purgeLoop = false;
+        for (int i = 0; i < setAsideCount; i++) dirty.insert((int) (setAside[i] >>> 32), setAside[i] & 0xFFFF_FFFFL);
+        setAsideCount = 0;
     }
 
     /**
@@ -590,22 +641,27 @@ public final class PageHeap {
     }
 
     private void putFree(int page, long length, int state) {
+        putFree(page, length, state, now);
+    }
+
+    /** @param since for a dirty run, when its pages became free (see {@link DecayQueue#add}) */
+    private void putFree(int page, long length, int state, long since) {
         map.tagRun(page, length, state);
         (state == PageMap.FREE_CLEAN ? clean : dirty).insert(page, length);
-        if (state == PageMap.FREE_DIRTY) map.setWord2(page, enqueue(page));
+        if (state == PageMap.FREE_DIRTY) map.setWord2(page, enqueue(page, since));
     }
 
     /**
      * Queues a dirty run for decay. When the queue is full its oldest entry is set aside and purged at the end of
      * the current operation ({@link #decayTick}), never in the middle of one, when runs are half split.
      */
-    private long enqueue(int page) {
+    private long enqueue(int page, long since) {
         if (decay.isFull(isQueued)) {
             int oldest = decay.pollOldest();
             deferredPages[deferred] = oldest;
             deferredStamps[deferred++] = decay.lastStamp();
         }
-        return decay.add(page, now);
+        return decay.add(page, since);
     }
 
     // At most three runs are queued by one operation (two split pieces, or one merged run), so eight slots suffice.
@@ -653,11 +709,13 @@ public final class PageHeap {
     public void purgeAll() {
         assert lock.isHeldByCurrentThread();
         int run;
+        beginPurgeLoop();
         while ((run = dirty.find(1)) >= 0) {
             long len = map.length(run);
             dirty.remove(run, len);
             purge(run, len);
         }
+        endPurgeLoop();
         decay.clear();
     }
 
@@ -696,13 +754,17 @@ public final class PageHeap {
             rightLen = map.length(right); // still a clean run starting there, perhaps joined by a run purged after it
         }
         (state == PageMap.FREE_CLEAN ? clean : dirty).remove(right, rightLen);
+        long since = state == PageMap.FREE_DIRTY ? freeSince(right) : now; // what is left keeps the run's age
         map.clear(right);
         map.clear((int) (page + length - 1));
-        if (rightLen > extra) putFree((int) (page + pages), rightLen - extra, state);
+        if (rightLen > extra) putFree((int) (page + pages), rightLen - extra, state, since);
         map.tagRun(page, pages, PageMap.USED);
         map.setRequested(page, requested);
         usedPages += extra;
         highWater = (int) Math.max(highWater, page + pages);
+        // A huge block grown in place is a huge request of its new size: without this a buffer taken at 12 MiB and
+        // grown to 16 MiB in a loop kept runs up to 12 MiB only, and its 16 MiB went back to the OS every turn
+        if (pages >= releasePages) noteHugeRequest(pages);
         notePeaks();
         decayTick();
         return true;

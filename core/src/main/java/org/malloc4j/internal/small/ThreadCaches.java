@@ -20,7 +20,19 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class ThreadCaches {
     private final SlabSource source;
-    private final ThreadLocal<LocalHeap> local;
+    /**
+     * Each thread's slot holding its cache. A slot, not the cache: a thread's ThreadLocal value lives as long as the
+     * thread, and the cache refers to the heap, which refers to this ThreadLocal, the entry's key, so that the entry
+     * never goes stale; {@link #forgetThreads} empties the slots when the heap closes, and the closed heap can then be
+     * collected while the threads that used it live on.
+     */
+    private final ThreadLocal<Slot> local;
+    /** The slots of the caches in use, for {@link #forgetThreads}. Guarded by the registry lock. */
+    private final java.util.IdentityHashMap<LocalHeap, Slot> slots = new java.util.IdentityHashMap<>();
+
+    private static final class Slot {
+        LocalHeap cache;
+    }
     private final LocalHeap[] stripes;
     private final ReentrantLock registryLock = new ReentrantLock();
     private volatile LocalHeap[] all = new LocalHeap[0];
@@ -73,7 +85,7 @@ public final class ThreadCaches {
 
     public ThreadCaches(SlabSource source) {
         this.source = source;
-        this.local = ThreadLocal.withInitial(this::register);
+        this.local = ThreadLocal.withInitial(Slot::new);
         int n = Integer.highestOneBit(Math.max(4, Runtime.getRuntime().availableProcessors()) * 2 - 1);
         this.stripes = new LocalHeap[n];
         for (int i = 0; i < n; i++) stripes[i] = LocalHeap.shared(source);
@@ -132,7 +144,20 @@ public final class ThreadCaches {
         LocalHeap c = ownCacheOf(t);
         if (c != null) return c;
         if (t.isVirtual()) return stripes[(int) t.threadId() & (stripes.length - 1)];
-        return local.get();
+        Slot slot = local.get();
+        LocalHeap cache = slot.cache;
+        return cache != null ? cache : register(slot);
+    }
+
+    /** Empties every thread's slot (the heap is closed): see {@link #local}. */
+    public void forgetThreads() {
+        registryLock.lock();
+        try {
+            for (Slot slot : slots.values()) slot.cache = null;
+            slots.clear();
+        } finally {
+            registryLock.unlock();
+        }
     }
 
     /**
@@ -156,10 +181,12 @@ public final class ThreadCaches {
         for (LocalHeap c : all) soloPeak = Math.max(soloPeak, c.peak);
     }
 
-    private LocalHeap register() {
+    private LocalHeap register(Slot own) {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
         try {
+            own.cache = cache;
+            slots.put(cache, own);
             foldSoloPeak();
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
             grown[all.length] = cache;
@@ -204,6 +231,21 @@ public final class ThreadCaches {
         reapLocked(into, Integer.MAX_VALUE / 2);
     }
 
+    /**
+     * Adopts every dead thread's cache into the first stripe, under its lock: for the purger thread, so that the empty
+     * slabs of threads that ended go back to the page layer even when no live thread takes a slow path. Passes when
+     * another thread is reaping.
+     */
+    public void reapDeadIntoStripe() {
+        LocalHeap stripe = stripes[0];
+        stripe.lock().lock();
+        try {
+            reapDead(stripe, Integer.MAX_VALUE / 2);
+        } finally {
+            stripe.lock().unlock();
+        }
+    }
+
     /** {@link #reapDead}'s walk, with the registry lock held by the caller; gives the lock back. */
     private void reapLocked(LocalHeap into, int budget) {
         try {
@@ -237,6 +279,8 @@ public final class ThreadCaches {
         retiredFrees += dead.frees;
         retiredPeak = Math.max(retiredPeak, dead.peak);
         adopted++;
+        Slot deadSlot = slots.remove(dead);
+        if (deadSlot != null) deadSlot.cache = null;
         LocalHeap[] list = all;
         LocalHeap[] shrunk = new LocalHeap[list.length - 1];
         int j = 0;

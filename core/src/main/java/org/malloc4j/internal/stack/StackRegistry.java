@@ -26,7 +26,21 @@ import org.malloc4j.internal.BlockAllocator;
 public final class StackRegistry {
     private final BlockAllocator core;
     private final long stackSize;
-    private final ThreadLocal<ThreadStack> current = new ThreadLocal<>();
+    /**
+     * Each thread's slot for its stack. A slot, not the stack: a thread's ThreadLocal value lives as long as the
+     * thread, and a stack refers to this registry, which refers to the ThreadLocal, the entry's key, so that the entry
+     * would never go stale and a closed heap would stay reachable from every thread that used its stack;
+     * {@link #releaseAll} empties the slots.
+     */
+    private final ThreadLocal<Slot> current = new ThreadLocal<>();
+    /** The slots of the threads that made a stack here; guarded by {@link #platform}'s monitor. */
+    private final ArrayList<Slot> slots = new ArrayList<>();
+    /** {@link #slots} is swept of ended threads' slots when it reaches this size (amortised O(1) a thread). */
+    private int sweepAt = 64;
+
+    private static final class Slot {
+        ThreadStack stack;
+    }
     /**
      * One thread's stack, checked before the {@link ThreadLocal}: a program whose stack work runs on one thread (or
      * mostly one) skips the thread-local lookup. Racy on purpose: any thread may overwrite it when it is empty or
@@ -70,14 +84,30 @@ public final class StackRegistry {
     }
 
     private ThreadStack currentSlow() {
-        ThreadStack stack = current.get();
+        Slot slot = current.get();
+        ThreadStack stack = slot != null ? slot.stack : null;
         if (stack == null) {
             stack = new ThreadStack(this, core, Thread.currentThread(), stackSize);
-            current.set(stack);
+            if (slot == null) {
+                slot = new Slot();
+                current.set(slot);
+            }
+            slot.stack = stack;
+            keep(slot);
         }
         ThreadStack cached = first;
         if (cached == null || !cached.owner.isAlive()) first = stack;
         return stack;
+    }
+
+    private void keep(Slot slot) {
+        synchronized (platform) {
+            if (slots.size() >= sweepAt) {
+                slots.removeIf(s -> s.stack == null || !s.stack.owner.isAlive());
+                sweepAt = Math.max(64, 2 * slots.size());
+            }
+            slots.add(slot);
+        }
     }
 
     /** @return the size of every stack, in bytes */
@@ -137,7 +167,10 @@ public final class StackRegistry {
                 if (block != 0) free(block);
             }
             platform.clear();
+            for (Slot slot : slots) slot.stack = null; // the threads that used the heap keep it reachable no longer
+            slots.clear();
         }
+        first = null;
         for (long block; (block = pool.poll()) != 0; ) free(block);
     }
 
