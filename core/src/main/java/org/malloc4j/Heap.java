@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.internal.BlockAllocator;
@@ -332,7 +333,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
                     // same address since has another generation), checked by the free's own compare-and-set: with
                     // no site record, a review saw the reclaim free the program's new block there (2026-12-07)
                     if (checked != null && identity != 0) checked.freeIfSame(address, identity);
-                    else free(address);
+                    else if (checked == null && record != null) {
+                        if (!core.freeIfRecorded(address, record)) return; // freed meanwhile: nothing leaked
+                    } else free(address);
                 } catch (InvalidFreeException e) {
                     return; // freed meanwhile through its raw address: nothing leaked after all
                 } catch (HeapCorruptionException e) {
@@ -555,13 +558,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         HeapStats s = stats();
         SiteRecorder sites = core.sites();
         Collection<SiteRecord> records = sites == null ? List.of() : sites.live();
+        // The blocks behind stack(): the heap's own, given back at close, never the program's leaks
+        Set<Long> stackBlocks = stacks.heldBlocks();
+        long blocks = s.liveBlocks() - stackBlocks.size();
+        long bytes = s.liveBytes() - stackBlocks.size() * stacks.blockSize();
         if (checked == null) {
-            return LeakCollector.collect(core.name(), s.liveBlocks(), s.liveBytes(), records, b -> b, b -> -1);
+            List<SiteRecord> live = records.stream().filter(r -> !stackBlocks.contains(r.address)).toList();
+            return LeakCollector.collect(core.name(), blocks, bytes, live, b -> b, b -> -1);
         }
         CheckedHeap c = checked;
-        List<SiteRecord> live = records.stream().filter(r -> c.isLive(r.address)).toList();
-        return LeakCollector.collect(core.name(), s.liveBlocks(), s.liveBytes(), live, c::programAddress,
-                c::programSize);
+        List<SiteRecord> live = records.stream()
+                .filter(r -> c.isLive(r.address) && !stackBlocks.contains(c.programAddress(r.address))).toList();
+        return LeakCollector.collect(core.name(), blocks, bytes, live, c::programAddress, c::programSize);
     }
 
     /**

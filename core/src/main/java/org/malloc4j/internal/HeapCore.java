@@ -522,6 +522,49 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
+    /**
+     * For the leak detector: frees the block at {@code address} only while {@code record} is its live record, in one
+     * step with that look (a program that freed the block meanwhile, and was handed its address again, keeps its new
+     * block). @return whether the block was freed
+     */
+    public boolean freeIfRecorded(long address, SiteRecord record) {
+        checkOpen();
+        Slab slab = slabOf(address);
+        if (slab == null) {
+            long requested;
+            lockOpen();
+            try {
+                if (!pages.isBlockStart(address) || sites.get(address) != record) return false;
+                requested = pages.blockRequested(address);
+                forgetSampled(null, address);
+                pages.free(pages.pageOf(address));
+            } finally {
+                pages.lock().unlock();
+            }
+            LocalHeap cache = hold();
+            try {
+                cache.countFree(requested);
+            } finally {
+                release(cache);
+            }
+            return true;
+        }
+        int idx = slab.indexOf(address);
+        if (idx < 0) return false;
+        // The slab's sampled count stays up until the block is freed, so the owner's free takes the slow path, whose
+        // forget waits for the stripe's lock held here
+        boolean freed = sites.forgetWhile(record, () -> {
+            LocalHeap me = hold();
+            try {
+                return slab.owner == me ? me.freeLocal(slab, idx) : me.freeRemote(slab, idx);
+            } finally {
+                release(me);
+            }
+        });
+        if (freed) slab.addSampled(-1);
+        return freed;
+    }
+
     private void freeLarge(long address) {
         long requested;
         lockOpen();

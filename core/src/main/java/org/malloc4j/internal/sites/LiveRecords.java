@@ -119,6 +119,53 @@ final class LiveRecords {
         return g;
     }
 
+    /**
+     * Runs {@code free} under the lock of {@code expected}'s stripe, and removes the record when it returns true, only
+     * while {@code expected} is the record at its address: a free of the block by the program removes the record
+     * first, under the same lock, so it cannot pass between the look and the free (the leak detector's reclaim).
+     */
+    boolean removeWhile(SiteRecord expected, java.util.function.BooleanSupplier free) {
+        long h = hash(expected.address);
+        Stripe s = stripeOf(h);
+        long stamp = s.lock.writeLock();
+        try {
+            int i = slotOf(s.table, expected.address, h);
+            if (i < 0 || s.table.records[i] != expected || !free.getAsBoolean()) return false;
+            removeAt(s, i);
+            return true;
+        } finally {
+            s.lock.unlockWrite(stamp);
+        }
+    }
+
+    /** @return the slot of {@code address} in {@code t}, or -1 */
+    private static int slotOf(Table t, long address, long h) {
+        int mask = t.mask(), i = home(h, t.keys.length);
+        while (t.keys[i] != address) {
+            if (t.keys[i] == 0) return -1;
+            i = (i + 1) & mask;
+        }
+        return i;
+    }
+
+    /** Empties slot {@code i} of the stripe's table, its write lock held. */
+    private static void removeAt(Stripe s, int i) {
+        Table t = s.table;
+        int mask = t.mask();
+        // Backward shift: move up each later entry of the run whose home slot is not in (i, j].
+        for (int j = (i + 1) & mask; t.keys[j] != 0; j = (j + 1) & mask) {
+            int home = home(hash(t.keys[j]), t.keys.length);
+            if (((j - home) & mask) >= ((j - i) & mask)) {
+                t.keys[i] = t.keys[j];
+                t.records[i] = t.records[j];
+                i = j;
+            }
+        }
+        t.keys[i] = 0;
+        t.records[i] = null;
+        s.size--;
+    }
+
     /** @return the record at {@code address} after removing it, or null when there is none */
     SiteRecord remove(long address) {
         long h = hash(address);
@@ -129,25 +176,10 @@ final class LiveRecords {
         if (stamp != 0 && find(s.table, address, h) == null && s.lock.validate(stamp)) return null;
         stamp = s.lock.writeLock();
         try {
-            Table t = s.table;
-            int mask = t.mask(), i = home(h, t.keys.length);
-            while (t.keys[i] != address) {
-                if (t.keys[i] == 0) return null;
-                i = (i + 1) & mask;
-            }
-            SiteRecord r = t.records[i];
-            // Backward shift: move up each later entry of the run whose home slot is not in (i, j].
-            for (int j = (i + 1) & mask; t.keys[j] != 0; j = (j + 1) & mask) {
-                int home = home(hash(t.keys[j]), t.keys.length);
-                if (((j - home) & mask) >= ((j - i) & mask)) {
-                    t.keys[i] = t.keys[j];
-                    t.records[i] = t.records[j];
-                    i = j;
-                }
-            }
-            t.keys[i] = 0;
-            t.records[i] = null;
-            s.size--;
+            int i = slotOf(s.table, address, h);
+            if (i < 0) return null;
+            SiteRecord r = s.table.records[i];
+            removeAt(s, i);
             return r;
         } finally {
             s.lock.unlockWrite(stamp);

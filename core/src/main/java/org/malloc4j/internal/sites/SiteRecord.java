@@ -98,9 +98,13 @@ public final class SiteRecord {
         return resolved;
     }
 
-    /** Notes that the block is being freed here, by the calling thread's stack. */
+    /**
+     * Notes that the block is being freed here, by the calling thread's stack: a capture, which the recorder bounds
+     * as it does allocation captures ({@link SiteRecorder#waitFreed}).
+     */
     public void freedHere() {
         freedAt = recorder.capture();
+        recorder.waitFreed(this);
     }
 
     /** @return where the block was freed, or null when its free was not noted */

@@ -54,6 +54,14 @@ final class StackPool {
         return false;
     }
 
+    /** Gives {@code each} the idle blocks now (a racy look). */
+    void forEachIdle(java.util.function.LongConsumer each) {
+        for (int n = 0; n < capacity; n++) {
+            long block = slots.get(n * STRIDE);
+            if (block != 0) each.accept(block);
+        }
+    }
+
     /** @return the number of idle blocks now (a racy count) */
     int idle() {
         int count = 0;

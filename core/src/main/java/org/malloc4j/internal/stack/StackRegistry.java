@@ -130,6 +130,27 @@ public final class StackRegistry {
         return created.get() - freed.get();
     }
 
+    /**
+     * @return the blocks the stacks hold now, in use or idle: the heap's own, never a leak of the program's (a look
+     *         for leak reports, racy where threads push and pop meanwhile)
+     */
+    public java.util.Set<Long> heldBlocks() {
+        java.util.Set<Long> held = new java.util.HashSet<>();
+        pool.forEachIdle(held::add);
+        synchronized (platform) {
+            for (ThreadStack stack : platform) {
+                long b = stack.heldBlock();
+                if (b != 0) held.add(b);
+            }
+            for (Slot slot : slots) {
+                ThreadStack stack = slot.stack;
+                long b = stack == null ? 0 : stack.heldBlock();
+                if (b != 0) held.add(b);
+            }
+        }
+        return held;
+    }
+
     /** @return blocks idle in the pool now (a racy count) */
     public int idleStacks() {
         return pool.idle();

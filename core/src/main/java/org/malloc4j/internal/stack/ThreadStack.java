@@ -142,6 +142,12 @@ public final class ThreadStack implements HeapStack {
         registry.release(block);
     }
 
+    /** @return the block this stack holds now, or 0 (read from another thread: a report's racy look) */
+    long heldBlock() {
+        long b = base;
+        return b == 0 ? 0 : b - StackRegistry.GUARD;
+    }
+
     /**
      * Takes the block of a stack whose platform thread has ended, or of every stack when the heap closes; called by
      * the registry, on another thread than the owner's in the first case.
