@@ -163,9 +163,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             checkOpen();
             LocalHeap cache = caches.get();
             if (cache.thread != null) return mallocOwn(cache, size);
-            long p = allocateShared(cache, SizeClasses.classOf(size), size);
-            if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
-            return p;
+            return allocateShared(cache, SizeClasses.classOf(size), size);
         }
         return mallocLarge(size, PageHeap.PAGE, false);
     }
@@ -207,19 +205,21 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** A small block for a realloc that grows a block to {@code size}, of class {@link SizeClasses#grownClassOf}. */
     private long mallocGrown(long size) {
         int c = SizeClasses.grownClassOf(size);
-        LocalHeap cache = caches.get();
-        long p = cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
-        if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
-        return p;
+        return allocateIn(caches.get(), c, size);
     }
 
     /** Records the site of the block just allocated at {@code address}, and marks its slab so its free is seen. */
     private void sample(LocalHeap cache, long address, long size) {
-        if (sites == null) {
-            cache.sampleCountdown = Long.MAX_VALUE;
-            return;
-        }
-        cache.sampleCountdown = sites.nextCountdown();
+        if (restartCountdown(cache)) recordSample(address, size);
+    }
+
+    /** Draws the cache's next countdown (its thread's, or under a stripe's lock); @return whether sites are tracked */
+    private boolean restartCountdown(LocalHeap cache) {
+        cache.sampleCountdown = sites == null ? Long.MAX_VALUE : sites.nextCountdown();
+        return sites != null;
+    }
+
+    private void recordSample(long address, long size) {
         Slab slab = slabOf(address);
         if (slab != null) slab.addSampled(1);
         sites.record(address, size);
@@ -276,11 +276,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return sites;
     }
 
-    /** Small allocation from a stripe shared by virtual threads: the same fast path, under the stripe's lock. */
-    private static long allocateShared(LocalHeap stripe, int sizeClass, long size) {
+    /** Small allocation of class {@code sizeClass} from {@code cache}, exclusive or shared, with its site sampled. */
+    private long allocateIn(LocalHeap cache, int sizeClass, long size) {
+        if (cache.thread == null) return allocateShared(cache, sizeClass, size);
+        long p = cache.allocate(sizeClass, size);
+        if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
+        return p;
+    }
+
+    /**
+     * Small allocation from a stripe shared by virtual threads: the same fast path, under the stripe's lock, and the
+     * site sampling's countdown with it (outside, threads of one stripe lost each other's updates, and sampled less
+     * than the estimates' weights assume).
+     */
+    private long allocateShared(LocalHeap stripe, int sizeClass, long size) {
         stripe.lock().lock();
         try {
-            return stripe.allocate(sizeClass, size);
+            long p = stripe.allocate(sizeClass, size);
+            if ((stripe.sampleCountdown -= size) < 0) sample(stripe, p, size);
+            return p;
         } finally {
             stripe.lock().unlock();
         }
@@ -347,10 +361,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             int c = SizeClasses.alignedClassOf(size, alignment);
             if (c >= 0) {
                 checkOpen();
-                LocalHeap cache = caches.get();
-                long p = cache.thread != null ? cache.allocate(c, size) : allocateShared(cache, c, size);
-                if ((cache.sampleCountdown -= size) < 0) sample(cache, p, size);
-                return p;
+                return allocateIn(caches.get(), c, size);
             }
         }
         if (alignment > reserved / 2) {
@@ -431,11 +442,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         boolean sampled;
         try {
             cache.countMalloc(size);
-            sampled = (cache.sampleCountdown -= size) < 0;
+            sampled = (cache.sampleCountdown -= size) < 0 && restartCountdown(cache);
         } finally {
             release(cache);
         }
-        if (sampled) sample(cache, address, size);
+        if (sampled) recordSample(address, size);
         if (size >= largeEventBytes) Monitoring.largeAllocation(label, address, size);
         samplePeakAfterCount();
         return address;
