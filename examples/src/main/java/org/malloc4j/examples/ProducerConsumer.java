@@ -48,9 +48,16 @@ public final class ProducerConsumer {
     /**
      * Runs {@code producers} producer threads, each allocating {@code blocksPerProducer} blocks of 16 bytes to
      * 64 KiB, and {@code consumers} consumer threads freeing them, through a queue of {@code queueCapacity} entries.
+     *
+     * @throws IllegalArgumentException if there is not at least one producer and one consumer, the blocks are
+     *         negative or the queue holds nothing (with no consumer the producers would wait on a full queue for ever)
      */
     public static Result run(Heap heap, int producers, int consumers, int blocksPerProducer, int queueCapacity)
             throws InterruptedException {
+        if (producers < 1 || consumers < 1 || blocksPerProducer < 0 || queueCapacity < 1) {
+            throw new IllegalArgumentException("need producers >= 1, consumers >= 1, blocks >= 0, queue >= 1: got "
+                    + producers + ", " + consumers + ", " + blocksPerProducer + ", " + queueCapacity);
+        }
         BlockingQueue<Block> queue = new ArrayBlockingQueue<>(queueCapacity);
         AtomicLong produced = new AtomicLong();
         AtomicLong consumed = new AtomicLong();

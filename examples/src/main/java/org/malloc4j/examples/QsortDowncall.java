@@ -24,8 +24,9 @@ import org.malloc4j.StackFrame;
  * three ways:
  * <ul>
  *   <li>the heap itself: {@code heap.allocateFrom(JAVA_INT, values)}, freed with {@code heap.free(segment)};
- *   <li>a heap arena: {@code heap.newArena()} is a {@link java.lang.foreign.Arena} whose segments are heap blocks,
- *       all freed when it closes (it also owns the upcall stubs);
+ *   <li>a heap arena: {@code heap.newArena()} is a {@link java.lang.foreign.Arena} whose segments come from the
+ *       heap (small ones carved from shared chunks, larger ones a block each), all freed when it closes (it also
+ *       owns the upcall stubs);
  *   <li>a stack frame: {@code heap.stack().push()}, for scratch memory freed in O(1) when the frame closes.
  * </ul>
  *

@@ -1,6 +1,7 @@
 package org.malloc4j.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.malloc4j.Heap;
 import org.malloc4j.HeapStats;
@@ -31,5 +32,13 @@ class ProducerConsumerTest {
     @Test
     void mainRuns() throws InterruptedException {
         ProducerConsumer.main(new String[] {"2", "2", "2000"});
+    }
+
+    @Test
+    void noConsumerIsRefusedInsteadOfWaitingForEver() {
+        try (Heap heap = Heap.builder().jmx(false).build()) {
+            assertThatThrownBy(() -> ProducerConsumer.run(heap, 1, 0, 2000, 16))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("consumers >= 1");
+        }
     }
 }

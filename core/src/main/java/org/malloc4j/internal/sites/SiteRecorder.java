@@ -162,6 +162,10 @@ public final class SiteRecorder {
 
     private static boolean isInternal(String c) {
         return c.startsWith("org.malloc4j.internal.") || c.startsWith("org.malloc4j.Heap")
-                || c.startsWith("java.lang.foreign.") || c.startsWith("jdk.internal.foreign.");
+                || c.startsWith("java.lang.foreign.") || c.startsWith("jdk.internal.foreign.")
+                // Allocator layers over the heap: malloc4j-arrow's allocation manager and the Arrow allocator that
+                // calls it (eight frames of theirs filled a site, and no frame of the program that leaked was left)
+                || c.startsWith("org.malloc4j.arrow.Malloc4jAllocationManager")
+                || c.startsWith("org.apache.arrow.memory.");
     }
 }

@@ -216,7 +216,8 @@ public final class SizeClasses {
      *         (a power of two up to 4096), or -1 when no small class does
      */
     public static int alignedClassOf(long size, long alignment) {
-        if (size > MAX_SMALL) return -1;
+        // A medium class (above MAX_SMALL) is a one-block slab of whole pages: its block is page-aligned.
+        if (size > MAX_SMALL) return size <= MAX_CACHED && alignment <= 4096 ? classOf(size) : -1;
         for (int c = classOf(size); c < COUNT && SIZE[c] <= MAX_SMALL; c++) { // at most 40 classes: a constant bound
             if (SIZE[c] % alignment == 0) return c;
         }

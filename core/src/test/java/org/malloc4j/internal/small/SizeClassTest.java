@@ -189,7 +189,10 @@ class SizeClassTest {
                     assertThat(SizeClasses.size(k) % alignment).as("a smaller aligned class exists").isNotZero();
                 }
             }
-            assertThat(SizeClasses.alignedClassOf(SizeClasses.MAX_SMALL + 1, alignment)).isEqualTo(-1);
+            // Medium classes: one page-aligned block a slab, so any alignment up to a page.
+            assertThat(SizeClasses.alignedClassOf(SizeClasses.MAX_SMALL + 1, alignment))
+                    .isEqualTo(SizeClasses.classOf(SizeClasses.MAX_SMALL + 1));
+            assertThat(SizeClasses.alignedClassOf(SizeClasses.MAX_CACHED + 1, alignment)).isEqualTo(-1);
         }
     }
 
