@@ -562,18 +562,24 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         int idx = slab.indexOf(address);
         if (idx < 0) return false;
-        // The slab's sampled count stays up until the block is freed, so the owner's free takes the slow path, whose
-        // forget waits for the stripe's lock held here
-        boolean freed = sites.forgetWhile(record, () -> {
-            LocalHeap me = hold();
-            try {
-                return slab.owner == me ? me.freeLocal(slab, idx) : me.freeRemote(slab, idx);
-            } finally {
-                release(me);
+        LocalHeap me = hold(); // made before the records' lock is taken: a first call registers under another lock
+        try {
+            if (slab.owner != me) {
+                // A remote free takes no lock. Run under the record's stripe lock, it cannot pass a program's free of
+                // the block, whose forget waits for that lock (the slab's sampled count keeps it on that path)
+                boolean freed = sites.forgetWhile(record, () -> me.freeRemote(slab, idx));
+                if (freed) slab.addSampled(-1);
+                return freed;
             }
-        });
-        if (freed) slab.addSampled(-1);
-        return freed;
+        } finally {
+            release(me);
+        }
+        // The caller's own slab (a cache it adopted): a local free may give an empty slab back under the page lock,
+        // which must never be taken under the records' lock (the page layer takes them the other way round), so
+        // look, then free, as a program's free does
+        if (sites.get(address) != record) return false;
+        freeSmallSlow(slab, idx, address);
+        return true;
     }
 
     private void freeLarge(long address) {
@@ -1138,10 +1144,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             Monitoring.unlabel(label);
             Os.unmap(base, reserved);
             pages.release();
-            caches.forgetThreads(); // the threads that used the heap keep it reachable no longer
         } finally {
             pages.lock().unlock();
         }
+        // The threads that used the heap keep it reachable no longer. After the page lock, never under it: the
+        // registry's lock comes first where an adoption gives slabs back to the page layer (the purger's, say)
+        caches.forgetThreads();
     }
 
     long base() {
