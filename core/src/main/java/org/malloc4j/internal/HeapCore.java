@@ -328,7 +328,17 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             }
         }
         long request = Math.max(size, 1) + offset; // at least one byte past the offset: never the next block
-        return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
+        try {
+            return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
+        } catch (HeapExhaustedException e) {
+            // In the program's terms, as CHECKED's refusal (and the one above) gives them: the segment it asked for,
+            // not the block of the segment and the offset that keeps its address off the block's start
+            HeapExhaustedException named = new HeapExhaustedException(size, String.valueOf(e.getMessage())
+                    .replace("cannot allocate " + request + " bytes", "cannot allocate " + size + " bytes ("
+                            + request + " with the arena's offset)"));
+            named.initCause(e);
+            throw named;
+        }
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.malloc4j.internal.arena;
 
 import java.util.Arrays;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.internal.BlockAllocator;
 
 /**
@@ -141,7 +142,7 @@ final class ChunkCarver {
             k.starts[(int) ((a - k.base) >>> GRANULE_SHIFT)] = (byte) c;
         } else {
             a = (top + alignment - 1) & -alignment;
-            if (a + size > end) a = carveNewChunk(size, alignment);
+            if (a + size > end) a = carveNewChunk(size, alignment, byteSize);
             top = a + size;
             currentStarts[(int) ((a - currentBase) >>> GRANULE_SHIFT)] = (byte) c;
         }
@@ -244,11 +245,21 @@ final class ChunkCarver {
     }
 
     /** Takes a new chunk from the heap, makes it current, and returns where a segment of this size goes in it. */
-    private long carveNewChunk(int size, long alignment) {
+    private long carveNewChunk(int size, long alignment, long byteSize) {
         long first = Math.max(1 << GRANULE_SHIFT, alignment); // the chunk's first granule is never a segment
         int chunkSize = nextChunkSize;
         while (chunkSize < first + size) chunkSize <<= 1; // at most 8 KiB for the largest carved segment
-        long base = heap.alignedAlloc(chunkSize, chunkSize);
+        long base;
+        try {
+            base = heap.alignedAlloc(chunkSize, chunkSize);
+        } catch (HeapExhaustedException e) {
+            // In the program's terms: the segment it asked for, not the chunk it would have been carved from
+            HeapExhaustedException named = new HeapExhaustedException(byteSize, String.valueOf(e.getMessage())
+                    .replace("cannot allocate " + chunkSize + " bytes", "cannot allocate " + byteSize + " bytes (a "
+                            + chunkSize + "-byte chunk to carve it from)"));
+            named.initCause(e);
+            throw named;
+        }
         Chunk k = new Chunk(base, chunkSize);
         if (chunkCount == chunks.length) chunks = Arrays.copyOf(chunks, Math.max(8, chunkCount * 2));
         chunks[chunkCount++] = k;

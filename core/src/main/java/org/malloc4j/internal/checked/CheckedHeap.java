@@ -376,8 +376,18 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /** For {@link #liveHeader}: the block is freed already, or is (or is not) an arena's when the caller said not. */
-    private InvalidFreeException flagged(long p, long h0, String op) {
-        if ((h0 & RedZones.FREED) != 0) return alreadyFreed(p, h0, op);
+    private RuntimeException flagged(long p, long h0, String op) {
+        if ((h0 & RedZones.FREED) != 0) {
+            if (zones.tailStillLive(p, RedZones.sizeOf(h0)) && freedBitOverLiveTail(p, h0)) {
+                // Not freed: a stray write set the FREED bit of a live block (its tail is the live one). Left
+                // allocated, as a block whose header cannot be trusted is (see damagedOrNotLive)
+                long size = RedZones.sizeOf(h0);
+                HeapDamage d = damage(p, RedZones.frontOf(h0), size, HeapDamage.Kind.UNDERFLOW, FREED_BYTE);
+                return new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
+                        + ": its header reads freed over the tail of a live block (left allocated)");
+            }
+            return alreadyFreed(p, h0, op);
+        }
         if ((h0 & RedZones.ARENA) != 0) {
             return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
                     + ": a segment of one of the heap's arenas (" + RedZones.sizeOf(h0) + " bytes), which its arena"
@@ -607,9 +617,45 @@ public final class CheckedHeap implements BlockAllocator {
         });
         for (Look first : suspects) {
             Look again = look(first.block);
+            if (again != null && again.sameAs(first) && first.damage.offset() == FREED_BYTE) {
+                again = settled(first); // a FREED bit over a live tail: a free under way ends within a few ms
+            }
             if (again != null && again.sameAs(first)) found.add(again.damage);
         }
         return found;
+    }
+
+    /** Offset from the program address of the header byte that holds the {@link RedZones#FREED} bit. */
+    private static final long FREED_BYTE = -RedZones.HEADER + (Long.numberOfTrailingZeros(RedZones.FREED) >>> 3);
+
+    /** How long a block marked FREED may keep its live tail while its free writes the poison, at most. */
+    private static final long FREE_UNDER_WAY_NANOS = 50_000_000L;
+
+    /** @return the look at {@code first}'s block once a free under way would have finished, or null if it changed */
+    private Look settled(Look first) {
+        long deadline = System.nanoTime() + FREE_UNDER_WAY_NANOS;
+        Look again = first;
+        while (again != null && again.sameAs(first) && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+            Thread.yield();
+            again = look(first.block);
+        }
+        return again;
+    }
+
+    /**
+     * @return whether the block at {@code p}, whose header {@code h0} has FREED set, still has its live tail once a
+     *         free under way would have written the freed one: a live block whose FREED bit a stray write set
+     */
+    private boolean freedBitOverLiveTail(long p, long h0) {
+        long size = RedZones.sizeOf(h0);
+        long deadline = System.nanoTime() + FREE_UNDER_WAY_NANOS;
+        while (zones.tailStillLive(p, size) && Memory.getLong(p - 16) == h0) {
+            if (System.nanoTime() >= deadline) return true;
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+        return false;
     }
 
     /**
@@ -646,7 +692,12 @@ public final class CheckedHeap implements BlockAllocator {
         long front = RedZones.frontOf(h0);
         if (p - b != front || front + size + RedZones.TAIL > limit) return null; // another block's header by now
         boolean freed = (h0 & RedZones.FREED) != 0;
-        if (freed && zones.tailStillLive(p, size)) return null; // being freed now: its poison is not all written
+        if (freed && zones.tailStillLive(p, size)) {
+            // Being freed now (its poison not all written), or a live block whose FREED bit a stray write set: the
+            // check word leaves that bit out, so the header validates. A suspect: verify() looks again, after any
+            // free under way has had time to write the freed tail, and reports it only when nothing changed.
+            return new Look(b, h0, damage(p, front, size, HeapDamage.Kind.UNDERFLOW, FREED_BYTE));
+        }
         HeapDamage.Kind kind = HeapDamage.Kind.WRITE_AFTER_FREE;
         long off = freed ? RedZones.poisonDamage(p, size) : -1;
         if (off < 0) {

@@ -538,6 +538,7 @@ public final class PageHeap {
     /** Puts a run back as dirty, merging it with dirty neighbours; purges it at once when asked. */
     private void releaseDirty(int page, long length, boolean purgeNow) {
         mergedSince = now;
+        mergedSinceLength = length;
         long merged = merge(page, length, PageMap.FREE_DIRTY);
         int first = (int) (merged >>> 32);
         long len = merged & 0xFFFF_FFFFL;
@@ -550,8 +551,8 @@ public final class PageHeap {
         }
     }
 
-    /** The oldest time among the dirty runs that {@link #merge} joined last (dirty merges only), else now. */
-    private long mergedSince;
+    /** The time of the largest part (freed run or dirty neighbour) that {@link #merge} joined last, and its pages. */
+    private long mergedSince, mergedSinceLength;
 
     /** @return when the queued dirty run at {@code page} became free, or now when it has no current entry */
     private long freeSince(int page) {
@@ -571,7 +572,10 @@ public final class PageHeap {
         if (first > 0 && map.state(first - 1) == state) {
             int left = map.firstOf(first - 1);
             long leftLen = map.length(left);
-            if (dirtyRuns) mergedSince = Math.min(mergedSince, freeSince(left));
+            if (dirtyRuns && leftLen > mergedSinceLength) {
+                mergedSince = freeSince(left);
+                mergedSinceLength = leftLen;
+            }
             index.remove(left, leftLen);
             map.clear(first - 1);
             map.clear(first);
@@ -581,7 +585,10 @@ public final class PageHeap {
         int right = (int) (first + len);
         if (right < totalPages && map.state(right) == state) {
             long rightLen = map.length(right);
-            if (dirtyRuns) mergedSince = Math.min(mergedSince, freeSince(right));
+            if (dirtyRuns && rightLen > mergedSinceLength) {
+                mergedSince = freeSince(right);
+                mergedSinceLength = rightLen;
+            }
             index.remove(right, rightLen);
             map.clear(right - 1);
             map.clear(right);
@@ -751,6 +758,7 @@ public final class PageHeap {
             // that holds the old block and the new one together, would be refused where growing in place fits.
             if (dirty.pages() == 0 || usedPages + extra > limitPages) return false;
             purgeAll();
+            if (committedPages() + extra > limitPages) return false; // the OS refused some purge: still over
             rightLen = map.length(right); // still a clean run starting there, perhaps joined by a run purged after it
         }
         (state == PageMap.FREE_CLEAN ? clean : dirty).remove(right, rightLen);
@@ -787,9 +795,11 @@ public final class PageHeap {
         int p = pageOf(address);
         for (int q = p; q >= 0 && p - q <= maxPages; q--) {
             if (map.state(q) == PageMap.INTERIOR) continue;
-            long len = map.length(q);
-            long end = q + len - 1;
-            if (end < totalPages && map.firstOf((int) end) == q) return end >= p ? q : -1; // q starts a run
+            // q starts a run when its own record names it (as isBlockStart asks), not when the record of the page
+            // its length leads to names q: a page that was once a run's last page keeps the index of that run's
+            // first page after a merge makes it interior (clear() leaves word 3), and for q the last page of a used
+            // run that once started there, that stale index made this name q as the start of the block holding p
+            if (map.isRunStart(q)) return q + map.length(q) - 1 >= p ? q : -1;
             return q == p ? map.firstOf(q) : -1; // q ends a run: only p itself can be that last page
         }
         return -1;

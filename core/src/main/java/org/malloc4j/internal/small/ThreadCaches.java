@@ -241,6 +241,9 @@ public final class ThreadCaches {
         stripe.lock().lock();
         try {
             reapDead(stripe, Integer.MAX_VALUE / 2);
+            // The slabs adopted here take remote frees from then on; no thread but a virtual one of this stripe
+            // would collect them
+            stripe.drainPending();
         } finally {
             stripe.lock().unlock();
         }
