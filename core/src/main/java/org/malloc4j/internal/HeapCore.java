@@ -970,10 +970,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public HeapStats stats(boolean resident) {
         checkOpen();
-        long[] retired = caches.retired();
+        ThreadCaches.Counted counted = caches.counted();
+        long[] retired = counted.retired();
         long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
-        LocalHeap[] all = caches.all();
-        for (LocalHeap c : all) {
+        for (LocalHeap c : counted.all()) {
             live += c.liveBytes(); // with the slack of blocks other threads freed, counted at their block size so far
             mallocs += c.mallocs;
             frees += c.frees;
@@ -1000,8 +1000,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // counts its block; a remote free counts in the freeing thread's cache) can read below zero for an instant
         live = Math.max(0, live);
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
-                Math.max(0, committed - live), largest, dirty, purges, all.length, resident ? residentBytes() : 0,
-                metadata, peakFootprint);
+                Math.max(0, committed - live), largest, dirty, purges, counted.all().length,
+                resident ? residentBytes() : 0, metadata, peakFootprint);
     }
 
     /** The resident scan, outside the page lock; a heap closed meanwhile (its range unmapped) says it is closed. */

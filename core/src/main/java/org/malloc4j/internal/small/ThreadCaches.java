@@ -325,15 +325,28 @@ public final class ThreadCaches {
         return retiredLive;
     }
 
-    /** Sums of the retired caches' counters: {live, mallocs, frees, peak, adopted caches, solo peak}. */
-    public long[] retired() {
+    /**
+     * @return the sums of the retired caches' counters ({live, mallocs, frees, peak, adopted caches, solo peak}) and the
+     *         caches in use, read together
+     */
+    public Counted counted() {
         registryLock.lock();
         try {
-            return new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted, soloPeak};
+            return new Counted(new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted, soloPeak},
+                    all);
         } finally {
             registryLock.unlock();
         }
     }
+
+    /**
+     * The retired totals and the caches in use, read together under the registry lock: read apart, a cache adopted
+     * between the two reads (the purger adopts dead threads' caches every second) was counted in neither.
+     *
+     * @param retired the retired caches' sums: see {@link #counted()}
+     * @param all the caches in use
+     */
+    public record Counted(long[] retired, LocalHeap[] all) {}
 
     /**
      * @return true while one platform thread alone has used the heap (and no virtual thread): its cache's peak
