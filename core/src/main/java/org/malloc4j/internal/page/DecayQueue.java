@@ -112,8 +112,9 @@ final class DecayQueue {
     }
 
     /**
-     * @return the time of the queued entry with {@code stamp}, or {@code otherwise} when none is queued (polled, dropped
-     *         as stale, or never queued). O(log entries): the ring holds its entries in the order of their stamps.
+     * @return the time of the queued entry with {@code stamp}, or {@code otherwise} when none is queued (polled,
+     *         dropped as stale, or never queued). O(log entries): the ring holds its entries in the order of their
+     *         stamps.
      */
     long timeOf(long stamp, long otherwise) {
         if (stamp <= 0) return otherwise;
