@@ -136,4 +136,41 @@ class MonitoringContractTest {
         }
         assertThat(liveToHeap.values()).containsExactlyInAnyOrder("review-twin", "review-twin#2");
     }
+
+    /**
+     * The attributes of one getAttributes call (a console's refresh) come from one reading of the heap's figures, so
+     * that they agree with each other while other threads allocate: live blocks are mallocs minus frees, free bytes
+     * are committed minus live.
+     */
+    @Test
+    void theAttributesOfOneReadAgreeWithEachOther() throws Exception {
+        try (Heap heap = Heap.builder().name("one-read").jmx(true).build()) {
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            ObjectName name = new ObjectName("org.malloc4j:type=Heap,name=" + ObjectName.quote("one-read"));
+            String[] names = {"LiveBlocks", "MallocCount", "FreeCount", "FreeBytes", "CommittedBytes", "LiveBytes"};
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread churn = Thread.ofPlatform().start(() -> {
+                long[] blocks = new long[64];
+                for (int i = 0; !stop.get(); i++) {
+                    int k = i & 63;
+                    if (blocks[k] != 0) heap.free(blocks[k]);
+                    blocks[k] = heap.malloc(16 + (i * 37 & 4095));
+                }
+                for (long b : blocks) if (b != 0) heap.free(b);
+            });
+            try {
+                for (int read = 0; read < 2000; read++) {
+                    List<javax.management.Attribute> a = server.getAttributes(name, names).asList();
+                    long[] v = a.stream().mapToLong(x -> ((Number) x.getValue()).longValue()).toArray();
+                    assertThat(v).hasSize(names.length);
+                    assertThat(v[0]).as("live blocks against mallocs - frees, read %d", read).isEqualTo(v[1] - v[2]);
+                    assertThat(v[3]).as("free bytes against committed - live, read %d", read)
+                            .isEqualTo(Math.max(0, v[4] - v[5]));
+                }
+            } finally {
+                stop.set(true);
+                churn.join();
+            }
+        }
+    }
 }

@@ -1,9 +1,11 @@
 package org.malloc4j.internal.monitor;
 
 import java.lang.management.ManagementFactory;
+import javax.management.AttributeList;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
+import javax.management.NotCompliantMBeanException;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
 import org.malloc4j.Heap;
@@ -38,7 +40,7 @@ final class JmxRegistration {
             try {
                 ObjectName name = new ObjectName("org.malloc4j:type=Heap,name="
                         + ObjectName.quote(n == 1 ? base : base + "#" + n));
-                server.registerMBean(new StandardMBean(new HeapMXBeanAdapter(heap), HeapMXBean.class, true), name);
+                server.registerMBean(new Batched(new HeapMXBeanAdapter(heap)), name);
                 return name;
             } catch (InstanceAlreadyExistsException e) {
                 // another heap has this name (another copy of this library's, whose labels are its own): number it
@@ -46,6 +48,21 @@ final class JmxRegistration {
                 Monitoring.LOG.log(System.Logger.Level.WARNING, "could not register heap " + base + " with JMX", e);
                 return null;
             }
+        }
+    }
+
+    /** The heap's MXBean, whose {@code getAttributes} reads the heap's figures once for all the attributes asked. */
+    private static final class Batched extends StandardMBean {
+        private final HeapMXBeanAdapter adapter;
+
+        Batched(HeapMXBeanAdapter adapter) throws NotCompliantMBeanException {
+            super(adapter, HeapMXBean.class, true);
+            this.adapter = adapter;
+        }
+
+        @Override
+        public AttributeList getAttributes(String[] attributes) {
+            return adapter.inBatch(() -> super.getAttributes(attributes));
         }
     }
 }
