@@ -55,6 +55,9 @@ final class JfrEvents {
                 s = heap.stats();
             } catch (IllegalStateException closed) {
                 continue;
+            } catch (RuntimeException e) { // one heap's failure must not take the other heaps' events with it
+                Monitoring.LOG.log(System.Logger.Level.DEBUG, "no statistics event for heap " + watched.label(), e);
+                continue;
             }
             e.heap = watched.label();
             e.live = s.liveBytes();
