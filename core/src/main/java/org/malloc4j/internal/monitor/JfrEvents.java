@@ -55,8 +55,8 @@ final class JfrEvents {
                 s = heap.stats();
             } catch (IllegalStateException closed) {
                 continue;
-            } catch (RuntimeException e) { // one heap's failure must not take the other heaps' events with it
-                Monitoring.LOG.log(System.Logger.Level.DEBUG, "no statistics event for heap " + watched.label(), e);
+            } catch (RuntimeException failed) { // one heap's failure must not take the other heaps' events with it
+                Monitoring.LOG.log(System.Logger.Level.DEBUG, "no statistics event for heap " + watched.label(), failed);
                 continue;
             }
             e.heap = watched.label();
