@@ -7,8 +7,9 @@
 #   scripts/device-scaling.sh prepare    here: builds target/device/ (the benchmark jar, a jlink'd JDK 25 packed with
 #                                        tar -cJ, copies of the anchors' libraries); prints its size (limit 64 MiB)
 #   scripts/device-scaling.sh run        there, from the repository root with target/device/ carried over: unpacks
-#                                        the JDK, runs the benchmarks, writes JMH's JSON and summary.md to $OUT
-#                                        (or reports/device/), and prints the summary
+#                                        the JDK, runs the benchmarks, writes summary.md and raw.tar.gz (JMH's JSON
+#                                        and text, every tool's output) to $OUT (or reports/device/), both rewritten
+#                                        after every step, and prints the summary
 #
 # Options of `run`, as environment variables: ALLOCATORS (default malloc4j,tcmalloc,mimalloc: the usual best anchors;
 # add jemalloc,glibc for the full set, about 1.7x longer), THREADS and PAIRS (default: powers of two up to the cores,
@@ -20,7 +21,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dev="$root/target/device"
 
-usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 prepare() {
   . "$root/.mvn/find-jdk.sh"
@@ -43,9 +44,15 @@ prepare() {
       echo "device: /usr/lib/x86_64-linux-gnu/$lib is missing here; that anchor will be skipped there" >&2
     fi
   done
-  du -b "$dev"/* "$dev"/lib/* | sed "s|$root/||"
-  local total; total=$(du -sb "$dev" | cut -f1)
-  echo "device: target/device is $((total / 1024 / 1024)) MiB ($total bytes; the limit is 64 MiB)"
+  find "$dev" -type f -exec du -b {} + | sed "s|$root/||"
+  # The 64 MiB hold the working tree that travels (tracked and untracked files git does not ignore) and the carry.
+  local carry tree total
+  carry=$(du -sb "$dev" | cut -f1)
+  tree=$(cd "$root" && git ls-files -z --cached --others --exclude-standard | xargs -0 -r stat -c %s 2>/dev/null \
+    | awk '{ s += $1 } END { print s + 0 }')
+  total=$((carry + tree))
+  echo "device: target/device is $((carry / 1024 / 1024)) MiB, the working tree $((tree / 1024 / 1024)) MiB:" \
+    "$((total / 1024 / 1024)) MiB to send ($total bytes; the limit is 64 MiB)"
   [ "$total" -lt $((64 * 1024 * 1024)) ] || { echo "device: too large to carry" >&2; exit 1; }
 }
 
@@ -57,12 +64,31 @@ powers_to() { # 1 2 4 ... up to $1, then $2 when it is larger
   echo $list
 }
 
+# Unpacks the runtime: with xz where it is installed, else with Python's tarfile (a bare image may lack xz-utils).
+unpack() {
+  if command -v xz > /dev/null; then
+    tar -xJf "$1" -C "$2"
+  elif command -v python3 > /dev/null; then
+    echo "device: no xz here, unpacking with python3" >&2
+    python3 -c 'import sys, tarfile
+kw = {"filter": "tar"} if hasattr(tarfile, "tar_filter") else {}
+tarfile.open(sys.argv[1]).extractall(sys.argv[2], **kw)' "$1" "$2"
+  else
+    echo "device: neither xz nor python3 here to unpack $1" >&2; return 1
+  fi
+}
+
 run() {
   [ -f "$dev/malloc4j-bench.jar" ] && [ -f "$dev/jdk.tar.xz" ] || {
     echo "device: target/device/ is missing or incomplete: run 'scripts/device-scaling.sh prepare' first" >&2; exit 1; }
+  # The raw outputs (about 30 files on 16 cores) stay outside $OUT, since the device tool brings back at most 8 files
+  # from it: after every step they are packed into $OUT/raw.tar.gz and $OUT/summary.md is rewritten, so that a run
+  # stopped by the time limit still returns what it measured.
   local out="${OUT:-$root/reports/device}" jdk="${TMPDIR:-/tmp}/malloc4j-device"
-  mkdir -p "$out" "$jdk"
-  tar -xJf "$dev/jdk.tar.xz" -C "$jdk"
+  local raw="$jdk/raw"
+  rm -rf "$raw" && mkdir -p "$out" "$jdk" "$raw"
+  unpack "$dev/jdk.tar.xz" "$jdk" || { echo "device: the JDK could not be unpacked here (no xz, no python3)" \
+    > "$out/summary.md"; exit 1; }
   local java="$jdk/jdk/bin/java" cores; cores=$(nproc)
   local allocators="${ALLOCATORS:-malloc4j,tcmalloc,mimalloc}"
   local threads="${THREADS:-$(powers_to "$cores" $((2 * cores)))}"
@@ -71,44 +97,68 @@ run() {
   # The anchors inside a JVM (see docs/benchmarks.md): jemalloc needs optional static TLS, tcmalloc must not use sbrk.
   export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true
   local props="-Dmalloc4j.anchors.libdir=$dev/lib"
+  # Only the allocators that can run here (org.malloc4j.bench.Probe, under the benchmarks' flags): XmallocInTurn
+  # stops at the first one it cannot open, which would lose malloc4j's figures with it.
+  local flags status name rest ok="" skipped=""
+  mapfile -t flags < <("$java" -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.Probe --jvm-flags)
+  while read -r status name rest; do
+    case "$status" in
+      ok) ok="$ok${ok:+,}$name" ;;
+      skip) echo "device: SKIPPED $name: $rest" >&2; skipped="$skipped; $name ($rest)" ;;
+    esac
+  done < <("$java" "$props" "${flags[@]}" -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.Probe ${allocators//,/ } \
+    2>&1 | tee "$raw/probe.txt")
+  allocators=$ok
   { echo "# malloc4j scaling run, $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo; echo "$cores cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n1)), $(awk '/^MemTotal:/ {printf "%d", $2 / 1048576}' /proc/meminfo) GiB;" \
-      "$("$java" -version 2>&1 | head -n1); allocators $allocators; JMH ${opts[*]}"; } > "$out/summary.md"
-  local t p
+      "$("$java" -version 2>&1 | head -n1); allocators ${allocators:-none}; JMH ${opts[*]}"
+    [ -z "$skipped" ] || { echo; echo "Skipped: ${skipped#; }."; }; } > "$raw/header.md"
+  publish() { # summary.md from what has run so far, and every raw file packed in one archive (each replaced whole)
+    { cat "$raw/header.md"
+      summarize "$raw" "$threads" "$pairs"
+      echo; echo "## LarsonScaling: every thread count in turn in one JVM (median of the rounds; ratios to 1 thread)"; echo
+      for a in ${allocators//,/ }; do
+        grep -h 'median of' "$raw/larson-scaling-$a.txt" 2>/dev/null | sed 's/^/- /' \
+          || echo "- $a: no result (not run, or see larson-scaling-$a.txt)"
+      done
+      echo; echo "## XmallocInTurn: every allocator in turn in one JVM (medians; malloc4j over each per round)"; echo
+      for p in $pairs; do
+        grep -h 'medians of\|per round' "$raw/xmalloc-inturn-p$p.txt" 2>/dev/null | sed 's/^/- /' \
+          || echo "- $p pair(s): no result (not run, or see xmalloc-inturn-p$p.txt)"
+      done; } > "$out/summary.md.tmp" && mv -f "$out/summary.md.tmp" "$out/summary.md"
+    tar -czf "$out/raw.tar.gz.tmp" -C "$raw" . && mv -f "$out/raw.tar.gz.tmp" "$out/raw.tar.gz"
+  }
+  publish
+  [ -n "$allocators" ] || { echo "device: no allocator can run here" >&2; cat "$out/summary.md"; exit 3; }
+  local t p a counts
   for t in $threads; do
     echo "device: LarsonBenchmark, $t thread(s)" >&2
     "$java" -jar "$dev/malloc4j-bench.jar" 'LarsonBenchmark.larson1$' -t "$t" -p allocator="$allocators" \
-      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/larson-t$t.json" > "$out/larson-t$t.txt" 2>&1 || true
+      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$raw/larson-t$t.json" > "$raw/larson-t$t.txt" 2>&1 || true
+    publish
   done
   # The same operation with every thread count in turn inside one JVM (org.malloc4j.bench.LarsonScaling): a ratio
   # per round, which a JVM's own speed mode does not skew (docs/benchmarks.md, "LarsonBenchmark").
-  local a counts; counts=$(echo $threads | tr ' ' ',')
+  counts=$(echo $threads | tr ' ' ',')
   for a in ${allocators//,/ }; do
     echo "device: LarsonScaling, $a, threads $counts in turn" >&2
     "$java" "$props" --enable-native-access=ALL-UNNAMED -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.LarsonScaling \
-      "$a" "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$counts" > "$out/larson-scaling-$a.txt" 2>&1 || true
+      "$a" "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$counts" > "$raw/larson-scaling-$a.txt" 2>&1 || true
+    publish
   done
   for p in $pairs; do
     echo "device: XmallocBenchmark, $p pair(s)" >&2
     "$java" -jar "$dev/malloc4j-bench.jar" 'XmallocBenchmark.pairs1$' -tg "$p,$p" -p allocator="$allocators" \
-      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$out/xmalloc-p$p.json" > "$out/xmalloc-p$p.txt" 2>&1 || true
+      "${opts[@]}" -jvmArgsPrepend "$props" -rf json -rff "$raw/xmalloc-p$p.json" > "$raw/xmalloc-p$p.txt" 2>&1 || true
+    publish
   done
   # The producer/consumer exchange with every allocator in turn inside one JVM (org.malloc4j.bench.XmallocInTurn).
   for p in $pairs; do
     echo "device: XmallocInTurn, $p pair(s), ${allocators//,/ } in turn" >&2
     "$java" "$props" --enable-native-access=ALL-UNNAMED -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.XmallocInTurn \
-      "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$p" ${allocators//,/ } > "$out/xmalloc-inturn-p$p.txt" 2>&1 || true
+      "${SCALING_ROUNDS:-5}" "${SCALING_MILLIS:-500}" "$p" ${allocators//,/ } > "$raw/xmalloc-inturn-p$p.txt" 2>&1 || true
+    publish
   done
-  summarize "$out" "$threads" "$pairs" >> "$out/summary.md"
-  { echo; echo "## LarsonScaling: every thread count in turn in one JVM (median of the rounds; ratios to 1 thread)"; echo
-    for a in ${allocators//,/ }; do
-      grep -h 'median of' "$out/larson-scaling-$a.txt" 2>/dev/null | sed 's/^/- /' || echo "- $a: no result (see larson-scaling-$a.txt)"
-    done
-    echo; echo "## XmallocInTurn: every allocator in turn in one JVM (medians; malloc4j over each per round)"; echo
-    for p in $pairs; do
-      grep -h 'medians of\|per round' "$out/xmalloc-inturn-p$p.txt" 2>/dev/null | sed 's/^/- /' \
-        || echo "- $p pair(s): no result (see xmalloc-inturn-p$p.txt)"
-    done; } >> "$out/summary.md"
   cat "$out/summary.md"
 }
 
@@ -122,9 +172,12 @@ summarize() {
     echo "|---:|---:|---:|---:|---:|"
     local n first=""
     for n in $4; do
+      [ -f "$out/$2$n.txt" ] || { echo "| $n | (not run) | | | |"; continue; }
       awk -v n="$n" -v first="$first" '
         $1 ~ /^(Larson|Xmalloc)Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" {
-          score = ($6 == "±") ? $5 : $4; name = $2 # one iteration: no count and no error columns
+          # The score is the column before the units, or before "± error units" (no count column at -i 1, no
+          # error column at -i 2)
+          score = ($(NF - 2) == "±") ? $(NF - 3) : $(NF - 1); name = $2
           if (name == "malloc4j") m = score
           else if (score > best) { best = score; bestName = name }
         }
@@ -135,7 +188,7 @@ summarize() {
           s = (first > 0) ? sprintf("%.2fx", m / first) : "1.00x"
           printf "| %s | %.1f | %s | %s | %s |\n", n, m, b, r, s
         }' "$out/$2$n.txt"
-      [ -n "$first" ] || first=$(awk '$1 ~ /Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" && $2 == "malloc4j" {print ($6 == "±") ? $5 : $4}' "$out/$2$n.txt")
+      [ -n "$first" ] || first=$(awk '$1 ~ /Benchmark\.(larson1|pairs1)$/ && $3 == "thrpt" && $2 == "malloc4j" {print ($(NF - 2) == "±") ? $(NF - 3) : $(NF - 1)}' "$out/$2$n.txt")
     done
   }
   table "LarsonBenchmark: threads freeing and refilling their own slots" larson-t threads "$2"
