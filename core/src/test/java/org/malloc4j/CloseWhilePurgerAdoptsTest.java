@@ -2,11 +2,11 @@ package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.malloc4j.Internals.await;
+import static org.malloc4j.Internals.field;
 
-import java.lang.reflect.Field;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.malloc4j.internal.small.LocalHeap;
 
@@ -67,21 +67,5 @@ class CloseWhilePurgerAdoptsTest {
             for (StackTraceElement f : e.getValue()) if (f.getMethodName().equals(method)) return true;
         }
         return false;
-    }
-
-    /** Bounded wait (20 s) for a background thread to reach a state. */
-    private static boolean await(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) return false;
-            Thread.onSpinWait();
-        }
-        return true;
-    }
-
-    private static Object field(Object o, Class<?> c, String name) throws ReflectiveOperationException {
-        Field f = c.getDeclaredField(name);
-        f.setAccessible(true);
-        return f.get(o);
     }
 }

@@ -2,9 +2,10 @@ package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.malloc4j.Internals.await;
+import static org.malloc4j.Internals.field;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.reflect.Field;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -70,11 +71,6 @@ class ReclaimRaceTest {
         }
     }
 
-    private static Object field(Object o, Class<?> c, String name) throws ReflectiveOperationException {
-        Field f = c.getDeclaredField(name);
-        f.setAccessible(true);
-        return f.get(o);
-    }
 
     private static long allocateAndDrop(Heap heap) {
         MemorySegment s = heap.allocate(64);

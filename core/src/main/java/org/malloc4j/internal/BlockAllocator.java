@@ -1,5 +1,7 @@
 package org.malloc4j.internal;
 
+import org.malloc4j.HeapExhaustedException;
+
 /**
  * The block interface that arenas and stacks build on: the heap's engine in FAST mode, the checked layer (red zones,
  * quarantine) in CHECKED mode, so that their blocks get the same protection as the program's own.
@@ -35,4 +37,19 @@ public interface BlockAllocator {
 
     /** @return true once the heap is closed */
     boolean isClosed();
+
+    /**
+     * A refusal in the program's terms, for a layer that asked the heap for more than the program did (an arena's
+     * offset, the chunk a segment is carved from): the same refusal, its request the program's {@code asked} bytes,
+     * its message saying so, and what the layer asked for in brackets.
+     *
+     * @param refused the heap's refusal of {@code taken} bytes
+     * @param why what the layer's request was, in words
+     */
+    static HeapExhaustedException askedFor(HeapExhaustedException refused, long asked, long taken, String why) {
+        HeapExhaustedException named = new HeapExhaustedException(asked, String.valueOf(refused.getMessage())
+                .replace("cannot allocate " + taken + " bytes", "cannot allocate " + asked + " bytes (" + why + ")"));
+        named.initCause(refused);
+        return named;
+    }
 }

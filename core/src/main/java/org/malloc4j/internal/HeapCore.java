@@ -333,11 +333,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } catch (HeapExhaustedException e) {
             // In the program's terms, as CHECKED's refusal (and the one above) gives them: the segment it asked for,
             // not the block of the segment and the offset that keeps its address off the block's start
-            HeapExhaustedException named = new HeapExhaustedException(size, String.valueOf(e.getMessage())
-                    .replace("cannot allocate " + request + " bytes", "cannot allocate " + size + " bytes ("
-                            + request + " with the arena's offset)"));
-            named.initCause(e);
-            throw named;
+            throw BlockAllocator.askedFor(e, size, request, request + " with the arena's offset");
         }
     }
 
@@ -551,25 +547,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public boolean freeIfRecorded(long address, SiteRecord record) {
         checkOpen();
         Slab slab = slabOf(address);
-        if (slab == null) {
-            long requested;
-            lockOpen();
-            try {
-                if (!pages.isBlockStart(address) || sites.get(address) != record) return false;
-                requested = pages.blockRequested(address);
-                forgetSampled(null, address);
-                pages.free(pages.pageOf(address));
-            } finally {
-                pages.lock().unlock();
-            }
-            LocalHeap cache = hold();
-            try {
-                cache.countFree(requested);
-            } finally {
-                release(cache);
-            }
-            return true;
-        }
+        if (slab == null) return freePageRun(address, record);
         int idx = slab.indexOf(address);
         if (idx < 0) return false;
         LocalHeap me = hold(); // made before the records' lock is taken: a first call registers under another lock
@@ -593,10 +571,24 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private void freeLarge(long address) {
+        freePageRun(address, null);
+    }
+
+    /**
+     * Frees the page-run block at {@code address}. With {@code expected} null the address is validated (an invalid one
+     * throws); else the block is freed only while {@code expected} is its site record, checked under the page lock in
+     * one step with the free (the leak reclaim). @return whether it was freed
+     */
+    private boolean freePageRun(long address, SiteRecord expected) {
         long requested;
         lockOpen();
         try {
-            requested = validateBlock(address);
+            if (expected == null) {
+                requested = validateBlock(address);
+            } else {
+                if (!pages.isBlockStart(address) || sites.get(address) != expected) return false;
+                requested = pages.blockRequested(address);
+            }
             if (sites != null) forgetSampled(null, address);
             pages.free(pages.pageOf(address));
         } finally {
@@ -608,6 +600,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } finally {
             release(cache);
         }
+        return true;
     }
 
     /** Checks that {@code address} starts a used page run; returns its requested size. Caller holds the lock. */

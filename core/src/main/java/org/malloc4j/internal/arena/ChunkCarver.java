@@ -254,11 +254,7 @@ final class ChunkCarver {
             base = heap.alignedAlloc(chunkSize, chunkSize);
         } catch (HeapExhaustedException e) {
             // In the program's terms: the segment it asked for, not the chunk it would have been carved from
-            HeapExhaustedException named = new HeapExhaustedException(byteSize, String.valueOf(e.getMessage())
-                    .replace("cannot allocate " + chunkSize + " bytes", "cannot allocate " + byteSize + " bytes (a "
-                            + chunkSize + "-byte chunk to carve it from)"));
-            named.initCause(e);
-            throw named;
+            throw BlockAllocator.askedFor(e, byteSize, chunkSize, "a " + chunkSize + "-byte chunk to carve it from");
         }
         Chunk k = new Chunk(base, chunkSize);
         if (chunkCount == chunks.length) chunks = Arrays.copyOf(chunks, Math.max(8, chunkCount * 2));

@@ -2,17 +2,17 @@ package org.malloc4j.internal.sites;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assumptions.assumeThat;
+import static org.malloc4j.Internals.await;
+import static org.malloc4j.Internals.field;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.Reference;
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.malloc4j.Heap;
 
@@ -101,21 +101,5 @@ class ReclaimLockOrderTest {
         large.remove(toFree);
         for (long b : large) heap.free(b);
         heap.close();
-    }
-
-    /** Bounded wait (20 s) for a background thread to reach a state. */
-    private static boolean await(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) return false;
-            Thread.onSpinWait();
-        }
-        return true;
-    }
-
-    private static Object field(Object o, Class<?> c, String name) throws ReflectiveOperationException {
-        Field f = c.getDeclaredField(name);
-        f.setAccessible(true);
-        return f.get(o);
     }
 }

@@ -1,11 +1,11 @@
 package org.malloc4j.internal.sites;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.malloc4j.Internals.await;
+import static org.malloc4j.Internals.field;
 
-import java.lang.reflect.Field;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.StampedLock;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapMode;
@@ -57,20 +57,5 @@ class StalledFreeDoubleFreeTest {
     private static boolean in(Thread t, String method) {
         for (StackTraceElement f : t.getStackTrace()) if (f.getMethodName().equals(method)) return true;
         return false;
-    }
-
-    private static boolean await(BooleanSupplier condition) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) return false;
-            Thread.onSpinWait();
-        }
-        return true;
-    }
-
-    private static Object field(Object o, Class<?> c, String name) throws ReflectiveOperationException {
-        Field f = c.getDeclaredField(name);
-        f.setAccessible(true);
-        return f.get(o);
     }
 }
