@@ -964,20 +964,13 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public HeapStats stats(boolean resident) {
         checkOpen();
         ThreadCaches.Counted counted = caches.counted();
-        long[] retired = counted.retired();
-        long live = retired[0], mallocs = retired[1], frees = retired[2], peak = 0;
-        for (LocalHeap c : counted.all()) {
-            live += c.liveBytes(); // with the slack of blocks other threads freed, counted at their block size so far
-            mallocs += c.mallocs;
-            frees += c.frees;
-            peak = Math.max(peak, c.peak);
-        }
+        long live = counted.live(), mallocs = counted.mallocs(), frees = counted.frees(), peak = counted.cachePeak();
         long peakLive, committed, peakCommitted, largest, dirty, purges, metadata, peakFootprint;
         lockOpen();
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value, retired[5]), live);
+            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value, counted.soloPeak()), live);
             if (peakLive > peakSample.value) peakSample.value = peakLive;
             committed = pages.committedBytes();
             peakCommitted = pages.peakCommittedBytes();
@@ -993,7 +986,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // counts its block; a remote free counts in the freeing thread's cache) can read below zero for an instant
         live = Math.max(0, live);
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
-                Math.max(0, committed - live), largest, dirty, purges, counted.all().length,
+                Math.max(0, committed - live), largest, dirty, purges, counted.caches(),
                 resident ? residentBytes() : 0, metadata, peakFootprint);
     }
 
@@ -1094,7 +1087,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     private HeapExhaustedException exhausted(long request) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
-        for (LocalHeap c : caches.all()) live += c.liveBytes();
+        for (LocalHeap c : caches.all()) live += c.racyLiveBytes(); // page lock held
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
             Monitoring.exhausted(label, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());

@@ -80,7 +80,7 @@ public final class ThreadCaches {
     /** The heap's exact peak while one cache alone counted, kept when that stopped ({@link #foldSoloPeak}). */
     private long soloPeak;
     // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
-    private long retiredLive, retiredMallocs, retiredFrees, retiredPeak;
+    private long retiredLive, retiredMallocs, retiredFrees;
     private long adopted;
 
     public ThreadCaches(SlabSource source) {
@@ -280,7 +280,6 @@ public final class ThreadCaches {
         retiredLive += dead.live;
         retiredMallocs += dead.mallocs;
         retiredFrees += dead.frees;
-        retiredPeak = Math.max(retiredPeak, dead.peak);
         adopted++;
         Slot deadSlot = slots.remove(dead);
         if (deadSlot != null) deadSlot.cache = null;
@@ -320,33 +319,50 @@ public final class ThreadCaches {
         return all;
     }
 
+    /** @return how many caches were adopted (read racily; for tests) */
+    long adopted() {
+        return adopted;
+    }
+
     /** @return live bytes counted by caches that were retired (read racily) */
     public long retiredLive() {
         return retiredLive;
     }
 
     /**
-     * @return the sums of the retired caches' counters ({live, mallocs, frees, peak, adopted caches, solo peak}) and the
-     *         caches in use, read together
+     * @return the caches' counters summed, the caches in use and the retired caches' sums, all read under the
+     *         registry lock, where adoptions happen: outside it, a cache adopted during the sum was counted in neither
+     *         place, or its slack twice (a dead cache's pending slabs collected into its adopter). O(caches and their
+     *         pending slabs' bitmap words).
      */
     public Counted counted() {
         registryLock.lock();
         try {
-            return new Counted(new long[] {retiredLive, retiredMallocs, retiredFrees, retiredPeak, adopted, soloPeak},
-                    all);
+            long live = retiredLive, mallocs = retiredMallocs, frees = retiredFrees, peak = 0;
+            LocalHeap[] list = all;
+            for (LocalHeap c : list) {
+                live += c.liveBytes(); // with the slack of blocks other threads freed, counted at their block size
+                mallocs += c.mallocs;
+                frees += c.frees;
+                peak = Math.max(peak, c.peak);
+            }
+            return new Counted(live, mallocs, frees, peak, soloPeak, list.length);
         } finally {
             registryLock.unlock();
         }
     }
 
     /**
-     * The retired totals and the caches in use, read together under the registry lock: read apart, a cache adopted
-     * between the two reads (the purger adopts dead threads' caches every second) was counted in neither.
+     * The heap's counters as the thread caches keep them.
      *
-     * @param retired the retired caches' sums: see {@link #counted()}
-     * @param all the caches in use
+     * @param live live bytes, the retired caches' included
+     * @param mallocs mallocs, the retired caches' included
+     * @param frees frees, the retired caches' included
+     * @param cachePeak the largest peak of a cache in use
+     * @param soloPeak the heap's exact peak while one cache alone counted (see {@link #foldSoloPeak})
+     * @param caches the caches in use
      */
-    public record Counted(long[] retired, LocalHeap[] all) {}
+    public record Counted(long live, long mallocs, long frees, long cachePeak, long soloPeak, int caches) {}
 
     /**
      * @return true while one platform thread alone has used the heap (and no virtual thread): its cache's peak
