@@ -10,7 +10,7 @@ malloc4j_find_jdk() {
   if [ -n "${JAVA_HOME:-}" ]; then
     v=$(malloc4j_java_feature "$JAVA_HOME"); [ "${v:-0}" -ge $want ] && return 0
   fi
-  for cand in /usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* "$HOME"/.jdks/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+  for cand in /usr/lib/jvm/* /usr/local/lib/jvm/* /opt/java/* /opt/jdk* "${HOME:-/nonexistent}"/.sdkman/candidates/java/* "${HOME:-/nonexistent}"/.jdks/* /Library/Java/JavaVirtualMachines/*/Contents/Home; do
     [ -d "$cand" ] || continue
     v=$(malloc4j_java_feature "$cand")
     if [ "${v:-0}" -ge $want ]; then export JAVA_HOME="$cand"; return 0; fi

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import org.malloc4j.Heap;
 import org.malloc4j.PageGathering;
 import org.malloc4j.anchors.Allocator;
@@ -18,6 +19,7 @@ import org.malloc4j.cli.replay.ReplayDriver;
 import org.malloc4j.cli.replay.ReplayResult;
 import org.malloc4j.cli.replay.ResultPrinter;
 import org.malloc4j.cli.replay.TablePrinter;
+import org.malloc4j.cli.report.ReportFile;
 import org.malloc4j.cli.workload.Workload;
 import org.malloc4j.cli.workload.Workloads;
 import org.malloc4j.cli.trace.Trace;
@@ -174,14 +176,21 @@ final class ReplayCommand implements Callable<Integer> {
         Heap.Builder heap = Heap.builder();
         String heapError = heapOptions(heap);
         if (heapError != null) return badInput(err, me + ": " + heapError);
-        String reportProblem = report == null ? null : org.malloc4j.cli.report.ReportFile.problem(report);
+        String reportProblem = report == null ? null : ReportFile.problem(report);
         if (reportProblem != null) return badInput(err, me + ": cannot write " + report + ": " + reportProblem);
         // The heap options build the malloc4j heap; without them the opener does (tests pass faulty openers).
         Function<String, Allocator> opens = !hasHeapOptions() ? opener : name -> new HeapAllocator(heap.build());
 
         List<TraceSource> sources;
         try {
-            sources = TraceSource.resolve(TraceFiles.expand(traces), workloads);
+            List<Path> files = TraceFiles.expand(traces);
+            // The page replaces its file: naming a trace there (gcc.rep for gcc.html) would destroy the trace
+            Path overwritten = report == null ? null : ReportFile.sameFileAs(report, files);
+            if (overwritten != null) {
+                return badInput(err, me + ": --report " + report + " would overwrite the trace " + overwritten
+                        + ": name another file for the page");
+            }
+            sources = TraceSource.resolve(files, workloads);
         } catch (TraceException | IllegalArgumentException e) {
             return badInput(err, me + ": " + e.getMessage());
         }
@@ -229,7 +238,7 @@ final class ReplayCommand implements Callable<Integer> {
                 page.write(report);
             } catch (java.io.IOException e) {
                 return badInput(err, me + ": cannot write " + report + ": "
-                        + org.malloc4j.cli.report.ReportFile.reason(e));
+                        + ReportFile.reason(e));
             }
         }
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
@@ -292,6 +301,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
 
     private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m)?");
+    private static final Pattern RATE = Pattern.compile("\\+?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d{1,3})?");
     private static final java.util.regex.Pattern BYTES = java.util.regex.Pattern.compile("(\\d{1,12})([kKmM])?");
 
     /** @return {@code text} as a duration (0, or digits and ms, s or m), or null when it is not one */
@@ -312,6 +322,8 @@ final class ReplayCommand implements Callable<Integer> {
 
     /** @return {@code text} as a decimal number, or NaN when it is not one */
     static double parseRate(String text) {
+        // Double.parseDouble also takes Java's literals: 0.5f, 1d, 0x1p-4, which are not the decimals asked for
+        if (!RATE.matcher(text.trim()).matches()) return Double.NaN;
         try {
             return Double.parseDouble(text.trim());
         } catch (NumberFormatException e) {

@@ -66,12 +66,24 @@ public final class FragmentationDemo {
         Outcome m;
         try (Heap heap = Heap.builder().limit(HEAP + MARGIN).build()) {
             long[] mb = new long[blocks];
-            for (int i = 0; i < blocks; i++) mb[i] = heap.malloc(BLOCK);
+            // The page's timeline (issue: the demo's page has one as a replay's has): the heap's figures after each
+            // step, against the demo's own mallocs and frees of blocks (the timed probes not counted)
+            String timeline = report == null ? null : report.timelineName("malloc4j");
+            long op = 0;
+            sample(report, timeline, op, heap);
+            for (int i = 0; i < blocks; i++) {
+                mb[i] = heap.malloc(BLOCK);
+                if (++op % 16 == 0) sample(report, timeline, op, heap);
+            }
             if (report != null) report.snapshot("malloc4j: heap full", heap.snapshot());
             freed = 0;
             for (int s = 0; s < HOLE_STEPS.length; s++) {
-                while (freed < HOLE_STEPS[s]) heap.free(mb[2 * freed++]);
+                while (freed < HOLE_STEPS[s]) {
+                    heap.free(mb[2 * freed++]);
+                    if (++op % 16 == 0) sample(report, timeline, op, heap);
+                }
                 m4jNs[s] = time(heap::malloc, heap::free);
+                sample(report, timeline, op, heap);
             }
             if (report != null) report.snapshot("malloc4j: every other block freed", heap.snapshot());
             HeapStats before = heap.stats();
@@ -82,10 +94,18 @@ public final class FragmentationDemo {
             } catch (RuntimeException e) {
                 ok = false;
             }
+            sample(report, timeline, ++op, heap);
             if (report != null) report.snapshot("malloc4j: after the large request", heap.snapshot());
             m = new Outcome("malloc4j", before.freeBytes(), before.largestFreeBlock(), ok, holes, m4jNs);
         }
         return new Result(m, n);
+    }
+
+    /** Adds the heap's figures now to the page's timeline, as after {@code op} operations; nothing without a page. */
+    private static void sample(HtmlReport report, String timeline, long op, Heap heap) {
+        if (report == null) return;
+        HeapStats s = heap.stats();
+        report.sample(timeline, op, s.liveBytes(), s.committedBytes(), s.retainedBytes(), s.residentBytes());
     }
 
     /**

@@ -10,6 +10,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 
 /**
  * Where a report page goes: checked before the work that fills it, written whole or not at all, and the reason it
@@ -34,7 +35,8 @@ public final class ReportFile {
     public static void replace(Path file, Content content) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         // Not Files.createTempFile: its files are private (0600), and the page is a file like any other (the umask's)
-        Path tmp = dir.resolve("." + file.getFileName() + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        // Not the page's name with a suffix either: a name near the file system's limit (255 bytes) would be too long
+        Path tmp = dir.resolve(".malloc4j-report-" + Long.toHexString(System.nanoTime()) + ".tmp");
         Writer opened = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.WRITE);
         boolean moved = false;
@@ -63,6 +65,22 @@ public final class ReportFile {
         if (dir == null || !Files.isDirectory(dir)) return "no such directory: " + dir;
         // The page is written beside the file first, then moved over it (see replace): the directory must be writable
         if (!Files.isWritable(dir)) return "permission denied in " + dir;
+        return null;
+    }
+
+    /**
+     * @return the first of {@code inputs} that is the same file as {@code file} (so that writing the page would
+     *         replace it), or null when none is, or {@code file} does not exist yet
+     */
+    public static Path sameFileAs(Path file, List<Path> inputs) {
+        if (!Files.exists(file)) return null;
+        for (Path in : inputs) {
+            try {
+                if (Files.isSameFile(file, in)) return in;
+            } catch (IOException e) {
+                // unreadable: reading it says why
+            }
+        }
         return null;
     }
 

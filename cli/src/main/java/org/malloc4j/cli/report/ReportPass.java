@@ -50,6 +50,11 @@ public final class ReportPass {
         String name = report.timelineName(trace.name());
         int refused = 0;
         try (Heap heap = builder.build()) {
+            if (n > 0) {
+                // The timeline starts from the fresh heap: a trace of one operation had one point, and no line drawn
+                HeapStats s = heap.stats();
+                report.sample(name, 0, s.liveBytes(), s.committedBytes(), s.retainedBytes(), s.residentBytes());
+            }
             for (int i = 0; i < n; i++) {
                 int id = trace.id(i);
                 try {
