@@ -59,6 +59,11 @@ public final class Main implements Runnable {
         return execute(Allocators::open, out, err, args);
     }
 
+    /** @return whether {@code e} is the JVM's own heap running out (not a malloc4j heap's refusal, also an OOME) */
+    static boolean outOfJavaHeap(Throwable e) {
+        return e instanceof OutOfMemoryError && !(e instanceof org.malloc4j.HeapExhaustedException);
+    }
+
     /**
      * Runs the tool without exiting, with allocators from {@code opener} instead of {@link Allocators#open}.
      *
@@ -94,8 +99,14 @@ public final class Main implements Runnable {
         } catch (Error e) {
             // picocli hands only exceptions to the handler above; an error (the JVM out of memory, say) is a failure
             // of this tool too, not a replay error
-            err.println("malloc4j: internal error: " + e);
-            e.printStackTrace(err);
+            if (outOfJavaHeap(e)) {
+                err.println("malloc4j: the JVM ran out of its Java heap (" + e.getMessage() + "): a trace's operations"
+                        + " are held in memory while it replays; give the JVM more, as MALLOC4J_JAVA_OPTS=-Xmx16g for"
+                        + " the launcher, or -Xmx16g on the java command line");
+            } else {
+                err.println("malloc4j: internal error: " + e);
+                e.printStackTrace(err);
+            }
             code = INTERNAL_ERROR;
         }
         out.flush();

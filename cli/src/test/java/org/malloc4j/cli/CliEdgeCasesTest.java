@@ -116,4 +116,20 @@ class CliEdgeCasesTest {
         assertThat(m.find()).as("a live-bytes polyline").isTrue();
         return List.of(m.group(1).trim().split(" +"));
     }
+
+    /**
+     * The JVM's own heap running out (a trace of hundreds of millions of operations is held in memory) was reported
+     * as an internal error with a stack trace; it says what ran out and how to give the JVM more. A malloc4j heap's
+     * refusal, also an OutOfMemoryError, is not taken for it.
+     */
+    @Test
+    void theJavaHeapRunningOutSaysHowToGiveItMore() {
+        Cli r = Cli.run(name -> {
+            throw new OutOfMemoryError("Java heap space");
+        }, "replay", "-w", "ramp", "--no-rehearsal");
+        assertThat(r.code()).isEqualTo(Main.INTERNAL_ERROR);
+        assertThat(r.err()).contains("ran out of its Java heap", "Java heap space", "MALLOC4J_JAVA_OPTS=-Xmx")
+                .doesNotContain("\tat ");
+        assertThat(Main.outOfJavaHeap(new org.malloc4j.HeapExhaustedException(1, "refused"))).isFalse();
+    }
 }
