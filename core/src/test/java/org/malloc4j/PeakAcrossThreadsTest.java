@@ -96,4 +96,69 @@ class PeakAcrossThreadsTest {
             assertThat(s.peakLiveBytes()).as("peak live after trim (%s)", s).isEqualTo(1024L * n);
         }
     }
+
+    /**
+     * Only the main thread has used the heap: its cache's peak is the heap's exact peak, and a page-run block of one
+     * thread takes no sample. A virtual thread then allocates 16 bytes: the heap is used by two caches (the main
+     * thread's and a stripe), its peak becomes the sampled one, and the stripe's first count folded nothing, where a
+     * second platform thread's registration keeps the first thread's exact peak. The 64 MiB block was lost from the
+     * peak (16,384 reported, failing in every run before the fix).
+     */
+    @Test
+    void peakSurvivesAVirtualThreadsFirstMalloc() throws Exception {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            long big = 64L << 20;
+            heap.free(heap.malloc(big));
+            Thread.ofVirtual().start(() -> heap.free(heap.malloc(16))).join();
+            HeapStats s = heap.stats();
+            assertThat(s.peakLiveBytes()).as("peak live after a virtual thread's malloc (%s)", s)
+                    .isGreaterThanOrEqualTo(big);
+        }
+    }
+
+    /** The same with small blocks: 8 MiB of 1 KiB blocks on the main thread, all freed, then a virtual thread. */
+    @Test
+    void peakOfSmallBlocksSurvivesAVirtualThreadsFirstMalloc() throws Exception {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            int n = 8192;
+            long[] p = new long[n];
+            for (int i = 0; i < n; i++) p[i] = heap.malloc(1024);
+            for (int i = 0; i < n; i++) heap.free(p[i]);
+            Thread.ofVirtual().start(() -> heap.free(heap.malloc(16))).join();
+            HeapStats s = heap.stats();
+            assertThat(s.peakLiveBytes()).as("peak live after a virtual thread's malloc (%s)", s)
+                    .isGreaterThanOrEqualTo(1024L * n);
+        }
+    }
+
+    /**
+     * A platform thread whose first call counts nothing (trim() registers its cache) and which allocates only later,
+     * after the main thread's 64 MiB block came and went: its registration folded the main thread's peak of then (0).
+     */
+    @Test
+    void peakSurvivesTheFirstMallocOfACacheRegisteredEarlier() throws Exception {
+        try (Heap heap = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            long big = 64L << 20;
+            java.util.concurrent.CountDownLatch registered = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            Thread t = Thread.ofPlatform().start(() -> {
+                heap.trim(); // registers this thread's cache, counting nothing
+                registered.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                heap.free(heap.malloc(16));
+            });
+            registered.await();
+            heap.free(heap.malloc(big));
+            go.countDown();
+            t.join();
+            HeapStats s = heap.stats();
+            assertThat(s.peakLiveBytes()).as("peak live after the other thread's first malloc (%s)", s)
+                    .isGreaterThanOrEqualTo(big);
+        }
+    }
 }

@@ -304,6 +304,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private LocalHeap hold() {
         LocalHeap cache = caches.get();
         if (cache.thread == null) cache.lock().lock();
+        if (cache.neverCounted()) caches.beforeFirstCount(); // its first count may end the heap's exact peak
         return cache;
     }
 
@@ -1068,6 +1069,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     @Override
     public void onSlowPath(LocalHeap cache) {
+        // A cache's first malloc comes here before it counts (a new cache has no current slab): see beforeFirstCount
+        if (cache.neverCounted()) caches.beforeFirstCount();
         if ((++cache.slowPaths & PEAK_SAMPLE_MASK) == 0) samplePeak();
     }
 
@@ -1078,9 +1081,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * live bytes by their slack, never above.
      */
     private void samplePeak() {
+        long live = caches.retiredLive(); // before the list: a cache adopted meanwhile is counted once at most
         LocalHeap[] all = caches.all();
         if (all.length > 64) return;
-        long live = caches.retiredLive();
         for (LocalHeap c : all) live += c.live;
         if (live > peakSample.value) peakSample.value = live; // written only when the peak grows
     }

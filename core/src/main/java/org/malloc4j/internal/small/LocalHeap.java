@@ -183,6 +183,14 @@ public final class LocalHeap {
         return allocateSlow(c, size);
     }
 
+    /**
+     * @return whether this cache has counted nothing yet: no malloc, free, resize or unseen bytes (what
+     *         {@link ThreadCaches#singleUser} calls unused)
+     */
+    public boolean neverCounted() {
+        return (mallocs | frees | live | peak) == 0;
+    }
+
     /** Counts an allocation of {@code size} requested bytes (small, or medium made by this cache's holder). */
     public void countMalloc(long size) {
         mallocs++;

@@ -80,7 +80,12 @@ public final class ThreadCaches {
     /** The heap's exact peak while one cache alone counted, kept when that stopped ({@link #foldSoloPeak}). */
     private long soloPeak;
     // Counters of caches whose threads died, folded in when they were adopted. Guarded by registryLock.
-    private long retiredLive, retiredMallocs, retiredFrees;
+    private long retiredMallocs, retiredFrees;
+    /**
+     * Live bytes of caches whose threads died, folded in when they were adopted; written under registryLock, after
+     * the adopted cache left {@link #all}, and read racily (see {@link #retiredLive()}). Volatile, for that order.
+     */
+    private volatile long retiredLive;
     private long adopted;
 
     public ThreadCaches(SlabSource source) {
@@ -181,6 +186,23 @@ public final class ThreadCaches {
         for (LocalHeap c : all) soloPeak = Math.max(soloPeak, c.peak);
     }
 
+    /**
+     * Called before a cache that has {@linkplain LocalHeap#neverCounted counted nothing} counts for the first time (its
+     * holder's slow path or {@code hold()}): keeps the exact peak of the heap's only user, if it had one, as
+     * {@link #register} does for a new cache. A stripe is on the list from the start, and a cache registered by a call
+     * that counts nothing (trim()) counts later: their first count made the heap's peak the sampled one with nothing
+     * folded, and a 64 MiB block the main thread alone had allocated and freed was lost from the peak once a virtual
+     * thread allocated 16 bytes. The caller holds the cache (its stripe's lock is taken before the registry's lock).
+     */
+    public void beforeFirstCount() {
+        registryLock.lock();
+        try {
+            foldSoloPeak();
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
     private LocalHeap register(Slot own) {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
@@ -277,17 +299,21 @@ public final class ThreadCaches {
     private void retire(LocalHeap dead, LocalHeap into) {
         foldSoloPeak();
         into.adopt(dead);
+        // Off the list first, then into the retired live bytes (both volatile): a racy reader that reads the retired
+        // bytes first and the list after (samplePeak, an exhaustion's message) may miss the dead cache's bytes for an
+        // instant, but never counts them twice. The other way round, a peak sampled between the two writes counted
+        // them in both places and kept that peak for good (a heap that never held 4 GiB reported 4.25).
+        LocalHeap[] list = all;
+        LocalHeap[] shrunk = new LocalHeap[list.length - 1];
+        int j = 0;
+        for (LocalHeap c : list) if (c != dead) shrunk[j++] = c;
+        all = shrunk;
         retiredLive += dead.live;
         retiredMallocs += dead.mallocs;
         retiredFrees += dead.frees;
         adopted++;
         Slot deadSlot = slots.remove(dead);
         if (deadSlot != null) deadSlot.cache = null;
-        LocalHeap[] list = all;
-        LocalHeap[] shrunk = new LocalHeap[list.length - 1];
-        int j = 0;
-        for (LocalHeap c : list) if (c != dead) shrunk[j++] = c;
-        all = shrunk;
         if (primary == dead) {
             primaryThread = null;
             primary = null;
@@ -324,7 +350,10 @@ public final class ThreadCaches {
         return adopted;
     }
 
-    /** @return live bytes counted by caches that were retired (read racily) */
+    /**
+     * @return live bytes counted by caches that were retired (read racily): read it before {@link #all()}, so that a
+     *         cache adopted meanwhile is counted once at most (see {@link #retire})
+     */
     public long retiredLive() {
         return retiredLive;
     }
@@ -372,7 +401,7 @@ public final class ThreadCaches {
     public boolean singleUser() {
         LocalHeap[] list = all;
         int used = 0;
-        for (LocalHeap c : list) if ((c.mallocs | c.frees | c.live | c.peak) != 0) used++;
+        for (LocalHeap c : list) if (!c.neverCounted()) used++;
         return used <= 1 && adopted == 0;
     }
 
