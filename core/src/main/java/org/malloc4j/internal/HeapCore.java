@@ -53,15 +53,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * from its quarantine and reports a final refusal in the program's figures itself.
      */
     private boolean reportsExhaustion = true;
-    /**
-     * The sampled heap-wide peak, in an object of its own: it is written from every thread's slow path, and as a
-     * field of this object it would share a cache line with the read-only fields every fast path reads.
-     */
+    /** The sampled heap-wide peak (see {@link PeakSample}). */
     private final PeakSample peakSample = new PeakSample();
-
-    private static final class PeakSample {
-        volatile long value;
-    }
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes) {
@@ -971,8 +964,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value, counted.soloPeak()), live);
-            if (peakLive > peakSample.value) peakSample.value = peakLive;
+            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value(), counted.soloPeak()), live);
+            peakSample.raise(peakLive);
             committed = pages.committedBytes();
             peakCommitted = pages.peakCommittedBytes();
             largest = pages.largestDirtyBytes();
@@ -1085,7 +1078,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         LocalHeap[] all = caches.all();
         if (all.length > 64) return;
         for (LocalHeap c : all) live += c.live;
-        if (live > peakSample.value) peakSample.value = live; // written only when the peak grows
+        peakSample.raise(live);
     }
 
     private HeapExhaustedException exhausted(long request) {
