@@ -433,8 +433,16 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move
         } else {
             // Validate before anything is allocated, so that a bad segment changes nothing.
-            long keep = Math.min(Math.min(segment.byteSize(), usableSize(address)), newByteSize);
-            moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
+            long old = usableSize(address);
+            long keep = Math.min(Math.min(segment.byteSize(), old), newByteSize);
+            // The new block replaces the old one: out of the live count while the new one is counted, as realloc does
+            long counted = checked != null ? old : core.requestedSize(address);
+            core.countUnseen(-counted);
+            try {
+                moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
+            } finally {
+                core.countUnseen(counted);
+            }
             Memory.copy(address, moved, keep);
             if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
             else free(address);
@@ -731,7 +739,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         /**
          * With {@code true}, a block found leaked by the garbage collector (its segments unreachable, see
          * {@link Heap#allocate(long, long)}) is freed by the heap after it is reported. Only safe when the program
-         * does not keep the raw address of such blocks elsewhere. Default: {@code false} (reported only).
+         * does not keep the raw address of such blocks elsewhere. Default: {@code false} (reported only). Only watched
+         * segments can be found leaked (those of blocks whose site is recorded, and every one in CHECKED mode), so
+         * {@link #build()} refuses {@code true} for a FAST heap without {@link #trackSites(double)}.
          * @param reclaim whether blocks found leaked by the collector are freed
          * @return this builder
          */
@@ -913,8 +923,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             return this;
         }
 
-        /** {@return a new heap with these settings} */
+        /**
+         * {@return a new heap with these settings}
+         *
+         * @throws IllegalArgumentException if {@code reclaimLeaks(true)} is asked of a FAST heap that records no
+         *         sites: such a heap watches no segment, so nothing could ever be reclaimed
+         */
         public Heap build() {
+            if (reclaimLeaks && mode == HeapMode.FAST && siteRate == 0) {
+                throw new IllegalArgumentException("reclaimLeaks(true) needs trackSites(rate) with a rate above 0, or"
+                        + " mode(HeapMode.CHECKED): a FAST heap that records no allocation sites watches no segment,"
+                        + " so no leaked block could be found and freed");
+            }
             return new Heap(this, false);
         }
     }

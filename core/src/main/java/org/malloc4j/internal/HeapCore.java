@@ -398,14 +398,30 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private long mallocLarge(long size, long alignment, long offset, boolean zero) {
+        long result = mallocLargeTellingFresh(size, alignment, offset);
+        long address = result & ~PageHeap.FRESH;
+        if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
+        return address;
+    }
+
+    /** {@link #mallocLarge}, not zeroed: @return its address, with {@link PageHeap#FRESH} set when every page was fresh */
+    private long mallocLargeTellingFresh(long size, long alignment, long offset) {
         if (size < 0) throw badArgument("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
         long result = takeBlockPages(npages, alignment, offset, size, false);
         if (result == 0) result = takeBlockPages(npages, alignment, offset, size, true);
-        long address = result & ~PageHeap.FRESH;
-        if (zero && (result & PageHeap.FRESH) == 0) Memory.zero(address, size);
-        return countLargeMalloc(address, size);
+        return countLargeMalloc(result & ~PageHeap.FRESH, size) | (result & PageHeap.FRESH);
+    }
+
+    /**
+     * For the CHECKED layer's calloc, which writes its header over the old one before it zeroes (see
+     * {@code CheckedHeap.place}): {@link #malloc}, with {@link PageHeap#FRESH} set in the result when the block is a
+     * page run whose every page is fresh from the OS, so reads as zero and need not be written.
+     */
+    public long mallocTellingFresh(long size) {
+        if (size <= SizeClasses.MAX_CACHED) return malloc(size); // a thread cache's block: never marked fresh
+        return mallocLargeTellingFresh(size, PageHeap.PAGE, 0);
     }
 
     /**
@@ -662,9 +678,17 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
         // after it where a medium block, one size class per slab, must move and be copied every time.
-        long moved = newSize <= oldRequested ? malloc(newSize)
-                : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
-                : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
+        // The new block replaces the old one: its bytes are out of the live count while the new one is counted, so
+        // that the peak never holds both (the program never had both), and back in before the old one's free
+        countUnseen(-oldRequested);
+        long moved;
+        try {
+            moved = newSize <= oldRequested ? malloc(newSize)
+                    : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
+                    : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
+        } finally {
+            countUnseen(oldRequested);
+        }
         Memory.copy(address, moved, Math.min(oldRequested, newSize));
         if (slab == null) {
             free(address);

@@ -12,6 +12,7 @@ import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
 import org.malloc4j.internal.monitor.Monitoring;
 import org.malloc4j.internal.os.Memory;
+import org.malloc4j.internal.page.PageHeap;
 import org.malloc4j.internal.sites.Site;
 import org.malloc4j.internal.sites.SiteRecord;
 import org.malloc4j.internal.sites.SiteRecorder;
@@ -128,16 +129,18 @@ public final class CheckedHeap implements BlockAllocator {
         long request = front + size + RedZones.TAIL;
         long b;
         try {
-            b = counted(size, request, front, logAlign);
+            b = counted(size, request, front, logAlign, zero);
         } catch (HeapExhaustedException e) {
             throw refused(e, size, request);
         }
+        boolean fresh = (b & PageHeap.FRESH) != 0; // a calloc's page run whose every page is fresh
+        b &= ~PageHeap.FRESH;
         long p = b + front;
         // The header before the fill: until it is rewritten, the old one (FREED) still stands over the old poison,
         // and a concurrent verify() would read junk under it as a write after free
         zones.arm(b, p, size, frontLog, arena);
-        if (zero) Memory.zero(p, size);
-        else RedZones.junk(p, size);
+        if (!zero) RedZones.junk(p, size);
+        else if (!fresh) Memory.zero(p, size); // pages fresh from the OS read as zero: not written (calloc's contract)
         if (size >= largeEventBytes) Monitoring.largeAllocation(core.label(), p, size);
         return p;
     }
@@ -147,7 +150,7 @@ public final class CheckedHeap implements BlockAllocator {
      *         request, the program sees its size, and the difference is taken out before the engine counts (not
      *         after), so that the engine's peak never holds the red zones; put back when the request fails
      */
-    private long counted(long size, long request, long front, int logAlign) {
+    private long counted(long size, long request, long front, int logAlign, boolean zero) {
         if (logAlign == 4 && request <= SizeClasses.MAX_CACHED) {
             core.checkOpen();
             LocalHeap own = core.ownCache();
@@ -170,9 +173,9 @@ public final class CheckedHeap implements BlockAllocator {
         try {
             long b;
             try {
-                b = engineBlock(request, front, logAlign);
+                b = engineBlock(request, front, logAlign, zero);
             } catch (HeapExhaustedException full) {
-                b = afterQuarantine(full, request, front, logAlign);
+                b = afterQuarantine(full, request, front, logAlign, zero);
             }
             done = true;
             return b;
@@ -185,12 +188,17 @@ public final class CheckedHeap implements BlockAllocator {
      * The engine refused a request: blocks waiting in quarantine are free to the program, so the ones this thread may
      * release leave it (checked as they leave, damage kept for verify()), and the request is tried again once.
      */
-    private long afterQuarantine(HeapExhaustedException full, long request, long front, int logAlign) {
+    private long afterQuarantine(HeapExhaustedException full, long request, long front, int logAlign, boolean zero) {
         if (!quarantine.releaseOwn()) throw full;
-        return engineBlock(request, front, logAlign);
+        return engineBlock(request, front, logAlign, zero);
     }
 
-    private long engineBlock(long request, long front, int logAlign) {
+    /**
+     * @return the engine block, for a calloc ({@code zero}) with {@link PageHeap#FRESH} set when it is a page run whose
+     *         every page is fresh from the OS (it reads as zero, and {@link #place} writes none of it but the red zones)
+     */
+    private long engineBlock(long request, long front, int logAlign, boolean zero) {
+        if (zero && logAlign == 4) return core.mallocTellingFresh(request);
         if (logAlign == 4) return core.malloc(request);
         if (logAlign <= MAX_FRONT_LOG) return core.alignedAlloc(front, request);
         return core.alignedAllocAtOffset(1L << logAlign, front, request);
@@ -224,9 +232,18 @@ public final class CheckedHeap implements BlockAllocator {
         // A damaged tail is found before the new block is taken: free reports it (and frees the block), where a
         // free after the copy would throw with the new block taken and lost
         if (zones.tailDamage(address, RedZones.sizeOf(h0)) >= 0) free(address);
-        // Always move: a stale pointer to the old block then lands in poison, and is found.
-        long moved = malloc(newSize);
-        Memory.copy(address, moved, Math.min(RedZones.sizeOf(h0), newSize));
+        // Always move: a stale pointer to the old block then lands in poison, and is found. The old block's bytes are
+        // out of the live count while the new one is counted: the new block replaces it, so the peak holds one of
+        // them, as when FAST resizes in place.
+        long oldSize = RedZones.sizeOf(h0);
+        core.countUnseen(-oldSize);
+        long moved;
+        try {
+            moved = malloc(newSize);
+        } finally {
+            core.countUnseen(oldSize);
+        }
+        Memory.copy(address, moved, Math.min(oldSize, newSize));
         return freeOldOrUndo(address, moved);
     }
 
