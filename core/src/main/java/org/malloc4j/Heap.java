@@ -230,10 +230,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * Allocates a block of {@code size} bytes whose address is a multiple of {@code alignment}.
      *
-     * @param alignment a power of two; at least up to 1 GiB is supported
+     * @param alignment a power of two, at most half the heap's reservation (32 GiB with the default
+     *        {@link Builder#reserve(long) reserve}; 8 MiB on a heap reserving 16 MiB)
      * @param size bytes, 0 or more
      * @return the block's address, a multiple of {@code alignment}
-     * @throws IllegalArgumentException if {@code alignment} is not a power of two or {@code size} is negative
+     * @throws IllegalArgumentException if {@code alignment} is not a power of two or is more than half the heap's
+     *         reservation, or {@code size} is negative
      */
     public long alignedAlloc(long alignment, long size) {
         CheckedHeap c = checked;
@@ -284,6 +286,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * unreachable before it is freed is reported as a leak (and freed, with {@link Builder#reclaimLeaks(boolean)}).
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     *         or is more than half the heap's reservation
      */
     @Override
     public MemorySegment allocate(long byteSize, long byteAlignment) {
@@ -709,8 +712,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * every block. Below 1, sampling is by bytes, as jemalloc's profiler does: each thread takes a sample after
          * an exponentially distributed number of allocated bytes, of mean {@code 512 / rate}, so a block of
          * {@code s} bytes is recorded with probability {@code 1 - exp(-s * rate / 512)}: large blocks almost
-         * always, small ones rarely. At 1/1000 (one sample per 512 KiB allocated, jemalloc's default) the cost is
-         * negligible; at 1 every allocation walks the stack (microseconds).
+         * always, small ones rarely. At 1/1000 (one sample per 512,000 bytes allocated, about jemalloc's default of
+         * one per 512 KiB) the cost is negligible; at 1 every allocation walks the stack (microseconds).
          *
          * @param rate the share to record, from 0 (none) to 1 (every block)
          * @return this builder
@@ -889,12 +892,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * The most bytes of empty slabs each thread's cache keeps for reuse, all size classes together (a slab is
-         * the run of pages a cache cuts into blocks of one size; blocks of 32 to 256 KiB have a slab each). Default:
-         * 512 KiB, so that a program whose slabs empty and refill in a loop, or that frees and reallocates blocks
-         * of a few hundred KiB, does not go to the shared page layer every time. 0 gives every slab back as soon as
-         * it is empty but for each class's current one: with {@code decay(Duration.ZERO)}, committed bytes then
-         * follow live bytes (peak committed / peak live at most 1.15 on the public traces), at the price of a
-         * system call and page faults each time a slab empties and a new one is needed.
+         * the run of pages a cache cuts into blocks of one size; blocks above 32 KiB, up to 256 KiB, have a slab
+         * each). Default: 512 KiB, so that a program whose slabs empty and refill in a loop, or that frees and
+         * reallocates blocks of a few hundred KiB, does not go to the shared page layer every time. 0 gives every
+         * slab back as soon as it is empty but for each class's current one: with {@code decay(Duration.ZERO)},
+         * committed bytes then follow live bytes (peak committed / peak live at most 1.15 on the public traces), at
+         * the price of a system call and page faults each time a slab empties and a new one is needed.
          *
          * @param bytes the spare budget of each thread cache, 0 or more
          * @return this builder

@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * The management interface of a heap, registered with the platform MBean server as
- * {@code org.malloc4j:type=Heap,name=<heap name>} while the heap is open: always with
+ * {@code org.malloc4j:type=Heap,name="<heap name>"} (the name quoted as {@code ObjectName.quote} quotes it; a second
+ * open heap of the same name gets {@code "<heap name>#2"}) while the heap is open: always with
  * {@link Heap.Builder#jmx(boolean) jmx(true)}, by default when the platform MBean server already exists when the heap
  * is built (the program or an agent uses JMX). Attributes are the figures of {@link HeapStats}; operations
  * {@link #trim()}, {@link #verify()} and {@link #leaks()} do what the heap's methods of the same names do.

@@ -16,8 +16,8 @@
  *       {@link org.malloc4j.StackExhaustedException} (both {@link java.lang.OutOfMemoryError}s; the heap stays usable).
  * </ul>
  *
- * <p>The heap makes FFM downcalls ({@code mmap}, {@code madvise}, {@code munmap}): run with
- * {@code --enable-native-access=ALL-UNNAMED} on the class path, {@code --enable-native-access=org.malloc4j} on the
- * module path.
+ * <p>The heap makes FFM downcalls ({@code mmap}, {@code madvise}, {@code munmap}, {@code mremap}, {@code mincore}):
+ * run with {@code --enable-native-access=ALL-UNNAMED} on the class path, {@code --enable-native-access=org.malloc4j}
+ * on the module path.
  */
 package org.malloc4j;

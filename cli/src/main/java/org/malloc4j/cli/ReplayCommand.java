@@ -128,8 +128,8 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--track-sites", paramLabel = "RATE",
             description = "malloc4j only: record allocation sites (Heap.Builder.trackSites) for this share of the"
                     + " blocks, from 0 to 1: 1 takes every block's stack, below 1 sampling is by bytes (0.001: one"
-                    + " sample per 512 KiB allocated, as jemalloc's profiler). To measure what sampling costs on a"
-                    + " trace: replay it with and without.")
+                    + " sample per 512,000 bytes allocated, about jemalloc's profiler's 512 KiB). To measure what"
+                    + " sampling costs on a trace: replay it with and without.")
     String trackSites;
 
     @Option(names = "--no-rehearsal",
