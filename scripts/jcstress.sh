@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff, the lock of
-# the virtual threads' stripes, two threads freeing one block of a CHECKED heap at once, and the table of sampled
+# the virtual threads' stripes, live bytes read while an owner collects, two threads freeing one block of a CHECKED
+# heap at once, and the table of sampled
 # allocation sites (a lookup racing a removal that shifts entries, or the add that grows the table)
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
