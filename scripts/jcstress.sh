@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff, the lock of
 # the virtual threads' stripes, live bytes read while an owner collects, two threads freeing one block of a CHECKED
-# heap at once, and the table of sampled
-# allocation sites (a lookup racing a removal that shifts entries, or the add that grows the table)
+# heap at once, and the table of sampled allocation sites (a lookup racing a removal that shifts entries, or the add
+# that grows the table)
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
 #   scripts/jcstress.sh                  every test in quick mode (-m quick): a few minutes on 2 cores
@@ -20,7 +20,7 @@ malloc4j_find_jdk || exit 1
 java="$JAVA_HOME/bin/java"
 
 if [ "${1:-}" = "--help" ]; then
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 
