@@ -438,17 +438,24 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             // Validate before anything is allocated, so that a bad segment changes nothing.
             long old = usableSize(address);
             long keep = Math.min(Math.min(segment.byteSize(), old), newByteSize);
-            // The new block replaces the old one: out of the live count while the new one is counted, as realloc does
+            // The new block replaces the old one: out of the live count from before the new one is counted until
+            // after the old one's free, as realloc does
             long counted = checked != null ? old : core.requestedSize(address);
             core.countUnseen(-counted);
+            boolean taken = false;
             try {
                 moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
+                taken = true;
+            } finally {
+                if (!taken) core.countUnseen(counted);
+            }
+            try {
+                Memory.copy(address, moved, keep);
+                if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
+                else free(address);
             } finally {
                 core.countUnseen(counted);
             }
-            Memory.copy(address, moved, keep);
-            if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
-            else free(address);
         }
         return segmentOf(moved, newByteSize);
     }

@@ -678,26 +678,34 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
         // after it where a medium block, one size class per slab, must move and be copied every time.
-        // The new block replaces the old one: its bytes are out of the live count while the new one is counted, so
-        // that the peak never holds both (the program never had both), and back in before the old one's free
+        // The new block replaces the old one: its bytes are out of the live count from before the new one is counted
+        // until after the old one's free has counted it, so that the peak never holds both (the program never had
+        // both): not the cache's own, nor a sample of the heap's taken by another thread (its slow paths, stats())
+        // while the bytes are copied
         countUnseen(-oldRequested);
         long moved;
+        boolean taken = false;
         try {
             moved = newSize <= oldRequested ? malloc(newSize)
                     : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
                     : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
+            taken = true;
         } finally {
-            countUnseen(oldRequested);
+            if (!taken) countUnseen(oldRequested);
         }
-        Memory.copy(address, moved, Math.min(oldRequested, newSize));
-        if (slab == null) {
-            free(address);
-        } else if (slab.owner.thread != Thread.currentThread() || slab.sampled != 0
-                || !slab.owner.freeLocal(slab, idx)) {
-            // free's last two lines, for the slab found above (no second lookup). Not shared through a method: that
-            // adds a call level to free, whose bytecode C2 inlines into every caller's loop; tried, the pair
-            // benchmark showed no gain and no clear loss (its forks' two modes), so free stays as measured
-            freeSmallSlow(slab, idx, address);
+        try {
+            Memory.copy(address, moved, Math.min(oldRequested, newSize));
+            if (slab == null) {
+                free(address);
+            } else if (slab.owner.thread != Thread.currentThread() || slab.sampled != 0
+                    || !slab.owner.freeLocal(slab, idx)) {
+                // free's last two lines, for the slab found above (no second lookup). Not shared through a method:
+                // that adds a call level to free, whose bytecode C2 inlines into every caller's loop; tried, the pair
+                // benchmark showed no gain and no clear loss (its forks' two modes), so free stays as measured
+                freeSmallSlow(slab, idx, address);
+            }
+        } finally {
+            countUnseen(oldRequested); // the free counted the old block out: its bytes back, for a net of one block
         }
         return moved;
     }

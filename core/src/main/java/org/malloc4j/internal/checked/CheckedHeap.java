@@ -233,18 +233,26 @@ public final class CheckedHeap implements BlockAllocator {
         // free after the copy would throw with the new block taken and lost
         if (zones.tailDamage(address, RedZones.sizeOf(h0)) >= 0) free(address);
         // Always move: a stale pointer to the old block then lands in poison, and is found. The old block's bytes are
-        // out of the live count while the new one is counted: the new block replaces it, so the peak holds one of
-        // them, as when FAST resizes in place.
+        // out of the live count from before the new one is counted until after the old one's free: the new block
+        // replaces it, so the peak holds one of them, as when FAST resizes in place (also a sample of the heap's
+        // peak that another thread takes while the bytes are copied). The free counts what it did with the old
+        // block (freed, quarantined, or left live when it refused), and the bytes put back after it net that out.
         long oldSize = RedZones.sizeOf(h0);
         core.countUnseen(-oldSize);
         long moved;
+        boolean taken = false;
         try {
             moved = malloc(newSize);
+            taken = true;
+        } finally {
+            if (!taken) core.countUnseen(oldSize);
+        }
+        try {
+            Memory.copy(address, moved, Math.min(oldSize, newSize));
+            return freeOldOrUndo(address, moved);
         } finally {
             core.countUnseen(oldSize);
         }
-        Memory.copy(address, moved, Math.min(oldSize, newSize));
-        return freeOldOrUndo(address, moved);
     }
 
     /**
