@@ -590,23 +590,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * one step with the free (the leak reclaim). @return whether it was freed
      */
     private boolean freePageRun(long address, SiteRecord expected) {
-        long requested;
-        lockOpen();
+        LocalHeap cache = hold(); // before the page lock, the caches' order (a slab refill takes them so)
         try {
-            if (expected == null) {
-                requested = validateBlock(address);
-            } else {
-                if (!pages.isBlockStart(address) || sites.get(address) != expected) return false;
-                requested = pages.blockRequested(address);
+            lockOpen();
+            try {
+                long requested;
+                if (expected == null) {
+                    requested = validateBlock(address);
+                } else {
+                    if (!pages.isBlockStart(address) || sites.get(address) != expected) return false;
+                    requested = pages.blockRequested(address);
+                }
+                if (sites != null) forgetSampled(null, address);
+                // Counted before its pages go back, under the lock: counted after it, the next thread to take them
+                // counted its own block with this one still in, and a peak sampled then held both
+                cache.countFree(requested);
+                pages.free(pages.pageOf(address));
+            } finally {
+                pages.lock().unlock();
             }
-            if (sites != null) forgetSampled(null, address);
-            pages.free(pages.pageOf(address));
-        } finally {
-            pages.lock().unlock();
-        }
-        LocalHeap cache = hold();
-        try {
-            cache.countFree(requested);
         } finally {
             release(cache);
         }
@@ -649,24 +651,31 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             }
             boolean resized = false;
             long relocated = 0;
-            lockOpen();
+            LocalHeap cache = hold(); // before the page lock, the caches' order
             try {
-                oldRequested = validateBlock(address);
-                long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-                if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
-                    int page = pages.pageOf(address);
-                    resized = pages.resize(page, npages, newSize);
-                    if (!resized && newSize > oldRequested) {
-                        relocated = pages.relocate(page, npages, newSize);
-                        if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
+                lockOpen();
+                try {
+                    oldRequested = validateBlock(address);
+                    long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+                    if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
+                        int page = pages.pageOf(address);
+                        resized = pages.resize(page, npages, newSize);
+                        // Counted under the lock: a shrink's tail goes back here, and counted after the lock, the
+                        // next thread to take its pages counted its block with the tail still in (as freePageRun)
+                        if (resized) cache.countResize(oldRequested, newSize);
+                        if (!resized && newSize > oldRequested) {
+                            relocated = pages.relocate(page, npages, newSize);
+                            if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
+                        }
                     }
+                } finally {
+                    pages.lock().unlock();
                 }
             } finally {
-                pages.lock().unlock();
+                release(cache);
             }
             if (resized) {
                 if (sites != null) resampleInPlace(null, address, oldRequested, newSize);
-                countResize(oldRequested, newSize);
                 if (newSize > oldRequested) samplePeakAfterCount();
                 if (newSize > oldRequested && newSize >= largeEventBytes) {
                     Monitoring.largeAllocation(label, address, newSize); // grown in place to a large size
