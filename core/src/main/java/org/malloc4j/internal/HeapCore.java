@@ -1027,6 +1027,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // A sum of counters other threads are changing (a CHECKED malloc takes its red zones out before the engine
         // counts its block; a remote free counts in the freeing thread's cache) can read below zero for an instant
         live = Math.max(0, live);
+        // Every live byte sits in a committed page, so the peak of live bytes is at most the peak of committed ones.
+        // A sample is a racy sum, and one whose reads straddle a free and the malloc that takes the freed pages on
+        // (a reader preempted between two caches) counts that block twice: reported within the bound, the sample kept
+        // as read (tests read it: a count made after the page lock, a review's find, showed there as 4 MiB over).
+        peakLive = Math.min(peakLive, peakCommitted);
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
                 Math.max(0, committed - live), largest, dirty, purges, counted.caches(),
                 resident ? residentBytes() : 0, metadata, peakFootprint);
