@@ -499,9 +499,13 @@ public final class CheckedHeap implements BlockAllocator {
         for (long front = RedZones.HEADER; front <= (1L << MAX_FRONT_LOG); front <<= 1) {
             long b = p - front;
             if (!core.contains(b) || !core.isLiveBlock(b)) continue;
-            if (zones.programAddress(b) != 0) return 0; // an intact block: p lies inside it
-            if (vouched || front == RedZones.HEADER || zones.markerFront(b) == front) return b;
-            return 0;
+            if (zones.programAddress(b, core.requestedSize(b)) != 0) return 0; // an intact block: p lies inside it
+            if (vouched) return b;
+            // A valid marker says where the block's front ends, whatever the front tried: p = b + 16 inside the front
+            // of an aligned block whose header was damaged is not that block (a review saw such an invalid free
+            // release the live block as a damaged block of 16-byte front)
+            long marked = zones.markerFront(b);
+            return (marked != 0 ? marked : RedZones.HEADER) == front ? b : 0;
         }
         return 0;
     }
@@ -689,7 +693,7 @@ public final class CheckedHeap implements BlockAllocator {
     private Look look(long b) {
         long limit = core.liveRequestedSize(b); // the engine's request: every read below stays within it
         if (limit < 0) return null; // freed since the walk listed it (its slab perhaps reused)
-        long p = zones.programAddress(b);
+        long p = zones.programAddress(b, limit);
         if (p == 0) {
             long marked = zones.markerFront(b); // an aligned block whose marker survived
             long front = marked != 0 ? marked : RedZones.HEADER;
@@ -718,7 +722,12 @@ public final class CheckedHeap implements BlockAllocator {
             kind = HeapDamage.Kind.OVERFLOW;
             off = freed ? zones.freedTailDamage(p, size) : zones.tailDamage(p, size);
         }
-        if (off < 0 || Memory.getLong(p - 16) != h0) return null; // intact, or freed or rearmed while we looked
+        if (off < 0 && front > RedZones.HEADER && (off = zones.markerDamage(b, front)) >= 0) {
+            // The marker at the start of an aligned block's front (an overflow of the block before ran into it)
+            kind = HeapDamage.Kind.UNDERFLOW;
+            off -= front;
+        }
+        if (off == -1 || Memory.getLong(p - 16) != h0) return null; // intact, or freed or rearmed while we looked
         return new Look(b, h0, damage(p, front, size, kind, off));
     }
 
@@ -750,7 +759,7 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** @return the program address of the engine block at {@code b} (for leak reports), or b when unknown */
     public long programAddress(long b) {
-        long p = zones.programAddress(b);
+        long p = zones.programAddress(b, core.liveRequestedSize(b));
         return p == 0 ? b : p;
     }
 
@@ -761,13 +770,13 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** @return true when the engine block at {@code b} is a live block of the program (not in quarantine) */
     public boolean isLive(long b) {
-        long p = zones.programAddress(b);
+        long p = zones.programAddress(b, core.liveRequestedSize(b));
         return p == 0 || (Memory.getLong(p - 16) & RedZones.FREED) == 0;
     }
 
     /** @return the program's size of the engine block at {@code b}, or -1 when its header is damaged */
     public long programSize(long b) {
-        long p = zones.programAddress(b);
+        long p = zones.programAddress(b, core.liveRequestedSize(b));
         return p == 0 ? -1 : RedZones.sizeOf(Memory.getLong(p - 16));
     }
 

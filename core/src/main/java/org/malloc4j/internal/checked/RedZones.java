@@ -139,12 +139,12 @@ final class RedZones {
         // The word is the engine's block's own memory: a previous header here, or anything else (any value will do).
         long h0 = h0(size, logAlign) | (Memory.getLong(p - 16) + (1L << GENERATION_SHIFT)) & GENERATION_BITS
                 | (arena ? ARENA : 0);
-        // The tail first: a concurrent verify() that finds the new header valid finds the new tail too
+        // The marker and the tail first: a concurrent verify() that finds the new header valid finds them new too
+        if (p - b > HEADER) Memory.putLong(b, marker ^ (p - b));
         Memory.putLong(p + size, tail0);
         Memory.putLong(p + size + 8, tail1);
         Memory.putLong(p - 16, h0);
         LONG.setRelease(Memory.ALL, p - 8, h1(p, h0));
-        if (p - b > HEADER) Memory.putLong(b, marker ^ (p - b));
     }
 
     /** Marks the live block at {@code p} freed; false when it already was (or its header changed meanwhile). */
@@ -191,13 +191,31 @@ final class RedZones {
     }
 
     /**
-     * @return the program address of the engine block at {@code b}, or 0 when neither layout validates (a damaged
-     *         front red zone)
+     * @return the program address of the engine block at {@code b}, whose engine request is {@code limit} bytes, or 0
+     *         when neither layout validates (a damaged front red zone). An aligned block whose marker was overwritten
+     *         (an overflow of the block before it that ran past its tail canary) but whose header is intact is found
+     *         by that header: the largest front whose header validates, names that front and fits in the block (a
+     *         stale header further in, in the unwritten part of the front, is never preferred to the real one).
      */
-    long programAddress(long b) {
+    long programAddress(long b, long limit) {
         if (headerIntact(b + HEADER)) return b + HEADER;
         long front = markerFront(b);
-        return front != 0 && headerIntact(b + front) ? b + front : 0;
+        if (front != 0) return headerIntact(b + front) ? b + front : 0;
+        for (long f = 4096; f > HEADER; f >>= 1) {
+            if (f + TAIL > limit || !headerIntact(b + f)) continue;
+            long h0 = Memory.getLong(b + f - 16);
+            if (frontOf(h0) == f && f + sizeOf(h0) + TAIL <= limit) return b + f;
+        }
+        return 0;
+    }
+
+    /**
+     * @return the offset from {@code b} of the first byte of the marker of the aligned block at {@code b} (front
+     *         {@code front} above 16) that differs from what was written, or -1 when it is intact
+     */
+    long markerDamage(long b, long front) {
+        long diff = Memory.getLong(b) ^ marker ^ front;
+        return diff == 0 ? -1 : Long.numberOfTrailingZeros(diff) / 8;
     }
 
     /** @return the front size the marker at {@code b} records (32 to 4096), or 0 when there is no valid marker */
