@@ -256,15 +256,16 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
-     * For {@link #free(long, boolean)}: the block's tail canary is not the live one. Another thread freed it since its
-     * header was read (a double free), or the program wrote past its end: the block is freed, and the damage returned
-     * to throw. A method of its own, so that the free's code stays under the size C2 inlines.
+     * For {@link #free(long, boolean)}: the block's tail canary is not the live one, or an aligned block's marker was
+     * hit. Another thread freed it since its header was read (a double free), or the program wrote past the end of
+     * this block (or of the one before): the block is freed, and the damage returned to throw. A method of its own, so
+     * that the free's code stays under the size C2 inlines.
      */
-    private RuntimeException damagedTail(long address, long h0, long size, long tail) {
+    private RuntimeException damaged(long address, long h0, long size, HeapDamage.Kind kind, long offset) {
         if (zones.freedTailDamage(address, size) < 0) { // another thread freed it since liveHeader read it
             return new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
         }
-        HeapDamage d = damage(address, RedZones.frontOf(h0), size, HeapDamage.Kind.OVERFLOW, tail);
+        HeapDamage d = damage(address, RedZones.frontOf(h0), size, kind, offset);
         release(address, h0);
         return new HeapCorruptionException(d, "free found a damaged block in heap " + core.name()
                 + " (the block has been freed)");
@@ -352,9 +353,16 @@ public final class CheckedHeap implements BlockAllocator {
         LocalHeap own = core.ownCache();
         long h0 = liveHeader(address, "free", arena, own);
         beforeRelease.accept(address);
-        long size = RedZones.sizeOf(h0);
+        long size = RedZones.sizeOf(h0), front = RedZones.frontOf(h0);
         long tail = zones.tailDamage(address, size);
-        if (tail >= 0) throw damagedTail(address, h0, size, tail);
+        if (tail >= 0) throw damaged(address, h0, size, HeapDamage.Kind.OVERFLOW, tail);
+        // An aligned block's marker, the first word of its front, which verify() reads to find the block: an overflow
+        // of the block before that ran past its own tail canary hit it (verify() reports it as this block's underflow,
+        // and so does its free now: it went unseen there)
+        long marker;
+        if (front > RedZones.HEADER && (marker = zones.markerDamage(address - front, front)) >= 0) {
+            throw damaged(address, h0, size, HeapDamage.Kind.UNDERFLOW, marker - front);
+        }
         if (!zones.markFreed(address, h0)) {
             throw new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
         }
@@ -365,7 +373,7 @@ public final class CheckedHeap implements BlockAllocator {
         // After the freed tail: noting the site may wait for a lock, and a double free that meets FREED over a live
         // tail waits only a bounded time for this free to end (flagged) before it calls the block damaged
         noteFreeSite(address, h0);
-        long share = quarantine.share(), front = RedZones.frontOf(h0);
+        long share = quarantine.share();
         if (!Quarantine.fits(size, front, share)) {
             releaseToEngine(address, h0, false, own);
             return;
