@@ -30,6 +30,7 @@ class MonitoringContractTest {
     void aCheckedHeapReportsTheRefusalOfAnImpossibleRequest() throws Exception {
         List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             rs.enable("org.malloc4j.HeapExhausted");
             rs.onEvent("org.malloc4j.HeapExhausted", e -> {
                 if (e.getString("heap").startsWith("review-huge-")) seen.add(e);
@@ -55,6 +56,7 @@ class MonitoringContractTest {
         Map<String, RecordedEvent> seen = new ConcurrentHashMap<>();
         CountDownLatch all = new CountDownLatch(3);
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             for (String n : new String[] {"org.malloc4j.HeapStatistics", "org.malloc4j.LargeAllocation",
                     "org.malloc4j.HeapExhausted"}) {
                 rs.enable(n).withPeriod(Duration.ofMillis(10));
@@ -110,6 +112,7 @@ class MonitoringContractTest {
         Map<Long, String> liveToHeap = new ConcurrentHashMap<>();
         CountDownLatch both = new CountDownLatch(2);
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             rs.enable("org.malloc4j.HeapStatistics").withPeriod(Duration.ofMillis(10));
             rs.onEvent("org.malloc4j.HeapStatistics", e -> {
                 long live = e.getLong("live");

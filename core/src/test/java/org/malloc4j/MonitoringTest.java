@@ -73,6 +73,7 @@ class MonitoringTest {
                 "org.malloc4j.Leak", "org.malloc4j.HeapStatistics"};
         CountDownLatch statistics = new CountDownLatch(1);
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             for (String n : names) {
                 rs.enable(n).withPeriod(Duration.ofMillis(20));
                 rs.onEvent(n, e -> {
@@ -135,6 +136,7 @@ class MonitoringTest {
         String[] names = {"org.malloc4j.LargeAllocation", "org.malloc4j.HeapExhausted"};
         long p, grown;
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             for (String n : names) {
                 rs.enable(n);
                 rs.onEvent(n, e -> seen.computeIfAbsent(n, k -> new CopyOnWriteArrayList<>()).add(e));
@@ -169,6 +171,7 @@ class MonitoringTest {
     void aBlockGrownInPlaceToALargeSizeIsALargeAllocation() throws Exception {
         List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
         try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false); // events are kept past their action: by default the stream reuses one object
             rs.enable("org.malloc4j.LargeAllocation");
             rs.onEvent("org.malloc4j.LargeAllocation", e -> {
                 if ("jfr-grow".equals(e.getString("heap"))) seen.add(e);
