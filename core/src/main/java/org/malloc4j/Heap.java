@@ -442,14 +442,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             // after the old one's free, as realloc does
             long counted = checked != null ? old : core.requestedSize(address);
             core.countUnseen(-counted);
-            boolean taken = false;
-            try {
+            try { // refused, or freed: the bytes back either way
                 moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
-                taken = true;
-            } finally {
-                if (!taken) core.countUnseen(counted);
-            }
-            try {
                 Memory.copy(address, moved, keep);
                 if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
                 else free(address);

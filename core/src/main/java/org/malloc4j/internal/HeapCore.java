@@ -700,16 +700,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // while the bytes are copied
         countUnseen(-oldRequested);
         long moved;
-        boolean taken = false;
-        try {
+        try { // refused, or freed: the bytes back either way
             moved = newSize <= oldRequested ? malloc(newSize)
                     : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
                     : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
-            taken = true;
-        } finally {
-            if (!taken) countUnseen(oldRequested);
-        }
-        try {
             Memory.copy(address, moved, Math.min(oldRequested, newSize));
             if (slab == null) {
                 free(address);

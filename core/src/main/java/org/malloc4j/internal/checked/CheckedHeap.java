@@ -240,14 +240,8 @@ public final class CheckedHeap implements BlockAllocator {
         long oldSize = RedZones.sizeOf(h0);
         core.countUnseen(-oldSize);
         long moved;
-        boolean taken = false;
-        try {
+        try { // refused, or freed: the bytes back either way
             moved = malloc(newSize);
-            taken = true;
-        } finally {
-            if (!taken) core.countUnseen(oldSize);
-        }
-        try {
             Memory.copy(address, moved, Math.min(oldSize, newSize));
             return freeOldOrUndo(address, moved);
         } finally {
