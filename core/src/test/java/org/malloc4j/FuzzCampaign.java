@@ -462,6 +462,21 @@ final class FuzzCampaign {
             liveBytes -= b.size;
         }
 
+        /**
+         * The model's side of a resize of {@code b} that returned {@code p} ({@code n} bytes): its contents kept up to
+         * the smaller size, {@code b} out of the model, a move counted as a malloc and a free. @return whether it moved
+         */
+        boolean resized(Blk b, long p, long n, String what) {
+            long m = mismatch(p, b.size, Math.min(b.size, n), b.pat);
+            if (m >= 0) throw fail(what + " lost byte " + m + " of the contents (new block " + hex(p) + ")");
+            forget(b);
+            if (p == b.addr) return false;
+            mallocs++;
+            frees++;
+            died(b.addr);
+            return true;
+        }
+
         void died(long a) {
             recentDead.addLast(a);
             if (recentDead.size() > 32) {
@@ -782,16 +797,7 @@ final class FuzzCampaign {
                 died(b.addr);
                 return;
             }
-            long m = mismatch(p, b.size, Math.min(b.size, size), b.pat);
-            if (m >= 0) throw fail("realloc lost byte " + m + " of the contents (new block " + hex(p) + ")");
-            forget(b);
-            if (p != b.addr) {
-                mallocs++;
-                frees++;
-                died(b.addr);
-            } else if (mode == HeapMode.CHECKED) {
-                throw fail("CHECKED realloc did not move");
-            }
+            if (!resized(b, p, size, "realloc") && mode == HeapMode.CHECKED) throw fail("CHECKED realloc did not move");
             admit(p, size, 16, RAW, null, false);
         }
 
@@ -836,14 +842,7 @@ final class FuzzCampaign {
                 return;
             }
             if (out[0].byteSize() != size) throw fail("reallocate gave " + out[0].byteSize() + " bytes");
-            long m = mismatch(p, t.size, Math.min(t.size, size), t.pat);
-            if (m >= 0) throw fail("reallocate lost byte " + m);
-            forget(t);
-            if (p != t.addr) {
-                mallocs++;
-                frees++;
-                died(t.addr);
-            }
+            resized(t, p, size, "reallocate");
             Blk n = admit(p, size, Math.max(16, a), SEG, out[0], false);
             if (a >= (16L << 20)) freeBlock(n, true);
         }
@@ -1514,14 +1513,7 @@ final class FuzzCampaign {
                     check(t, "after a refused ladder step");
                     return;
                 }
-                long m = mismatch(p, t.size, Math.min(t.size, sz), t.pat);
-                if (m >= 0) throw fail("ladder step lost byte " + m + " (new block " + hex(p) + ")");
-                forget(t);
-                if (p != t.addr) {
-                    mallocs++;
-                    frees++;
-                    died(t.addr);
-                }
+                resized(t, p, sz, "a ladder step");
                 b = admit(p, sz, Math.max(16, a), viaSegment ? SEG : RAW, viaSegment ? out[0] : null, false);
                 if (rnd.nextInt(8) == 0) {
                     op = "trim() in a ladder";
