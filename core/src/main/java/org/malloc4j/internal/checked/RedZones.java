@@ -225,13 +225,16 @@ final class RedZones {
     }
 
     /**
-     * Below this many bytes a fill is a loop of word stores here, from it {@link Memory#fill}: the JDK's fill up to
-     * 511 bytes (a CHECKED 64-byte pair 60 -> 53 ns, 256 bytes 71.5 -> 67.5 ns, 16 bytes 42.6 against 44.5 ns with the
-     * JDK's fill; one JVM a size, 2026-12-06), a copy of a template from 512.
+     * Below this many bytes a fill is at most eight word stores, overlapping where the size is not a multiple of their
+     * span, with no loop, and the poison check as many loads or-ed together; from it the JDK's fill (a copy of a
+     * template from {@link #VECTOR_FROM}) and a word loop. Loops cost more than their stores below it: a loop of two
+     * turns was half of a CHECKED 16-byte pair's samples (JFR), and the stores took a 16-byte pair to 0.91x, 32-byte
+     * 0.82x, 48-byte 0.79x its time, 64-byte (not changed) 0.98x (`BuildsInTurn`, 2026-12-07); four words a turn from
+     * 64 bytes up took a 256-byte pair to 1.31x, where the JDK's fill stores a vector at a time.
      */
-    private static final long WORD_LOOP_BELOW = 64;
+    private static final long STORES_BELOW = 64;
     /** From this size the poison check is one vectorized pass ({@link Memory#wordsEqual}), below it a word loop. */
-    private static final long SMALL = 512;
+    private static final long VECTOR_FROM = 512;
     private static final long JUNK_WORD = 0xA5A5A5A5A5A5A5A5L;
     private static final long POISON_WORD = 0xDFDFDFDFDFDFDFDFL;
 
@@ -247,23 +250,59 @@ final class RedZones {
     }
 
     private static void fill(long p, long size, byte value, long word, MemorySegment template) {
-        if (size >= WORD_LOOP_BELOW) {
+        if (size >= STORES_BELOW) {
             Memory.fill(p, size, value, template);
-            return;
+        } else if (size >= 32) {
+            putFour(p, word);
+            putFour(p + size - 32, word);
+        } else if (size >= 8) {
+            Memory.putLong(p, word);
+            Memory.putLong(p + size - 8, word);
+            if (size > 16) {
+                Memory.putLong(p + 8, word);
+                Memory.putLong(p + size - 16, word);
+            }
+        } else if (size >= 4) {
+            Memory.putInt(p, (int) word);
+            Memory.putInt(p + size - 4, (int) word);
+        } else {
+            for (long off = 0; off < size; off++) Memory.ALL.set(ValueLayout.JAVA_BYTE, p + off, value);
         }
-        MemorySegment block = Memory.ALL.asSlice(p, size);
-        // A counted loop over the slice: C2 drops the per-access bounds checks (the slice's size bounds them all).
-        long words = size & ~7L;
-        for (long off = 0; off < words; off += 8) block.set(ValueLayout.JAVA_LONG_UNALIGNED, off, word);
-        for (long off = words; off < size; off++) block.set(ValueLayout.JAVA_BYTE, off, value);
+    }
+
+    private static void putFour(long a, long word) {
+        Memory.putLong(a, word);
+        Memory.putLong(a + 8, word);
+        Memory.putLong(a + 16, word);
+        Memory.putLong(a + 24, word);
+    }
+
+    /** @return the bits that differ from {@code word} in the four words at {@code a}, or-ed together */
+    private static long differsFour(long a, long word) {
+        return (Memory.getLong(a) ^ word) | (Memory.getLong(a + 8) ^ word) | (Memory.getLong(a + 16) ^ word)
+                | (Memory.getLong(a + 24) ^ word);
     }
 
     /** @return the offset of the first byte in {@code [p, p + size)} that is not poison, or -1 */
     static long poisonDamage(long p, long size) {
+        // Below STORES_BELOW bytes the words the fill stored are or-ed together, with no early exit; only when one
+        // differs does the loop of poisonDamageAt run to find the byte
+        long diff;
+        if (size >= STORES_BELOW || size < 8) return poisonDamageAt(p, size);
+        if (size >= 32) {
+            diff = differsFour(p, POISON_WORD) | differsFour(p + size - 32, POISON_WORD);
+        } else {
+            diff = (Memory.getLong(p) ^ POISON_WORD) | (Memory.getLong(p + size - 8) ^ POISON_WORD);
+            if (size > 16) diff |= (Memory.getLong(p + 8) ^ POISON_WORD) | (Memory.getLong(p + size - 16) ^ POISON_WORD);
+        }
+        return diff == 0 ? -1 : poisonDamageAt(p, size);
+    }
+
+    private static long poisonDamageAt(long p, long size) {
         long words = size & ~7L, off = 0;
         // From 512 bytes one vectorized pass says whether any word changed (nearly always not), and the loop below,
         // which stops at the first changed word, runs only to find it.
-        if (size >= SMALL && Memory.wordsEqual(p, words, POISON_WORD)) off = words;
+        if (size >= VECTOR_FROM && Memory.wordsEqual(p, words, POISON_WORD)) off = words;
         MemorySegment block = Memory.ALL.asSlice(p, size);
         for (; off < words; off += 8) {
             long diff = block.get(ValueLayout.JAVA_LONG_UNALIGNED, off) ^ POISON_WORD;

@@ -85,6 +85,41 @@ class RedZonesTest {
         }
     }
 
+    /**
+     * Below 64 bytes the fills are a few overlapping stores and the check as many loads, with no loop: every size there
+     * (and a little past it, where the loops take over) is filled exactly to its end, and a change of any one byte, at
+     * any offset, is found at that offset.
+     */
+    @Test
+    void theStraightLineFillsAndCheckCoverEveryByteOfEverySmallSize() {
+        try (Arena arena = Arena.ofConfined()) {
+            long base = arena.allocate(256, 16).address();
+            for (long size = 0; size <= 80; size++) {
+                for (long shift = 0; shift < 16; shift += 5) { // aligned, and not (the fills take any address)
+                    long p = base + 16 + shift;
+                    Memory.ALL.asSlice(base, 256).fill((byte) 0x11);
+                    RedZones.junk(p, size);
+                    for (long i = -16; i < size + 16; i++) {
+                        byte expected = i >= 0 && i < size ? RedZones.JUNK : 0x11;
+                        assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p + i)).as("junk %d at %d", size, i)
+                                .isEqualTo(expected);
+                    }
+                    RedZones.poison(p, size);
+                    assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p - 1)).isEqualTo((byte) 0x11);
+                    assertThat(Memory.ALL.get(ValueLayout.JAVA_BYTE, p + size)).isEqualTo((byte) 0x11);
+                    assertThat(RedZones.poisonDamage(p, size)).as("intact, %d bytes", size).isEqualTo(-1);
+                    for (long at = 0; at < size; at++) {
+                        Memory.ALL.set(ValueLayout.JAVA_BYTE, p + at, (byte) (RedZones.POISON ^ 0x40));
+                        assertThat(RedZones.poisonDamage(p, size)).as("%d bytes, written at %d", size, at)
+                                .isEqualTo(at);
+                        Memory.ALL.set(ValueLayout.JAVA_BYTE, p + at, RedZones.POISON);
+                    }
+                    assertThat(RedZones.poisonDamage(p, size)).isEqualTo(-1);
+                }
+            }
+        }
+    }
+
     @Test
     void aHeaderHalfWrittenIsToldFromADamagedOne() {
         try (Arena arena = Arena.ofConfined()) {
