@@ -78,16 +78,18 @@ public final class ConfinedHeapArena extends HeapArena {
      * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
      *         (the arena is then left open)
      * @throws WrongThreadException if the caller is not the thread that created the arena
+     * @throws RuntimeException what a cleanup action attached to the arena threw: the arena is closed and its memory
+     *         given back all the same
      */
     @Override
     public void close() {
         checkOwner();
         if (state == CLOSED) throw alreadyClosed(this);
-        inner.close(); // throws, changing nothing, while a segment is held by a downcall
+        Throwable failed = closeScope(); // throws, changing nothing, while a segment is held by a downcall
         state = CLOSED;
         openOwner = null;
         registry.remove(this);
-        freeAll();
+        freeAll(failed); // and throws what a cleanup action threw, if one did
     }
 
     @Override

@@ -172,6 +172,43 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         return span.asSlice(address, byteSize);
     }
 
+    /**
+     * Closes the JDK scope, the first step of {@code close}. It throws with the scope still open when a segment is
+     * held by a downcall: nothing has changed, and that is thrown here. It throws with the scope closed when a cleanup
+     * action attached to the arena ({@code segment.reinterpret(size, arena, cleanup)}) failed: every segment is
+     * inaccessible already and the JDK will not close the scope again, so the arena must close all the same; that is
+     * returned, for {@link #freeAll(Throwable)} to throw once the memory is back.
+     *
+     * @return what a cleanup action threw, or null
+     */
+    final Throwable closeScope() {
+        try {
+            inner.close();
+            return null;
+        } catch (RuntimeException | Error e) {
+            if (scope.isAlive()) throw e;
+            return e;
+        }
+    }
+
+    /**
+     * {@link #freeAll()}, then throws {@code failed} (what {@link #closeScope} returned) unless it is null, with what
+     * the frees threw suppressed in it.
+     */
+    final void freeAll(Throwable failed) {
+        if (failed == null) {
+            freeAll();
+            return;
+        }
+        try {
+            freeAll();
+        } catch (RuntimeException e) {
+            failed.addSuppressed(e);
+        }
+        if (failed instanceof Error e) throw e;
+        throw (RuntimeException) failed;
+    }
+
     /** Gives every chunk and block still held back to the heap (unless the heap is gone) and forgets them. */
     final void freeAll() {
         boolean giveBack = !core.isClosed();

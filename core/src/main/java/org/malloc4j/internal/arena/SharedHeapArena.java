@@ -93,6 +93,9 @@ public final class SharedHeapArena extends HeapArena {
     public int liveSegments() {
         lock.lock();
         try {
+            // Closed: none, though close() may still be freeing them outside the lock (and the carver's arrays are
+            // then half emptied)
+            if (state == CLOSED) return 0;
             return countLive();
         } finally {
             lock.unlock();
@@ -105,20 +108,23 @@ public final class SharedHeapArena extends HeapArena {
      *
      * @throws IllegalStateException if the arena is already closed, or a segment of it is in use by a downcall
      *         (the arena is then left open)
+     * @throws RuntimeException what a cleanup action attached to the arena threw: the arena is closed and its memory
+     *         given back all the same
      */
     @Override
     public void close() {
+        Throwable failed;
         lock.lock();
         try {
             if (state == CLOSED) throw alreadyClosed(this);
-            inner.close(); // throws, changing nothing, while a segment is held by a downcall
+            failed = closeScope(); // throws, changing nothing, while a segment is held by a downcall
             state = CLOSED;
         } finally {
             lock.unlock();
         }
         // Nothing changes the map once the state is CLOSED: free the blocks outside the lock.
         registry.remove(this);
-        freeAll();
+        freeAll(failed); // and throws what a cleanup action threw, if one did
     }
 
     @Override
