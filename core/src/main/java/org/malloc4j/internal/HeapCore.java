@@ -323,7 +323,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         long request = Math.max(size, 1) + offset; // at least one byte past the offset: never the next block
         try {
-            return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
+            boolean slab = offset == 16 ? request <= SizeClasses.MAX_CACHED
+                    : offset <= PageHeap.PAGE && SizeClasses.alignedClassOf(request, offset) >= 0;
+            if (slab || offset > reserved / 2) return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
+            // A page run of its own, told to JFR as the segment the program asked for (as CHECKED tells it): its
+            // address past the offset, its size, and a refusal of that size, not of the block with the offset
+            return mallocLargeTellingFresh(request, Math.max(offset, PageHeap.PAGE), 0, offset) & ~PageHeap.FRESH;
         } catch (HeapExhaustedException e) {
             // In the program's terms, as CHECKED's refusal (and the one above) gives them: the segment it asked for,
             // not the block of the segment and the offset that keeps its address off the block's start
@@ -406,12 +411,20 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /** {@link #mallocLarge}, not zeroed: @return its address, with {@link PageHeap#FRESH} set when every page was fresh */
     private long mallocLargeTellingFresh(long size, long alignment, long offset) {
+        return mallocLargeTellingFresh(size, alignment, offset, 0);
+    }
+
+    /**
+     * {@link #mallocLargeTellingFresh(long, long, long)} for a block whose first {@code front} bytes the program does
+     * not see (an arena's offset before its segment): its JFR events tell the program's address and size.
+     */
+    private long mallocLargeTellingFresh(long size, long alignment, long offset, long front) {
         if (size < 0) throw badArgument("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-        long result = takeBlockPages(npages, alignment, offset, size, false);
-        if (result == 0) result = takeBlockPages(npages, alignment, offset, size, true);
-        return countLargeMalloc(result & ~PageHeap.FRESH, size) | (result & PageHeap.FRESH);
+        long result = takeBlockPages(npages, alignment, offset, size, front, false);
+        if (result == 0) result = takeBlockPages(npages, alignment, offset, size, front, true);
+        return countLargeMalloc(result & ~PageHeap.FRESH, size, front) | (result & PageHeap.FRESH);
     }
 
     /**
@@ -433,12 +446,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * nothing live, an empty current slab of 32 KiB blocks holding 128 KiB). Only the caller's own cache: another
      * thread's is its holder's alone.
      */
-    private long takeBlockPages(long npages, long alignment, long offset, long size, boolean lastTry) {
+    private long takeBlockPages(long npages, long alignment, long offset, long size, long front, boolean lastTry) {
         if (lastTry) releaseOwnSpares();
         lockOpen();
         try {
             long result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
-            if (result == 0 && lastTry) throw exhausted(size);
+            if (result == 0 && lastTry) throw exhausted(size, size - front);
             return result;
         } finally {
             pages.lock().unlock();
@@ -461,6 +474,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /** Counts the new page-run block at {@code address}, samples its site, tells JFR; returns the address. */
     private long countLargeMalloc(long address, long size) {
+        return countLargeMalloc(address, size, 0);
+    }
+
+    /** {@link #countLargeMalloc(long, long)}, JFR told of the block past its first {@code front} bytes. */
+    private long countLargeMalloc(long address, long size, long front) {
         LocalHeap cache = hold();
         boolean sampled;
         try {
@@ -470,7 +488,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             release(cache);
         }
         if (sampled) recordSample(address, size);
-        if (size >= largeEventBytes) Monitoring.largeAllocation(label, address, size);
+        if (size - front >= largeEventBytes) Monitoring.largeAllocation(label, address + front, size - front);
         samplePeakAfterCount();
         return address;
     }
@@ -1129,11 +1147,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private HeapExhaustedException exhausted(long request) {
+        return exhausted(request, request);
+    }
+
+    /** {@link #exhausted(long)}, JFR told of the {@code asked} bytes the program asked for (without a layer's own). */
+    private HeapExhaustedException exhausted(long request, long asked) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
         for (LocalHeap c : caches.all()) live += c.racyLiveBytes(); // page lock held
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
-            Monitoring.exhausted(label, request, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
+            Monitoring.exhausted(label, asked, pages.limitBytes(), committed, live, pages.largestDirtyBytes());
         }
         return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
                 + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
