@@ -3,7 +3,7 @@ package org.malloc4j.internal.sites;
 import java.util.Arrays;
 import java.util.List;
 
-/** An allocation site: the caller's frames, outermost last; interned so that equal sites group by identity. */
+/** An allocation site: the caller's frames, outermost last; interned, so that the records of one site share its frames. */
 public final class Site {
     private final StackTraceElement[] frames;
     private final int hash;

@@ -22,7 +22,15 @@ public final class SiteRecorder {
 
     private final double meanBytes;
     private final LiveRecords live = new LiveRecords();
+    /**
+     * Equal sites interned to one object, so that the records of one site share its frames. Bounded: a program whose
+     * distinct stacks never end (generated code, scripts) would otherwise keep every site it ever sampled, after its
+     * blocks are long freed (jemalloc drops a site's context when its last sample goes). At {@link #MAX_INTERNED} the
+     * table starts again empty: a site then interned anew is a second object equal to the first, which reports group
+     * by equality, and records keep the site objects they hold.
+     */
     private final ConcurrentHashMap<Site, Site> sites = new ConcurrentHashMap<>();
+    static final int MAX_INTERNED = 1 << 14;
     /**
      * The most records whose allocation stack is still a capture. A capture holds the whole backtrace (about 730
      * bytes at 20 frames, against a few dozen for a resolved record whose site is shared), so the live records keep
@@ -156,8 +164,14 @@ public final class SiteRecorder {
         int first = 0;
         while (first < all.length && isInternal(all[first].getClassName())) first++;
         Site site = new Site(java.util.Arrays.copyOfRange(all, first, Math.min(all.length, first + DEPTH)));
+        if (sites.size() >= MAX_INTERNED) sites.clear();
         Site known = sites.putIfAbsent(site, site);
         return known != null ? known : site;
+    }
+
+    /** @return the sites interned now (for tests) */
+    int interned() {
+        return sites.size();
     }
 
     private static boolean isInternal(String c) {

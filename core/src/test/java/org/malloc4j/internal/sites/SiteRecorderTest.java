@@ -35,4 +35,24 @@ class SiteRecorderTest {
         // (Both stacks start in this test, a class of malloc4j's internal package, so both resolve to the first frames
         // beyond it, the test runner's: CheckedModeTest checks a real double free's two sites from outside.)
     }
+
+    /**
+     * A program whose stacks never repeat (generated code, scripts) samples a new site after another: the interning
+     * table does not keep them all, and equal sites still group as one in a report.
+     */
+    @Test
+    void theInterningTableIsBoundedWhateverTheNumberOfDistinctSites() {
+        SiteRecorder recorder = new SiteRecorder(1);
+        Site firstOfOne = null;
+        for (int i = 0; i < 3 * SiteRecorder.MAX_INTERNED; i++) {
+            SiteRecorder.Capture c = recorder.capture();
+            c.setStackTrace(new StackTraceElement[] {new StackTraceElement("app.Generated" + i, "run", null, 1)});
+            Site s = recorder.resolve(c);
+            assertThat(recorder.interned()).isLessThanOrEqualTo(SiteRecorder.MAX_INTERNED);
+            if (i == 0) firstOfOne = s;
+        }
+        SiteRecorder.Capture again = recorder.capture();
+        again.setStackTrace(new StackTraceElement[] {new StackTraceElement("app.Generated0", "run", null, 1)});
+        assertThat(recorder.resolve(again)).isEqualTo(firstOfOne).hasSameHashCodeAs(firstOfOne);
+    }
 }
