@@ -3,7 +3,7 @@ package org.malloc4j.internal.sites;
 import java.util.Arrays;
 import java.util.List;
 
-/** An allocation site: the caller's frames, outermost last; interned, so that the records of one site share its frames. */
+/** An allocation site: the caller's frames, outermost last; interned, so that a site's records share its frames. */
 public final class Site {
     private final StackTraceElement[] frames;
     private final int hash;
