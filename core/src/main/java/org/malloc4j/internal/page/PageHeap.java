@@ -752,7 +752,11 @@ public final class PageHeap {
         if (state != PageMap.FREE_DIRTY && state != PageMap.FREE_CLEAN) return false;
         long rightLen = map.length(right);
         long extra = pages - length;
-        if (rightLen < extra) return false;
+        if (rightLen < extra) {
+            if (!joinFreeRuns(right, extra)) return false;
+            state = PageMap.FREE_CLEAN;
+            rightLen = map.length(right);
+        }
         if (state == PageMap.FREE_CLEAN && committedPages() + extra > limitPages) {
             // Free dirty runs make room under the limit, as they do for allocate: else the caller's fallback, a copy
             // that holds the old block and the new one together, would be refused where growing in place fits.
@@ -775,6 +779,35 @@ public final class PageHeap {
         if (pages >= releasePages) noteHugeRequest(pages);
         notePeaks();
         decayTick();
+        return true;
+    }
+
+    /**
+     * The free pages after a block that must grow by {@code extra} pages may lie in several runs, dirty and clean in
+     * turn (the two never merge), none long enough alone: when together they hold the growth, and the limit allows
+     * it, purges the dirty ones among them, which then merge with the clean ones into one clean run at {@code right}.
+     * Else the block was copied elsewhere, or refused at the end of the reservation, with its growth free beside it.
+     * O(runs walked), each at least a page of the growth: for the path that would otherwise copy the block.
+     *
+     * @return whether a clean run of at least {@code extra} pages now starts at {@code right}
+     */
+    private boolean joinFreeRuns(int right, long extra) {
+        if (usedPages + extra > limitPages) return false; // refused however the runs are joined: nothing is purged
+        long free = 0;
+        for (int p = right; free < extra && p < totalPages && isFreeRun(p); p += (int) map.length(p)) {
+            free += map.length(p);
+        }
+        if (free < extra) return false;
+        long len = map.length(right);
+        while (len < extra || map.state(right) != PageMap.FREE_CLEAN) {
+            // The run at right is dirty, or clean and too short: then the free run after it is dirty
+            int run = map.state(right) == PageMap.FREE_DIRTY ? right : (int) (right + len);
+            long runLen = map.length(run);
+            dirty.remove(run, runLen);
+            purge(run, runLen);
+            if (map.state(run) == PageMap.FREE_DIRTY) return false; // the OS kept its pages: the runs stay apart
+            len = map.length(right);
+        }
         return true;
     }
 

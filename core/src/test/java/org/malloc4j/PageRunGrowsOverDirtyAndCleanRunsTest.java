@@ -1,0 +1,62 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A page-run block grows in place when the free pages after it are enough, even when they lie in a dirty run and a
+ * clean run side by side (the page layer never merges the two): the growth must not look at the first run alone.
+ */
+class PageRunGrowsOverDirtyAndCleanRunsTest {
+    private static final long MIB = 1L << 20;
+
+    /**
+     * A 16 MiB reservation: a block of 8 MiB, a block of 4 MiB, then a freed block of 4 MiB less a page (a dirty run),
+     * then the last page, never used (clean). Growing the 4 MiB block to 8 MiB fills the reservation exactly; it was
+     * refused with HeapExhaustedException, the only other place, a copy, having no room.
+     */
+    @Test
+    void aBlockGrowsToTheEndOfTheReservationOverADirtyRunAndTheCleanPageAfterIt() {
+        try (Heap h = Heap.builder().reserve(16 * MIB).decay(Duration.ofHours(1)).jmx(false).build()) {
+            long a = h.malloc(8 * MIB);
+            long b = h.malloc(4 * MIB);
+            long c = h.malloc(4 * MIB - 4096);
+            h.free(c);
+            assertThat(h.stats().committedBytes()).as("the freed block waits, dirty").isEqualTo(16 * MIB - 4096);
+            long[] grownTo = new long[1];
+            assertThatCode(() -> grownTo[0] = h.realloc(b, 8 * MIB)).as("the free pages after b hold the growth")
+                    .doesNotThrowAnyException();
+            long grown = grownTo[0];
+            assertThat(grown).as("grown in place").isEqualTo(b);
+            assertThat(h.usableSize(grown)).isEqualTo(8 * MIB);
+            assertThat(h.verify()).isEmpty();
+            assertThat(h.stats().committedBytes()).isEqualTo(16 * MIB);
+            h.free(grown);
+            h.free(a);
+        }
+    }
+
+    /** The other order: a clean run right after the block, a dirty one after that; together they hold the growth. */
+    @Test
+    void aBlockGrowsInPlaceOverACleanRunAndTheDirtyRunAfterIt() {
+        try (Heap h = Heap.builder().decay(Duration.ofHours(1)).jmx(false).build()) {
+            long b = h.malloc(MIB);
+            long c1 = h.malloc(MIB);
+            long c2 = h.malloc(MIB);
+            long d = h.malloc(MIB); // keeps the free pages after b bounded
+            h.free(c1);
+            h.trim(); // c1's pages go back: a clean run
+            h.free(c2); // a dirty run beside it
+            assertThat(h.stats().committedBytes()).as("b, c2 dirty, d").isEqualTo(3 * MIB);
+            long grown = h.realloc(b, 3 * MIB);
+            assertThat(grown).as("grown in place, not copied").isEqualTo(b);
+            assertThat(h.verify()).isEmpty();
+            assertThat(h.stats().committedBytes()).as("the grown block and d").isEqualTo(4 * MIB);
+            h.free(grown);
+            h.free(d);
+        }
+    }
+}
