@@ -685,6 +685,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                     if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
                         int page = pages.pageOf(address);
                         resized = pages.resize(page, npages, newSize);
+                        if (!resized && newSize > oldRequested) {
+                            resized = pages.growAcrossRunsIfNowhereElse(page, npages, newSize);
+                        }
                         // Counted under the lock: a shrink's tail goes back here, and counted after the lock, the
                         // next thread to take its pages counted its block with the tail still in (as freePageRun)
                         if (resized) cache.countResize(oldRequested, newSize);
