@@ -190,7 +190,8 @@ public final class PageHeap {
             highWater = (int) Math.max(highWater, start + pages);
             decayTick();
             if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) {
-                purgeSmallDirtyRuns(pages - gathered - incoming);
+                long over = committedPages() - peakCommittedPages - (peakCommittedPages >>> PEAK_SLACK_SHIFT);
+                if (over > 0) purgeSmallDirtyRuns(Math.min(over, pages - gathered - incoming));
             }
             notePeaks();
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
@@ -248,6 +249,19 @@ public final class PageHeap {
     static final long LARGE_PAGES = 64;
 
     /**
+     * {@link #purgeSmallDirtyRuns} runs only for what a large block takes committed pages past their peak by more than
+     * the peak's 1/64th ({@code peak >>> 6}): at a peak (python3-pymalloc's 4.5 MB block) it gives back as before,
+     * but a program whose committed pages stay at their peak no longer purges on every large block. Without the bound
+     * a random workload of 40,000 live blocks (5% of them up to 300 KB) purged 3,500 times a million operations and
+     * faulted every purged page in again: its replay took 355-454 ns an operation against tcmalloc's 25. Its purged
+     * runs, clean, could no longer merge with the dirty runs freed beside them, so more large blocks found no dirty
+     * run that held them: in a smaller such workload with no decay, 59 MB committed for a peak of 12 MB live, 25 MB
+     * with the bound (docs/benchmarks.md, 2026-12-07). A 1/16th or 1/32nd bound cost large-mix's peak (1.268 -> 1.347,
+     * 1.283).
+     */
+    static final int PEAK_SLACK_SHIFT = 6;
+
+    /**
      * A large block ({@link #LARGE_PAGES} or more) took {@code pages} clean pages, which the OS backs as they are
      * written, because no dirty run held it: gives back up to as many pages of the smallest dirty runs, those under
      * {@link #LARGE_PAGES} pages, which no large block can use. Committed bytes then grow by the block less the
@@ -257,7 +271,8 @@ public final class PageHeap {
      * whose large blocks reuse each other's freed runs, every large block then came from clean pages and its replay
      * went from 40 to 650 ns an operation. O(1) per run purged (the smallest is the dirty index's first fit), at most
      * as many pages purged as the block faults in. Slabs never purge this way: they are taken and given back in loops,
-     * where purging what is needed again cost 1.5x to 2.5x (docs/benchmarks.md).
+     * where purging what is needed again cost 1.5x to 2.5x (docs/benchmarks.md). Only past the peak: see
+     * {@link #PEAK_SLACK_SHIFT}.
      */
     private void purgeSmallDirtyRuns(long pages) {
         long purged = 0;
