@@ -111,6 +111,10 @@ public final class DemoCommand implements Runnable {
         @Override
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
+            if (levels.length == 0) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        "--levels: at least one level, as 0,50,90");
+            }
             for (int l : levels) {
                 if (l < 0 || l > 95) {
                     throw new picocli.CommandLine.ParameterException(spec.commandLine(),

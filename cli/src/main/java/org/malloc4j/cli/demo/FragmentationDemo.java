@@ -8,6 +8,7 @@ import java.util.function.LongUnaryOperator;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapStats;
 import org.malloc4j.cli.report.HtmlReport;
+import org.malloc4j.cli.report.ReportPass;
 
 /**
  * The seed's symptom: fill a heap with 64 KiB blocks, free every other one (half the memory free, in holes), then
@@ -22,8 +23,6 @@ public final class FragmentationDemo {
     public static final long TAIL = 4L << 20;
     /** The large request: larger than every free extent of the naive heap, smaller than its free bytes. */
     public static final long LARGE = 8L << 20;
-    /** Margin over {@link #HEAP} for malloc4j's limit (metadata, page rounding). */
-    public static final long MARGIN = 16L << 20;
     /** Size of the probe allocations that are timed: larger than a hole, so first fit must skip every hole. */
     public static final long PROBE = 128L << 10;
     /** Probes allocated per timed interval (then freed, untimed). */
@@ -33,8 +32,12 @@ public final class FragmentationDemo {
     /** Holes made before each timing step: every other block freed, from the start of the range. */
     static final int[] HOLE_STEPS = {0, 30, 60, 120, 240, 360, 480};
 
-    /** What one heap did. */
-    public record Outcome(String heap, long freeBytes, long largestFreeExtent, boolean largeSucceeded,
+    /**
+     * What one heap did.
+     *
+     * @param heapBytes the heap's size: the naive heap's range, malloc4j's limit on committed bytes (the same)
+     */
+    public record Outcome(String heap, long heapBytes, long freeBytes, long largestFreeExtent, boolean largeSucceeded,
             long[] holes, double[] nsPerMalloc) {}
 
     /** Both heaps' outcomes. */
@@ -60,11 +63,13 @@ public final class FragmentationDemo {
             naiveNs[s] = time(naive::malloc, naive::free);
         }
         boolean naiveLarge = naive.malloc(LARGE) >= 0;
-        Outcome n = new Outcome("naive first-fit", naive.freeBytes(), naive.largestFreeExtent(), naiveLarge,
-                holes, naiveNs);
+        Outcome n = new Outcome("naive first-fit", naive.size(), naive.freeBytes(), naive.largestFreeExtent(),
+                naiveLarge, holes, naiveNs);
 
         Outcome m;
-        try (Heap heap = Heap.builder().limit(HEAP + MARGIN).build()) {
+        // The same size as the naive heap: its limit caps malloc4j's committed bytes (its bookkeeping lies on the Java
+        // heap, and 64 KiB blocks need no page rounding). A margin over it made the two heaps not comparable
+        try (Heap heap = Heap.builder().limit(HEAP).build()) {
             long[] mb = new long[blocks];
             // The page's timeline (issue: the demo's page has one as a replay's has): the heap's figures after each
             // step, against the demo's own mallocs and frees of blocks (the timed probes not counted)
@@ -73,6 +78,7 @@ public final class FragmentationDemo {
             sample(report, timeline, op, heap);
             for (int i = 0; i < blocks; i++) {
                 mb[i] = heap.malloc(BLOCK);
+                ReportPass.touch(mb[i], BLOCK); // a program uses its blocks: the timeline's resident bytes show them
                 if (++op % 16 == 0) sample(report, timeline, op, heap);
             }
             if (report != null) report.snapshot("malloc4j: heap full", heap.snapshot());
@@ -89,14 +95,14 @@ public final class FragmentationDemo {
             HeapStats before = heap.stats();
             boolean ok;
             try {
-                heap.malloc(LARGE);
+                ReportPass.touch(heap.malloc(LARGE), LARGE);
                 ok = true;
             } catch (RuntimeException e) {
                 ok = false;
             }
             sample(report, timeline, ++op, heap);
             if (report != null) report.snapshot("malloc4j: after the large request", heap.snapshot());
-            m = new Outcome("malloc4j", before.freeBytes(), before.largestFreeBlock(), ok, holes, m4jNs);
+            m = new Outcome("malloc4j", HEAP, before.freeBytes(), before.largestFreeBlock(), ok, holes, m4jNs);
         }
         return new Result(m, n);
     }
@@ -139,7 +145,7 @@ public final class FragmentationDemo {
             for (int k = 0; k < 5; k++) time(naive::malloc, naive::free); // no holes, then some: both profiles
             for (int i = 0; i < 120; i++) naive.free(2L * i * BLOCK);
             for (int k = 0; k < 10; k++) time(naive::malloc, naive::free);
-            try (Heap heap = Heap.builder().limit(HEAP + MARGIN).build()) {
+            try (Heap heap = Heap.builder().limit(HEAP).build()) {
                 long[] mb = new long[blocks];
                 for (int i = 0; i < blocks; i++) mb[i] = heap.malloc(BLOCK);
                 for (int k = 0; k < 5; k++) time(heap::malloc, heap::free);
@@ -154,12 +160,15 @@ public final class FragmentationDemo {
         out.printf("Fragmentation demo: %s heap filled with %s blocks, every other one freed, then one %s request.%n",
                 HtmlReport.human(HEAP), HtmlReport.human(BLOCK), HtmlReport.human(LARGE));
         out.printf("%-34s %18s %18s%n", "", "malloc4j", "naive first-fit");
+        out.printf("%-34s %18s %18s%n", "heap size", HtmlReport.human(r.malloc4j().heapBytes()),
+                HtmlReport.human(r.naive().heapBytes()));
         out.printf("%-34s %18s %18s%n", "free bytes", HtmlReport.human(r.malloc4j().freeBytes()),
                 HtmlReport.human(r.naive().freeBytes()));
         out.printf("%-34s %18s %18s%n", "largest free extent", HtmlReport.human(r.malloc4j().largestFreeExtent()),
                 HtmlReport.human(r.naive().largestFreeExtent()));
         out.printf("%-34s %18s %18s%n", HtmlReport.human(LARGE) + " request",
-                r.malloc4j().largeSucceeded() ? "succeeded" : "FAILED", r.naive().largeSucceeded() ? "succeeded" : "FAILED");
+                r.malloc4j().largeSucceeded() ? "succeeded" : "FAILED",
+                r.naive().largeSucceeded() ? "succeeded" : "FAILED");
         out.println();
         out.printf("Time per allocation as holes accumulate: median ns per malloc(%s) (larger than any hole),%n",
                 HtmlReport.human(PROBE));

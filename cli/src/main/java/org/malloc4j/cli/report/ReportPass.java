@@ -25,7 +25,7 @@ public final class ReportPass {
      * peak RSS counts it (its checked pass writes every byte), so the timeline's resident bytes must too; a pass that
      * only called malloc and free would show the heap's pages never resident.
      */
-    private static void touch(long p, long size) {
+    public static void touch(long p, long size) {
         long end = p + Math.max(1, size);
         for (long a = p; a < end; a = (a & -4096L) + 4096) ALL.set(ValueLayout.JAVA_BYTE, a, (byte) 1);
     }

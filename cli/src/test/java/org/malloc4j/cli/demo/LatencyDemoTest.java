@@ -92,6 +92,16 @@ class LatencyDemoTest {
         }
     }
 
+    /** "--levels ," parses as no level at all: the demo stopped with an internal error and a stack trace. */
+    @Test
+    void noLevelIsBadInput() {
+        StringWriter err = new StringWriter();
+        int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "demo", "latency",
+                "--levels", ",");
+        assertThat(code).isEqualTo(Main.BAD_INPUT);
+        assertThat(err.toString()).contains("--levels").doesNotContain("\tat ", "internal error");
+    }
+
     @Test
     void badLevelIsBadInput() {
         int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), "demo",
