@@ -74,13 +74,24 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                     Math.min(limitBytes, reserve), decayNanos, releaseBytes);
         } catch (RuntimeException | Error e) {
             Os.unmap(base, reserve); // no heap: its address space goes back
+            if (e instanceof HeapExhaustedException refused) { // the page map's reservation: named as the range's is
+                throw new HeapExhaustedException(refused.requested(), refused.getMessage() + " of heap " + name
+                        + " (" + reserve + " bytes)");
+            }
             throw e;
         }
         this.caches = new ThreadCaches(this);
         this.label = Monitoring.label(name); // last: a heap that could not be made has no label to give back
         this.pages.onPurge = bytes -> Monitoring.purge(label, bytes);
         OPEN.add(this);
-        Purger.ensureStarted(); // decay or not: it adopts the caches of threads that ended (reapDeadCaches)
+        try {
+            Purger.ensureStarted(); // decay or not: it adopts the caches of threads that ended (reapDeadCaches)
+        } catch (RuntimeException | Error e) {
+            // No thread (a process at its address space or thread limit): no heap, and close() gives back what the
+            // heap took, its range, its page map, its label and its place among the open heaps
+            close();
+            throw e;
+        }
     }
 
     public String name() {

@@ -40,7 +40,10 @@ final class PageMap {
         this.size = pages * RECORD;
         long rounded = (size + Os.PAGE_SIZE - 1) & -Os.PAGE_SIZE;
         this.base = Os.reserve(rounded, Os.PAGE_SIZE);
-        if (base == 0) throw new OutOfMemoryError("cannot reserve " + rounded + " bytes for page metadata");
+        if (base == 0) {
+            throw new org.malloc4j.HeapExhaustedException(rounded, "cannot reserve " + rounded
+                    + " bytes of address space for the page metadata");
+        }
     }
 
     void release() {
