@@ -266,7 +266,7 @@ public abstract sealed class Subject implements AutoCloseable {
         }
     }
 
-    /** A Netty allocator's direct buffers: {@code directBuffer(size, size)}, written at its memory address, released. */
+    /** A Netty allocator's direct buffers: {@code directBuffer(size, MAX)}, written at its memory address, released. */
     static final class Netty extends Subject {
         private final ByteBufAllocator alloc;
         private final ByteBuf[] bufs;
