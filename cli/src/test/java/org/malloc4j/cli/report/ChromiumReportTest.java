@@ -3,39 +3,91 @@ package org.malloc4j.cli.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.malloc4j.cli.Main;
 import org.malloc4j.cli.demo.FragmentationDemo;
 
-/** Opens a report in a real headless Chromium: drawn map and timeline, no console errors, a screenshot. */
+/**
+ * Opens report pages in a real headless Chromium: a replay's (the main job's) and the fragmentation demo's, each with
+ * its heap map and timeline drawn (the DOM Chromium built: map cells, and timeline lines of many points that rise
+ * above the axis), no console errors, and a screenshot in target/.
+ */
 class ChromiumReportTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
     @Test
-    void pageRendersInChromium(@TempDir Path dir) throws Exception {
-        if (!Files.isExecutable(CHROMIUM)) System.err.println("ChromiumReportTest: no /usr/bin/chromium: skipped");
-        assumeTrue(Files.isExecutable(CHROMIUM), "no /usr/bin/chromium: browser test skipped");
+    void aReplayPageRendersInChromium(@TempDir Path dir) throws Exception {
+        assumeChromium();
+        Path page = dir.resolve("replay.html");
+        StringWriter err = new StringWriter();
+        int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "replay", "-w",
+                "fragmenting", "--report", page.toString());
+        assertThat(code).as(err.toString()).isZero();
+        rendersWithMapAndTimeline(dir, page, "replay-report-screenshot.png");
+    }
+
+    @Test
+    void theDemoPageRendersInChromium(@TempDir Path dir) throws Exception {
+        assumeChromium();
         HtmlReport report = new HtmlReport("chromium test");
-        for (int i = 0; i < 100; i++) report.sample(i, i * 1000L, i * 1500L, i * 100L, i * 1200L);
         FragmentationDemo.run(report);
         Path page = dir.resolve("report.html");
         report.write(page);
-        Path shot = Path.of("target", "report-screenshot.png").toAbsolutePath();
-        Files.deleteIfExists(shot);
+        rendersWithMapAndTimeline(dir, page, "report-screenshot.png");
+    }
 
+    private static void assumeChromium() {
+        if (!Files.isExecutable(CHROMIUM)) System.err.println("ChromiumReportTest: no /usr/bin/chromium: skipped");
+        assumeTrue(Files.isExecutable(CHROMIUM), "no /usr/bin/chromium: browser test skipped");
+    }
+
+    private static void rendersWithMapAndTimeline(Path dir, Path page, String screenshot) throws Exception {
+        Path shot = Path.of("target", screenshot).toAbsolutePath();
+        Files.deleteIfExists(shot);
         Chromium dump = chromium(dir, "--dump-dom", page.toUri().toString());
-        assertThat(dump.out()).contains("<polyline", "class=\"heapmap\"", "<rect");
+        String dom = dump.out();
+        assertThat(dom).contains("class=\"heapmap\"", "class=\"timeline\"");
+        assertThat(count(dom, "<rect")).as("cells of the heap maps and the histogram").isGreaterThan(100);
+        for (String line : new String[] {"live", "committed", "resident"}) {
+            assertThat(highestPoint(dom, line)).as("the timeline's %s line rises above its axis", line)
+                    .isGreaterThan(20);
+        }
         assertThat(consoleErrors(dump.err())).isEmpty();
 
         Chromium s = chromium(dir, "--screenshot=" + shot, page.toUri().toString());
         assertThat(consoleErrors(s.err())).isEmpty();
         assertThat(shot).exists();
         assertThat(Files.size(shot)).isGreaterThan(10 * 1024);
+    }
+
+    private static int count(String text, String part) {
+        int n = 0;
+        for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) n++;
+        return n;
+    }
+
+    /**
+     * @return how far the highest point of the timeline's first line of class {@code line} lies above the axis (at
+     *         y = 280, 0 bytes), in pixels; the line must have ten points or more
+     */
+    private static double highestPoint(String dom, String line) {
+        Matcher m = Pattern.compile("<polyline class=\"" + line + "\"[^>]*points=\"([^\"]*)\"").matcher(dom);
+        assertThat(m.find()).as("a %s line", line).isTrue();
+        String[] points = m.group(1).trim().split(" ");
+        assertThat(points).as("points of the %s line", line).hasSizeGreaterThanOrEqualTo(10);
+        double top = 0;
+        for (String p : points) top = Math.max(top, 280 - Double.parseDouble(p.substring(p.indexOf(',') + 1)));
+        return top;
     }
 
     private record Chromium(String out, String err) {}
