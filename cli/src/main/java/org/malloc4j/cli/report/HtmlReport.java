@@ -286,6 +286,21 @@ public final class HtmlReport {
                     .append(c.freeBlocks()).append("</td><td>").append(human(c.requestedBytes())).append("</td><td>")
                     .append(human(c.wasteBytes())).append("</td></tr>\n");
         }
+        // The blocks with pages of their own (above the classes, or aligned past a page): one row, their waste the
+        // page rounding
+        long blocks = 0, bytes = 0, requested = 0;
+        for (HeapSnapshot.Run r : snap.runs()) {
+            if (r.kind() != HeapSnapshot.Kind.BLOCK) continue;
+            blocks++;
+            bytes += r.bytes();
+            requested += r.blockSize();
+        }
+        if (blocks > 0) {
+            b.append("<tr class=\"pageruns\"><td>page runs</td><td>").append(blocks).append("</td><td>")
+                    .append(human(bytes)).append("</td><td>").append(blocks).append("</td><td>0</td><td>")
+                    .append(human(requested)).append("</td><td>").append(human(bytes - requested))
+                    .append("</td></tr>\n");
+        }
         b.append("</table>\n");
         return b.toString();
     }

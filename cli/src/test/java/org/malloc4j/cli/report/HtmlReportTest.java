@@ -37,4 +37,21 @@ class HtmlReportTest {
         assertThat(html).doesNotContain("http://", "https://", "<script");
         assertThat(Files.size(file)).isLessThan(2L * 1024 * 1024);
     }
+
+    /** Blocks with pages of their own have a row of the class table: their count, pages and page-rounding waste. */
+    @Test
+    void theClassTableHasARowForBlocksWithPagesOfTheirOwn() {
+        HtmlReport report = new HtmlReport("page runs");
+        try (Heap heap = Heap.create()) {
+            long a = heap.malloc(300_000), b = heap.malloc(1 << 20), small = heap.malloc(100);
+            report.snapshot("now", heap.snapshot());
+            heap.free(a);
+            heap.free(b);
+            heap.free(small);
+        }
+        String html = report.render();
+        // 300,000 bytes take 74 pages (303,104 bytes), 1 MiB 256 pages: 1,347,680 bytes, 3,104 of them waste
+        assertThat(html).contains("<tr class=\"pageruns\"><td>page runs</td><td>2</td><td>1.3 MiB</td><td>2</td>"
+                + "<td>0</td><td>1.3 MiB</td><td>3.0 KiB</td></tr>");
+    }
 }
