@@ -44,6 +44,18 @@ public final class Os {
         }
         Linker linker = Linker.nativeLinker();
         var lookup = linker.defaultLookup();
+        String arch = System.getProperty("os.arch", "");
+        if (!arch.equals("amd64") && !arch.equals("aarch64")) {
+            // The mmap, mremap and madvise constants above are those of x86-64 and of the kernel's generic ABI
+            throw new ExceptionInInitializerError("malloc4j needs an amd64 or aarch64 Linux (its mmap constants); "
+                    + "found " + arch);
+        }
+        int pageSize = kernelPageSize(linker, lookup);
+        if (pageSize != PAGE_SIZE) {
+            // Purges and moves of 4 KiB pages would be refused (EINVAL) on a kernel of 16 or 64 KiB pages
+            throw new ExceptionInInitializerError("malloc4j needs a kernel of 4 KiB pages; this one's are "
+                    + pageSize + " bytes");
+        }
         Linker.Option errno = Linker.Option.captureCallState("errno");
         MMAP = linker.downcallHandle(lookup.findOrThrow("mmap"),
                 FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
@@ -62,6 +74,20 @@ public final class Os {
         MINCORE = linker.downcallHandle(lookup.findOrThrow("mincore"),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.ADDRESS), errno);
+    }
+
+    /** @return the kernel's page size, by {@code getpagesize()} */
+    static int kernelPageSize() {
+        return kernelPageSize(Linker.nativeLinker(), Linker.nativeLinker().defaultLookup());
+    }
+
+    private static int kernelPageSize(Linker linker, java.lang.foreign.SymbolLookup lookup) {
+        try {
+            return (int) linker.downcallHandle(lookup.findOrThrow("getpagesize"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+        } catch (Throwable t) {
+            throw new ExceptionInInitializerError(t);
+        }
     }
 
     /** Pages whose residency one mincore call reports (its vector: one byte a page). */
