@@ -131,7 +131,9 @@ class HeapMemoryReturnTest {
             // The tail is over the release threshold (32 MiB): back to the OS now, as a free of it would be
             assertAbout(touched - rss(), size - MiB, "RSS drop after shrinking a 256 MiB block to 1 MiB");
             assertThat(heap.stats().committedBytes()).isLessThan(4 * MiB);
-            assertThat(rss() - before).isLessThan(8 * MiB);
+            // The process's own growth meanwhile (the JIT's code, the collector) is in it too: 13 MB once, with the
+            // machine's other core busy, where 8 MiB had been the bound; 255 MiB kept would read far above either
+            assertThat(rss() - before).isLessThan(24 * MiB);
             heap.free(p);
         }
     }
