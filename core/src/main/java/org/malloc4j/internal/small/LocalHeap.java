@@ -349,20 +349,28 @@ public final class LocalHeap {
      * @return this cache's live bytes as statistics count them: its counter, plus the slack other threads' frees of its
      *         blocks still owe it ({@link #uncollectedSlack}). Any thread; racy while the holder allocates or frees,
      *         exact when no operation is in flight: it waits for a collection in progress (the purger collects a stripe
-     *         on its own), up to {@link #MAX_LIVE_READS} reads.
+     *         on its own), up to {@link #MAX_LIVE_WAIT_NANOS}.
      */
     public long liveBytes() {
-        for (int tries = 0; tries < MAX_LIVE_READS; tries++) {
+        long giveUpAt = 0;
+        for (int tries = 0; ; tries++) {
             int v = (int) COLLECTIONS.getAcquire(this);
             if ((v & 1) == 0) {
                 long l = live + uncollectedSlack();
                 VarHandle.acquireFence(); // the reads above before the sequence's second read
                 if ((int) COLLECTIONS.getOpaque(this) == v) return l;
             }
-            if (tries < 64) Thread.onSpinWait();
-            else Thread.yield();
+            if (tries < 64) {
+                Thread.onSpinWait();
+            } else {
+                // By time, not by count: 4,096 yields ran out in jcstress's LiveBytesDuringDrainTest with its owner
+                // interpreted on a machine whose cores another process kept busy (-48 bytes, once in 98,304 reads)
+                long now = System.nanoTime();
+                if (giveUpAt == 0) giveUpAt = now + MAX_LIVE_WAIT_NANOS;
+                else if (now - giveUpAt > 0) return racyLiveBytes(); // a holder descheduled inside a collection
+                Thread.yield();
+            }
         }
-        return racyLiveBytes(); // a holder descheduled inside a collection
     }
 
     /**
@@ -373,8 +381,11 @@ public final class LocalHeap {
         return live + uncollectedSlack();
     }
 
-    /** Most reads {@link #liveBytes} makes while collections keep overlapping them (one takes micro-seconds). */
-    private static final int MAX_LIVE_READS = 4096;
+    /**
+     * The longest {@link #liveBytes} waits for collections that keep overlapping its reads (one takes micro-seconds):
+     * past it, a holder stopped inside one, it reads without waiting.
+     */
+    private static final long MAX_LIVE_WAIT_NANOS = 200_000_000L;
 
     /** Most slabs {@link #uncollectedSlack} visits: a bound on a walk of a stack that other threads change under it. */
     private static final int MAX_PENDING_WALK = 1 << 20;
