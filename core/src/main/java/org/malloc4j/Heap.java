@@ -441,14 +441,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             // The new block replaces the old one: out of the live count from before the new one is counted until
             // after the old one's free, as realloc does
             long counted = checked != null ? old : core.requestedSize(address);
-            core.countUnseen(-counted);
+            core.setAside(counted);
             try { // refused, or freed: the bytes back either way
                 moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
                 Memory.copy(address, moved, keep);
                 if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
                 else free(address);
             } finally {
-                core.countUnseen(counted);
+                core.putBack(counted);
             }
         }
         return segmentOf(moved, newByteSize);

@@ -730,7 +730,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // until after the old one's free has counted it, so that the peak never holds both (the program never had
         // both): not the cache's own, nor a sample of the heap's taken by another thread (its slow paths, stats())
         // while the bytes are copied
-        countUnseen(-oldRequested);
+        setAside(oldRequested);
         long moved;
         try { // refused, or freed: the bytes back either way
             moved = newSize <= oldRequested ? malloc(newSize)
@@ -747,7 +747,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 freeSmallSlow(slab, idx, address);
             }
         } finally {
-            countUnseen(oldRequested); // the free counted the old block out: its bytes back, for a net of one block
+            putBack(oldRequested); // the free counted the old block out: its bytes back, for a net of one block
         }
         return moved;
     }
@@ -783,6 +783,39 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         LocalHeap cache = hold();
         try {
             cache.countUnseen(delta);
+        } finally {
+            release(cache);
+        }
+    }
+
+    /**
+     * Takes the {@code bytes} of a block that a realloc moves out of the calling thread's live count until
+     * {@link #putBack}, so that the peak never holds the old block and the new one together (the program never had
+     * both); a refusal meanwhile still counts them as live ({@link LocalHeap#movingBytes}), the old block staying.
+     */
+    public void setAside(long bytes) {
+        LocalHeap cache = hold();
+        try {
+            cache.countUnseen(-bytes);
+            cache.movingBytes += bytes;
+        } finally {
+            release(cache);
+        }
+    }
+
+    /** @return the bytes of the blocks that reallocs are moving now, set aside from the live count (racy) */
+    public long movingBytes() {
+        long moving = 0;
+        for (LocalHeap c : caches.all()) moving += c.movingBytes;
+        return moving;
+    }
+
+    /** Ends a {@link #setAside}: the bytes back in the live count, whether the block moved (and was freed) or not. */
+    public void putBack(long bytes) {
+        LocalHeap cache = hold();
+        try {
+            cache.countUnseen(bytes);
+            cache.movingBytes -= bytes;
         } finally {
             release(cache);
         }
@@ -1167,7 +1200,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** {@link #exhausted(long)}, JFR told of the {@code asked} bytes the program asked for (without a layer's own). */
     private HeapExhaustedException exhausted(long request, long asked) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
-        for (LocalHeap c : caches.all()) live += c.racyLiveBytes(); // page lock held
+        // Page lock held; a block a realloc is moving is live, though set aside from the count (the refused realloc's
+        // own old block among them: its message said "live 6000" with 9000 live, a review found, 2026-12-07)
+        for (LocalHeap c : caches.all()) live += c.racyLiveBytes() + c.movingBytes;
         long committed = pages.committedBytes();
         if (reportsExhaustion) {
             Monitoring.exhausted(label, asked, pages.limitBytes(), committed, live, pages.largestDirtyBytes());

@@ -210,7 +210,8 @@ public final class CheckedHeap implements BlockAllocator {
      */
     private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
         HeapStats s = core.stats(false); // the program's live bytes: red zones and quarantined blocks are not in it
-        long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes();
+        // with the blocks that reallocs are moving, a refused one's among them: they stay live
+        long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes() + core.movingBytes();
         Monitoring.exhausted(core.label(), size, limit, committed, live, s.largestFreeBlock());
         HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
                 + size + " bytes (" + request + " with the CHECKED red zones): limit " + limit + " bytes, committed "
@@ -238,14 +239,14 @@ public final class CheckedHeap implements BlockAllocator {
         // peak that another thread takes while the bytes are copied). The free counts what it did with the old
         // block (freed, quarantined, or left live when it refused), and the bytes put back after it net that out.
         long oldSize = RedZones.sizeOf(h0);
-        core.countUnseen(-oldSize);
+        core.setAside(oldSize);
         long moved;
         try { // refused, or freed: the bytes back either way
             moved = malloc(newSize);
             Memory.copy(address, moved, Math.min(oldSize, newSize));
             return freeOldOrUndo(address, moved);
         } finally {
-            core.countUnseen(oldSize);
+            core.putBack(oldSize);
         }
     }
 

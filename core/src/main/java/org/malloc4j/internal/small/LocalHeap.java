@@ -135,6 +135,11 @@ public final class LocalHeap {
      * nothing read different live bytes there (the fuzz campaign on CI, 6,273 bytes low).
      */
     private int collections;
+    /**
+     * Bytes of blocks a realloc of this cache's holder is moving, set aside from {@link #live} meanwhile
+     * ({@code HeapCore.setAside}): a refusal's message counts them as live. Holder only; read racily.
+     */
+    public long movingBytes;
     /** Slow paths taken, for sampling (holder only). */
     public int slowPaths;
     /** Bytes left to allocate before the next allocation-site sample (holder only; racy on shared stripes). */
