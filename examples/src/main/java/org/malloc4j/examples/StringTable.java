@@ -43,7 +43,12 @@ public final class StringTable implements AutoCloseable {
         this.capacity = 8;
         this.entries = heap.malloc(capacity * 8L);
         this.indexSlots = 16;
-        this.index = heap.calloc(indexSlots, Integer.BYTES);   // calloc: every slot starts empty (0)
+        try {
+            this.index = heap.calloc(indexSlots, Integer.BYTES);   // calloc: every slot starts empty (0)
+        } catch (Throwable t) {   // HeapExhaustedException (an Error): no table to close, so free the id array here
+            heap.free(entries);
+            throw t;
+        }
     }
 
     /** Returns the id of {@code s}, adding it to the table if it is not there yet. */
@@ -62,6 +67,13 @@ public final class StringTable implements AutoCloseable {
             capacity *= 2;
             reallocs++;
         }
+        if ((size + 1) * 2 > indexSlots) {
+            // Grow the index before the string goes in, so that a failed calloc leaves the string out (the index
+            // stays at most half full: with a full one, findSlot would look for an empty slot for ever).
+            rehash();
+            slot = findSlot(utf8);
+            table = segment(index, (long) indexSlots * Integer.BYTES);
+        }
 
         // A new string: one block holding its length and its bytes.
         long block = heap.malloc(LENGTH_BYTES + utf8.length);
@@ -71,7 +83,6 @@ public final class StringTable implements AutoCloseable {
         int id = size++;
         segment(entries, capacity * 8L).setAtIndex(ValueLayout.JAVA_LONG, id, block);
         table.setAtIndex(ValueLayout.JAVA_INT, slot, id + 1);
-        if (size * 2 > indexSlots) rehash();
         return id;
     }
 

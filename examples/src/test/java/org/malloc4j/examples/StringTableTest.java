@@ -82,6 +82,64 @@ class StringTableTest {
     }
 
     @Test
+    void aFailedGrowthOfTheIndexLeavesTheStringOutOfTheTable() {
+        try (Heap heap = Heap.builder().name("string-table-index").limit(8L << 20).build()) {
+            List<Long> ballast = new ArrayList<>();
+            try (StringTable table = new StringTable(heap)) {
+                int n = 8192; // 8192 ids fill the id array (64 KiB); the index has 16384 slots (64 KiB)
+                for (int i = 0; i < n; i++) table.intern(StringTable.word(i));
+                try {
+                    while (true) ballast.add(heap.malloc(64 * 1024));
+                } catch (HeapExhaustedException full) {
+                    // Room for the id array's growth to 128 KiB, none for an index of 128 KiB after it.
+                    heap.free(ballast.removeLast());
+                    heap.free(ballast.removeLast());
+                }
+                String next = StringTable.word(n);
+                assertThatThrownBy(() -> table.intern(next)).isInstanceOf(HeapExhaustedException.class);
+                assertThat(table.size()).as("a failed intern adds nothing").isEqualTo(n);
+                assertThat(table.lookup(next)).isEqualTo(-1);
+
+                for (long b : ballast) heap.free(b);
+                ballast.clear();
+                for (int i = n; i < 2 * n + 1; i++) assertThat(table.intern(StringTable.word(i))).isEqualTo(i);
+                for (int i = 0; i < 2 * n + 1; i++) assertThat(table.get(i)).isEqualTo(StringTable.word(i));
+            } finally {
+                for (long b : ballast) heap.free(b);
+            }
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
+    void aTableThatCannotGetItsIndexFreesItsIdArray() {
+        try (Heap heap = Heap.builder().name("string-table-new").limit(1L << 20).build()) {
+            List<Long> ballast = new ArrayList<>();
+            try {
+                // Fill the heap: 64 KiB blocks, then (one of them given back) 64-byte ones, then give one of
+                // those back. The id array (8 ids, 64 B) takes that block; the index (16 slots, 64 B) finds no room.
+                try {
+                    while (true) ballast.add(heap.malloc(64 * 1024));
+                } catch (HeapExhaustedException full) {
+                    heap.free(ballast.removeLast());
+                }
+                try {
+                    while (true) ballast.add(heap.malloc(64));
+                } catch (HeapExhaustedException full) {
+                    heap.free(ballast.removeLast());
+                }
+                long live = heap.stats().liveBlocks();
+
+                assertThatThrownBy(() -> new StringTable(heap)).isInstanceOf(HeapExhaustedException.class);
+                assertThat(heap.stats().liveBlocks()).as("the id array is not left behind").isEqualTo(live);
+            } finally {
+                for (long b : ballast) heap.free(b);
+            }
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
+    @Test
     void mainRuns() {
         StringTable.main(new String[] {"1000"});
     }
