@@ -68,11 +68,7 @@ class StringTableTest {
                 assertThat(table.size()).isEqualTo(n);
                 assertThat(table.lookup(next)).isEqualTo(-1);
 
-                // The heap stays usable: with room again, the table grows and goes on.
-                for (long b : ballast) heap.free(b);
-                ballast.clear();
-                for (int i = n; i < 2 * n + 1; i++) assertThat(table.intern(StringTable.word(i))).isEqualTo(i);
-                for (int i = 0; i < 2 * n + 1; i++) assertThat(table.get(i)).isEqualTo(StringTable.word(i));
+                growsOnWithRoomAgain(heap, table, ballast, n); // the heap stays usable
             } finally {
                 for (long b : ballast) heap.free(b);
             }
@@ -100,10 +96,7 @@ class StringTableTest {
                 assertThat(table.size()).as("a failed intern adds nothing").isEqualTo(n);
                 assertThat(table.lookup(next)).isEqualTo(-1);
 
-                for (long b : ballast) heap.free(b);
-                ballast.clear();
-                for (int i = n; i < 2 * n + 1; i++) assertThat(table.intern(StringTable.word(i))).isEqualTo(i);
-                for (int i = 0; i < 2 * n + 1; i++) assertThat(table.get(i)).isEqualTo(StringTable.word(i));
+                growsOnWithRoomAgain(heap, table, ballast, n);
             } finally {
                 for (long b : ballast) heap.free(b);
             }
@@ -142,5 +135,13 @@ class StringTableTest {
     @Test
     void mainRuns() {
         StringTable.main(new String[] {"1000"});
+    }
+
+    /** The ballast freed, the table of {@code n} words takes {@code n + 1} more, and every word reads back. */
+    private static void growsOnWithRoomAgain(Heap heap, StringTable table, List<Long> ballast, int n) {
+        for (long b : ballast) heap.free(b);
+        ballast.clear();
+        for (int i = n; i < 2 * n + 1; i++) assertThat(table.intern(StringTable.word(i))).isEqualTo(i);
+        for (int i = 0; i < 2 * n + 1; i++) assertThat(table.get(i)).isEqualTo(StringTable.word(i));
     }
 }

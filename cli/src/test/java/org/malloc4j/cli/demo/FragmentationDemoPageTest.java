@@ -4,10 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.malloc4j.cli.report.HtmlReport;
+import org.malloc4j.cli.report.TimelinePoints;
 
 /** The fragmentation demo compares heaps of one size, and its page's timeline shows the memory its blocks use. */
 class FragmentationDemoPageTest {
@@ -36,19 +35,8 @@ class FragmentationDemoPageTest {
         HtmlReport report = new HtmlReport("demo");
         FragmentationDemo.run(report);
         String html = report.render();
-        double live = topHeight(html, "live"), resident = topHeight(html, "resident");
+        double live = TimelinePoints.highest(html, "live"), resident = TimelinePoints.highest(html, "resident");
         assertThat(live).isGreaterThan(0);
         assertThat(resident).as("resident's top over live's top").isGreaterThanOrEqualTo(0.9 * live);
-    }
-
-    /** @return the greatest height above the axis (y = 280 at 0 bytes) of the timeline's line of class {@code line} */
-    private static double topHeight(String html, String line) {
-        Matcher m = Pattern.compile("<polyline class=\"" + line + "\"[^>]*points=\"([^\"]*)\"").matcher(html);
-        assertThat(m.find()).as("a %s line", line).isTrue();
-        double top = 0;
-        for (String p : m.group(1).trim().split(" ")) {
-            top = Math.max(top, 280 - Double.parseDouble(p.substring(p.indexOf(',') + 1)));
-        }
-        return top;
     }
 }

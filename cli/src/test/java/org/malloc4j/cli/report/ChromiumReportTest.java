@@ -10,8 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.malloc4j.cli.Main;
@@ -59,7 +57,8 @@ class ChromiumReportTest {
         assertThat(dom).contains("class=\"heapmap\"", "class=\"timeline\"");
         assertThat(count(dom, "<rect")).as("cells of the heap maps and the histogram").isGreaterThan(100);
         for (String line : new String[] {"live", "committed", "resident"}) {
-            assertThat(highestPoint(dom, line)).as("the timeline's %s line rises above its axis", line)
+            assertThat(TimelinePoints.heights(dom, line)).as("points of the %s line", line).hasSizeGreaterThan(10);
+            assertThat(TimelinePoints.highest(dom, line)).as("the timeline's %s line rises above its axis", line)
                     .isGreaterThan(20);
         }
         assertThat(consoleErrors(dump.err())).isEmpty();
@@ -74,20 +73,6 @@ class ChromiumReportTest {
         int n = 0;
         for (int i = text.indexOf(part); i >= 0; i = text.indexOf(part, i + 1)) n++;
         return n;
-    }
-
-    /**
-     * @return how far the highest point of the timeline's first line of class {@code line} lies above the axis (at
-     *         y = 280, 0 bytes), in pixels; the line must have ten points or more
-     */
-    private static double highestPoint(String dom, String line) {
-        Matcher m = Pattern.compile("<polyline class=\"" + line + "\"[^>]*points=\"([^\"]*)\"").matcher(dom);
-        assertThat(m.find()).as("a %s line", line).isTrue();
-        String[] points = m.group(1).trim().split(" ");
-        assertThat(points).as("points of the %s line", line).hasSizeGreaterThanOrEqualTo(10);
-        double top = 0;
-        for (String p : points) top = Math.max(top, 280 - Double.parseDouble(p.substring(p.indexOf(',') + 1)));
-        return top;
     }
 
     private record Chromium(String out, String err) {}

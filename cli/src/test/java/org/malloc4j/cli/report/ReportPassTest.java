@@ -47,18 +47,9 @@ class ReportPassTest {
         HtmlReport report = new HtmlReport("resident");
         ReportPass.run(b.build(), report);
         String html = report.render();
-        double live = lastHeight(html, "live"), resident = lastHeight(html, "resident");
+        double live = TimelinePoints.last(html, "live"), resident = TimelinePoints.last(html, "resident");
         assertThat(live).isGreaterThan(0);
         assertThat(resident).as("resident over live at the end").isGreaterThanOrEqualTo(0.9 * live);
-    }
-
-    /** @return the height above the axis of the last point of the timeline's polyline of class {@code line} */
-    private static double lastHeight(String html, String line) {
-        Matcher m = Pattern.compile("<polyline class=\"" + line + "\"[^>]*points=\"([^\"]*)\"").matcher(html);
-        assertThat(m.find()).as("a %s line", line).isTrue();
-        String[] points = m.group(1).trim().split(" ");
-        String last = points[points.length - 1];
-        return 280 - Double.parseDouble(last.substring(last.indexOf(',') + 1)); // y = 280 at 0 bytes
     }
 
     /** @return the timeline's "max X" label, in bytes */

@@ -781,6 +781,12 @@ public final class PageHeap {
         map.clear(right);
         map.clear((int) (page + length - 1));
         if (rightLen > extra) putFree((int) (page + pages), rightLen - extra, state, since);
+        grown(page, pages, extra, requested);
+        return true;
+    }
+
+    /** Tags the used run at {@code page}, grown in place by {@code extra} pages to {@code pages}, and counts it. */
+    private void grown(int page, long pages, long extra, long requested) {
         map.tagRun(page, pages, PageMap.USED);
         map.setRequested(page, requested);
         usedPages += extra;
@@ -790,7 +796,6 @@ public final class PageHeap {
         if (pages >= releasePages) noteHugeRequest(pages);
         notePeaks();
         decayTick();
-        return true;
     }
 
     /**
@@ -840,13 +845,7 @@ public final class PageHeap {
             p += (int) Math.min(len, need);
             need -= Math.min(len, need);
         }
-        map.tagRun(page, pages, PageMap.USED);
-        map.setRequested(page, requested);
-        usedPages += extra;
-        highWater = (int) Math.max(highWater, page + pages);
-        if (pages >= releasePages) noteHugeRequest(pages);
-        notePeaks();
-        decayTick();
+        grown(page, pages, extra, requested);
         return true;
     }
 
