@@ -102,6 +102,42 @@ class MalformedTraceTest {
         assertBadInput(Cli.run("replay", file.toString()), file + ": not gzip data");
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("appended")
+    void gzipWithTrailingGarbageIsBadInput(String what, String junk, String reason) throws IOException {
+        byte[] whole = gzip("100\n1\n2\n1\na 0 8\nf 0\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] bytes = Arrays.copyOf(whole, whole.length + junk.length());
+        System.arraycopy(junk.getBytes(StandardCharsets.ISO_8859_1), 0, bytes, whole.length, junk.length());
+        Path file = dir.resolve("appended.rep.gz");
+        Files.write(file, bytes);
+        assertBadInput(Cli.run("replay", file.toString()), file + reason.replace("END", "" + whole.length));
+    }
+
+    // GZIPInputStream read each of these files as the trace before the junk, without a word
+    static Stream<Arguments> appended() {
+        return Stream.of(
+                Arguments.of("short junk", "junk\n", ": trailing garbage after the gzip data, at byte END"),
+                Arguments.of("long junk", "x".repeat(100), ": trailing garbage after the gzip data, at byte END"),
+                Arguments.of("one zero byte", "\0", ": trailing garbage after the gzip data, at byte END"),
+                Arguments.of("a bad header after the member", "\u001f\u008b\u0007junk",
+                        " line 7: corrupt gzip data (Unsupported compression method)"),
+                Arguments.of("a header cut short", "\u001f\u008b\u0008",
+                        " line 7: truncated gzip data"));
+    }
+
+    @Test
+    void concatenatedGzipMembersAreOneTrace() throws IOException {
+        Path file = dir.resolve("two-members.rep.gz");
+        byte[] first = gzip("100\n1\n2\n1\na 0 8\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] second = gzip("f 0\n".getBytes(StandardCharsets.US_ASCII));
+        byte[] both = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, both, first.length, second.length);
+        Files.write(file, both);
+        Cli r = Cli.run("replay", "--no-rehearsal", file.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.OK);
+        assertThat(r.out()).contains("two-members");
+    }
+
     @Test
     void missingFileIsBadInput() {
         Path file = dir.resolve("nowhere.rep");

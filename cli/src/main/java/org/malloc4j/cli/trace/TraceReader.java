@@ -7,7 +7,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
 /**
@@ -34,7 +33,8 @@ public final class TraceReader {
     }
 
     /**
-     * Reads a trace file; a name ending in {@code .gz} is read through gzip.
+     * Reads a trace file; a name ending in {@code .gz} is read through gzip (concatenated members allowed, and
+     * nothing after the last one).
      *
      * @throws TraceException if the file cannot be read or is malformed
      */
@@ -46,7 +46,7 @@ public final class TraceReader {
             if (!gzip) return new TraceReader(file, raw, name).parse();
             InputStream unzipped;
             try {
-                unzipped = new GZIPInputStream(raw, 1 << 16);
+                unzipped = new StrictGzipInputStream(raw);
             } catch (EOFException e) {
                 throw new TraceException(file, 0, "truncated gzip data (the gzip header is incomplete)");
             } catch (ZipException e) {
@@ -80,6 +80,8 @@ public final class TraceReader {
             return parseLines();
         } catch (EOFException e) {
             throw fail(in.lineNumber() + 1, "truncated gzip data (the compressed stream ends early)");
+        } catch (StrictGzipInputStream.TrailingGarbageException e) {
+            throw fail(0, e.getMessage());
         } catch (ZipException e) {
             throw fail(in.lineNumber() + 1, "corrupt gzip data (" + e.getMessage() + ")");
         }
