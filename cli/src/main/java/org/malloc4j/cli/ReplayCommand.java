@@ -103,7 +103,10 @@ final class ReplayCommand implements Callable<Integer> {
     @Option(names = "--report", paramLabel = "FILE",
             description = "Also write a self-contained HTML page (heap map at peak and end, timeline, free-extent"
                     + " histogram, size classes): one page, a section per trace, from a separate untimed replay"
-                    + " on a fresh malloc4j heap.")
+                    + " on a fresh malloc4j heap. Traces are read one at a time, in turn: when one is malformed, the"
+                    + " replay stops there (exit 2) and the page is still written, for the traces replayed before it,"
+                    + " and says at its top where the replay stopped and which traces it did not reach (no page when"
+                    + " the first trace is malformed).")
     java.nio.file.Path report;
 
     @Option(names = "--decay", paramLabel = "TIME",
@@ -209,13 +212,19 @@ final class ReplayCommand implements Callable<Integer> {
         org.malloc4j.cli.report.HtmlReport page = report == null ? null
                 : new org.malloc4j.cli.report.HtmlReport("malloc4j replay: "
                         + String.join(", ", sources.stream().map(TraceSource::name).toList()));
-        for (TraceSource source : sources) {
+        for (int t = 0; t < sources.size(); t++) {
+            TraceSource source = sources.get(t);
             Trace trace;
             try {
                 trace = source.load();
             } catch (TraceException e) {
                 out.flush();
-                return badInput(err, me + ": " + e.getMessage());
+                err.println(me + ": " + e.getMessage());
+                // The traces before this one are replayed, their results printed: their page is kept too, and says
+                // it is incomplete
+                if (page != null && t > 0) writePartialPage(page, e, sources.subList(t + 1, sources.size()), t, err);
+                err.flush();
+                return Main.BAD_INPUT;
             }
             if (!warm) {
                 driver.warmUp(Workloads.warmUp().generate());
@@ -242,6 +251,26 @@ final class ReplayCommand implements Callable<Integer> {
             }
         }
         return errors == 0 ? Main.OK : Main.REPLAY_ERRORS;
+    }
+
+    /**
+     * Writes the page of the {@code replayed} traces replayed before the malformed trace {@code e} names, with a notice
+     * that it stopped there and which traces ({@code rest}) it did not reach, and says on {@code err} what it wrote.
+     */
+    private void writePartialPage(org.malloc4j.cli.report.HtmlReport page, TraceException e, List<TraceSource> rest,
+            int replayed, PrintWriter err) {
+        String me = spec.qualifiedName();
+        String traces = replayed == 1 ? "the trace" : "the " + replayed + " traces";
+        String skipped = rest.isEmpty() ? ""
+                : "; not replayed: " + String.join(", ", rest.stream().map(TraceSource::name).toList());
+        page.notice("Incomplete: the replay stopped at a malformed trace (" + e.getMessage() + "). This page shows "
+                + traces + " replayed before it" + skipped + ".");
+        try {
+            page.write(report);
+            err.println(me + ": wrote " + report + " for " + traces + " replayed before " + e.file() + skipped);
+        } catch (java.io.IOException io) {
+            err.println(me + ": cannot write " + report + ": " + ReportFile.reason(io));
+        }
     }
 
     /** @return the gathering mode {@code --gather} names, or null when it names none */

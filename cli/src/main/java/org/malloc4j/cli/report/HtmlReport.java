@@ -27,6 +27,7 @@ public final class HtmlReport {
     private final String title;
     private final Map<String, List<Sample>> series = new LinkedHashMap<>();
     private final List<String> sections = new ArrayList<>();
+    private final List<String> notices = new ArrayList<>();
 
     public HtmlReport(String title) {
         this.title = title;
@@ -64,6 +65,11 @@ public final class HtmlReport {
         sections.add(b.toString());
     }
 
+    /** Adds a line shown at the top of the page, under its title: what a reader must know before the rest. */
+    public void notice(String text) {
+        notices.add("<p class=\"notice\"><strong>" + esc(text) + "</strong></p>\n");
+    }
+
     /** Adds a free-form preformatted text section. */
     public void text(String heading, String text) {
         sections.add("<section><h2>" + esc(heading) + "</h2><pre>" + esc(text) + "</pre></section>\n");
@@ -78,6 +84,7 @@ public final class HtmlReport {
                 .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}")
                 .append(".legend span{display:inline-block;padding:2px 6px;margin-right:6px;color:#fff}")
                 .append("</style></head><body>\n<h1>").append(esc(title)).append("</h1>\n")
+                .append(String.join("", notices))
                 .append("<div class=\"legend\"><span style=\"background:#1f5fbf\">slab (dark = full)</span>")
                 .append("<span style=\"background:#8a2be2\">block</span><span style=\"background:#e07020\">free, dirty</span>")
                 .append("<span style=\"background:#9a9a9a\">free, clean</span></div>\n");
