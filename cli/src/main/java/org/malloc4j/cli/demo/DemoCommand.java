@@ -121,10 +121,12 @@ public final class DemoCommand implements Runnable {
                             "--levels: " + l + " is not between 0 and 95");
                 }
             }
-            if (fillMib < 1 || batches < 1 || warmup < 0 || batch < 1 || delay < 1 || runs < 1) {
-                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                        "--fill, --batches, --batch, --delay and --runs must be positive, --warmup not negative");
-            }
+            atLeast("--fill", fillMib, 1);
+            atLeast("--batches", batches, 1);
+            atLeast("--warmup", warmup, 0);
+            atLeast("--batch", batch, 1);
+            atLeast("--delay", delay, 1);
+            atLeast("--runs", runs, 1);
             // Each heap holds the fill; the blocks in flight and the latencies recorded are arrays of this JVM's
             if (fillMib > MAX_FILL_MIB) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -142,6 +144,14 @@ public final class DemoCommand implements Runnable {
             for (int r = 0; r < runs; r++) all.add(LatencyDemo.run(c));
             LatencyDemo.print(LatencyDemo.median(all), c, runs, out);
             return Main.OK;
+        }
+
+        /** Refuses {@code value} of {@code option} below {@code min}, naming the option and the value. */
+        private void atLeast(String option, long value, long min) {
+            if (value < min) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                        option + " must be at least " + min + ", not " + value);
+            }
         }
     }
 }

@@ -92,6 +92,21 @@ class LatencyDemoTest {
         }
     }
 
+    /** A number below its option's least was refused with one message naming all six options, not the one. */
+    @Test
+    void aNumberTooSmallIsBadInputNamingItsOption() {
+        for (String[] args : new String[][] {{"--fill", "0"}, {"--batches", "-3"}, {"--warmup", "-1"},
+                {"--batch", "0"}, {"--delay", "-2147483648"}, {"--runs", "0"}}) {
+            StringWriter err = new StringWriter();
+            int code = Main.execute(new PrintWriter(new StringWriter()), new PrintWriter(err), "demo", "latency",
+                    args[0], args[1]);
+            assertThat(code).as(args[0]).isEqualTo(Main.BAD_INPUT);
+            String least = args[0].equals("--warmup") ? "0" : "1";
+            assertThat(err.toString()).as(args[0]).startsWith("malloc4j demo latency: " + args[0] + " must be at least "
+                    + least + ", not " + args[1] + " (see ").doesNotContain("\tat ");
+        }
+    }
+
     /** "--levels ," parses as no level at all: the demo stopped with an internal error and a stack trace. */
     @Test
     void noLevelIsBadInput() {
