@@ -123,8 +123,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /**
-     * Adopts the caches of dead threads, whose empty slabs then go back to the page layer; for the purger thread. A
-     * heap closed meanwhile refuses the slabs' release (IllegalStateException), which is then not an error.
+     * Adopts the caches of dead threads, whose empty slabs then go back to the page layer, and collects the remote
+     * frees waiting in the virtual threads' stripes; for the purger thread. A heap closed meanwhile refuses the slabs'
+     * release (IllegalStateException), which is then not an error.
      */
     void reapDeadCaches() {
         if (closed) return;

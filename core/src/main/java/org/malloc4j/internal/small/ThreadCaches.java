@@ -254,20 +254,35 @@ public final class ThreadCaches {
     }
 
     /**
-     * Adopts every dead thread's cache into the first stripe, under its lock: for the purger thread, so that the empty
-     * slabs of threads that ended go back to the page layer even when no live thread takes a slow path. Passes when
-     * another thread is reaping.
+     * Adopts every dead thread's cache into the first stripe, under its lock, then collects the remote frees waiting
+     * in every stripe: for the purger thread, so that the empty slabs of threads that ended go back to the page layer
+     * even when no live thread takes a slow path. Passes when another thread is reaping.
      */
     public void reapDeadIntoStripe() {
         LocalHeap stripe = stripes[0];
         stripe.lock().lock();
         try {
             reapDead(stripe, Integer.MAX_VALUE / 2);
-            // The slabs adopted here take remote frees from then on; no thread but a virtual one of this stripe
-            // would collect them
-            stripe.drainPending();
         } finally {
             stripe.lock().unlock();
+        }
+        collectStripes();
+    }
+
+    /**
+     * Collects the remote frees waiting in each stripe that has some and is not in use now (its holder collects them on
+     * its slow path). A stripe's slabs take remote frees that no thread but a virtual one of that stripe would collect:
+     * the blocks that ended virtual threads left for platform threads to free (and the slabs the purger adopted into
+     * the first stripe) stayed committed for good once those threads were gone, emptied but never collected.
+     */
+    private void collectStripes() {
+        for (LocalHeap stripe : stripes) {
+            if (stripe.pendingHead() == null || !stripe.lock().tryLock()) continue;
+            try {
+                stripe.drainPending();
+            } finally {
+                stripe.lock().unlock();
+            }
         }
     }
 
