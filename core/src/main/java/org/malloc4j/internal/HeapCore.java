@@ -1072,7 +1072,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             // One thread: its cache's peak is exact. Several: a cache's own peak means nothing when other threads
             // free its blocks, so the heap's peak is sampled (slab refills, page-layer calls, stats()).
-            peakLive = Math.max(caches.singleUser() ? peak : Math.max(peakSample.value(), counted.soloPeak()), live);
+            peakLive = Math.max(counted.singleUser() ? peak : Math.max(peakSample.value(), counted.soloPeak()), live);
             peakSample.raise(peakLive);
             committed = pages.committedBytes();
             peakCommitted = pages.peakCommittedBytes();

@@ -390,7 +390,7 @@ public final class ThreadCaches {
                 frees += c.frees;
                 peak = Math.max(peak, c.peak);
             }
-            return new Counted(live, mallocs, frees, peak, soloPeak, list.length);
+            return new Counted(live, mallocs, frees, peak, soloPeak, list.length, singleUser());
         } finally {
             registryLock.unlock();
         }
@@ -405,8 +405,12 @@ public final class ThreadCaches {
      * @param cachePeak the largest peak of a cache in use
      * @param soloPeak the heap's exact peak while one cache alone counted (see {@link #foldSoloPeak})
      * @param caches the caches in use
+     * @param singleUser {@link #singleUser()}, asked under the registry lock with the rest: asked after it, a second
+     *        cache that counted meanwhile made the heap's peak the sampled one with a {@code soloPeak} read before that
+     *        cache folded the first one's peak in (a review saw a 200 KB peak reported as 64 bytes)
      */
-    public record Counted(long live, long mallocs, long frees, long cachePeak, long soloPeak, int caches) {}
+    public record Counted(long live, long mallocs, long frees, long cachePeak, long soloPeak, int caches,
+            boolean singleUser) {}
 
     /**
      * @return true while one platform thread alone has used the heap (and no virtual thread): its cache's peak
