@@ -44,7 +44,15 @@ import org.malloc4j.internal.stack.StackRegistry;
  * meet gets a {@link HeapExhaustedException} and the heap stays usable.
  *
  * <p><b>Threads.</b> All methods are thread-safe. Any thread may free any block. {@link #close()} must not race
- * with other calls on the same heap.
+ * with other calls on the same heap: every call of another thread must have returned before {@code close()} begins
+ * (a join, a latch), as every access to the heap's blocks must. A call that overlaps it is not detected, which would
+ * cost every malloc and free a fence: it may return an address the closed heap no longer maps, and it (calloc's
+ * zeroing, realloc's copy, CHECKED mode's red zones) or the program's next access may crash the JVM. Only the
+ * figures ({@link #stats()}, {@link #snapshot()}, {@link #trim()}, the MBean, JFR) may race it: they throw
+ * {@link IllegalStateException} once it has closed the heap. One double free is not caught in FAST mode: the same
+ * block freed at the same instant by the thread whose cache holds it (the one that allocated it) and by another
+ * thread, since the owner's free takes no fence; both may return, and the block may then be handed out twice.
+ * {@link HeapMode#CHECKED} catches it.
  *
  * <p>Raw addresses are the fastest interface; {@link #allocate(long, long)} wraps a block in a
  * {@link MemorySegment} of exactly the requested size, so that the JDK checks every access against its bounds.
