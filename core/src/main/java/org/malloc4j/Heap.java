@@ -582,14 +582,12 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         Set<Long> stackBlocks = stacks.heldBlocks();
         long blocks = s.liveBlocks() - stackBlocks.size();
         long bytes = s.liveBytes() - stackBlocks.size() * stacks.blockSize();
-        if (checked == null) {
-            List<SiteRecord> live = records.stream().filter(r -> !stackBlocks.contains(r.address)).toList();
-            return LeakCollector.collect(core.name(), blocks, bytes, live, b -> b, b -> -1);
-        }
         CheckedHeap c = checked;
-        List<SiteRecord> live = records.stream()
-                .filter(r -> c.isLive(r.address) && !stackBlocks.contains(c.programAddress(r.address))).toList();
-        return LeakCollector.collect(core.name(), blocks, bytes, live, c::programAddress, c::programSize);
+        return LeakCollector.collect(core.name(), blocks, bytes, records, r -> {
+            // CHECKED: one look at the block, which another thread may free (and its memory be reused) meanwhile
+            long[] block = c == null ? new long[] {r.address, r.size} : c.programBlock(r.address);
+            return block == null || stackBlocks.contains(block[0]) ? null : block;
+        });
     }
 
     /**

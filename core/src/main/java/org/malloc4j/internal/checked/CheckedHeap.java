@@ -760,27 +760,34 @@ public final class CheckedHeap implements BlockAllocator {
         return quarantine.drain();
     }
 
-    /** @return the program address of the engine block at {@code b} (for leak reports), or b when unknown */
-    public long programAddress(long b) {
-        long p = zones.programAddress(b, core.liveRequestedSize(b));
-        return p == 0 ? b : p;
+    /**
+     * For a leak report: the live block of the program at engine address {@code b} (a sampled block's record), as the
+     * program knows it, or null when none is there now (freed: in quarantine, or given back since the report copied
+     * its record, when its memory may read as anything, zeros once its pages went back). A block whose header was
+     * overwritten is named as verify() names it: at its front (the aligned block's marker, else the header's 16 bytes),
+     * with the engine's request less the red zones as its size; never at {@code b}, which the program never saw.
+     *
+     * @return {program address, program size}, or null
+     */
+    public long[] programBlock(long b) {
+        long limit = core.liveRequestedSize(b); // every read below stays within the block as the engine sizes it
+        if (limit < 0) return null;
+        long p = zones.programAddress(b, limit);
+        if (p != 0) {
+            long h0 = Memory.getLong(p - 16);
+            return (h0 & RedZones.FREED) != 0 ? null : new long[] {p, RedZones.sizeOf(h0)};
+        }
+        long marked = zones.markerFront(b);
+        long front = marked != 0 ? marked : RedZones.HEADER;
+        long size = limit - front - RedZones.TAIL;
+        // Not this layer's layout, or a block in quarantine (its tail, found by the engine's size, is the freed one)
+        if (size < 0 || zones.freedTailDamage(b + front, size) < 0) return null;
+        return new long[] {b + front, size};
     }
 
     /** @return the engine address of the live block at program address {@code p} (validated by the caller) */
     public long engineAddress(long p) {
         return p - RedZones.frontOf(Memory.getLong(p - 16));
-    }
-
-    /** @return true when the engine block at {@code b} is a live block of the program (not in quarantine) */
-    public boolean isLive(long b) {
-        long p = zones.programAddress(b, core.liveRequestedSize(b));
-        return p == 0 || (Memory.getLong(p - 16) & RedZones.FREED) == 0;
-    }
-
-    /** @return the program's size of the engine block at {@code b}, or -1 when its header is damaged */
-    public long programSize(long b) {
-        long p = zones.programAddress(b, core.liveRequestedSize(b));
-        return p == 0 ? -1 : RedZones.sizeOf(Memory.getLong(p - 16));
     }
 
     /**

@@ -7,7 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.function.LongUnaryOperator;
+import java.util.function.Function;
 import org.malloc4j.LeakReport;
 
 /** Groups the sampled live blocks by site into a {@link LeakReport}. */
@@ -15,16 +15,18 @@ public final class LeakCollector {
     private LeakCollector() {}
 
     /**
-     * @param toProgram maps an engine address to the address the program holds (identity in FAST mode)
-     * @param programSize maps an engine address to the program's size of the block, or -1 to keep the record's
+     * @param programBlock maps a record to its block as the program holds it, {address, size}, read once (in CHECKED
+     *        mode the address past the red zone, which a block freed meanwhile no longer shows), or to null to leave
+     *        the record out
      */
     public static LeakReport collect(String heap, long liveBlocks, long liveBytes, Collection<SiteRecord> records,
-            LongUnaryOperator toProgram, LongUnaryOperator programSize) {
+            Function<SiteRecord, long[]> programBlock) {
         Map<Site, Group> groups = new HashMap<>();
         long blocks = 0, bytes = 0;
         for (SiteRecord r : records) {
-            long size = programSize.applyAsLong(r.address);
-            if (size < 0) size = r.size;
+            long[] block = programBlock.apply(r);
+            if (block == null) continue;
+            long size = block[1];
             Group g = groups.computeIfAbsent(r.site(), s -> new Group());
             g.blocks++;
             g.bytes += size;
@@ -33,7 +35,7 @@ public final class LeakCollector {
             g.estimated += r.weight() * size / Math.max(r.sampledSize(), 1);
             g.estimatedBlocks += r.weight() / Math.max(r.sampledSize(), 1); // one over the chance it was sampled
             if (g.threads.size() < 4) g.threads.add(r.thread);
-            if (g.addresses.size() < 8) g.addresses.add(toProgram.applyAsLong(r.address));
+            if (g.addresses.size() < 8) g.addresses.add(block[0]);
             blocks++;
             bytes += size;
         }
