@@ -32,7 +32,8 @@ public record HeapDamage(long address, long size, Kind kind, long offset, List<S
     @Override
     public String toString() {
         String what = switch (kind) {
-            case OVERFLOW -> "overflow: " + (offset - size) + " byte(s) past the end overwritten";
+            // Both counted from the block's edge, so that p[size] reads 1 past the end as p[-1] reads 1 before it
+            case OVERFLOW -> "overflow: the red zone " + (offset - size + 1) + " byte(s) past the end overwritten";
             case UNDERFLOW -> "underflow: the red zone " + (-offset) + " byte(s) before the block overwritten";
             case WRITE_AFTER_FREE -> "write after free: byte " + offset + " of the freed block overwritten";
         };

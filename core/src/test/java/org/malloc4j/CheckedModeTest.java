@@ -43,6 +43,24 @@ class CheckedModeTest {
         }
     }
 
+    /**
+     * A 1-byte overflow and a 1-byte underflow are worded alike: the damaged byte's distance from the block's edge
+     * (the overflow's message said "0 byte(s) past the end overwritten" for {@code p[size]}, as if none were).
+     */
+    @Test
+    void oneByteOverflowAndUnderflowNameTheDamagedBytesDistanceFromTheBlock() {
+        try (Heap heap = checked()) {
+            long p = heap.malloc(24), q = heap.malloc(24);
+            flip(p + 24);
+            flip(q - 1);
+            assertThatThrownBy(() -> heap.free(p)).hasMessageContaining("overflow: the red zone 1 byte(s) past the end");
+            assertThatThrownBy(() -> heap.free(q)).hasMessageContaining("underflow: the red zone 1 byte(s) before");
+            long r = heap.malloc(24);
+            flip(r + 24 + 15); // the tail canary's last byte
+            assertThatThrownBy(() -> heap.free(r)).hasMessageContaining("the red zone 16 byte(s) past the end");
+        }
+    }
+
     @Test
     void thirtyTwoByteOverflowIsCaughtByVerifyWithTheAllocationSite() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).trackSites(1).jmx(false).build()) {
