@@ -36,6 +36,24 @@ class CheckedFreedBitTest {
         }
     }
 
+    /**
+     * verify() names the same damage as the block's eviction does: it reported the block as overflowed at its size,
+     * reading its (intact) freed tail against a live block's, where the program wrote into its header after the free.
+     */
+    @Test
+    void verifyReportsAWriteAfterFreeIntoTheFreedBitAsSuch() {
+        Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build();
+        long p = heap.malloc(64);
+        heap.free(p);
+        flipFreedBit(p);
+        assertThat(heap.verify()).singleElement().satisfies(d -> {
+            assertThat(d.address()).isEqualTo(p);
+            assertThat(d.kind()).isEqualTo(HeapDamage.Kind.WRITE_AFTER_FREE);
+            assertThat(d.offset()).isEqualTo(-9);
+        });
+        assertThat(catchThrowable(heap::close)).isInstanceOf(HeapCorruptionException.class); // the eviction's report
+    }
+
     @Test
     void anUnderflowIntoTheFreedBitOfALiveBlockMakesItsFreeFail() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {

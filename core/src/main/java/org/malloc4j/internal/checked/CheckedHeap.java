@@ -724,6 +724,12 @@ public final class CheckedHeap implements BlockAllocator {
         if (off < 0) {
             kind = HeapDamage.Kind.OVERFLOW;
             off = freed ? zones.freedTailDamage(p, size) : zones.tailDamage(p, size);
+            if (!freed && off >= 0 && zones.freedTailDamage(p, size) < 0) {
+                // A block in quarantine (a free writes its freed tail after the FREED bit) whose header reads live: a
+                // write after free cleared that bit, as its eviction reports it, not an overflow of its tail
+                kind = HeapDamage.Kind.WRITE_AFTER_FREE;
+                off = FREED_BYTE;
+            }
         }
         if (off < 0 && front > RedZones.HEADER && (off = zones.markerDamage(b, front)) >= 0) {
             // The marker at the start of an aligned block's front (an overflow of the block before ran into it)
