@@ -7,6 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -166,6 +167,27 @@ class CheckedModeTest {
             });
             // Reported once: the block left the quarantine for the engine, so no walk finds it again.
             assertThat(heap.verify()).isEmpty();
+        }
+    }
+
+    /** verify() lists its findings in address order, as its Javadoc says, those kept from a dead thread's ring too. */
+    @Test
+    void verifyListsDamageKeptFromADeadThreadsRingInAddressOrder() throws Exception {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(1 << 20).jmx(false).build()) {
+            long live = heap.malloc(64); // this thread's slab first: below the other thread's
+            long[] blocks = new long[8];
+            Thread t = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < blocks.length; i++) blocks[i] = heap.malloc(64);
+                for (long p : blocks) heap.free(p);
+                for (long p : blocks) ALL.set(ValueLayout.JAVA_BYTE, p + 8, (byte) 1); // writes after free
+            });
+            t.join();
+            assertThat(Arrays.stream(blocks).min().orElseThrow()).isGreaterThan(live);
+            heap.stats(); // empties the dead thread's ring: the damage found there is kept for verify()
+            flip(live + 64);
+            List<Long> found = heap.verify().stream().map(HeapDamage::address).toList();
+            assertThat(found).hasSize(blocks.length + 1).isSorted();
+            assertThatThrownBy(() -> heap.free(live)).isInstanceOf(HeapCorruptionException.class);
         }
     }
 

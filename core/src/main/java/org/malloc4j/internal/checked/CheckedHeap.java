@@ -2,6 +2,7 @@ package org.malloc4j.internal.checked;
 
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import org.malloc4j.HeapCorruptionException;
 import org.malloc4j.HeapDamage;
@@ -653,6 +654,8 @@ public final class CheckedHeap implements BlockAllocator {
             Look again = look(first.block);
             if (again != null && again.sameAs(first)) found.add(again.damage);
         }
+        // In address order (Heap.verify's contract): the damage kept from blocks that left quarantine came first
+        found.sort(Comparator.comparingLong(HeapDamage::address));
         return found;
     }
 
