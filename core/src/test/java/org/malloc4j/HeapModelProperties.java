@@ -167,6 +167,7 @@ class HeapModelProperties {
             }
             checkStats(null);
             assertThat(heap.stats().liveBytes()).isZero();
+            assertThat(heap.verify()).isEmpty(); // the page layer's counters agree with its runs
         }
 
         private void apply(Op op) {
@@ -331,6 +332,12 @@ class HeapModelProperties {
             assertThat(s.freeCount()).as("%s: freeCount", what).isEqualTo(frees);
             assertThat(s.peakLiveBytes()).as("%s: peakLiveBytes", what).isGreaterThanOrEqualTo(liveBytes);
             assertThat(s.committedBytes()).as("%s: committedBytes", what).isLessThanOrEqualTo(s.peakCommittedBytes());
+            // Free bytes hold the free page runs (and free slots, slab waste), never a page-run block's rounding
+            assertThat(s.freeBytes()).as("%s: freeBytes", what).isGreaterThanOrEqualTo(s.retainedBytes())
+                    .isLessThanOrEqualTo(s.committedBytes() - s.liveBytes());
+            assertThat(s.largestFreeBlock()).as("%s: largestFreeBlock", what).isLessThanOrEqualTo(s.retainedBytes());
+            assertThat(s.externalFragmentation()).as("%s: externalFragmentation", what).isBetween(0.0, 1.0);
+            assertThat(s.utilization()).as("%s: utilization", what).isBetween(0.0, 1.0);
         }
     }
 }

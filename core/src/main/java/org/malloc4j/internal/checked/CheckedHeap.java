@@ -123,7 +123,7 @@ public final class CheckedHeap implements BlockAllocator {
             } catch (HeapExhaustedException e) {
                 HeapStats s = core.stats(false);
                 Monitoring.exhausted(core.label(), size, core.limitBytes(), s.committedBytes(), s.liveBytes(),
-                        s.largestFreeBlock());
+                        s.freeBytes(), s.largestFreeBlock());
                 throw e;
             }
         }
@@ -212,11 +212,13 @@ public final class CheckedHeap implements BlockAllocator {
     private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
         HeapStats s = core.stats(false); // the program's live bytes: red zones and quarantined blocks are not in it
         // with the blocks that reallocs are moving, a refused one's among them: they stay live
-        long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes() + core.movingBytes();
-        Monitoring.exhausted(core.label(), size, limit, committed, live, s.largestFreeBlock());
+        long moving = core.movingBytes();
+        long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes() + moving;
+        long free = Math.max(0, s.freeBytes() - moving);
+        Monitoring.exhausted(core.label(), size, limit, committed, live, free, s.largestFreeBlock());
         HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
                 + size + " bytes (" + request + " with the CHECKED red zones): limit " + limit + " bytes, committed "
-                + committed + ", live " + live + " bytes, free " + Math.max(0, committed - live) + " bytes committed ("
+                + committed + ", live " + live + " bytes, free " + free + " bytes committed ("
                 + s.retainedBytes() + " in free page runs, " + quarantine.held()[1] + " in blocks other threads hold"
                 + " in quarantine), largest free block " + s.largestFreeBlock() + " bytes committed");
         named.initCause(e);
@@ -809,7 +811,7 @@ public final class CheckedHeap implements BlockAllocator {
         long live = s.liveBytes();
         long peak = s.peakLiveBytes();
         return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
-                s.freeCount() + q[0], Math.max(0, s.committedBytes() - live), s.largestFreeBlock(), s.retainedBytes(),
+                s.freeCount() + q[0], s.freeBytes(), s.largestFreeBlock(), s.retainedBytes(),
                 s.purgeCount(), s.threadCaches(), s.residentBytes(), s.metadataBytes(), s.peakFootprintBytes());
     }
 }

@@ -97,7 +97,7 @@ final class JfrEvents {
     }
 
     /** Emits {@link ExhaustionEvent}. */
-    static void exhausted(String heap, long request, long limit, long committed, long live,
+    static void exhausted(String heap, long request, long limit, long committed, long live, long freeBytes,
             long largestFreeBlock) {
         ExhaustionEvent e = new ExhaustionEvent();
         if (e.shouldCommit()) {
@@ -106,7 +106,7 @@ final class JfrEvents {
             e.limit = limit;
             e.committed = committed;
             e.live = live;
-            e.freeBytes = Math.max(0, committed - live);
+            e.freeBytes = freeBytes;
             e.largestFreeBlock = largestFreeBlock;
             e.externalFragmentation = e.freeBytes == 0 ? 0 : 1 - (double) Math.min(largestFreeBlock, e.freeBytes)
                     / e.freeBytes;

@@ -99,9 +99,9 @@ public final class Monitoring {
     }
 
     /** Emits {@code org.malloc4j.HeapExhausted}. */
-    public static void exhausted(String heap, long request, long limit, long committed, long live,
+    public static void exhausted(String heap, long request, long limit, long committed, long live, long freeBytes,
             long largestFreeBlock) {
-        if (JFR) JfrEvents.exhausted(heap, request, limit, committed, live, largestFreeBlock);
+        if (JFR) JfrEvents.exhausted(heap, request, limit, committed, live, freeBytes, largestFreeBlock);
     }
 
     /** Emits {@code org.malloc4j.Leak}. */

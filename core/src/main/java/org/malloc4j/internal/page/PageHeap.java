@@ -56,6 +56,11 @@ public final class PageHeap {
     static final long MAX_LOOP_GAP = 1_000_000_000L;
 
     private long usedPages;
+    /**
+     * Bytes of the used runs (page-run blocks) past their requested sizes: the blocks' page rounding, committed
+     * but no malloc's to take, so statistics count it neither as live nor as free ({@link #blockRoundingBytes}).
+     */
+    private long blockRounding;
     /** Set by {@link #release} (under the lock): the page map is unmapped, nothing may read it. */
     private boolean released;
     /** One past the highest page ever allocated: the range that can be resident. */
@@ -179,6 +184,7 @@ public final class PageHeap {
             if (kind == PageMap.USED) {
                 map.setRequested(start, requested);
                 map.setWord2(start, 0);
+                blockRounding += rounding(pages, requested);
             }
             long wouldBe = committedPages() + pages;
             long gathered = fromClean && incoming == 0 && gathering != PageGathering.OFF
@@ -433,6 +439,7 @@ public final class PageHeap {
                 // once retained) it would hold committed pages over the limit, and it was never the program's block,
                 // so its release must not count as one of the program's for releasesAtOnce.
                 usedPages -= pages;
+                blockRounding -= rounding(pages, requested);
                 releaseDirty(pageOf(to), pages, true);
                 decayTick();
                 peakCommittedPages = peakBefore;
@@ -442,6 +449,7 @@ public final class PageHeap {
             return to;
         }
         usedPages -= length;
+        blockRounding -= rounding(length, map.requested(page));
         fileClean(page, length);
         relocations++;
         relocatedPages += length;
@@ -478,6 +486,7 @@ public final class PageHeap {
         now = System.nanoTime();
         long length = map.length(page);
         usedPages -= length;
+        if (map.state(page) == PageMap.USED) blockRounding -= rounding(length, map.requested(page));
         releaseDirty(page, length, releasesAtOnce(length));
         decayTick();
     }
@@ -749,10 +758,12 @@ public final class PageHeap {
         now = System.nanoTime();
         long length = map.length(page);
         if (pages == length) {
+            blockRounding += map.requested(page) - requested;
             map.setRequested(page, requested);
             return true;
         }
         if (pages < length) {
+            blockRounding += rounding(pages, requested) - rounding(length, map.requested(page));
             map.tagRun(page, pages, PageMap.USED);
             map.setRequested(page, requested);
             usedPages -= length - pages;
@@ -787,6 +798,7 @@ public final class PageHeap {
 
     /** Tags the used run at {@code page}, grown in place by {@code extra} pages to {@code pages}, and counts it. */
     private void grown(int page, long pages, long extra, long requested) {
+        blockRounding += rounding(pages, requested) - rounding(pages - extra, map.requested(page));
         map.tagRun(page, pages, PageMap.USED);
         map.setRequested(page, requested);
         usedPages += extra;
@@ -944,6 +956,19 @@ public final class PageHeap {
         return peakFootprintBytes;
     }
 
+    /** @return the bytes of a used run of {@code pages} pages past its {@code requested} bytes */
+    private static long rounding(long pages, long requested) {
+        return (pages << PAGE_SHIFT) - requested;
+    }
+
+    /**
+     * @return the bytes of the used runs (page-run blocks) past their requested sizes: committed, but the
+     *         blocks' own until they are freed (internal waste), never a free extent
+     */
+    public long blockRoundingBytes() {
+        return blockRounding;
+    }
+
     public long dirtyBytes() {
         return dirty.pages() << PAGE_SHIFT;
     }
@@ -1051,7 +1076,7 @@ public final class PageHeap {
         lock.lock();
         try {
             checkNotReleased();
-            long dirtySeen = 0, cleanSeen = 0, usedSeen = 0;
+            long dirtySeen = 0, cleanSeen = 0, usedSeen = 0, roundingSeen = 0;
             int prevState = -1;
             for (int p = 0; p < totalPages; ) {
                 int st = map.state(p);
@@ -1070,7 +1095,11 @@ public final class PageHeap {
                 switch (st) {
                     case PageMap.FREE_DIRTY -> dirtySeen += len;
                     case PageMap.FREE_CLEAN -> cleanSeen += len;
-                    case PageMap.USED, PageMap.SLAB -> usedSeen += len;
+                    case PageMap.USED -> {
+                        usedSeen += len;
+                        roundingSeen += rounding(len, map.requested(p));
+                    }
+                    case PageMap.SLAB -> usedSeen += len;
                     default -> { return "unknown state " + st + " at page " + p; }
                 }
                 prevState = st;
@@ -1079,6 +1108,9 @@ public final class PageHeap {
             if (dirtySeen != dirty.pages()) return "dirty pages " + dirtySeen + " but index holds " + dirty.pages();
             if (cleanSeen != clean.pages()) return "clean pages " + cleanSeen + " but index holds " + clean.pages();
             if (usedSeen != usedPages) return "used pages " + usedSeen + " but counter says " + usedPages;
+            if (roundingSeen != blockRounding) {
+                return "used runs' rounding " + roundingSeen + " bytes but counter says " + blockRounding;
+            }
             return null;
         } finally {
             lock.unlock();
