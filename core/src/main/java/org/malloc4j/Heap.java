@@ -605,7 +605,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Gives every free page back to the OS now, instead of after the decay time. In {@link HeapMode#CHECKED} mode the
+     * Gives every free page back to the OS now, instead of after the decay time: the free page runs, and the empty slabs
+     * of the calling thread's cache, of the caches shared by virtual threads and of threads that ended. The caches of
+     * other live threads keep theirs (at most {@link Builder#spareBytes} each): only a cache's own thread may touch
+     * them. In {@link HeapMode#CHECKED} mode the
      * freed blocks waiting in quarantine that the calling thread may release (its own, the virtual threads', those
      * of threads that ended) leave it first, checked as they leave: damage found is reported by {@link #verify()}
      * and {@link #close()}.
