@@ -486,7 +486,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * close), never through their raw address. In FAST mode a segment never starts a heap block (a carved one lies
      * inside a chunk; one of its own starts 16 bytes, or its alignment, into its block); in CHECKED mode its block's
      * header marks it as an arena's. So {@link #free(long)}, {@link #realloc} and {@link #usableSize} reject its
-     * address with an {@link InvalidFreeException}, and the arena can never free its memory twice.
+     * address with an {@link InvalidFreeException}, and the address of the block under it (the arena's, as the blocks
+     * of {@link #stack()} are the stacks'), and the arena can never free its memory twice.
      *
      * @return a new open arena
      * @throws IllegalStateException if the heap is closed

@@ -29,8 +29,27 @@ public interface BlockAllocator {
      */
     long arenaBlock(long alignment, long size);
 
-    /** Frees a block from {@link #arenaBlock}; validated. */
+    /**
+     * @return a block of {@code size} bytes aligned to {@code size} (a power of two) for an arena to carve segments
+     *         from, the first of which is of {@code asked} bytes (what a refusal tells JFR); freed by
+     *         {@link #freeArenaBlock}
+     */
+    long arenaChunk(long size, long asked);
+
+    /**
+     * Frees a block from {@link #arenaBlock} or {@link #arenaChunk}; validated. Such a block is the arena's: the
+     * program's {@code free}, {@code realloc} and {@code usableSize} of its address are refused.
+     */
     void freeArenaBlock(long block);
+
+    /**
+     * @return a block of {@code size} bytes, 16-byte aligned, for a thread stack; as an arena's, the program's
+     *         {@code free}, {@code realloc} and {@code usableSize} of its address are refused
+     */
+    long stackBlock(long size);
+
+    /** Frees a block from {@link #stackBlock}; validated. */
+    void freeStackBlock(long block);
 
     /** @return the heap's name, for messages */
     String name();

@@ -38,6 +38,23 @@ final class Describe {
                 + "-byte block there is already freed (or was never allocated)";
     }
 
+    /** @return the words for a block of the heap's own that a layer holds, {@code kind} ({@code HeapCore.HELD_*}) */
+    static String held(long address, int kind) {
+        if (kind == HeapCore.HELD_STACK) {
+            return hex(address) + " is the block of one of the heap's thread stacks (Heap.stack()), whose frames hand"
+                    + " out the memory in it: not a block of the program's, the heap frees it itself";
+        }
+        return hex(address) + " is a block that one of the heap's arenas holds (a chunk its small segments are carved"
+                + " from, or the block of one of its segments): not a block of the program's, freed when the arena"
+                + " closes or its segment is freed (Heap.free(segment))";
+    }
+
+    /** @return the words for a layer's free of {@code address}, which is not a block it holds ({@code kind}) */
+    static String notHeld(long address, int kind) {
+        return hex(address) + " is not a live block of " + (kind == HeapCore.HELD_STACK ? "a thread stack" : "an arena")
+                + " of this heap";
+    }
+
     static String notABlock(long address, PageHeap pages) {
         // Walk back (error path only, bounded) to the run that holds the address.
         int run = pages.runContaining(address, 1 << 18);

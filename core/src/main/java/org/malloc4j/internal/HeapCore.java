@@ -335,12 +335,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
         long request = Math.max(size, 1) + offset; // at least one byte past the offset: never the next block
         try {
-            boolean slab = offset == 16 ? request <= SizeClasses.MAX_CACHED
-                    : offset <= PageHeap.PAGE && SizeClasses.alignedClassOf(request, offset) >= 0;
-            if (slab || offset > reserved / 2) return offset == 16 ? malloc(request) : alignedAlloc(offset, request);
-            // A page run of its own, told to JFR as the segment the program asked for (as CHECKED tells it): its
-            // address past the offset, its size, and a refusal of that size, not of the block with the offset
-            return mallocLargeTellingFresh(request, Math.max(offset, PageHeap.PAGE), 0, offset) & ~PageHeap.FRESH;
+            // Told to JFR as the segment the program asked for (as CHECKED tells it): a page run's address past the
+            // offset and its size, and a refusal of that size, not of the block with the offset
+            return heldBlock(offset, request, size, offset, HELD_ARENA);
         } catch (HeapExhaustedException e) {
             // In the program's terms, as CHECKED's refusal (and the one above) gives them: the segment it asked for,
             // not the block of the segment and the offset that keeps its address off the block's start
@@ -349,8 +346,75 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     @Override
+    public long arenaChunk(long size, long asked) {
+        return heldBlock(size, size, asked, 0, HELD_ARENA);
+    }
+
+    @Override
     public void freeArenaBlock(long block) {
-        free(block);
+        freeHeld(block, HELD_ARENA);
+    }
+
+    @Override
+    public long stackBlock(long size) {
+        return heldBlock(16, size, size, 0, HELD_STACK);
+    }
+
+    @Override
+    public void freeStackBlock(long block) {
+        freeHeld(block, HELD_STACK);
+    }
+
+    /**
+     * What holds a block of the heap's own, one that a layer over the engine hands out in pieces (see {@link #hold}):
+     * an arena (its chunks, its segments' blocks) or a thread stack.
+     */
+    static final int HELD_ARENA = 1, HELD_STACK = 2;
+
+    /**
+     * A block for a layer of the heap, {@code kind}: a block of {@code request} bytes aligned to {@code alignment},
+     * which the program's free, realloc and usableSize refuse until the layer frees it ({@link #freeHeld}). A refusal
+     * tells JFR the {@code asked} bytes of the program's request, and a page run's large-allocation event the block
+     * past its first {@code front} bytes.
+     */
+    private long heldBlock(long alignment, long request, long asked, long front, int kind) {
+        int c = alignment <= 16 ? (request <= SizeClasses.MAX_CACHED ? SizeClasses.classOf(request) : -1)
+                : alignment <= PageHeap.PAGE ? SizeClasses.alignedClassOf(request, alignment) : -1;
+        if (c < 0) {
+            if (alignment > reserved / 2) return alignedAlloc(alignment, request); // refused, as its own would be
+            long block = mallocLargeTellingFresh(request, Math.max(alignment, PageHeap.PAGE), 0, front, asked)
+                    & ~PageHeap.FRESH;
+            lockOpen();
+            try {
+                pages.hold(block, kind);
+            } finally {
+                pages.lock().unlock();
+            }
+            return block;
+        }
+        checkOpen();
+        long block = allocateIn(caches.get(), c, request);
+        Slab slab = slabOf(block);
+        slab.hold(slab.indexOf(block), kind);
+        return block;
+    }
+
+    /**
+     * Frees a block of {@link #heldBlock} for its holder, {@code kind}: its hold ends, then it is freed as any block.
+     * @throws InvalidFreeException if no block held as {@code kind} starts at {@code block}, changing nothing
+     */
+    private void freeHeld(long block, int kind) {
+        checkOpen();
+        Slab slab = slabOf(block);
+        if (slab == null) {
+            freePageRun(block, null, kind);
+            return;
+        }
+        int idx = slab.indexOf(block);
+        if (idx < 0 || !slab.isAllocatedLocal(idx) || !slab.unhold(idx, kind)) {
+            throw new InvalidFreeException(block, Describe.notHeld(block, kind));
+        }
+        freeSmallSlow(slab, idx, block);
     }
 
     public long calloc(long count, long size) {
@@ -423,19 +487,20 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /** {@link #mallocLarge}, not zeroed: @return its address, with {@link PageHeap#FRESH} set when every page was fresh */
     private long mallocLargeTellingFresh(long size, long alignment, long offset) {
-        return mallocLargeTellingFresh(size, alignment, offset, 0);
+        return mallocLargeTellingFresh(size, alignment, offset, 0, size);
     }
 
     /**
-     * {@link #mallocLargeTellingFresh(long, long, long)} for a block whose first {@code front} bytes the program does
-     * not see (an arena's offset before its segment): its JFR events tell the program's address and size.
+     * {@link #mallocLargeTellingFresh(long, long, long)} for a block of a layer over the engine: its large-allocation
+     * event tells the block past its first {@code front} bytes, which the program does not see (an arena's offset
+     * before its segment), and a refusal the {@code asked} bytes of the program's request.
      */
-    private long mallocLargeTellingFresh(long size, long alignment, long offset, long front) {
+    private long mallocLargeTellingFresh(long size, long alignment, long offset, long front, long asked) {
         if (size < 0) throw badArgument("size must be non-negative: " + size);
         checkOpen();
         long npages = size > reserved ? Long.MAX_VALUE : (Math.max(size, 1) + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-        long result = takeBlockPages(npages, alignment, offset, size, front, false);
-        if (result == 0) result = takeBlockPages(npages, alignment, offset, size, front, true);
+        long result = takeBlockPages(npages, alignment, offset, size, asked, false);
+        if (result == 0) result = takeBlockPages(npages, alignment, offset, size, asked, true);
         return countLargeMalloc(result & ~PageHeap.FRESH, size, front) | (result & PageHeap.FRESH);
     }
 
@@ -458,12 +523,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * nothing live, an empty current slab of 32 KiB blocks holding 128 KiB). Only the caller's own cache: another
      * thread's is its holder's alone.
      */
-    private long takeBlockPages(long npages, long alignment, long offset, long size, long front, boolean lastTry) {
+    private long takeBlockPages(long npages, long alignment, long offset, long size, long asked, boolean lastTry) {
         if (lastTry) releaseOwnSpares();
         lockOpen();
         try {
             long result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
-            if (result == 0 && lastTry) throw exhausted(size, size - front);
+            if (result == 0 && lastTry) throw exhausted(size, asked);
             return result;
         } finally {
             pages.lock().unlock();
@@ -576,7 +641,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** Frees a small block when the fast path could not: another owner, a shared stripe, or an invalid address. */
     private void freeSmallSlow(Slab slab, int idx, long address) {
         if (idx < 0) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
-        if (slab.sampled != 0 && slab.isAllocatedLocal(idx)) forgetSampled(slab, address);
+        if (slab.sampled != 0) { // sampled blocks, or blocks a layer holds: the fast path sent them all here
+            int held = slab.heldKind(idx);
+            if (held != 0) throw new InvalidFreeException(address, Describe.held(address, held));
+            if (sites != null && slab.isAllocatedLocal(idx)) forgetSampled(slab, address);
+        }
         LocalHeap me = hold();
         try {
             boolean freed = slab.owner == me ? me.freeLocal(slab, idx) : me.freeRemote(slab, idx);
@@ -594,7 +663,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public boolean freeIfRecorded(long address, SiteRecord record) {
         checkOpen();
         Slab slab = slabOf(address);
-        if (slab == null) return freePageRun(address, record);
+        if (slab == null) return freePageRun(address, record, 0);
         int idx = slab.indexOf(address);
         if (idx < 0) return false;
         LocalHeap me = hold(); // made before the records' lock is taken: a first call registers under another lock
@@ -618,21 +687,28 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     private void freeLarge(long address) {
-        freePageRun(address, null);
+        freePageRun(address, null, 0);
     }
 
     /**
      * Frees the page-run block at {@code address}. With {@code expected} null the address is validated (an invalid one
      * throws); else the block is freed only while {@code expected} is its site record, checked under the page lock in
-     * one step with the free (the leak reclaim). @return whether it was freed
+     * one step with the free (the leak reclaim). With {@code held} not 0, the block is one that kind of layer holds
+     * ({@link #heldBlock}), freed by it: validated as such, and its hold ended. @return whether it was freed
      */
-    private boolean freePageRun(long address, SiteRecord expected) {
+    private boolean freePageRun(long address, SiteRecord expected, int held) {
         LocalHeap cache = hold(); // before the page lock, the caches' order (a slab refill takes them so)
         try {
             lockOpen();
             try {
                 long requested;
-                if (expected == null) {
+                if (held != 0) {
+                    if (!pages.isBlockStart(address) || pages.heldKind(address) != held) {
+                        throw new InvalidFreeException(address, Describe.notHeld(address, held));
+                    }
+                    pages.hold(address, 0);
+                    requested = pages.blockRequested(address);
+                } else if (expected == null) {
                     requested = validateBlock(address);
                 } else {
                     if (!pages.isBlockStart(address) || sites.get(address) != expected) return false;
@@ -652,10 +728,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return true;
     }
 
-    /** Checks that {@code address} starts a used page run; returns its requested size. Caller holds the lock. */
+    /**
+     * Checks that {@code address} starts a used page run that no layer of the heap holds (see {@link #heldBlock});
+     * returns its requested size. Caller holds the lock.
+     */
     private long validateBlock(long address) {
-        if (pages.isBlockStart(address)) return pages.blockRequested(address);
-        throw new InvalidFreeException(address, Describe.notABlock(address, pages));
+        if (!pages.isBlockStart(address)) throw new InvalidFreeException(address, Describe.notABlock(address, pages));
+        int held = pages.heldKind(address);
+        if (held != 0) throw new InvalidFreeException(address, Describe.held(address, held));
+        return pages.blockRequested(address);
     }
 
     // ---------------------------------------------------------------- realloc and sizes
@@ -838,6 +919,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (!slab.isAllocatedLocal(idx)) {
             throw new InvalidFreeException(address, Describe.alreadyFreed(address, slab.blockSize));
         }
+        int held = slab.sampled != 0 ? slab.heldKind(idx) : 0;
+        if (held != 0) throw new InvalidFreeException(address, Describe.held(address, held));
         return idx;
     }
 

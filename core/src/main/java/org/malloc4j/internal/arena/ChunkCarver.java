@@ -251,7 +251,7 @@ final class ChunkCarver {
         while (chunkSize < first + size) chunkSize <<= 1; // at most 8 KiB for the largest carved segment
         long base;
         try {
-            base = heap.alignedAlloc(chunkSize, chunkSize);
+            base = heap.arenaChunk(chunkSize, byteSize);
         } catch (HeapExhaustedException e) {
             // In the program's terms: the segment it asked for, not the chunk it would have been carved from
             throw BlockAllocator.askedFor(e, byteSize, chunkSize, "a " + chunkSize + "-byte chunk to carve it from");

@@ -23,7 +23,9 @@ import org.malloc4j.internal.BlockAllocator;
  * to its block ({@link AddressMap}). Either way a segment's address is never the start of a heap block, so
  * {@code heap.free(segment.address())} or {@code heap.realloc} on it is rejected by the heap's own validation
  * ({@link InvalidFreeException}, "inside the block at ...") instead of freeing memory that the arena would free again
- * when it closes, possibly after it had been reused by someone else. {@code heap.free(segment)} finds the arena by
+ * when it closes, possibly after it had been reused by someone else. The blocks themselves, chunks and segments'
+ * blocks, are held ({@link BlockAllocator#arenaBlock}, {@link BlockAllocator#arenaChunk}): {@code heap.free} of a
+ * block's own address is refused too. {@code heap.free(segment)} finds the arena by
  * the segment's scope ({@link ArenaRegistry}) and frees the segment early; {@link #close()} frees what is left, in
  * time proportional to the arena's chunks and own blocks.
  */
@@ -215,7 +217,7 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
         FreeEach free = new FreeEach();
         if (giveBack) blocks.forEachValue(free.with(core::freeArenaBlock));
         blocks.clear();
-        carver.freeAll(giveBack ? free.with(core::free) : null); // chunks are plain blocks of the heap
+        carver.freeAll(giveBack ? free.with(core::freeArenaBlock) : null); // chunks are the arena's blocks too
         free.rethrow();
     }
 

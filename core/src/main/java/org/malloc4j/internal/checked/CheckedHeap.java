@@ -39,6 +39,11 @@ public final class CheckedHeap implements BlockAllocator {
     private final long largeEventBytes;
     /** Whether the heap records allocation sites. */
     private final boolean tracksSites;
+    /**
+     * The program addresses of the thread stacks' blocks ({@link #stackBlock}), whose headers carry the
+     * {@link RedZones#ARENA} bit as an arena's do: read only to word a refusal ({@link #flagged}).
+     */
+    private final java.util.Set<Long> stackBlocks = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
@@ -110,6 +115,29 @@ public final class CheckedHeap implements BlockAllocator {
 
     @Override
     public void freeArenaBlock(long block) {
+        free(block, true);
+    }
+
+    /** A CHECKED heap's arenas carve nothing: every segment is a block of its own ({@link #arenaBlock}). */
+    @Override
+    public long arenaChunk(long size, long asked) {
+        throw new UnsupportedOperationException("a CHECKED heap's arenas carve no chunks");
+    }
+
+    /**
+     * A thread stack's block is held as an arena's segment is: its header's {@link RedZones#ARENA} bit refuses a free,
+     * realloc or usableSize of it through the heap, which would free the stack under its frames.
+     */
+    @Override
+    public long stackBlock(long size) {
+        long p = place(size, 4, false, true);
+        stackBlocks.add(p);
+        return p;
+    }
+
+    @Override
+    public void freeStackBlock(long block) {
+        stackBlocks.remove(block); // first: a free that finds damage throws, the block freed all the same
         free(block, true);
     }
 
@@ -420,6 +448,11 @@ public final class CheckedHeap implements BlockAllocator {
                         + ": its header reads freed over the tail of a live block (left allocated)");
             }
             return alreadyFreed(p, h0, op);
+        }
+        if ((h0 & RedZones.ARENA) != 0 && stackBlocks.contains(p)) {
+            return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                    + ": the block of one of the heap's thread stacks (Heap.stack()), whose frames hand out the memory"
+                    + " in it; not a block of the program's, the heap frees it itself");
         }
         if ((h0 & RedZones.ARENA) != 0) {
             return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()

@@ -33,7 +33,8 @@ final class RedZones {
     static final int TAIL = 16;
     static final long FREED = 1L << 62;
     /**
-     * Set in the header of a block that holds an arena's segment: freed through its arena only. Not bit 63: with the
+     * Set in the header of a block that holds an arena's segment, or a thread stack's frames: freed through its arena
+     * (or by the heap's stacks) only. Not bit 63: with the
      * one-multiply check word, flipping bit 63 of h0 flips exactly bit 63 of h1 (2^63 * odd = 2^63 mod 2^64), so a
      * write that flips the sign of both words would leave a valid header; bit 63 stays one that must be clear.
      */

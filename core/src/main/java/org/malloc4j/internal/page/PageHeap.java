@@ -899,6 +899,20 @@ public final class PageHeap {
         return st == PageMap.FREE_DIRTY || st == PageMap.FREE_CLEAN;
     }
 
+    /**
+     * Marks the block that starts at {@code address} as held by a layer of the heap (an arena or a thread stack):
+     * {@code kind}, not 0, says which, 0 ends the hold. Kept in the run's flags word, cleared when a run is allocated.
+     * The caller holds the lock.
+     */
+    public void hold(long address, int kind) {
+        map.setWord2(pageOf(address), kind);
+    }
+
+    /** @return what holds the block that starts at {@code address} ({@link #hold}'s kind), or 0; caller holds the lock */
+    public int heldKind(long address) {
+        return (int) map.word2(pageOf(address));
+    }
+
     public long blockPages(long address) {
         return map.length(pageOf(address));
     }

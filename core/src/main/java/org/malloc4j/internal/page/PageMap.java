@@ -14,7 +14,8 @@ import org.malloc4j.internal.os.Os;
  * <ul>
  *   <li>{@link #FREE_DIRTY}, {@link #FREE_CLEAN}: word 1 = next and prev run in the free list; word 2 = the
  *       decay stamp (dirty runs);</li>
- *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags.</li>
+ *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags (what holds the block when a layer
+ *       of the heap does, see {@link PageHeap#hold}).</li>
  * </ul>
  * The last page's word 3 holds the index of the run's first page, the boundary tag that makes coalescing with
  * the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.) The first page's

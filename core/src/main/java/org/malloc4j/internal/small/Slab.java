@@ -34,11 +34,14 @@ public final class Slab extends SlabPendingPadding {
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle PENDING;
     private static final VarHandle SAMPLED;
+    private static final VarHandle HELD = MethodHandles.arrayElementVarHandle(byte[].class);
+    private static final VarHandle HELD_ARRAY;
 
     static {
         try {
             PENDING = MethodHandles.lookup().findVarHandle(SlabPending.class, "pending", int.class);
             SAMPLED = MethodHandles.lookup().findVarHandle(SlabShape.class, "sampled", int.class);
+            HELD_ARRAY = MethodHandles.lookup().findVarHandle(SlabShape.class, "held", byte[].class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -108,6 +111,38 @@ public final class Slab extends SlabPendingPadding {
     /** Adds {@code delta} to the count of sampled live blocks (any thread). */
     public void addSampled(int delta) {
         SAMPLED.getAndAdd(this, delta);
+    }
+
+    /**
+     * Marks block {@code idx}, just allocated, as held by a layer of the heap (an arena or a thread stack): {@code kind},
+     * 1 to 127, says which. Its frees take the slow path from now on (it counts in {@link #sampled}), which refuses the
+     * program's; the holder frees it after {@link #unhold}. Any thread.
+     */
+    public void hold(int idx, int kind) {
+        byte[] h = (byte[]) HELD_ARRAY.getAcquire(this);
+        if (h == null) {
+            h = new byte[capacity];
+            if (!HELD_ARRAY.compareAndSet(this, null, h)) h = (byte[]) HELD_ARRAY.getAcquire(this);
+        }
+        HELD.setRelease(h, idx, (byte) kind);
+        addSampled(1);
+    }
+
+    /** @return what holds block {@code idx} ({@link #hold}'s kind), or 0 when no layer of the heap does */
+    public int heldKind(int idx) {
+        byte[] h = (byte[]) HELD_ARRAY.getAcquire(this);
+        return h == null ? 0 : (byte) HELD.getAcquire(h, idx);
+    }
+
+    /**
+     * Ends {@link #hold} of block {@code idx}, before its holder frees it. @return false, changing nothing, when the
+     * block is not held as {@code kind}
+     */
+    public boolean unhold(int idx, int kind) {
+        if (heldKind(idx) != kind) return false;
+        HELD.setRelease(held, idx, (byte) 0);
+        addSampled(-1);
+        return true;
     }
 
     /** @return the block index of {@code address}, or -1 when it is not the start of a block of this slab */

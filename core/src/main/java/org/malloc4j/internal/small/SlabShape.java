@@ -41,11 +41,18 @@ abstract class SlabShape {
     final char[] slack;
 
     /**
-     * Live blocks of this slab whose allocation site was sampled: while it is not 0, frees take the slow path, which
-     * tells the site recorder. Written atomically by any thread; the fast path reads it plain (the freeing thread got
-     * the address after the allocation that counted it).
+     * Live blocks of this slab whose allocation site was sampled, and those a layer of the heap holds ({@link #held}):
+     * while it is not 0, frees take the slow path, which tells the site recorder and refuses a held block. Written
+     * atomically by any thread; the fast path reads it plain (the freeing thread got the address after the allocation
+     * that counted it).
      */
     public int sampled;
+    /**
+     * Per block, what holds it when an arena or a thread stack of the heap does (its kind, see {@link Slab#hold}), else
+     * 0; null until the slab's first such block. The program's free, realloc and usableSize of a held block are
+     * refused on the slow path that {@link #sampled} sends them to, so the fast path never reads it.
+     */
+    byte[] held;
 
     SlabShape(long base, int sizeClass, int pages, LocalHeap owner) {
         this.base = base;

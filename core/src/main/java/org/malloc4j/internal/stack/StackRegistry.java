@@ -56,9 +56,9 @@ public final class StackRegistry {
     private final Consumer<HeapDamage> damage;
 
     /**
-     * Bytes at the start of a stack's block that no frame hands out: a frame's first segment would otherwise start
-     * at the block, and {@code heap.free} of it, which validates only that a live block starts there, would free the
-     * stack under its frames.
+     * Bytes at the start of a stack's block that no frame hands out: no frame segment starts a block, so
+     * {@code heap.free} of one is refused as an address inside a block; the block itself is held
+     * ({@link BlockAllocator#stackBlock}), and {@code heap.free} of its address is refused too.
      */
     static final long GUARD = 16;
 
@@ -166,7 +166,7 @@ public final class StackRegistry {
         long block = pool.poll();
         if (block == 0) block = reclaimEnded();
         if (block == 0) {
-            block = core.malloc(blockSize());
+            block = core.stackBlock(blockSize());
             created.incrementAndGet();
         }
         if (!stack.borrows) {
@@ -209,7 +209,7 @@ public final class StackRegistry {
      */
     private void free(long block) {
         try {
-            core.free(block);
+            core.freeStackBlock(block);
         } catch (HeapCorruptionException e) {
             damage.accept(e.damage());
         } finally {

@@ -49,7 +49,7 @@ class ChunkCarverTest {
                 assertThat(carver.allocate(size, 16)).as("the memory freed is carved again").isEqualTo(a);
             }
             assertThat(carver.release(16)).as("outside every chunk").isEqualTo(ChunkCarver.NOT_CARVED);
-            carver.freeAll(core::free);
+            carver.freeAll(core::freeArenaBlock);
             assertThat(core.stats().liveBytes()).as("every chunk given back").isZero();
             ChunkCarver none = new ChunkCarver(core, false); // a CHECKED heap's arenas: every segment a block
             assertThat(none.carvesValid(16, 16)).isFalse();
