@@ -56,4 +56,41 @@ class ArenaEventsInTheProgramsTermsTest {
                 .satisfies(e -> assertThat(e.getLong("request")).as("request").isEqualTo(tooLarge));
         assertThatThrownBy(() -> { throw refusal; }).hasMessageContaining("cannot allocate " + tooLarge + " bytes");
     }
+
+    /**
+     * The refusals of segments served from the slab layer tell JFR the program's request too: a segment of a medium
+     * class's block (its size and the arena's 16-byte offset), one aligned beyond 16 bytes (its alignment as offset),
+     * and a small one carved from a chunk (FAST: the chunk's 4 KiB). Before, their HeapExhausted events came from the
+     * slab layer with the block's size, while the exceptions said the program's.
+     */
+    @ParameterizedTest
+    @EnumSource(HeapMode.class)
+    void refusalsServedBySlabsAreReportedAsAsked(HeapMode mode) throws Exception {
+        List<RecordedEvent> seen = new CopyOnWriteArrayList<>();
+        String name = "arena-slab-events-" + mode;
+        long[][] requests = {{200 << 10, 16}, {100, 512}, {100, 16}};
+        List<Long> thrown = new CopyOnWriteArrayList<>();
+        try (RecordingStream rs = new RecordingStream()) {
+            rs.setReuse(false);
+            rs.enable("org.malloc4j.HeapExhausted");
+            rs.onEvent("org.malloc4j.HeapExhausted", e -> {
+                if (name.equals(e.getString("heap"))) seen.add(e);
+            });
+            rs.startAsync();
+            try (Heap heap = Heap.builder().name(name).mode(mode).limit(1).jmx(false).build();
+                    Arena arena = heap.newArena()) {
+                for (long[] r : requests) {
+                    try {
+                        arena.allocate(r[0], r[1]);
+                    } catch (HeapExhaustedException e) {
+                        thrown.add(e.requested());
+                    }
+                }
+            }
+            assertThat(rs.stop()).isTrue();
+        }
+        assertThat(thrown).containsExactly(200L << 10, 100L, 100L);
+        assertThat(seen).extracting(e -> e.getLong("request")).as("the events' requests")
+                .containsExactly(200L << 10, 100L, 100L);
+    }
 }

@@ -393,7 +393,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             return block;
         }
         checkOpen();
-        long block = allocateIn(caches.get(), c, request);
+        LocalHeap cache = hold(); // a stripe stays locked for the allocation, so that its asked bytes are this one's
+        long block;
+        try {
+            cache.asked = asked;
+            block = allocateIn(cache, c, request);
+        } finally {
+            cache.asked = -1;
+            release(cache);
+        }
         Slab slab = slabOf(block);
         slab.hold(slab.indexOf(block), kind);
         return block;
@@ -1055,7 +1063,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 owner.releaseAllSpares();
                 result = pages.allocateSlab(npages);
             }
-            if (result == 0) throw exhausted(request);
+            if (result == 0) throw exhausted(request, owner.asked >= 0 ? owner.asked : request); // JFR: the program's
             Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
             setDirectory(slab, slab);
             pages.addMetadata(slab.metadataBytes());

@@ -140,6 +140,12 @@ public final class LocalHeap {
      * ({@code HeapCore.setAside}): a refusal's message counts them as live. Holder only; read racily.
      */
     public long movingBytes;
+    /**
+     * The bytes the program asked for while the holder allocates a block for a layer of the heap that asks for more (an
+     * arena's segment and its offset, a chunk to carve a segment from), else -1: what a refusal tells JFR
+     * ({@code HeapCore.newSlab}). Holder only.
+     */
+    public long asked = -1;
     /** Slow paths taken, for sampling (holder only). */
     public int slowPaths;
     /** Bytes left to allocate before the next allocation-site sample (holder only; racy on shared stripes). */
