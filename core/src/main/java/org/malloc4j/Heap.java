@@ -383,8 +383,17 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
         // A segment of one of this heap's arenas: its arena forgets it and frees its block, if it has one of its own
         // (0 here); else the segment's own address, the heap block to free.
-        long block = arenas.release(segment.scope(), segment.address());
-        if (block != 0) free(block);
+        MemorySegment.Scope scope = segment.scope();
+        long block = arenas.release(scope, segment.address());
+        if (block == 0) return;
+        if (!scope.isAlive()) throw closedScope(block);
+        free(block);
+    }
+
+    /** @return the refusal of a segment whose scope is closed, saying whether a live block starts at its address */
+    private InvalidFreeException closedScope(long address) {
+        boolean live = checked != null ? checked.startsLiveBlock(address) : core.isLiveBlock(address);
+        return ArenaRegistry.closedScope(address, core.name(), live);
     }
 
     /**
@@ -438,7 +447,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             throw new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment of an arena of"
                     + " heap " + core.name() + ": it belongs to its arena, which cannot resize it; allocate a new one");
         }
-        if (!segment.scope().isAlive()) throw ArenaRegistry.closedScope(address);
+        if (!segment.scope().isAlive()) throw closedScope(address);
         long moved;
         if (byteAlignment <= 16 && newByteSize > 0) {
             moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move

@@ -76,14 +76,14 @@ public final class ArenaRegistry {
      * The step of {@code heap.free(segment)} that arenas need: when the segment's scope is an open arena of this
      * heap, the arena forgets the segment and its block, if it has one of its own, is freed here (an arena's block
      * is freed as one, {@link org.malloc4j.internal.BlockAllocator#freeArenaBlock}); otherwise the segment's own
-     * address is returned. Takes the scope and the address rather than the segment, so that the segment does not
+     * address is returned, and the caller refuses it when the scope is closed ({@link #closedScope}). Takes the scope and the address rather than the segment, so that the segment does not
      * escape {@code heap.free} when this is not inlined.
      *
      * @param scope the segment's scope
      * @param address the segment's address
      * @return the address of the heap block to free, or 0 for an arena's segment (freed here)
-     * @throws InvalidFreeException if the scope is closed (the block was freed, by its own free or when its arena
-     *         closed), or if it is an arena's of this heap but {@code address} is not one of its live segments
+     * @throws InvalidFreeException if the scope is an arena's of this heap but {@code address} is not one of its live
+     *         segments
      * @throws WrongThreadException if the arena is confined to another thread
      */
     public long release(MemorySegment.Scope scope, long address) {
@@ -93,18 +93,27 @@ public final class ArenaRegistry {
             if (block != 0) arena.core.freeArenaBlock(block);
             return 0;
         }
-        if (!scope.isAlive()) throw closedScope(address);
         return address;
     }
 
     /**
-     * @return the refusal of a segment whose scope is closed: its memory was freed, and its address may be another
-     *         block's by now, so it is never looked up. On a CHECKED heap a segment from {@code allocate} has a scope
-     *         of its own, closed when its block is freed; an arena's segments share the arena's.
+     * @return the refusal of a segment whose scope is closed, which is never freed: its memory was freed (on a CHECKED
+     *         heap a segment from {@code allocate} has a scope of its own, closed when its block is freed; an arena's
+     *         segments share the arena's), and its address may be another block's by now; or the program reinterpreted
+     *         the segment into an arena of its own that has closed since, its block still live. {@code live} tells
+     *         whether a live block of heap {@code heap} starts at {@code address} now, which the words say, so that
+     *         they are true in both cases.
      */
-    public static InvalidFreeException closedScope(long address) {
-        return new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment whose scope is"
-                + " closed: its block was already freed (by a free or reallocate of the segment, or when its arena"
-                + " closed)");
+    public static InvalidFreeException closedScope(long address, String heap, boolean live) {
+        String hex = "0x" + Long.toHexString(address);
+        if (!live) {
+            return new InvalidFreeException(address, hex + " is a segment whose scope is closed: its block was already"
+                    + " freed (by a free or reallocate of the segment, or when its arena closed); no live block of heap "
+                    + heap + " starts there");
+        }
+        return new InvalidFreeException(address, hex + " is a segment whose scope is closed, and a live block of heap "
+                + heap + " starts there, left as it is: either the segment's block was already freed and a new block"
+                + " has its address now, or the segment was reinterpreted into an arena that has closed since and the"
+                + " block is still its own (free it through its address, or a segment whose scope is alive)");
     }
 }

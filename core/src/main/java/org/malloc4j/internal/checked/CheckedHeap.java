@@ -835,6 +835,17 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
+     * @return whether a live block (the program's, or an arena's or a stack's) starts at program address {@code p}, not
+     *         in quarantine; never throws, and reads a header only inside the reservation, as {@link #liveHeader} does
+     */
+    public boolean startsLiveBlock(long p) {
+        if (core.isClosed() || !core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) return false;
+        if (!zones.headerIntact(p)) return false;
+        long h0 = Memory.getLong(p - 16);
+        return (h0 & RedZones.FREED) == 0 && core.isLiveBlock(p - RedZones.frontOf(h0));
+    }
+
+    /**
      * @return the engine's figures seen from the program: quarantined blocks counted as freed. The live bytes and
      *         their peak are the program's already: the engine's live count never held the red zones, fronts and
      *         quarantined blocks ({@link HeapCore#countUnseen})
