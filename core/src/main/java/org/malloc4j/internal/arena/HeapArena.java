@@ -223,7 +223,8 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
 
     final InvalidFreeException notABlock(long address) {
         return new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is not a live segment of "
-                + this + ": it was freed already, or it is inside a segment, not at its start");
+                + this + ": it was freed already, it is inside a segment, not at its start, or it is not this"
+                + " arena's (a segment of another arena or of the heap, reinterpreted into this arena's scope)");
     }
 
     final InvalidFreeException closedArena(long address) {
