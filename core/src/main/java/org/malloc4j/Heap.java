@@ -487,9 +487,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * KiB for the first, doubling to 64 KiB) by bumping a pointer; one freed early is reused by the arena's next
      * segment of its size class, and the chunks go back to the heap when the arena closes. So the heap's
      * {@link #stats()} count the chunks as live blocks, not the segments. Larger or more aligned segments are heap
-     * blocks of their own (16 bytes more than asked, see below). On a {@link HeapMode#CHECKED} heap every segment is a
-     * block of its own, between the red zones of that mode (damage is reported at the segment's address and size)
-     * and through its quarantine.
+     * blocks of their own (16 bytes, or the alignment above 16, more than asked: see below). On a
+     * {@link HeapMode#CHECKED} heap every segment is a block of its own, between the red zones of that mode (damage is
+     * reported at the segment's address and size) and through its quarantine.
      *
      * <p>An arena's segments belong to the arena: free them with {@link #free(MemorySegment)} (or let the arena
      * close), never through their raw address. In FAST mode a segment never starts a heap block (a carved one lies
@@ -644,6 +644,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * only forgets their memory.
      *
      * @throws UnsupportedOperationException on the global heap
+     * @throws HeapLeakException with {@link Builder#failOnLeak(boolean) failOnLeak(true)}, when blocks were still live
+     *         (the heap is closed all the same)
+     * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when blocks that were still in quarantine were
+     *         damaged (the first; a leak failure is suppressed in it; the heap is closed all the same)
      */
     @Override
     public void close() {
@@ -775,7 +779,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * The most bytes of freed blocks a CHECKED heap holds in quarantine before their memory is reused; larger
-         * catches writes through older dangling pointers. A block is charged its bytes and its 32 bytes of red zones.
+         * catches writes through older dangling pointers. A block is charged its bytes and its red zones: 32 bytes, or
+         * for an alignment above 16 its front (the alignment, at most 4 KiB) and its 16-byte tail.
          * The capacity is shared by the threads that free (each platform thread has a ring of its own; virtual
          * threads share a few): a block larger than its thread's share is given back at once. Default: 4 MiB (one
          * thread holding 16 MiB made its blocks leave colder: larson at half the speed, see docs/benchmarks.md).
