@@ -1052,6 +1052,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // Amortised: every 16th new slab of a cache looks at four caches for dead threads to adopt (the registry
         // lock is shared: taking it on every refill would make threads contend).
         if ((owner.slowPaths & 15) == 0) caches.reapDead(owner, 4);
+        caches.collectIdleStripes(owner); // their emptied slabs back before this one takes pages
         int npages = owner.nextSlabPages(sizeClass);
         lockOpen();
         try {
