@@ -617,8 +617,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * Gives every free page back to the OS now, instead of after the decay time: the free page runs, and the empty slabs
      * of the calling thread's cache, of the caches shared by virtual threads and of threads that ended. The caches of
-     * other live threads keep theirs (at most {@link Builder#spareBytes} each): only a cache's own thread may touch
-     * them. In {@link HeapMode#CHECKED} mode the
+     * other live threads keep theirs (their shares of {@link Builder#spareBytes}): only a cache's own thread may
+     * touch them. In {@link HeapMode#CHECKED} mode the
      * freed blocks waiting in quarantine that the calling thread may release (its own, the virtual threads', those
      * of threads that ended) leave it first, checked as they leave: damage found is reported by {@link #verify()}
      * and {@link #close()}.
@@ -916,15 +916,20 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
 
         /**
-         * The most bytes of empty slabs each thread's cache keeps for reuse, all size classes together (a slab is
+         * The most bytes of empty slabs the thread caches keep for reuse, all size classes together (a slab is
          * the run of pages a cache cuts into blocks of one size; blocks above 32 KiB, up to 256 KiB, have a slab
          * each). Default: 512 KiB, so that a program whose slabs empty and refill in a loop, or that frees and
-         * reallocates blocks of a few hundred KiB, does not go to the shared page layer every time. 0 gives every
-         * slab back as soon as it is empty but for each class's current one: with {@code decay(Duration.ZERO)},
-         * committed bytes then follow live bytes (peak committed / peak live at most 1.15 on the public traces), at
-         * the price of a system call and page faults each time a slab empties and a new one is needed.
+         * reallocates blocks of a few hundred KiB, does not go to the shared page layer every time. The budget is
+         * the heap's: a thread alone keeps all of it, and the caches that hold slabs share it evenly (the virtual
+         * threads' shared caches included, a dead thread's cache until it is adopted), each keeping at least
+         * 128 KiB or the budget, whichever is less: n caches keep the budget or n times 128 KiB, whichever is more.
+         * A cache whose share shrank gives the excess back when it next keeps an empty slab or takes a new one. 0
+         * gives every slab back as soon as it is empty but for each class's current one: with
+         * {@code decay(Duration.ZERO)}, committed bytes then follow live bytes (peak committed / peak live at most 1.15
+         * on the public traces), at the price of a system call and page faults each time a slab empties and a new one
+         * is needed.
          *
-         * @param bytes the spare budget of each thread cache, 0 or more
+         * @param bytes the spare budget of the heap's thread caches together, 0 or more
          * @return this builder
          * @throws IllegalArgumentException if negative
          */

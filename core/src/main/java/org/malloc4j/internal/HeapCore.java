@@ -43,7 +43,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final ThreadCaches caches;
     /** Allocation sites of sampled blocks; null when sites are not tracked. */
     private final SiteRecorder sites;
-    /** The spare budget of each of this heap's caches ({@code Heap.Builder.spareBytes}). */
+    /** The spare budget this heap's caches share ({@code Heap.Builder.spareBytes}; see {@code ThreadCaches}). */
     private final long spareBudget;
     private boolean closed;
     /** Allocations of at least this many bytes emit a JFR event. */
@@ -1052,6 +1052,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // Amortised: every 16th new slab of a cache looks at four caches for dead threads to adopt (the registry
         // lock is shared: taking it on every refill would make threads contend).
         if ((owner.slowPaths & 15) == 0) caches.reapDead(owner, 4);
+        caches.shareSpares(owner); // from its first slab on, the cache counts in the spare budget's division
         caches.collectIdleStripes(owner); // their emptied slabs back before this one takes pages
         int npages = owner.nextSlabPages(sizeClass);
         lockOpen();
@@ -1125,8 +1126,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /**
      * Adopts the caches of dead threads (releasing their empty slabs), collects the remote frees waiting in the
      * caller's cache and in the stripes shared by virtual threads, gives their empty slabs to the page layer, then
-     * gives every free page back. Other threads' caches keep their spares (at most 512 KiB each): only a cache's
-     * holder may touch them.
+     * gives every free page back. Other threads' caches keep their spares (their shares of the spare budget): only a
+     * cache's holder may touch them.
      */
     public void trim() {
         checkOpen();

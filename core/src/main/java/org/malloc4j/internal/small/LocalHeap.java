@@ -28,9 +28,10 @@ import java.lang.invoke.VarHandle;
  * dies. Statistics are plain counters written by the holder, summed by the heap when read.
  *
  * <p>Empty slabs that are not current are <em>spares</em>: they stay queued for their class, so that a program whose
- * slabs fill and empty in a loop does not go to the page layer every time, but only up to {@link #SPARE_BYTES} in all
- * per cache by default ({@link SlabSource#spareBudget}); beyond it the oldest spare goes back
- * to the page layer, where any class can reuse its pages.
+ * slabs fill and empty in a loop does not go to the page layer every time, but only up to this cache's share of the
+ * heap's spare budget ({@link #SPARE_BYTES} by default, {@link SlabSource#spareBudget}), all classes together: the
+ * whole budget while this cache alone holds slabs, less when others do ({@link ThreadCaches#shareSpares}); beyond it
+ * the oldest spare goes back to the page layer, where any class can reuse its pages.
  */
 public final class LocalHeap {
     /** Atomic access to the pending stack's head, the middle element of {@link #pendingCell}. */
@@ -39,10 +40,13 @@ public final class LocalHeap {
     private static final int HEAD = 16;
     /** Atomic access to {@link #collections}. */
     private static final VarHandle COLLECTIONS;
+    /** Untorn writes of {@link #spareBudget} by the registry ({@link #spareShare}). */
+    private static final VarHandle SPARE_BUDGET;
 
     static {
         try {
             COLLECTIONS = MethodHandles.lookup().findVarHandle(LocalHeap.class, "collections", int.class);
+            SPARE_BUDGET = MethodHandles.lookup().findVarHandle(LocalHeap.class, "spareBudget", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -84,15 +88,26 @@ public final class LocalHeap {
     private final int[] slabsOfClass = new int[SizeClasses.COUNT];
     private static final int POOL = 4;
     /**
-     * The most bytes of spare (empty, not current) slabs a cache keeps, all classes together: two slabs of the
-     * largest class. Two spares per class instead kept 2.25 MB of empty slabs at the peak of gcc's trace, half its
-     * live bytes, in 31 classes that were mostly not used again (peak committed / peak live: 1.74, now 1.45; mawk
-     * 1.78, now 1.30). A budget of 256 KiB cut a little more but made mawk's replay 11% slower, its strings growing
-     * through the medium classes going to the page layer at every step; 512 KiB costs it nothing measurable.
+     * The most bytes of spare (empty, not current) slabs a heap's caches keep by default, all classes together: two
+     * slabs of the largest class. (Measured on one thread, whose cache has it all.) Two spares per class instead kept
+     * 2.25 MB of empty slabs at the peak of gcc's trace, half its live bytes, in 31 classes that were mostly not used
+     * again (peak committed / peak live: 1.74, now 1.45; mawk 1.78, now 1.30). A budget of 256 KiB cut a little more
+     * but made mawk's replay 11% slower, its strings growing through the medium classes going to the page layer at
+     * every step; 512 KiB costs it nothing measurable.
      */
     public static final long SPARE_BYTES = 2L * SizeClasses.MAX_CACHED;
-    /** This cache's spare budget: {@link #SPARE_BYTES} unless the heap was built with another. */
-    private final long spareBudget;
+    /**
+     * This cache's share of the heap's spare budget ({@link #SPARE_BYTES} unless the heap was built with another): all
+     * of it while this cache alone holds slabs. Written by the registry, under its lock, when a cache starts or stops
+     * holding slabs ({@link ThreadCaches#shareSpares}); read plainly by the holder where it adds a spare, which then
+     * gives back what its share no longer covers ({@link #trimSpares}). Never by another thread on this cache's lists.
+     */
+    private long spareBudget;
+    /**
+     * Whether this cache counts in the division of the spare budget: it has taken a slab or adopted a dead thread's.
+     * Written by the holder under the registry lock ({@link ThreadCaches#shareSpares}).
+     */
+    boolean sharesSpares;
     private Slab owned;
     /** Spare slabs, oldest first, and their bytes (with the medium stacks'). */
     private Slab spareHead, spareTail;
@@ -249,6 +264,7 @@ public final class LocalHeap {
                 unlink(next);
             } else {
                 spareEmptyCurrents();
+                trimSpares(); // within a share that shrank, whether or not a current slab became a spare
                 next = source.newSlab(c, this, size);
                 own(next);
             }
@@ -487,7 +503,7 @@ public final class LocalHeap {
 
     /**
      * Keeps the empty, listed {@code slab} as the newest spare, then gives the oldest spares back to the page layer
-     * while the spares exceed the budget.
+     * while the spares exceed the budget (medium stacks too, once the list is empty: the share may have shrunk).
      */
     private void keepSpare(Slab slab) {
         slab.spare = true;
@@ -497,7 +513,25 @@ public final class LocalHeap {
         else spareHead = slab;
         spareTail = slab;
         spareBytes += slab.bytes();
-        while (spareBytes > spareBudget) releaseOldestSpare();
+        trimSpares();
+    }
+
+    /**
+     * Gives spares back, oldest first, while they exceed this cache's share of the budget: a no-op but where the share
+     * shrank since the last spare was kept (another cache started holding slabs). Holder only.
+     */
+    private void trimSpares() {
+        while (spareBytes > spareBudget && releaseSpare() != 0) {
+            // one spare a call
+        }
+    }
+
+    /**
+     * Sets this cache's share of the heap's spare budget (see {@link #spareBudget}); the registry, under its lock, any
+     * thread. The holder gives back what exceeds it when it next keeps a spare or takes a new slab.
+     */
+    void spareShare(long bytes) {
+        SPARE_BUDGET.setOpaque(this, bytes);
     }
 
     /** Puts an empty medium slab on its class's stack, making room within the spare budget. */
@@ -506,6 +540,7 @@ public final class LocalHeap {
         long bytes = slab.bytes();
         if (bytes > spareBudget) { // a budget of 0 (Heap.Builder.spareBytes) keeps no spare
             release(slab);
+            trimSpares(); // a share that shrank below this slab: the others exceed it too
             return;
         }
         while (spareBytes + bytes > spareBudget && spareHead != null) releaseOldestSpare();
@@ -779,6 +814,11 @@ public final class LocalHeap {
         s.next = s.prev = null;
         s.listed = false;
         s.roomy = false;
+    }
+
+    /** @return whether this cache owns a slab. Holder only (an adoption into it runs on its holder). */
+    boolean holdsSlabs() {
+        return owned != null;
     }
 
     /** @return the number of slabs this cache owns (O(slabs); for statistics and tests) */

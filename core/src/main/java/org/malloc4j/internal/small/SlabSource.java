@@ -12,7 +12,8 @@ public interface SlabSource {
     void onSlowPath(LocalHeap cache);
 
     /**
-     * @return the most bytes of empty slabs a cache of this source keeps for reuse, all classes together; by default
+     * @return the most bytes of empty slabs the caches of this source keep for reuse, all classes together: one cache
+     *         alone keeps it all, several share it ({@link ThreadCaches#shareSpares}); by default
      *         {@link LocalHeap#SPARE_BYTES}
      */
     default long spareBudget() {
