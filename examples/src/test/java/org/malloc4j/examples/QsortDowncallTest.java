@@ -32,8 +32,11 @@ class QsortDowncallTest {
         }
     }
 
+    /** The figures main prints are the run's: the words sorted, their UTF-8 lengths, nothing live after. */
     @Test
     void mainRuns() throws Throwable {
-        QsortDowncall.main(new String[0]);
+        String out = Stdout.of(() -> QsortDowncall.main(new String[] {"pear", "fig", "crème brûlée"}));
+        assertThat(out).contains("qsort, words: [crème brûlée, fig, pear]",
+                "strlen(\"crème brûlée\") = 15 (UTF-8 bytes; 12 chars)", "heap after the arena closed: 0 live bytes");
     }
 }

@@ -132,9 +132,14 @@ class StringTableTest {
         }
     }
 
+    /** The figures main prints are the run's: every word read back, nothing live once the table is closed. */
     @Test
-    void mainRuns() {
-        StringTable.main(new String[] {"1000"});
+    void mainRuns() throws Throwable {
+        String out = Stdout.of(() -> StringTable.main(new String[] {"1000"}));
+        assertThat(out).contains("interned " + Stdout.n(1000) + " strings: " + Stdout.n(500) + " distinct",
+                "read back " + Stdout.n(500) + " of " + Stdout.n(500) + " correctly");
+        assertThat(out.lines().filter(l -> l.startsWith("after close:"))).singleElement().asString()
+                .contains(" 0 live bytes in 0 blocks");
     }
 
     /** The ballast freed, the table of {@code n} words takes {@code n + 1} more, and every word reads back. */
