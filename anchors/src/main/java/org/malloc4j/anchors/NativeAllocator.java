@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.NoSuchElementException;
 import java.util.Optional;
 
 /**
@@ -109,10 +110,15 @@ public final class NativeAllocator implements Allocator {
      *         environment variable it needs inside a JVM is not set)
      */
     public static Result open(Kind kind) {
+        return open(kind, Path.of(LIB_DIR));
+    }
+
+    /** {@link #open(Kind)} with the libraries looked for in {@code libDir} (tests give another folder). */
+    static Result open(Kind kind, Path libDir) {
         if (kind == Kind.GLIBC) {
             return new Result(new NativeAllocator(kind, Linker.nativeLinker().defaultLookup()), null);
         }
-        Path lib = Path.of(LIB_DIR, kind.library);
+        Path lib = libDir.resolve(kind.library);
         if (!Files.exists(lib)) {
             return new Result(null, kind.label + " skipped: " + lib + " is missing (apt-get install "
                     + kind.debianPackage + ")");
@@ -126,9 +132,11 @@ public final class NativeAllocator implements Allocator {
         }
         try {
             return new Result(new NativeAllocator(kind, SymbolLookup.libraryLookup(lib, Arena.global())), null);
-        } catch (IllegalArgumentException | UnsatisfiedLinkError | ExceptionInInitializerError
-                | NoClassDefFoundError e) {
-            // (NoClassDefFoundError: the kind's holder failed to initialise at an earlier open, and stays failed)
+        } catch (IllegalArgumentException | NoSuchElementException | UnsatisfiedLinkError
+                | ExceptionInInitializerError | NoClassDefFoundError e) {
+            // (NoSuchElementException: a library without one of the functions called, mi_collect say, which another
+            // build or a wrong file lacks; NoClassDefFoundError: the kind's holder failed to initialise at an earlier
+            // open, and stays failed)
             Throwable why = e instanceof ExceptionInInitializerError init && init.getCause() != null
                     ? init.getCause() : e;
             return new Result(null, kind.label + " skipped: " + lib + " did not load: " + why.getMessage());
