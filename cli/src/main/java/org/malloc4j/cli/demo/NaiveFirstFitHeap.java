@@ -36,6 +36,7 @@ public final class NaiveFirstFitHeap {
 
     /** @return the block's offset, or -1 when no free extent is large enough */
     public long malloc(long bytes) {
+        if (bytes > size) return -1; // no extent holds it, and rounding it up could overflow to a negative size
         long n = (Math.max(1, bytes) + 15) & ~15L;
         Extent prev = null;
         for (Extent e = free; e != null; prev = e, e = e.next) {

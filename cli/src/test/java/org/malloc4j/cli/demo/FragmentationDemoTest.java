@@ -39,6 +39,23 @@ class FragmentationDemoTest {
         assertThat(h.malloc(2 << 20)).isEqualTo(-1);
     }
 
+    /**
+     * A request near {@code Long.MAX_VALUE} fails: its rounding to 16 bytes overflowed to a negative size that every
+     * extent held, so it was given offset 0, the live block already there, and the free bytes grew past the range.
+     */
+    @Test
+    void naiveHeapRefusesARequestLargerThanItsRange() {
+        NaiveFirstFitHeap h = new NaiveFirstFitHeap(1 << 20);
+        long a = h.malloc(1000);
+        h.free(a);
+        long b = h.malloc(1000);
+        assertThat(h.malloc(Long.MAX_VALUE)).isEqualTo(-1);
+        assertThat(h.malloc(Long.MAX_VALUE - 14)).isEqualTo(-1);
+        assertThat(h.malloc((1 << 20) + 1)).isEqualTo(-1);
+        assertThat(h.freeBytes()).isEqualTo((1 << 20) - 1008);
+        assertThat(h.malloc(1000)).isNotEqualTo(b);
+    }
+
     @Test
     void commandPrintsAndWritesReport(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("demo.html");
