@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.function.LongConsumer;
 import java.util.function.LongUnaryOperator;
 import org.malloc4j.Heap;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapStats;
 import org.malloc4j.cli.report.HtmlReport;
 import org.malloc4j.cli.report.ReportPass;
@@ -93,18 +94,26 @@ public final class FragmentationDemo {
             }
             if (report != null) report.snapshot("malloc4j: every other block freed", heap.snapshot());
             HeapStats before = heap.stats();
-            boolean ok;
-            try {
-                ReportPass.touch(heap.malloc(LARGE), LARGE);
-                ok = true;
-            } catch (RuntimeException e) {
-                ok = false;
-            }
+            boolean ok = largeRequest(heap, LARGE);
             sample(report, timeline, ++op, heap);
             if (report != null) report.snapshot("malloc4j: after the large request", heap.snapshot());
             m = new Outcome("malloc4j", HEAP, before.freeBytes(), before.largestFreeBlock(), ok, holes, m4jNs);
         }
         return new Result(m, n);
+    }
+
+    /**
+     * Asks {@code heap} for a block of {@code bytes} and writes it.
+     *
+     * @return whether the heap gave it; false when the heap refuses (its limit or the OS), which the demo prints
+     */
+    static boolean largeRequest(Heap heap, long bytes) {
+        try {
+            ReportPass.touch(heap.malloc(bytes), bytes);
+            return true;
+        } catch (HeapExhaustedException e) { // an OutOfMemoryError, not a RuntimeException
+            return false;
+        }
     }
 
     /** Adds the heap's figures now to the page's timeline, as after {@code op} operations; nothing without a page. */

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.malloc4j.Heap;
 import org.malloc4j.cli.Main;
 
 class FragmentationDemoTest {
@@ -54,6 +55,18 @@ class FragmentationDemoTest {
         assertThat(h.malloc((1 << 20) + 1)).isEqualTo(-1);
         assertThat(h.freeBytes()).isEqualTo((1 << 20) - 1008);
         assertThat(h.malloc(1000)).isNotEqualTo(b);
+    }
+
+    /**
+     * A large request the heap refuses is the demo's FAILED, not an error out of the demo: the refusal is a
+     * HeapExhaustedException, an OutOfMemoryError, which the demo's catch of RuntimeException let through.
+     */
+    @Test
+    void aRefusedLargeRequestIsReportedAsFailed() {
+        try (Heap heap = Heap.builder().limit(FragmentationDemo.HEAP).build()) {
+            assertThat(FragmentationDemo.largeRequest(heap, 2 * FragmentationDemo.HEAP)).isFalse();
+            assertThat(FragmentationDemo.largeRequest(heap, FragmentationDemo.LARGE)).isTrue();
+        }
     }
 
     @Test
