@@ -218,8 +218,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * Resizes a block, keeping {@code min(old size, newSize)} bytes of its contents; grows or shrinks in place
-     * when it can, otherwise moves it. {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)} frees
+     * Resizes a block, keeping {@code min(old size, newSize)} bytes of its contents, the old size being its
+     * {@link #usableSize} (every byte the program was told it may use); grows or shrinks in place when it can,
+     * otherwise moves it. {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)} frees
      * {@code p} and returns 0. When a move fails for lack of memory, the old block is left untouched.
      *
      * @return the block's (possibly new) address

@@ -754,7 +754,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (address == 0) return malloc(newSize);
         checkOpen();
         Slab slab = slabOf(address);
-        long oldRequested;
+        long oldRequested, oldUsable;
         int idx = -1;
         if (slab != null) {
             idx = liveBlockIndex(slab, address);
@@ -763,6 +763,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return 0;
             }
             oldRequested = slab.requestedSize(idx);
+            oldUsable = slab.blockSize;
             // In place when the new size has this class, or would be given it by a growth (grownClassOf)
             if (newSize <= slab.blockSize && SizeClasses.grownClassOf(newSize) >= slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
@@ -782,6 +783,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 lockOpen();
                 try {
                     oldRequested = validateBlock(address);
+                    oldUsable = pages.blockPages(address) << PageHeap.PAGE_SHIFT;
                     long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
                     if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
                         int page = pages.pageOf(address);
@@ -811,7 +813,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 }
                 return address;
             }
-            if (relocated != 0) return finishRelocation(address, relocated, oldRequested, newSize);
+            if (relocated != 0) return finishRelocation(address, relocated, oldRequested, oldUsable, newSize);
         }
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages
@@ -826,7 +828,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             moved = newSize <= oldRequested ? malloc(newSize)
                     : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
                     : mallocGrown(newSize); // each throws, leaving the old block intact, when the heap is exhausted
-            Memory.copy(address, moved, Math.min(oldRequested, newSize));
+            // The bytes up to the old block's usable size, not its requested size: usableSize told the program it may
+            // use them all (as glibc, jemalloc, tcmalloc and mimalloc, which copy the old usable size)
+            Memory.copy(address, moved, Math.min(oldUsable, newSize));
             if (slab == null) {
                 free(address);
             } else if (slab.owner.thread != Thread.currentThread() || slab.sampled != 0
@@ -845,12 +849,13 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /**
      * Finishes a page-run block's move to a new run ({@link PageHeap#relocate}): the pages moved (the old run is
      * free already) or, when the system call refused, the bytes are copied and the old block freed. Counted as
-     * the malloc and free that a copying realloc makes.
+     * the malloc and free that a copying realloc makes. A copy takes the old run's {@code oldUsable} bytes (the new
+     * run is longer), as the pages' move does.
      */
-    private long finishRelocation(long address, long relocated, long oldRequested, long newSize) {
+    private long finishRelocation(long address, long relocated, long oldRequested, long oldUsable, long newSize) {
         long moved = relocated & ~PageHeap.MOVED;
         if ((relocated & PageHeap.MOVED) == 0) {
-            Memory.copy(address, moved, oldRequested);
+            Memory.copy(address, moved, oldUsable);
             free(address);
         } else {
             LocalHeap cache = hold();
