@@ -823,7 +823,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // both): not the cache's own, nor a sample of the heap's taken by another thread (its slow paths, stats())
         // while the bytes are copied
         setAside(oldRequested);
-        long moved;
+        long moved = 0;
         try { // refused, or freed: the bytes back either way
             moved = newSize <= oldRequested ? malloc(newSize)
                     : newSize > SizeClasses.MAX_SMALL ? mallocLarge(newSize, PageHeap.PAGE, false)
@@ -840,10 +840,45 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 // benchmark showed no gain and no clear loss (its forks' two modes), so free stays as measured
                 freeSmallSlow(slab, idx, address);
             }
+        } catch (HeapExhaustedException refused) {
+            // A block that holds the new size needs no memory to stay: a shrink (or a growth within its usable bytes)
+            // whose move is refused is resized in place below; only a block that must grow is refused
+            if (moved != 0 || newSize > oldUsable || (slab != null && !slab.canRecord(newSize))) throw refused;
         } finally {
             putBack(oldRequested); // the free counted the old block out: its bytes back, for a net of one block
         }
-        return moved;
+        return moved != 0 ? moved : resizeInPlace(slab, idx, address, oldRequested, newSize);
+    }
+
+    /**
+     * Resizes the live block at {@code address} in place to {@code newSize} bytes, which it holds: a small or medium
+     * block ({@code slab} not null) records the new size, a page run is cut to the pages of the new size (or keeps
+     * them). For a realloc that would have moved the block to a smaller class and was refused for lack of memory.
+     *
+     * @return {@code address}
+     */
+    private long resizeInPlace(Slab slab, int idx, long address, long oldRequested, long newSize) {
+        if (slab != null) {
+            slab.setRequestedSize(idx, newSize);
+            countResize(oldRequested, newSize);
+        } else {
+            LocalHeap cache = hold(); // before the page lock, the caches' order
+            try {
+                lockOpen();
+                try {
+                    pages.resize(pages.pageOf(address), (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT,
+                            newSize); // never more pages than the run has: it cannot fail
+                    cache.countResize(oldRequested, newSize); // under the lock, as realloc's own resize
+                } finally {
+                    pages.lock().unlock();
+                }
+            } finally {
+                release(cache);
+            }
+            if (newSize > oldRequested) samplePeakAfterCount();
+        }
+        if (sites != null) resampleInPlace(slab, address, oldRequested, newSize);
+        return address;
     }
 
     /**

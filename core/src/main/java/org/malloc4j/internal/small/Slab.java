@@ -217,6 +217,14 @@ public final class Slab extends SlabPendingPadding {
         return sum;
     }
 
+    /**
+     * @return whether a block of this slab can record {@code size} bytes as its requested size: at most the block, and
+     *         short of it by no more than a slack entry holds (a medium block shrunk far below its class cannot)
+     */
+    public boolean canRecord(long size) {
+        return size <= blockSize && blockSize - size <= Character.MAX_VALUE;
+    }
+
     /** Records a new requested size for an allocated block (realloc in place); the block's holder calls it. */
     public void setRequestedSize(int idx, long size) {
         setRequested(idx, size);
