@@ -1176,6 +1176,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             caches.reapAll(cache);
             cache.drainPending();
             cache.releaseEmpty();
+            caches.leaveSparesIfEmpty(cache);
         } finally {
             release(cache);
         }

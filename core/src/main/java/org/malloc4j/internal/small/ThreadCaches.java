@@ -238,6 +238,25 @@ public final class ThreadCaches {
         }
     }
 
+    /**
+     * Takes {@code cache}, which holds no slab now (a trim gave them back), out of the division of the spare budget:
+     * the caches that hold slabs share it, and a stripe that adopted a dead thread's slabs for the purger, or a cache
+     * emptied by a trim, counted to the heap's end (the one thread left kept half the budget for good). It counts
+     * again from its next slab ({@link #shareSpares}). Called by its holder (a stripe under its lock, which is taken
+     * before the registry's).
+     */
+    public void leaveSparesIfEmpty(LocalHeap cache) {
+        if (!cache.sharesSpares || cache.holdsSlabs()) return;
+        registryLock.lock();
+        try {
+            cache.sharesSpares = false;
+            spareHolders--;
+            reshareSpares();
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
     private void joinSpares(LocalHeap cache) {
         if (cache.sharesSpares) return;
         cache.sharesSpares = true;
@@ -253,8 +272,8 @@ public final class ThreadCaches {
      * 0.59-0.70 times the live bytes at the committed peak, 0.13-0.22 now, and peak committed / peak live went from
      * 1.86-2.36 to 1.40-1.83 (platform and mixed threads, two runs each). Caches whose share shrank give back the
      * excess themselves, at their next spare or slab: only a cache's holder touches its lists. A stripe counts from its
-     * first slab to the heap's end (its virtual threads come and go); a dead thread's cache until it is adopted, as
-     * its spares are committed until then.
+     * first slab until a trim leaves it none (its virtual threads come and go); a dead thread's cache until it is
+     * adopted, as its spares are committed until then.
      */
     private void reshareSpares() {
         long share = spareHolders <= 1 ? spareTotal
@@ -429,6 +448,7 @@ public final class ThreadCaches {
             try {
                 stripe.drainPending();
                 stripe.releaseEmpty();
+                leaveSparesIfEmpty(stripe);
             } finally {
                 stripe.lock().unlock();
             }
