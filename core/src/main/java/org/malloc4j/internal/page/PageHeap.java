@@ -2,6 +2,7 @@ package org.malloc4j.internal.page;
 
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.malloc4j.PageGathering;
 import org.malloc4j.internal.os.Os;
 
@@ -67,6 +68,11 @@ public final class PageHeap {
     private int highWater;
     /** The clock read once at the start of each operation (System.nanoTime costs ~20 ns; decay needs no more). */
     private long now;
+    /**
+     * The monotonic clock {@link #now} reads, in nanoseconds: {@code System::nanoTime}, or a test's manual clock, so
+     * that decay windows do not depend on how fast the machine runs the test.
+     */
+    private final LongSupplier clock;
     private long peakCommittedPages;
     /**
      * Java-heap bytes of the heap's own bookkeeping ({@link #addMetadata}), and the largest committed bytes plus
@@ -85,6 +91,13 @@ public final class PageHeap {
      * @param releaseBytes runs of at least this size are given back as soon as they are freed
      */
     public PageHeap(long base, int totalPages, long limitBytes, long decayNanos, long releaseBytes) {
+        this(base, totalPages, limitBytes, decayNanos, releaseBytes, System::nanoTime);
+    }
+
+    /** As above, with the monotonic clock (nanoseconds) that decay times are measured by. */
+    public PageHeap(long base, int totalPages, long limitBytes, long decayNanos, long releaseBytes,
+            LongSupplier clock) {
+        this.clock = java.util.Objects.requireNonNull(clock);
         this.base = base;
         this.totalPages = totalPages;
         this.map = new PageMap(totalPages);
@@ -134,7 +147,7 @@ public final class PageHeap {
      */
     private long allocate(long pages, long alignment, long offset, int kind, long requested, long incoming) {
         assert lock.isHeldByCurrentThread();
-        now = System.nanoTime();
+        now = clock.getAsLong();
         decayTick();
         long slack = alignment > PAGE ? (alignment >>> PAGE_SHIFT) - 1 : 0;
         long need = pages + slack;
@@ -483,7 +496,7 @@ public final class PageHeap {
     /** Frees the used run or slab starting at {@code page}. The caller validated it and holds the lock. */
     public void free(int page) {
         assert lock.isHeldByCurrentThread();
-        now = System.nanoTime();
+        now = clock.getAsLong();
         long length = map.length(page);
         usedPages -= length;
         if (map.state(page) == PageMap.USED) blockRounding -= rounding(length, map.requested(page));
@@ -755,7 +768,7 @@ public final class PageHeap {
      * is free and large enough. Returns false, changing nothing, when it cannot. The caller holds the lock.
      */
     public boolean resize(int page, long pages, long requested) {
-        now = System.nanoTime();
+        now = clock.getAsLong();
         long length = map.length(page);
         if (pages == length) {
             blockRounding += map.requested(page) - requested;
@@ -826,7 +839,7 @@ public final class PageHeap {
      *         short, or their clean pages would pass the limit
      */
     public boolean growAcrossRunsIfNowhereElse(int page, long pages, long requested) {
-        now = System.nanoTime();
+        now = clock.getAsLong();
         long length = map.length(page);
         if (pages <= length || dirty.findAtLeast(pages) >= 0) return false;
         if (clean.findAtLeast(pages) >= 0 && committedPages() + pages <= limitPages) return false;
@@ -1059,7 +1072,7 @@ public final class PageHeap {
     public long purgeExpired() {
         lock.lock();
         try {
-            now = System.nanoTime();
+            now = clock.getAsLong();
             decayTick();
             return decay.isEmpty() ? -1 : decay.nanosUntilNext(now);
         } finally {

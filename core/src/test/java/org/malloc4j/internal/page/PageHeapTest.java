@@ -2,6 +2,7 @@ package org.malloc4j.internal.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -10,6 +11,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.LongRange;
 import org.junit.jupiter.api.Test;
+import org.malloc4j.ManualClock;
 import org.malloc4j.PageGathering;
 import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.os.Os;
@@ -289,17 +291,20 @@ class PageHeapTest {
      * A huge run (the release threshold or more) goes back at once when freed; asked for again within the decay time,
      * runs up to its size wait for the decay time from then on, so that a loop of malloc and free of one huge block
      * reuses resident pages; a larger run still goes back at once, and a retained run that expires unused ends it.
+     * Timed by a manual clock: the steps take no time unless the test says so.
      */
     @Test
     void hugeRunsAskedForAgainSoonAfterTheirReleaseWaitForTheDecayTime() {
-        long decay = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(300);
-        withPageHeap(64L << 12, decay, heap -> {
+        Duration decay = Duration.ofMillis(300);
+        ManualClock clock = new ManualClock();
+        withPageHeap(Long.MAX_VALUE, 64L << 12, decay.toNanos(), clock, heap -> {
             long a = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
             heap.free(heap.pageOf(a));
             assertThat(heap.dirtyBytes()).as("the first huge run freed goes back at once").isZero();
             assertThat(heap.retainedHugePages()).isZero();
             long purges = heap.purgeCount();
 
+            clock.advance(decay.minusMillis(1)); // asked for again within the window
             long b = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
             assertThat(heap.retainedHugePages()).as("asked for again: retained from now on").isEqualTo(100);
             heap.free(heap.pageOf(b));
@@ -326,11 +331,14 @@ class PageHeapTest {
 
             heap.free(heap.pageOf(c));
             assertThat(heap.dirtyBytes()).isEqualTo(250L << 12);
-            long deadline = System.nanoTime() + decay;
-            while (System.nanoTime() - deadline <= 0) Thread.onSpinWait(); // the run's decay time has passed
+            clock.advance(decay.minusMillis(1));
+            heap.purgeExpired();
+            assertThat(heap.dirtyBytes()).as("a millisecond before their decay time: kept").isEqualTo(250L << 12);
+            clock.advance(Duration.ofMillis(1)); // the runs' decay time has passed
             heap.purgeExpired();
             assertThat(heap.dirtyBytes()).isZero();
             assertThat(heap.retainedHugePages()).as("expired unused: back to releasing at once").isZero();
+            clock.advance(Duration.ofMillis(1)); // past the window since the last huge release (d's)
             long e = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH;
             assertThat(heap.retainedHugePages()).as("a request long after the last release retains nothing").isZero();
             heap.free(heap.pageOf(e));
@@ -432,8 +440,9 @@ class PageHeapTest {
      */
     @Test
     void keepingHugeRunsEndsOnTrimAndWhenTheLoopStops() {
-        long decay = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(200);
-        withPageHeap(64L << 12, decay, heap -> {
+        Duration decay = Duration.ofMillis(200);
+        ManualClock clock = new ManualClock();
+        withPageHeap(Long.MAX_VALUE, 64L << 12, decay.toNanos(), clock, heap -> {
             for (int turn = 0; turn < 2; turn++) heap.free(heap.pageOf(heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH));
             assertThat(heap.retainedHugePages()).isEqualTo(100);
             heap.trim();
@@ -443,8 +452,7 @@ class PageHeapTest {
 
             long a = heap.allocateBlock(100, 4096, 100 << 12) & ~PageHeap.FRESH; // soon after a release: kept again
             assertThat(heap.retainedHugePages()).isEqualTo(100);
-            long deadline = System.nanoTime() + decay;
-            while (System.nanoTime() - deadline <= 0) Thread.onSpinWait(); // no huge request for the whole window
+            clock.advance(decay.plusMillis(1)); // no huge request for the whole window
             heap.free(heap.pageOf(a));
             assertThat(heap.dirtyBytes()).as("the loop stopped: back at once").isZero();
             assertThat(heap.retainedHugePages()).isZero();
@@ -483,8 +491,14 @@ class PageHeapTest {
     /** As above, with a cap on committed bytes. */
     private static void withPageHeap(long limitBytes, long releaseBytes, long decayNanos,
             java.util.function.Consumer<PageHeap> body) {
+        withPageHeap(limitBytes, releaseBytes, decayNanos, System::nanoTime, body);
+    }
+
+    /** As above, with the clock that the decay times are measured by. */
+    private static void withPageHeap(long limitBytes, long releaseBytes, long decayNanos,
+            java.util.function.LongSupplier clock, java.util.function.Consumer<PageHeap> body) {
         long base = Os.reserve((long) PAGES << 12, 1L << 22);
-        PageHeap heap = new PageHeap(base, PAGES, limitBytes, decayNanos, releaseBytes);
+        PageHeap heap = new PageHeap(base, PAGES, limitBytes, decayNanos, releaseBytes, clock);
         heap.lock().lock();
         try {
             body.accept(heap);
