@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
 import org.malloc4j.internal.BlockAllocator;
 import org.malloc4j.internal.HeapCore;
 import org.malloc4j.internal.arena.ArenaRegistry;
@@ -113,7 +114,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     private Heap(Builder b, boolean global) {
         Monitoring.check(b.jmx); // before the core reserves address space, so that a refusal leaves nothing behind
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
-                b.decay.toNanos(), b.releaseThreshold, b.siteRate, b.spareBytes);
+                b.decay.toNanos(), b.releaseThreshold, b.siteRate, b.spareBytes, b.clock);
         // Under CHECKED, the checked layer tells JFR in the program's terms (its address and size, its refusals)
         core.largeEventBytes(b.mode == HeapMode.CHECKED ? Long.MAX_VALUE : b.largeAllocationEvent);
         core.reportExhaustion(b.mode != HeapMode.CHECKED);
@@ -718,6 +719,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         private long quarantine = 4L << 20;
         /** Null: register when the platform MBean server exists already. */
         private Boolean jmx;
+        /** The monotonic clock (nanoseconds) decay times are measured by: not public, for tests' manual clocks. */
+        private LongSupplier clock = System::nanoTime;
         private long largeAllocationEvent = 1L << 20;
 
         private Builder() {}
@@ -954,6 +957,19 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          */
         public Builder pageGathering(PageGathering mode) {
             this.pageGathering = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /**
+         * Sets the monotonic clock, in nanoseconds, that the page layer measures decay times by (default
+         * {@code System::nanoTime}). Package-private, not API: for tests in this package that drive decay with a
+         * manual clock instead of waiting on the machine's.
+         *
+         * @param clock the clock, read under the page lock by the heap's operations and by the purger thread
+         * @return this builder
+         */
+        Builder clock(LongSupplier clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 

@@ -58,6 +58,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes) {
+        this(name, reserveBytes, limitBytes, decayNanos, releaseBytes, siteRate, spareBytes, System::nanoTime);
+    }
+
+    /** As above, with the monotonic clock (nanoseconds) the page layer measures decay times by; for tests. */
+    public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
+            double siteRate, long spareBytes, java.util.function.LongSupplier clock) {
         this.name = name;
         this.spareBudget = spareBytes;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
@@ -71,7 +77,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             this.directory = new Slab[Math.toIntExact(reserve >>> CHUNK_SHIFT)][];
             this.pages = new PageHeap(base, Math.toIntExact(reserve >>> PageHeap.PAGE_SHIFT),
-                    Math.min(limitBytes, reserve), decayNanos, releaseBytes);
+                    Math.min(limitBytes, reserve), decayNanos, releaseBytes, clock);
         } catch (RuntimeException | Error e) {
             Os.unmap(base, reserve); // no heap: its address space goes back
             if (e instanceof HeapExhaustedException refused) { // the page map's reservation: named as the range's is
