@@ -19,7 +19,8 @@ package org.malloc4j;
  * needs a block. A virtual thread borrows a block from a small pool shared by the heap's virtual threads when it
  * pushes its outermost frame and gives it back when that frame closes, so the number of blocks follows the number
  * of threads that are inside a frame at the same time, not the number of virtual threads. A thread that ends
- * inside a frame keeps its block until then (a platform thread) or for good (a virtual thread): close every frame.
+ * inside a frame keeps its block until the heap reclaims it (a platform thread's when a stack needs a block, a virtual
+ * thread's when the heap sweeps the stacks of ended threads, or closes): close every frame.
  *
  * <p><b>Threads.</b> A stack and its frames belong to one thread: calling them from another thread throws
  * {@link WrongThreadException}.

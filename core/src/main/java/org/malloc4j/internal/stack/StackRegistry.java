@@ -103,7 +103,7 @@ public final class StackRegistry {
     private void keep(Slot slot) {
         synchronized (platform) {
             if (slots.size() >= sweepAt) {
-                slots.removeIf(s -> s.stack == null || !s.stack.owner.isAlive());
+                slots.removeIf(s -> s.stack == null || reclaimIfEnded(s.stack));
                 sweepAt = Math.max(64, 2 * slots.size());
             }
             slots.add(slot);
@@ -188,11 +188,31 @@ public final class StackRegistry {
                 if (block != 0) free(block);
             }
             platform.clear();
-            for (Slot slot : slots) slot.stack = null; // the threads that used the heap keep it reachable no longer
+            for (Slot slot : slots) {
+                if (slot.stack != null) reclaimIfEnded(slot.stack);
+                slot.stack = null; // the threads that used the heap keep it reachable no longer
+            }
             slots.clear();
         }
         first = null;
         for (long block; (block = pool.poll()) != 0; ) free(block);
+    }
+
+    /**
+     * Takes the block of a virtual thread's stack whose thread ended inside a frame (no other thread may use its frames):
+     * into the pool, or to the heap. Forgotten with the thread's slot, it stayed live for good, and {@link #heldBlocks}
+     * no longer named it: the heap's own block was reported as the program's leak, at close too. Reading the ended
+     * thread's stack is safe, as in {@link #reclaimEnded}. Caller holds {@link #platform}'s monitor.
+     *
+     * @return whether {@code stack}'s thread has ended
+     */
+    private boolean reclaimIfEnded(ThreadStack stack) {
+        if (stack.owner.isAlive()) return false;
+        if (stack.borrows) {
+            long block = stack.reclaim();
+            if (block != 0) release(block);
+        }
+        return true;
     }
 
     /** Takes back a virtual thread's block: into the pool, or to the heap when the pool is full. */
