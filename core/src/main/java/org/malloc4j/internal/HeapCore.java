@@ -828,7 +828,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // until after the old one's free has counted it, so that the peak never holds both (the program never had
         // both): not the cache's own, nor a sample of the heap's taken by another thread (its slow paths, stats())
         // while the bytes are copied
-        setAside(oldRequested);
+        // The block stays, resized in place, if a move it needs no memory for is refused: that refusal is no
+        // exhaustion of the program's, and is kept from JFR (see LocalHeap.movingInPlaceIfRefused)
+        boolean mayStay = newSize <= oldUsable && (slab == null || slab.canRecord(newSize));
+        setAside(oldRequested, mayStay);
         long moved = 0;
         try { // refused, or freed: the bytes back either way
             moved = newSize <= oldRequested ? malloc(newSize)
@@ -849,9 +852,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } catch (HeapExhaustedException refused) {
             // A block that holds the new size needs no memory to stay: a shrink (or a growth within its usable bytes)
             // whose move is refused is resized in place below; only a block that must grow is refused
-            if (moved != 0 || newSize > oldUsable || (slab != null && !slab.canRecord(newSize))) throw refused;
+            if (moved != 0 || !mayStay) throw refused;
         } finally {
-            putBack(oldRequested); // the free counted the old block out: its bytes back, for a net of one block
+            putBack(oldRequested, mayStay); // the free counted the old block out: its bytes back, for a net of one
         }
         return moved != 0 ? moved : resizeInPlace(slab, idx, address, oldRequested, newSize);
     }
@@ -930,10 +933,19 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * both); a refusal meanwhile still counts them as live ({@link LocalHeap#movingBytes}), the old block staying.
      */
     public void setAside(long bytes) {
+        setAside(bytes, false);
+    }
+
+    /**
+     * {@link #setAside(long)}; {@code mayStay}: the block stays, resized in place, if its move is refused, a refusal
+     * then not told to JFR ({@link LocalHeap#movingInPlaceIfRefused}) until {@link #putBack(long, boolean)}.
+     */
+    private void setAside(long bytes, boolean mayStay) {
         LocalHeap cache = hold();
         try {
             cache.countUnseen(-bytes);
             cache.movingBytes += bytes;
+            if (mayStay) cache.movingInPlaceIfRefused = Thread.currentThread();
         } finally {
             release(cache);
         }
@@ -948,10 +960,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /** Ends a {@link #setAside}: the bytes back in the live count, whether the block moved (and was freed) or not. */
     public void putBack(long bytes) {
+        putBack(bytes, false);
+    }
+
+    /** Ends a {@link #setAside(long, boolean)}. */
+    private void putBack(long bytes, boolean mayStay) {
         LocalHeap cache = hold();
         try {
             cache.countUnseen(bytes);
             cache.movingBytes -= bytes;
+            if (mayStay && cache.movingInPlaceIfRefused == Thread.currentThread()) cache.movingInPlaceIfRefused = null;
         } finally {
             release(cache);
         }
@@ -1346,10 +1364,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
         // Page lock held; a block a realloc is moving is live, though set aside from the count (the refused realloc's
         // own old block among them: its message said "live 6000" with 9000 live, a review found, 2026-12-07)
-        for (LocalHeap c : caches.all()) live += c.racyLiveBytes() + c.movingBytes;
+        // A realloc's move that the block survives, resized in place, refuses the program nothing: not told to JFR
+        Thread me = Thread.currentThread();
+        boolean staysInPlace = false;
+        for (LocalHeap c : caches.all()) {
+            live += c.racyLiveBytes() + c.movingBytes;
+            staysInPlace |= c.movingInPlaceIfRefused == me;
+        }
         long committed = pages.committedBytes();
         long free = Math.max(0, committed - live - pages.blockRoundingBytes()); // as stats() counts it
-        if (reportsExhaustion) {
+        if (reportsExhaustion && !staysInPlace) {
             Monitoring.exhausted(label, asked, pages.limitBytes(), committed, live, free, pages.largestDirtyBytes());
         }
         return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "

@@ -156,6 +156,13 @@ public final class LocalHeap {
      */
     public long movingBytes;
     /**
+     * The thread whose realloc is moving a block that stays where it is if the move is refused (a shrink, or a growth
+     * within its usable bytes), else null: the engine's refusal of that move refuses the program nothing, and is not
+     * told to JFR ({@code HeapCore.exhausted}). Holder only; a stripe's holds its last such thread (another's refusal
+     * is then told, as before). Read racily, by the thread it names.
+     */
+    public Thread movingInPlaceIfRefused;
+    /**
      * The bytes the program asked for while the holder allocates a block for a layer of the heap that asks for more (an
      * arena's segment and its offset, a chunk to carve a segment from), else -1: what a refusal tells JFR
      * ({@code HeapCore.newSlab}). Holder only.
