@@ -5,31 +5,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A realloc whose move to a smaller class is refused resizes the block in place and succeeds
  * (ShrinkingReallocUnderTheLimitTest): the program was refused nothing, so JFR is told of no exhaustion. Until
- * 2026-12-08 the engine's refusal of the move emitted org.malloc4j.HeapExhausted all the same. A growth that must
+ * 2026-12-07 the engine's refusal of the move emitted org.malloc4j.HeapExhausted all the same. A growth that must
  * move and is refused is still reported, once.
  */
 class ReallocRefusedMoveEventTest {
     private static final long LIMIT = 4L << 20;
 
     @ParameterizedTest(name = "{0}: {1} (aligned to {2}) -> {3}")
-    @CsvSource({
-        "page run to a small size, 2097152, 16, 20000",
-        "page run to a tiny size, 300001, 16, 1",
-        "small block to a smaller class, 20000, 16, 5000",
-        "medium block to a smaller medium class, 100000, 16, 70000",
-        "aligned page run grown within its page, 5000, 8192, 8000",
-        "aligned small block grown within its class, 100, 4096, 3000",
-    })
+    @MethodSource("org.malloc4j.ShrinkingReallocUnderTheLimitTest#refusableMoves")
     void aRefusedMoveThatStaysInPlaceIsNoExhaustion(String what, long size, long alignment, long newSize)
             throws Exception {
         String name = "realloc-quiet-" + size + "-" + newSize;
@@ -37,7 +29,7 @@ class ReallocRefusedMoveEventTest {
         try (Heap h = Heap.builder().name(name).limit(LIMIT).decay(Duration.ofHours(1)).spareBytes(0).jmx(false)
                 .build()) {
             long p = alignment <= 16 ? h.malloc(size) : h.alignedAlloc(alignment, size);
-            List<Long> filler = fillToTheLimit(h);
+            List<Long> filler = ShrinkingReallocUnderTheLimitTest.fillToTheLimit(h);
             long q;
             try (Recording r = new Recording()) {
                 r.enable("org.malloc4j.HeapExhausted");
@@ -67,18 +59,5 @@ class ReallocRefusedMoveEventTest {
         } finally {
             Files.deleteIfExists(file);
         }
-    }
-
-    /** Allocates blocks of falling sizes until the heap refuses each: no class left with room for another slab. */
-    private static List<Long> fillToTheLimit(Heap h) {
-        List<Long> blocks = new ArrayList<>();
-        for (long s : new long[] {1L << 20, 262_145, 36_864, 4097, 1025, 129, 16}) {
-            try {
-                while (true) blocks.add(h.malloc(s));
-            } catch (HeapExhaustedException full) {
-                // on to the next size
-            }
-        }
-        return blocks;
     }
 }

@@ -6,7 +6,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A realloc that shrinks a block, or grows it within the bytes it already has, needs no memory: the block can stay
@@ -18,15 +20,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ShrinkingReallocUnderTheLimitTest {
     private static final long LIMIT = 4L << 20;
 
+    /** The six ways a realloc's move to a smaller class can be refused: what, size, alignment, new size. */
+    static Stream<Arguments> refusableMoves() {
+        return Stream.of(
+                Arguments.of("page run to a small size", 2_097_152L, 16L, 20_000L),
+                Arguments.of("page run to a tiny size", 300_001L, 16L, 1L),
+                Arguments.of("small block to a smaller class", 20_000L, 16L, 5_000L),
+                Arguments.of("medium block to a smaller medium class", 100_000L, 16L, 70_000L),
+                Arguments.of("aligned page run grown within its page", 5_000L, 8_192L, 8_000L),
+                Arguments.of("aligned small block grown within its class", 100L, 4_096L, 3_000L));
+    }
+
     @ParameterizedTest(name = "{0}: {1} (aligned to {2}) -> {3}")
-    @CsvSource({
-        "page run to a small size, 2097152, 16, 20000",
-        "page run to a tiny size, 300001, 16, 1",
-        "small block to a smaller class, 20000, 16, 5000",
-        "medium block to a smaller medium class, 100000, 16, 70000",
-        "aligned page run grown within its page, 5000, 8192, 8000",
-        "aligned small block grown within its class, 100, 4096, 3000",
-    })
+    @MethodSource("refusableMoves")
     void theBlockStaysWhereItIs(String what, long size, long alignment, long newSize) {
         try (Heap h = Heap.builder().limit(LIMIT).decay(Duration.ofHours(1)).spareBytes(0).jmx(false).build()) {
             long p = alignment <= 16 ? h.malloc(size) : h.alignedAlloc(alignment, size);
@@ -58,7 +64,7 @@ class ShrinkingReallocUnderTheLimitTest {
     }
 
     /** Allocates blocks of falling sizes until the heap refuses each: no class left with room for another slab. */
-    private static List<Long> fillToTheLimit(Heap h) {
+    static List<Long> fillToTheLimit(Heap h) {
         List<Long> blocks = new ArrayList<>();
         for (long s : new long[] {1L << 20, 262_145, 36_864, 4097, 1025, 129, 16}) {
             try {
