@@ -22,21 +22,37 @@ import org.junit.jupiter.api.Test;
  */
 class MonitoringFiguresTest {
 
-    private static Path recordingFile() throws java.io.IOException {
-        Path file = Files.createTempFile("malloc4j-figures", ".jfr");
-        file.toFile().deleteOnExit();
-        return file;
-    }
+    /** A recording of one event type in this JVM, dumped to a file and read back; the file is deleted on close. */
+    private static final class Recorded implements AutoCloseable {
+        private final Recording recording = new Recording();
+        private final String type;
+        private final Path file;
 
-    /** @return the events of {@code type} for {@code heap} in the recording {@code file} */
-    private static List<RecordedEvent> events(Path file, String type, String heap) throws Exception {
-        return RecordingFile.readAllEvents(file).stream()
-                .filter(e -> e.getEventType().getName().equals(type) && heap.equals(e.getString("heap"))).toList();
+        /** Starts recording the events of {@code type}. */
+        Recorded(String type) throws java.io.IOException {
+            this.type = type;
+            this.file = Files.createTempFile("malloc4j-figures", ".jfr");
+            recording.enable(type);
+            recording.start();
+        }
+
+        /** Stops the recording; @return its events of heap {@code heap} */
+        List<RecordedEvent> stop(String heap) throws Exception {
+            recording.stop();
+            recording.dump(file);
+            return RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals(type) && heap.equals(e.getString("heap"))).toList();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            recording.close();
+            Files.deleteIfExists(file);
+        }
     }
 
     @Test
     void purgeBytesAreTheCommittedBytesThatWentDown() throws Exception {
-        Path file = recordingFile();
         try (Heap h = Heap.builder().name("figures-purge").decay(Duration.ofHours(1)).jmx(false).build()) {
             long a = h.malloc(3 << 20), b = h.malloc(300_000), c = h.malloc(5000);
             long[] small = new long[2000];
@@ -45,15 +61,12 @@ class MonitoringFiguresTest {
             h.free(b);
             for (long s : small) h.free(s);
             long before = h.stats().committedBytes();
-            try (Recording r = new Recording()) {
-                r.enable("org.malloc4j.Purge");
-                r.start();
+            List<RecordedEvent> ev;
+            try (Recorded r = new Recorded("org.malloc4j.Purge")) {
                 h.trim();
-                r.stop();
-                r.dump(file);
+                ev = r.stop("figures-purge");
             }
             long after = h.stats().committedBytes();
-            List<RecordedEvent> ev = events(file, "org.malloc4j.Purge", "figures-purge");
             assertThat(ev.stream().mapToLong(e -> e.getLong("bytes")).sum()).isEqualTo(before - after);
             h.free(c);
         }
@@ -61,21 +74,16 @@ class MonitoringFiguresTest {
 
     @Test
     void decayZeroPurgeBytes() throws Exception {
-        Path file = recordingFile();
         try (Heap h = Heap.builder().name("figures-purge0").decay(Duration.ZERO).jmx(false).build()) {
             long keep = h.malloc(100);
             long before = h.stats().committedBytes();
             long a;
-            try (Recording r = new Recording()) {
-                r.enable("org.malloc4j.Purge");
-                r.start();
+            try (Recorded r = new Recorded("org.malloc4j.Purge")) {
                 a = h.malloc(3 << 20);
                 long mid = h.stats().committedBytes();
                 h.free(a);
                 long after = h.stats().committedBytes();
-                r.stop();
-                r.dump(file);
-                List<RecordedEvent> ev = events(file, "org.malloc4j.Purge", "figures-purge0");
+                List<RecordedEvent> ev = r.stop("figures-purge0");
                 assertThat(ev.stream().mapToLong(e -> e.getLong("bytes")).sum()).isEqualTo(mid - after);
             }
             h.free(keep);
@@ -85,25 +93,21 @@ class MonitoringFiguresTest {
     @Test
     void exhaustionEventMatchesMessage() throws Exception {
         for (HeapMode mode : HeapMode.values()) {
-            Path file = recordingFile();
             String name = "figures-exh-" + mode;
             try (Heap h = Heap.builder().name(name).mode(mode).limit(8L << 20).decay(Duration.ofHours(1)).jmx(false)
                     .build()) {
                 long a = h.malloc(300_001), b = h.malloc(1 << 20), c = h.malloc(2 << 20);
                 h.free(b);
                 HeapExhaustedException ex = null;
-                try (Recording r = new Recording()) {
-                    r.enable("org.malloc4j.HeapExhausted");
-                    r.start();
+                List<RecordedEvent> ev;
+                try (Recorded r = new Recorded("org.malloc4j.HeapExhausted")) {
                     try {
                         h.malloc(7L << 20);
                     } catch (HeapExhaustedException e) {
                         ex = e;
                     }
-                    r.stop();
-                    r.dump(file);
+                    ev = r.stop(name);
                 }
-                List<RecordedEvent> ev = events(file, "org.malloc4j.HeapExhausted", name);
                 assertThat(ev).hasSize(1);
                 RecordedEvent e = ev.get(0);
                 assertThat(e.getLong("request")).isEqualTo(7L << 20);
@@ -149,7 +153,6 @@ class MonitoringFiguresTest {
     @Test
     void purgesOnTheWayToARefusal() throws Exception {
         for (HeapMode mode : HeapMode.values()) {
-            Path file = recordingFile();
             String name = "figures-exhp-" + mode;
             try (Heap h = Heap.builder().name(name).mode(mode).limit(8L << 20).decay(Duration.ofHours(1)).jmx(false)
                     .build()) {
@@ -159,19 +162,16 @@ class MonitoringFiguresTest {
                 for (long x : small) h.free(x);
                 h.free(b);
                 long before = h.stats().committedBytes();
-                try (Recording r = new Recording()) {
-                    r.enable("org.malloc4j.Purge");
-                    r.start();
+                List<RecordedEvent> ev;
+                try (Recorded r = new Recorded("org.malloc4j.Purge")) {
                     try {
                         h.malloc(7L << 20);
                     } catch (HeapExhaustedException e) {
                         // expected: the purges on the way are what is looked at
                     }
-                    r.stop();
-                    r.dump(file);
+                    ev = r.stop(name);
                 }
                 long after = h.stats().committedBytes();
-                List<RecordedEvent> ev = events(file, "org.malloc4j.Purge", name);
                 assertThat(ev.stream().mapToLong(e -> e.getLong("bytes")).sum()).isEqualTo(before - after);
                 h.free(a);
                 h.free(c);
@@ -182,14 +182,12 @@ class MonitoringFiguresTest {
     @Test
     void largeEventsAreTheProgramsBlocks() throws Exception {
         for (HeapMode mode : HeapMode.values()) {
-            Path file = recordingFile();
             String name = "figures-large-" + mode;
             java.util.List<String> expected = new java.util.ArrayList<>();
+            List<RecordedEvent> ev;
             try (Heap h = Heap.builder().name(name).mode(mode).largeAllocationEvent(1 << 20).decay(Duration.ofHours(1))
                     .jmx(false).build()) {
-                try (Recording r = new Recording()) {
-                    r.enable("org.malloc4j.LargeAllocation");
-                    r.start();
+                try (Recorded r = new Recorded("org.malloc4j.LargeAllocation")) {
                     long a = h.malloc((1 << 20) + 5);
                     expected.add(a + " " + ((1 << 20) + 5));
                     long b = h.calloc(1, (2 << 20) + 7);
@@ -207,11 +205,9 @@ class MonitoringFiguresTest {
                     h.free(b);
                     h.free(c);
                     h.free(d2);
-                    r.stop();
-                    r.dump(file);
+                    ev = r.stop(name);
                 }
             }
-            List<RecordedEvent> ev = events(file, "org.malloc4j.LargeAllocation", name);
             assertThat(ev).as(mode.toString()).extracting(e -> e.getLong("address") + " " + e.getLong("size"))
                     .containsExactlyElementsOf(expected);
         }
@@ -220,20 +216,16 @@ class MonitoringFiguresTest {
     @Test
     void leakAtClose() throws Exception {
         for (HeapMode mode : HeapMode.values()) {
-            Path file = recordingFile();
             String name = "figures-leak-" + mode;
-            try (Recording r = new Recording()) {
-                r.enable("org.malloc4j.Leak");
-                r.start();
+            List<RecordedEvent> ev;
+            try (Recorded r = new Recorded("org.malloc4j.Leak")) {
                 Heap h = Heap.builder().name(name).mode(mode).jmx(true).build();
                 h.malloc(777);
                 h.free(h.malloc(5000));
                 h.malloc(300_001);
                 h.close();
-                r.stop();
-                r.dump(file);
+                ev = r.stop(name);
             }
-            List<RecordedEvent> ev = events(file, "org.malloc4j.Leak", name);
             assertThat(ev).singleElement().satisfies(e -> {
                 assertThat(e.getLong("blocks")).isEqualTo(2);
                 assertThat(e.getLong("bytes")).isEqualTo(777 + 300_001);
