@@ -40,6 +40,7 @@ public final class ConfinedHeapArena extends HeapArena {
      * JDK's arenas zero theirs).
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     *         or is more than half the heap's reservation (as the heap's own {@code allocate})
      * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
      * @throws IllegalStateException if the arena or the heap is closed
      * @throws WrongThreadException if the caller is not the thread that created the arena

@@ -42,6 +42,7 @@ public final class SharedHeapArena extends HeapArena {
      * initialized.
      *
      * @throws IllegalArgumentException if {@code byteSize} is negative or {@code byteAlignment} is not a power of two
+     *         or is more than half the heap's reservation (as the heap's own {@code allocate})
      * @throws org.malloc4j.HeapExhaustedException if the heap cannot hold the block
      * @throws IllegalStateException if the arena or the heap is closed
      */
