@@ -345,7 +345,8 @@ public final class PageHeap {
      * {@link #gatherMark} too (see {@link PageGathering} for the modes and what each costs). Off by default.
      *
      * <p>Each moved piece is a mapping of its own in the kernel until its pages are purged ({@link #purge} then maps
-     * fresh pages over them, which joins the mappings again); gathering and {@link #relocate} pause while the process
+     * fresh pages over them, which joins the mappings again; {@link #trim()} joins those of clean runs too, pieces
+     * moved away again, filed clean without a purge); gathering and {@link #relocate} pause while the process
      * holds more than a {@link #MAPPING_SHARE quarter} of the kernel's limit ({@code vm.max_map_count}), counted
      * every {@link #MOVES_PER_CHECK} moves.
      *
@@ -393,6 +394,25 @@ public final class PageHeap {
         int count = Os.mappingCount();
         mappingsLeft = count >= 0 && count < Os.mappingLimit() / MAPPING_SHARE;
         return mappingsLeft;
+    }
+
+    /**
+     * Maps fresh pages over every clean run below {@link #highWater}, which joins the mappings of the pieces moved
+     * into them before and moved away again since (a gathered block relocated, a gathered dirty run gathered again),
+     * and those left apart where runs purged one by one could not merge with their neighbours' mappings. Old places
+     * of moves are filed clean without a purge, so only this joins them; without it a heap whose every page was free
+     * and trimmed held a mapping a piece until it closed (a review, 2026-12-07). O(runs), a system call a clean run;
+     * for {@link #trim()}, and only once pages have moved.
+     */
+    private void joinCleanMappings() {
+        for (int p = 0; p < highWater; ) {
+            long len = map.length(p);
+            if (len <= 0) break;
+            if (map.state(p) == PageMap.FREE_CLEAN) {
+                Os.remapFresh(address(p), Math.min(len, highWater - p) << PAGE_SHIFT); // refused: they stay apart
+            }
+            p += (int) len;
+        }
     }
 
     /** Sets when new runs gather. The caller holds the lock. */
@@ -941,6 +961,7 @@ public final class PageHeap {
             retainPages = 0; // the program asked for its free memory back: huge runs freed from now on go back at once
             lastReleasedPages = 0; // and a loop must show itself again
             purgeAll();
+            if (gatherMoves > 0 || relocations > 0) joinCleanMappings(); // as purge: once pages have moved
         } finally {
             lock.unlock();
         }
