@@ -31,13 +31,7 @@ class MovedPiecesMappingsTest {
         heap.lock().lock();
         try {
             heap.pageGathering(PageGathering.AT_EVERY_PEAK);
-            long[] runs = new long[2 * PageHeap.GATHER_RUNS];
-            for (int i = 0; i < runs.length; i++) {
-                runs[i] = heap.allocateBlock(2, 4096, 2 * 4096) & ~PageHeap.FRESH;
-                Memory.putLong(runs[i], i + 1L); // resident
-                Memory.putLong(runs[i] + 4096, i + 1L);
-            }
-            for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i])); // 16 two-page dirty runs
+            long[] runs = PageHeapTest.residentDirtyRunsBetweenUsedOnes(heap);
             long pieces = heap.allocateBlock(32, 4096, 32 * 4096) & ~PageHeap.FRESH;
             assertThat(heap.gatherCounts()).containsExactly(32, PageHeap.GATHER_RUNS);
             assertThat(mappingsIn(base, PAGES)).as("a mapping a moved piece").isGreaterThan(PageHeap.GATHER_RUNS);

@@ -188,6 +188,22 @@ class PageHeapTest {
         }
     }
 
+    /**
+     * Allocates {@code 2 * GATHER_RUNS} two-page runs side by side, writes each page (resident, marked with the run's
+     * number), and frees every other one: {@code GATHER_RUNS} resident two-page dirty runs between used runs, for a
+     * gathering to move. @return the runs' addresses
+     */
+    static long[] residentDirtyRunsBetweenUsedOnes(PageHeap heap) {
+        long[] runs = new long[2 * PageHeap.GATHER_RUNS];
+        for (int i = 0; i < runs.length; i++) {
+            runs[i] = heap.allocateBlock(2, 4096, 2 * 4096) & ~PageHeap.FRESH;
+            Memory.putLong(runs[i], i + 1L);
+            Memory.putLong(runs[i] + 4096, i + 1L);
+        }
+        for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i]));
+        return runs;
+    }
+
     private static long marker(int run, int page) {
         return 0x5EED_0000_0000L | (long) run << 16 | page;
     }
@@ -200,13 +216,7 @@ class PageHeapTest {
     void purgingGatheredPagesJoinsTheirMappingsAgain() {
         withLongDecay(heap -> {
             heap.pageGathering(PageGathering.AT_EVERY_PEAK);
-            long[] runs = new long[2 * PageHeap.GATHER_RUNS];
-            for (int i = 0; i < runs.length; i++) {
-                runs[i] = heap.allocateBlock(2, 4096, 2 * 4096) & ~PageHeap.FRESH;
-                Memory.putLong(runs[i], i + 1L); // resident
-                Memory.putLong(runs[i] + 4096, i + 1L);
-            }
-            for (int i = 0; i < runs.length; i += 2) heap.free(heap.pageOf(runs[i])); // 16 two-page dirty runs
+            long[] runs = residentDirtyRunsBetweenUsedOnes(heap);
             int before = Os.mappingCount();
             long block = heap.allocateBlock(2L * PageHeap.GATHER_RUNS, 4096, 2L * PageHeap.GATHER_RUNS * 4096);
             assertThat(heap.gatherCounts()).containsExactly(2L * PageHeap.GATHER_RUNS, PageHeap.GATHER_RUNS);
