@@ -369,8 +369,11 @@ class HeapStackTest {
         long created = registry.createdStacks();
         System.out.printf("%d virtual threads: %d stack blocks created, %d live, %d idle (pool of %d)%n", threads,
                 created, registry.liveStacks(), registry.idleStacks(), registry.poolCapacity());
+        // Usually the pool plus a few per carrier (2-16 here), but not a bound the heap can promise: a virtual thread
+        // that parks on a lock of the heap while it takes a block frees its carrier for the next thread, which finds
+        // the pool empty too (63 once on a loaded machine). One block per thousand threads still shows they share.
         assertThat(created).as("stack blocks created for %d virtual threads", threads)
-                .isLessThanOrEqualTo(registry.poolCapacity() + 4L * Runtime.getRuntime().availableProcessors());
+                .isLessThanOrEqualTo(threads / 1000);
         assertThat(registry.liveStacks()).as("every block is back in the pool or freed")
                 .isEqualTo(registry.idleStacks()).isLessThanOrEqualTo(registry.poolCapacity());
         HeapStats s = heap.stats();
