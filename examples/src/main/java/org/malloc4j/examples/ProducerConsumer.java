@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapStats;
 
@@ -49,8 +50,15 @@ public final class ProducerConsumer {
      * Runs {@code producers} producer threads, each allocating {@code blocksPerProducer} blocks of 16 bytes to
      * 64 KiB, and {@code consumers} consumer threads freeing them, through a queue of {@code queueCapacity} entries.
      *
+     * <p>A thread that fails (a producer whose {@code malloc} finds the heap's limit reached, for one) does not
+     * stop the others: the producers make their blocks, the consumers take all of them, and then {@code run} throws
+     * what the first failing thread threw, the others' failures {@linkplain Throwable#getSuppressed() suppressed} in
+     * it.
+     *
      * @throws IllegalArgumentException if there is not at least one producer and one consumer, the blocks are
      *         negative or the queue holds nothing (with no consumer the producers would wait on a full queue for ever)
+     * @throws org.malloc4j.HeapExhaustedException if a producer could not allocate a block (or whatever else a
+     *         producer or consumer thread threw)
      */
     public static Result run(Heap heap, int producers, int consumers, int blocksPerProducer, int queueCapacity)
             throws InterruptedException {
@@ -63,6 +71,9 @@ public final class ProducerConsumer {
         AtomicLong consumed = new AtomicLong();
         AtomicLong corrupt = new AtomicLong();
         AtomicLong bytes = new AtomicLong();
+        // The first failure of a producer or consumer, rethrown once every thread has finished: left to the threads'
+        // default handler it was only printed, and run returned a partial result as if all had gone well.
+        AtomicReference<Throwable> failure = new AtomicReference<>();
 
         List<Thread> producerThreads = new ArrayList<>();
         for (int p = 0; p < producers; p++) {
@@ -83,6 +94,8 @@ public final class ProducerConsumer {
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                } catch (Throwable t) { // HeapExhaustedException: this producer stops, the others go on
+                    failed(failure, t);
                 }
             }));
         }
@@ -91,9 +104,13 @@ public final class ProducerConsumer {
             consumerThreads.add(Thread.ofPlatform().name("consumer-" + c).start(() -> {
                 try {
                     for (Block b = queue.take(); b != STOP; b = queue.take()) {
-                        if (!check(b.address(), b.size(), b.seed())) corrupt.incrementAndGet();
-                        heap.free(b.address());                      // freed by a thread that did not allocate it
-                        consumed.incrementAndGet();
+                        try {
+                            if (!check(b.address(), b.size(), b.seed())) corrupt.incrementAndGet();
+                            heap.free(b.address());                  // freed by a thread that did not allocate it
+                            consumed.incrementAndGet();
+                        } catch (Throwable t) { // go on taking blocks: a dead consumer could leave producers waiting
+                            failed(failure, t);
+                        }
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -103,7 +120,17 @@ public final class ProducerConsumer {
         for (Thread t : producerThreads) t.join();
         for (int c = 0; c < consumers; c++) queue.put(STOP);
         for (Thread t : consumerThreads) t.join();
+        Throwable error = failure.get();
+        if (error instanceof RuntimeException e) throw e;
+        if (error instanceof Error e) throw e;
+        if (error != null) throw new IllegalStateException(error);
         return new Result(produced.get(), consumed.get(), corrupt.get(), bytes.get(), heap.stats());
+    }
+
+    /** Keeps the first failure, the later ones suppressed in it. */
+    private static void failed(AtomicReference<Throwable> failure, Throwable t) {
+        Throwable first = failure.compareAndExchange(null, t);
+        if (first != null && first != t) first.addSuppressed(t); // synchronized in Throwable
     }
 
     /** Writes a pattern made from {@code seed}: one long every 8 bytes, then the last bytes. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.malloc4j.Heap;
+import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.HeapStats;
 import org.junit.jupiter.api.Test;
 
@@ -35,6 +36,19 @@ class ProducerConsumerTest {
         String out = Stdout.of(() -> ProducerConsumer.main(new String[] {"2", "2", "2000"}));
         assertThat(out).contains("2 producers -> 2 consumers: " + Stdout.n(4000) + " blocks made, " + Stdout.n(4000)
                 + " checked and freed, 0 corrupt", "at the end: 0 live bytes, 0 live blocks");
+    }
+
+    /** A producer that cannot allocate makes run throw, not return a partial result; the blocks made are freed. */
+    @Test
+    void aProducersHeapExhaustedIsThrownAndTheBlocksMadeAreFreed() {
+        // 16 KiB of committed memory: room for small blocks, never for one of 32 to 64 KiB (about one in 16).
+        try (Heap heap = Heap.builder().name("producer-consumer-small").limit(16 << 10).jmx(false).build()) {
+            assertThatThrownBy(() -> ProducerConsumer.run(heap, 2, 1, 2000, 16))
+                    .isInstanceOf(HeapExhaustedException.class)
+                    .hasMessageContaining("producer-consumer-small");
+            assertThat(heap.stats().liveBlocks()).isZero();
+            assertThat(heap.stats().mallocCount()).isEqualTo(heap.stats().freeCount());
+        }
     }
 
     @Test
