@@ -51,8 +51,13 @@ public final class StringTable implements AutoCloseable {
         }
     }
 
-    /** Returns the id of {@code s}, adding it to the table if it is not there yet. */
+    /**
+     * Returns the id of {@code s}, adding it to the table if it is not there yet.
+     *
+     * @throws IllegalStateException if the table is closed
+     */
     public int intern(String s) {
+        checkOpen();
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         int slot = findSlot(utf8);
         MemorySegment table = segment(index, (long) indexSlots * Integer.BYTES);
@@ -86,14 +91,25 @@ public final class StringTable implements AutoCloseable {
         return id;
     }
 
-    /** Returns the id of {@code s}, or -1 if it was never interned. */
+    /**
+     * Returns the id of {@code s}, or -1 if it was never interned.
+     *
+     * @throws IllegalStateException if the table is closed
+     */
     public int lookup(String s) {
+        checkOpen();
         byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
         return segment(index, (long) indexSlots * Integer.BYTES).getAtIndex(ValueLayout.JAVA_INT, findSlot(utf8)) - 1;
     }
 
-    /** Returns the string with id {@code id}, read back from native memory. */
+    /**
+     * Returns the string with id {@code id}, read back from native memory.
+     *
+     * @throws IndexOutOfBoundsException if no string has that id
+     * @throws IllegalStateException if the table is closed
+     */
     public String get(int id) {
+        checkOpen();
         if (id < 0 || id >= size) throw new IndexOutOfBoundsException("no string with id " + id);
         long block = segment(entries, capacity * 8L).getAtIndex(ValueLayout.JAVA_LONG, id);
         int length = segment(block, LENGTH_BYTES).get(ValueLayout.JAVA_INT, 0);
@@ -120,6 +136,14 @@ public final class StringTable implements AutoCloseable {
         heap.free(entries);
         heap.free(index);
         entries = index = 0;
+    }
+
+    /**
+     * A closed table's addresses are 0: reading through them would crash the JVM (SIGSEGV), not throw, so every
+     * access checks first.
+     */
+    private void checkOpen() {
+        if (entries == 0) throw new IllegalStateException("the string table is closed");
     }
 
     /** Linear probing: the slot that holds {@code utf8}, or the empty slot where it would go. */

@@ -44,6 +44,22 @@ class StringTableTest {
         }
     }
 
+    /** A closed table's blocks are freed: using it is refused (it used to read address 0 and crash the JVM). */
+    @Test
+    void aClosedTableRefusesToBeUsed() {
+        try (Heap heap = Heap.builder().jmx(false).build()) {
+            StringTable table = new StringTable(heap);
+            int id = table.intern("kept");
+            table.close();
+            table.close(); // a second close does nothing
+            assertThatThrownBy(() -> table.get(id)).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("closed");
+            assertThatThrownBy(() -> table.lookup("kept")).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> table.intern("new")).isInstanceOf(IllegalStateException.class);
+            assertThat(heap.stats().liveBlocks()).isZero();
+        }
+    }
+
     @Test
     void aFailedGrowthOfTheIdArrayLeavesTheTableConsistentAndLeaksNothing() {
         try (Heap heap = Heap.builder().name("string-table-full").limit(8L << 20).build()) {
