@@ -21,7 +21,8 @@ import java.util.Arrays;
  * GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true java --enable-native-access=ALL-UNNAMED \
  *     -cp bench/target/malloc4j-bench.jar org.malloc4j.bench.PairInTurn ROUNDS SIZE ANCHOR
  * </pre>
- * ANCHOR: any of {@link Subject#NAMES} or {@link Subject#DIAGNOSTIC_NAMES} but {@code malloc4j}. With
+ * ANCHOR: any of {@link Subject#NAMES} or {@link Subject#DIAGNOSTIC_NAMES} but {@code malloc4j} and Netty's
+ * ({@link #refusal} says why). With
  * {@code not-first}, another thread makes the heap's first malloc, so that the pairs are those of a thread that is
  * not the heap's first (every thread but one in a multi-threaded program).
  */
@@ -50,8 +51,9 @@ public final class PairInTurn {
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         int size = ToolArgs.positive(TOOL, args[1], "SIZE");
         String anchor = args[2];
-        if (anchor.equals("malloc4j")) {
-            System.err.println("PairInTurn: the anchor must be another allocator than malloc4j");
+        String refusal = refusal(anchor);
+        if (refusal != null) {
+            System.err.println("PairInTurn: " + refusal);
             System.exit(2);
         }
         Subject heap = Subject.open("malloc4j", 1);
@@ -90,6 +92,21 @@ public final class PairInTurn {
             heap.close();
             other.close();
         }
+    }
+
+    /**
+     * @return why {@code anchor} cannot be this tool's anchor, or null if it can. Netty's allocators cannot: here the
+     *         pairs run on the JVM's main thread, a plain thread, where Netty 4.2 recycles no {@code ByteBuf} (144 B of
+     *         garbage a pair) and, without the benchmarks' flags, gives no thread cache; a win over that is no win.
+     */
+    static String refusal(String anchor) {
+        if (anchor.equals("malloc4j")) return "the anchor must be another allocator than malloc4j";
+        if (anchor.startsWith("netty")) {
+            return anchor + " cannot run here at its best: Netty recycles its ByteBufs and caches per thread only on"
+                    + " its FastThreadLocalThreads and with the benchmarks' flags, which JMH's executor gives it; use"
+                    + " PairBenchmark";
+        }
+        return null;
     }
 
     /** @return ns a pair of the fastest of {@link #PASSES} passes of {@link #PAIRS} pairs */
