@@ -64,7 +64,15 @@ public final class LarsonScaling {
             System.exit(2);
         }
         int workers = Arrays.stream(counts).mapToInt(c -> c.first + c.threads).max().orElseThrow();
-        try (Subject subject = Subject.open(name, workers * LarsonBenchmark.SLOTS)) {
+        Subject opened;
+        try {
+            opened = Subject.open(name, workers * LarsonBenchmark.SLOTS);
+        } catch (Subject.UnavailableException e) {
+            System.err.println("LarsonScaling: SKIPPED " + name + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try (Subject subject = opened) {
             Team team = new Team(subject, workers);
             try {
                 double[][] scores = new double[counts.length][rounds];

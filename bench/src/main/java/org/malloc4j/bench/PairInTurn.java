@@ -68,7 +68,15 @@ public final class PairInTurn {
                 return;
             }
         }
-        Subject other = Subject.open(anchor, 1);
+        Subject other;
+        try {
+            other = Subject.open(anchor, 1);
+        } catch (Subject.UnavailableException e) {
+            heap.close();
+            System.err.println("PairInTurn: SKIPPED " + anchor + ": " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         try {
             PairInTurn a = new PairInTurn(heap, size), b = new PairInTurn(other, size);
             double[] ns = new double[rounds], nsOther = new double[rounds], ratio = new double[rounds];

@@ -1,6 +1,10 @@
 package org.malloc4j.bench;
 
+import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
 import org.openjdk.jmh.infra.Control;
 
 /**
@@ -21,6 +25,7 @@ import org.openjdk.jmh.infra.Control;
  * SUBJECT: {@code malloc4j} and native anchors ({@code glibc}, {@code jemalloc}, {@code mimalloc}, {@code tcmalloc}):
  * they make the driver's allocate and free calls at most bimorphic, which C2 still inlines (Netty would make them
  * megamorphic, and cost malloc4j its inlining). The ratios printed are the first subject's rate over each other's.
+ * A subject that cannot run here (its library missing, say) is skipped with its reason, and the others run.
  */
 public final class XmallocInTurn {
     private XmallocInTurn() {}
@@ -37,19 +42,23 @@ public final class XmallocInTurn {
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         int millis = ToolArgs.positive(TOOL, args[1], "MILLIS");
         int pairs = ToolArgs.positive(TOOL, args[2], "PAIRS");
-        String[] names = Arrays.copyOfRange(args, 3, args.length);
-        for (String n : names) {
+        String[] asked = Arrays.copyOfRange(args, 3, args.length);
+        for (String n : asked) {
             if (n.startsWith("netty") || n.equals("arena") || n.equals("floor")) {
                 System.err.println("XmallocInTurn: " + n + " is not supported here (see the class comment)");
                 System.exit(2);
             }
         }
-        Subject[] subjects = new Subject[names.length];
-        Team[] teams = new Team[names.length];
-        for (int i = 0; i < names.length; i++) {
-            subjects[i] = Subject.open(names[i], pairs * XmallocBenchmark.RING * XmallocBenchmark.BATCH);
-            teams[i] = new Team(subjects[i], pairs);
+        int slots = pairs * XmallocBenchmark.RING * XmallocBenchmark.BATCH;
+        List<Opened> opened = openAvailable(asked, n -> Subject.open(n, slots), System.err);
+        if (opened.isEmpty()) {
+            System.err.println("XmallocInTurn: no subject can run here");
+            System.exit(2);
         }
+        String[] names = opened.stream().map(Opened::name).toArray(String[]::new);
+        Subject[] subjects = opened.stream().map(Opened::subject).toArray(Subject[]::new);
+        Team[] teams = new Team[names.length];
+        for (int i = 0; i < names.length; i++) teams[i] = new Team(subjects[i], pairs);
         try {
             double[][] rates = new double[names.length][rounds];
             for (int r = -WARM_UP_ROUNDS; r < rounds; r++) {
@@ -80,6 +89,25 @@ public final class XmallocInTurn {
         } finally {
             for (Subject s : subjects) s.close();
         }
+    }
+
+    /** A subject that opened, under the name it was asked for. */
+    record Opened(String name, Subject subject) {}
+
+    /**
+     * Opens the subjects named, in order, skipping one that cannot run here (a missing library, a missing environment
+     * variable) with its reason printed on {@code err}, as the benchmark protocol asks of a missing anchor.
+     */
+    static List<Opened> openAvailable(String[] names, Function<String, Subject> open, PrintStream err) {
+        List<Opened> opened = new ArrayList<>();
+        for (String n : names) {
+            try {
+                opened.add(new Opened(n, open.apply(n)));
+            } catch (Subject.UnavailableException e) {
+                err.println("XmallocInTurn: SKIPPED " + n + ": " + e.getMessage());
+            }
+        }
+        return opened;
     }
 
     /**
