@@ -35,7 +35,8 @@ import java.util.Arrays;
  * would be taken from the bench jar's own copy of the core. A core may name its own mode after an {@code @}: one build
  * twice, as {@code core/target/classes@fast core/target/classes@checked}, gives the diagnostic modes' cost against
  * FAST, each compiled on its own, as in a program that uses one mode. Prints a line per round, then each build's median
- * time per operation and its median ratio to the first build.
+ * time per operation (for {@code xmalloc}, its rate) and its median ratio to the first build, saying which side of 1
+ * is faster.
  *
  * <p>Checked on 2026-12-07: one build against itself read 1.002 (0.985-1.013 over five rounds) on {@code larson:1000},
  * and a build known to be slower (a larson loop 24% slower in JVMs of its own) read 1.246 (1.204-1.273).
@@ -112,8 +113,9 @@ public final class BuildsInTurn {
             double[] best = new double[builds];
             for (int k = 0; k < builds; k++) {
                 int b = (r & 1) == 0 ? k : builds - 1 - k; // the order alternates from round to round
-                if (exchange) { // blocks a microsecond, the best of the runs (after an untimed one)
-                    long rate = (long) run[b].invokeExact(state[b], n);
+                if (exchange) { // blocks a microsecond, the best of the timed runs (after an untimed one)
+                    sink += (long) run[b].invokeExact(state[b], n); // untimed, as the other operations' first batch
+                    long rate = 0;
                     for (int t = 0; t < TIMED_BATCHES; t++) {
                         rate = Math.max(rate, (long) run[b].invokeExact(state[b], n));
                     }
@@ -145,8 +147,9 @@ public final class BuildsInTurn {
             for (int r = 0; r < rounds; r++) ratio[r] = ns[b][r] / ns[0][r];
             double[] sorted = ratio.clone();
             Arrays.sort(sorted);
-            summary.append(String.format("%n  %s / %s per round: median %.3f (%.3f-%.3f)", label(b), label(0),
-                    ToolArgs.median(ratio), sorted[0], sorted[rounds - 1]));
+            summary.append(String.format("%n  %s / %s per round: median %.3f (%.3f-%.3f)%s", label(b), label(0),
+                    ToolArgs.median(ratio), sorted[0], sorted[rounds - 1],
+                    exchange ? ", above 1: " + label(b) + " faster" : ", below 1: " + label(b) + " faster"));
         }
         System.out.println(summary);
         for (int b = 0; b < builds; b++) System.out.println("  " + label(b) + " = " + names[b] + ", " + modes[b]);
