@@ -97,8 +97,8 @@ run() {
   # The anchors inside a JVM (see docs/benchmarks.md): jemalloc needs optional static TLS, tcmalloc must not use sbrk.
   export GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 TCMALLOC_SKIP_SBRK=true
   local props="-Dmalloc4j.anchors.libdir=$dev/lib"
-  # Only the allocators that can run here (org.malloc4j.bench.Probe, under the benchmarks' flags): XmallocInTurn
-  # stops at the first one it cannot open, which would lose malloc4j's figures with it.
+  # Only the allocators that can run here (org.malloc4j.bench.Probe, under the benchmarks' flags), so that every run
+  # below gets the same list and the header names what was skipped (XmallocInTurn would skip one it cannot open too).
   local flags status name rest ok="" skipped=""
   mapfile -t flags < <("$java" -cp "$dev/malloc4j-bench.jar" org.malloc4j.bench.Probe --jvm-flags)
   while read -r status name rest; do
