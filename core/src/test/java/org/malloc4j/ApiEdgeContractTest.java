@@ -50,4 +50,22 @@ class ApiEdgeContractTest {
             assertThat(t).isInstanceOf(HeapExhaustedException.class).hasMessageContaining("limit 100 bytes");
         }
     }
+
+    /** With no limit set, a refusal names the reservation as the bound, not as a limit the program never set. */
+    @Test
+    void aRefusalWithoutALimitNamesTheReservation() {
+        for (HeapMode mode : HeapMode.values()) {
+            try (Heap h = Heap.builder().mode(mode).reserve(16L << 20).jmx(false).build()) {
+                Throwable t = catchThrowable(() -> h.malloc(32L << 20));
+                assertThat(t).as("%s", mode).isInstanceOf(HeapExhaustedException.class)
+                        .hasMessageContaining("no limit set, reservation " + (16L << 20) + " bytes")
+                        .hasMessageNotContaining("limit " + (16L << 20));
+                assertThat(h.verify()).isEmpty();
+            }
+        }
+        try (Heap h = Heap.builder().limit(1L << 40).reserve(16L << 20).jmx(false).build()) {
+            assertThat(catchThrowable(() -> h.malloc(32L << 20))).as("a limit above the reservation")
+                    .hasMessageContaining("limit " + (1L << 40) + " bytes, reservation " + (16L << 20) + " bytes");
+        }
+    }
 }

@@ -55,6 +55,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private boolean reportsExhaustion = true;
     /** The sampled heap-wide peak (see {@link PeakSample}). */
     private final PeakSample peakSample = new PeakSample();
+    /** The limit the builder set ({@code Long.MAX_VALUE}: none); the page layer's is at most the reservation. */
+    private final long limitBytes;
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes) {
@@ -65,6 +67,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes, java.util.function.LongSupplier clock) {
         this.name = name;
+        this.limitBytes = limitBytes;
         this.spareBudget = spareBytes;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
@@ -152,7 +155,6 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
-    /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
     /** For the CHECKED layer, which reports exhaustion itself (see {@link #reportsExhaustion}). */
     public void reportExhaustion(boolean report) {
         this.reportsExhaustion = report;
@@ -163,6 +165,18 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return pages.limitBytes();
     }
 
+    /**
+     * @return the heap's bound as a refusal names it: the limit the builder set, or, with none set (or one above the
+     *     reservation), the reservation, which is then what the heap cannot grow past
+     */
+    public String boundDescription() {
+        long limit = pages.limitBytes();
+        if (limitBytes == Long.MAX_VALUE) return "no limit set, reservation " + limit + " bytes";
+        if (limitBytes > limit) return "limit " + limitBytes + " bytes, reservation " + limit + " bytes";
+        return "limit " + limit + " bytes";
+    }
+
+    /** Makes allocations of at least {@code bytes} emit a JFR {@code LargeAllocation} event. */
     public void largeEventBytes(long bytes) {
         this.largeEventBytes = bytes;
     }
@@ -1376,8 +1390,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (reportsExhaustion && !staysInPlace) {
             Monitoring.exhausted(label, asked, pages.limitBytes(), committed, live, free, pages.largestDirtyBytes());
         }
-        return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: limit "
-                + pages.limitBytes() + " bytes, committed " + committed + ", live " + live + " bytes, free "
+        return new HeapExhaustedException(request, "heap " + name + " cannot allocate " + request + " bytes: "
+                + boundDescription() + ", committed " + committed + ", live " + live + " bytes, free "
                 + free + " bytes committed (" + pages.dirtyBytes()
                 + " in free page runs), largest free block " + pages.largestDirtyBytes()
                 + " bytes committed, largest free address range " + pages.largestFreeBytes() + " bytes");

@@ -245,7 +245,7 @@ public final class CheckedHeap implements BlockAllocator {
         long free = Math.max(0, s.freeBytes() - moving);
         Monitoring.exhausted(core.label(), size, limit, committed, live, free, s.largestFreeBlock());
         HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
-                + size + " bytes (" + request + " with the CHECKED red zones): limit " + limit + " bytes, committed "
+                + size + " bytes (" + request + " with the CHECKED red zones): " + core.boundDescription() + ", committed "
                 + committed + ", live " + live + " bytes, free " + free + " bytes committed ("
                 + s.retainedBytes() + " in free page runs, " + quarantine.held()[1] + " in blocks other threads hold"
                 + " in quarantine), largest free block " + s.largestFreeBlock() + " bytes committed");
