@@ -141,8 +141,8 @@ public final class Malloc4jAllocationManager extends AllocationManager {
             try {
                 address = h.alignedAlloc(ALIGNMENT, size);
             } catch (HeapExhaustedException e) {
-                throw new OutOfMemoryException("malloc4j heap " + h.name() + " cannot allocate " + size
-                        + " bytes for Arrow: " + e.getMessage(), e);
+                throw new OutOfMemoryException("Arrow's buffer of " + size + " bytes refused by malloc4j: "
+                        + e.getMessage(), e);
             }
             try {
                 return new Malloc4jAllocationManager(accountingAllocator, h, address, size);

@@ -14,7 +14,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * The rows of the Arrow workload, shared by the tests and {@code org.malloc4j.arrow.bench.ArrowWorkload}: row
  * {@code i} is a function of {@code i} alone, so a reader can check every value without keeping a copy.
  *
- * <p>Two columns: {@code id}, a nullable 32-bit int, and {@code name}, a nullable UTF-8 string of 2 to about 40
+ * <p>Two columns: {@code id}, a nullable 32-bit int, and {@code name}, a nullable UTF-8 string of 3 to 36
  * bytes (some rows with two- and three-byte characters).
  */
 public final class Rows {

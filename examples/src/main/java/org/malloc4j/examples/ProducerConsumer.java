@@ -180,8 +180,9 @@ public final class ProducerConsumer {
             System.out.printf("%d producers -> %d consumers: %,d blocks made, %,d checked and freed, %d corrupt "
                     + "(%.2f s)%n", producers, consumers, r.produced(), r.consumed(), r.corrupt(), seconds);
             System.out.printf("bytes through the queue: %,d%n", r.bytesThroughQueue());
-            System.out.printf("peak committed:          %,d (%.3f%% of that; peak live %,d)%n",
-                    s.peakCommittedBytes(), 100.0 * s.peakCommittedBytes() / r.bytesThroughQueue(),
+            System.out.printf("peak committed:          %,d (%s of that; peak live %,d)%n", s.peakCommittedBytes(),
+                    r.bytesThroughQueue() == 0 ? "nothing went through"
+                            : String.format("%.3f%%", 100.0 * s.peakCommittedBytes() / r.bytesThroughQueue()),
                     s.peakLiveBytes());
             System.out.printf("at the end: %,d live bytes, %,d live blocks, %,d committed, %d thread caches%n",
                     s.liveBytes(), s.liveBlocks(), s.committedBytes(), s.threadCaches());

@@ -210,7 +210,7 @@ public final class StringTable implements AutoCloseable {
             HeapStats afterClose) {}
 
     /**
-     * Interns {@code count} strings ({@code count / 2} distinct: each is added twice) into a table on
+     * Interns {@code count} strings ({@code max(1, count / 2)} distinct: each comes twice, and the first ones a third time when {@code count} is odd) into a table on
      * {@code heap}, reads every one back, looks up one that is absent, then closes the table.
      */
     public static Result run(Heap heap, int count) {
