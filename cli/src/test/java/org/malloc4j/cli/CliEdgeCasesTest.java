@@ -110,6 +110,27 @@ class CliEdgeCasesTest {
         assertThat(out).contains("found /").doesNotContain("unbound variable");
     }
 
+    /**
+     * {@code replay ""} (an unset shell variable) read the current directory, the file system's meaning of the empty
+     * path: its traces were replayed, or it failed with ": no *.rep or *.rep.gz file in this directory", naming no
+     * argument. It is bad input, and the message says which argument was empty.
+     */
+    @Test
+    void anEmptyTracePathIsBadInputNamingTheArgument() throws Exception {
+        Path trace = dir.resolve("t.rep");
+        Files.writeString(trace, "100\n1\n2\n1\na 0 8\nf 0\n");
+        Cli alone = Cli.run("replay", "--no-rehearsal", "");
+        assertThat(alone.code()).as(alone.err()).isEqualTo(Main.BAD_INPUT);
+        assertThat(alone.errLines()).containsExactly("malloc4j replay: '': an empty trace path (TRACE 1 of 1): name a"
+                + " trace file or a directory, '.' for the current one");
+        assertThat(alone.out()).isEmpty();
+
+        Cli second = Cli.run("replay", "--no-rehearsal", trace.toString(), "");
+        assertThat(second.code()).as(second.err()).isEqualTo(Main.BAD_INPUT);
+        assertThat(second.err()).contains("an empty trace path (TRACE 2 of 2)");
+        assertThat(second.out()).as("nothing is replayed").isEmpty();
+    }
+
     /** @return the points of the page's first timeline polyline */
     private static List<String> points(String html) {
         Matcher m = Pattern.compile("<polyline class=\"live\"[^>]* points=\"([^\"]*)\"").matcher(html);

@@ -20,11 +20,18 @@ public final class TraceFiles {
      * Expands each argument: a file stays itself (whatever its name), a directory becomes its {@code *.rep} and
      * {@code *.rep.gz} files, sorted by name.
      *
-     * @throws TraceException for a path that does not exist, or a directory with no trace in it
+     * @throws TraceException for an empty path, a path that does not exist, or a directory with no trace in it
      */
     public static List<Path> expand(List<Path> args) throws TraceException {
         List<Path> files = new ArrayList<>();
-        for (Path p : args) {
+        for (int i = 0; i < args.size(); i++) {
+            Path p = args.get(i);
+            if (p.toString().isEmpty()) {
+                // The file system takes the empty path for the current directory: an empty argument (an unset shell
+                // variable) would replay the traces there, or fail with a message that names no file
+                throw new TraceException("''", 0, "an empty trace path (TRACE " + (i + 1) + " of " + args.size()
+                        + "): name a trace file or a directory, '.' for the current one");
+            }
             if (Files.isDirectory(p)) {
                 List<Path> found;
                 try (Stream<Path> s = Files.list(p)) {
