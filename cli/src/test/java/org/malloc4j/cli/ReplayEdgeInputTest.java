@@ -93,7 +93,7 @@ class ReplayEdgeInputTest {
         }
         assertThat(r.code()).as(r.err()).isEqualTo(Main.OK);
         String html = Files.readString(page);
-        assertThat(html).contains("t: at peak (3.9 MiB live)", "Timeline t</h2>", "Timeline t (2)</h2>")
+        assertThat(html).contains("a/t: at peak (3.9 MiB live)", "Timeline a/t</h2>", "Timeline b/t</h2>")
                 .doesNotContainPattern("points=\"\\d+,\\d");
     }
 

@@ -39,8 +39,15 @@ public final class TraceReader {
      * @throws TraceException if the file cannot be read or is malformed
      */
     public static Trace read(Path path) throws TraceException {
+        return read(path, traceName(path));
+    }
+
+    /**
+     * As {@link #read(Path)}, the trace named {@code name} in reports (two files of one name in different folders
+     * are told apart by the caller).
+     */
+    public static Trace read(Path path, String name) throws TraceException {
         String file = path.toString();
-        String name = traceName(path);
         boolean gzip = file.endsWith(".gz");
         try (InputStream raw = Files.newInputStream(path)) {
             if (!gzip) return new TraceReader(file, raw, name).parse();
