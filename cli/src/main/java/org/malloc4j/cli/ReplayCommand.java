@@ -169,6 +169,8 @@ final class ReplayCommand implements Callable<Integer> {
             out.flush();
             return Main.OK;
         }
+        // The allocator's name in the reports is its own, not the user's spelling of it (JEMALLOC, Malloc4j)
+        allocator = canonicalAllocator(allocator);
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);
         Duration minTimed = minTime == null ? Duration.ZERO : parseDuration(minTime);
         if (minTimed == null) {
@@ -271,6 +273,14 @@ final class ReplayCommand implements Callable<Integer> {
         } catch (java.io.IOException io) {
             err.println(me + ": cannot write " + report + ": " + ReportFile.reason(io));
         }
+    }
+
+    /** @return the name of {@link Allocators#NAMES} that {@code name} spells in any case, or {@code name} itself */
+    static String canonicalAllocator(String name) {
+        for (String known : Allocators.NAMES.split(", ")) {
+            if (known.equalsIgnoreCase(name)) return known;
+        }
+        return name;
     }
 
     /** @return the gathering mode {@code --gather} names, or null when it names none */

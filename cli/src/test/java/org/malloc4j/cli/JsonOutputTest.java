@@ -85,6 +85,25 @@ class JsonOutputTest {
         assertThat(r.outLines().stream().filter(l -> l.startsWith("mixed "))).hasSize(2);
     }
 
+    /** The allocator's name was the user's spelling of --allocator (JEMALLOC, Malloc4J), not the canonical one. */
+    @Test
+    void theAllocatorIsNamedCanonicallyHoweverTheOptionSpellsIt() throws IOException {
+        Path file = dir.resolve("mixed.rep");
+        TraceWriter.write(TestTraces.mixed("mixed", 1_000, 5), file);
+        for (String spelling : List.of("MALLOC4J", "Malloc4j", "GLIBC")) {
+            Cli r = Cli.run("replay", "--json", "--no-rehearsal", "-a", spelling, file.toString());
+            assertThat(r.code()).as(r.err()).isZero();
+            assertThat(Json.object(r.outLines().getFirst())).as(spelling)
+                    .containsEntry("allocator", spelling.toLowerCase(java.util.Locale.ROOT));
+        }
+        Cli withHeapOptions = Cli.run("replay", "--json", "--no-rehearsal", "-a", "Malloc4J", "--decay", "0",
+                file.toString());
+        assertThat(withHeapOptions.code()).as(withHeapOptions.err()).isZero();
+        assertThat(Json.object(withHeapOptions.outLines().getFirst())).containsEntry("allocator", "malloc4j");
+        Cli table = Cli.run("replay", "--no-rehearsal", "-a", "MALLOC4J", file.toString());
+        assertThat(table.out()).startsWith("malloc4j replay: allocator malloc4j, 1 trace");
+    }
+
     private static void assertSaneMalloc4j(Map<String, Object> m) {
         double ops = (double) m.get("ops");
         double nsPerOp = (double) m.get("nsPerOp");
