@@ -220,6 +220,9 @@ final class ReplayCommand implements Callable<Integer> {
             try {
                 trace = source.load();
             } catch (TraceException e) {
+                // The traces before this one are replayed, their rows printed: the table ends as a whole one does,
+                // with its legend and the leak reports that follow it (--leaks), which are lost otherwise
+                if (t > 0) printer.end();
                 out.flush();
                 err.println(me + ": " + e.getMessage());
                 // The traces before this one are replayed, their results printed: their page is kept too, and says

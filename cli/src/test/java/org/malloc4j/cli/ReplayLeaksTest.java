@@ -180,6 +180,23 @@ class ReplayLeaksTest {
                 .containsEntry("bytes", (double) bytes);
     }
 
+    /**
+     * A malformed trace after one that was replayed: the table's leak reports come after its legend, at its end, and
+     * the replay stopped before the end, so the report of the trace replayed was lost (the JSON lines had theirs).
+     */
+    @Test
+    void theLeaksOfTheTracesReplayedBeforeAMalformedOneAreListed() throws Exception {
+        Path leaky = dir.resolve("a-leaky.rep"), bad = dir.resolve("b-bad.rep");
+        Files.writeString(leaky, LEAKY);
+        Files.writeString(bad, "0\n1\n2\n1\na 0 8\nq 0\n");
+        Cli r = Cli.run("replay", "--leaks", "--no-rehearsal", leaky.toString(), bad.toString());
+        assertThat(r.code()).as(r.err()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.out()).contains("leaks in a-leaky: 9 blocks, 9.5 KiB (9,719 B) live at the end of the trace",
+                "utilization: peak live / peak committed bytes");
+        assertThat(r.errLines()).containsExactly("malloc4j replay: " + bad + " line 6: unknown op 'q' (expected a, f"
+                + " or r)");
+    }
+
     private static Map<String, Object> example(int id, int op, int line, Double reallocOp, Double reallocLine,
             long size) {
         Map<String, Object> m = new HashMap<>();
