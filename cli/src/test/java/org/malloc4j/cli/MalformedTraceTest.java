@@ -21,6 +21,25 @@ class MalformedTraceTest {
     @TempDir
     Path dir;
 
+    /**
+     * A file name with a newline in it (a name the file system takes) split the message naming it in two lines: the
+     * one-line message of bad input is kept, the control character shown as its code, as in the reason.
+     */
+    @Test
+    void aFileNameWithAControlCharacterKeepsTheMessageOnOneLine() throws Exception {
+        Path bad = dir.resolve("bad\nname.rep");
+        Files.writeString(bad, "100\n2\n1\n1\nx 0 10\n");
+        Cli r = Cli.run("replay", bad.toString());
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.errLines()).containsExactly("malloc4j replay: " + dir + "/bad\\x0aname.rep line 5: unknown op 'x'"
+                + " (expected a, f or r)");
+
+        Cli missing = Cli.run("replay", dir.resolve("gone\r.rep").toString());
+        assertThat(missing.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(missing.errLines()).containsExactly("malloc4j replay: " + dir + "/gone\\x0d.rep: no such file or"
+                + " directory");
+    }
+
     static Stream<Arguments> malformed() {
         return Stream.of(
                 Arguments.of("unknown op", "100\n2\n1\n1\nx 0 10\n", 5, "unknown op 'x' (expected a, f or r)"),

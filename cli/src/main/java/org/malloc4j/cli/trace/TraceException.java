@@ -21,7 +21,8 @@ public final class TraceException extends Exception {
     }
 
     private TraceException(String file, long line, String reason, boolean printable) {
-        super(line > 0 ? file + " line " + line + ": " + reason : file + ": " + reason);
+        // The file's name too: one with a newline in it (the file system takes it) split the message in two lines
+        super((line > 0 ? printableName(file) + " line " + line : printableName(file)) + ": " + reason);
         this.file = file;
         this.line = line;
         this.reason = reason;
@@ -44,6 +45,20 @@ public final class TraceException extends Exception {
             else b.append(String.format("\\x{%04x}", (int) c));
         }
         return b == null ? text : b.toString();
+    }
+
+    /**
+     * @return {@code name} with each control character (and line or paragraph separator) shown as {@link #printable}
+     *         shows it; other characters, any script's, as they are
+     */
+    static String printableName(String name) {
+        StringBuilder b = new StringBuilder(name.length());
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (Character.isISOControl(c) || c == 0x2028 || c == 0x2029) b.append(printable(String.valueOf(c)));
+            else b.append(c);
+        }
+        return b.toString();
     }
 
     /** @return the file as the user named it */
