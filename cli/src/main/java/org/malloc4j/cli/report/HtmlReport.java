@@ -312,15 +312,15 @@ public final class HtmlReport {
         return b.toString();
     }
 
-    /** @return {@code v} bytes in B, KiB, MiB or GiB */
+    /** @return {@code v} bytes in B, KiB, MiB or GiB; what would round to 1024.0 of a unit is in the next one */
     public static String human(long v) {
         if (v < 1024) {
             return v + " B";
         }
-        if (v < 1024 * 1024) {
+        if (v < 1023.95 * 1024) {
             return String.format(Locale.ROOT, "%.1f KiB", v / 1024.0);
         }
-        if (v < 1024L * 1024 * 1024) {
+        if (v < 1023.95 * 1024 * 1024) {
             return String.format(Locale.ROOT, "%.1f MiB", v / (1024.0 * 1024));
         }
         return String.format(Locale.ROOT, "%.2f GiB", v / (1024.0 * 1024 * 1024));

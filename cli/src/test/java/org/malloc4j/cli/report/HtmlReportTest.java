@@ -54,4 +54,17 @@ class HtmlReportTest {
         assertThat(html).contains("<tr class=\"pageruns\"><td>page runs</td><td>2</td><td>1.3 MiB</td><td>2</td>"
                 + "<td>0</td><td>1.3 MiB</td><td>3.0 KiB</td></tr>");
     }
+
+    /**
+     * A figure just under a unit's next one read "1024.0 KiB" or "1024.0 MiB" on the page, where the table (Units)
+     * reads "1.0 MiB": what would round to 1024 takes the next unit.
+     */
+    @Test
+    void sizesJustUnderTheNextUnitTakeIt() {
+        assertThat(HtmlReport.human(1023)).isEqualTo("1023 B");
+        assertThat(HtmlReport.human(1024 * 1024 - 1)).isEqualTo("1.0 MiB");
+        assertThat(HtmlReport.human(1024 * 1024 - 60)).isEqualTo("1023.9 KiB");
+        assertThat(HtmlReport.human((1L << 30) - 1)).isEqualTo("1.00 GiB");
+        assertThat(HtmlReport.human(3L << 30)).isEqualTo("3.00 GiB");
+    }
 }
