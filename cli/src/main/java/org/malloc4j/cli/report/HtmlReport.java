@@ -111,10 +111,11 @@ public final class HtmlReport {
                 .append("\" viewBox=\"0 0 ").append(w).append(' ').append(h).append("\">\n");
         if (!samples.isEmpty()) {
             long maxOp = Math.max(1, samples.getLast().op());
-            long maxY = 1;
+            long max = 0;
             for (Sample s : samples) {
-                maxY = Math.max(maxY, Math.max(Math.max(s.live(), s.resident()), Math.max(s.committed(), s.retained())));
+                max = Math.max(max, Math.max(Math.max(s.live(), s.resident()), Math.max(s.committed(), s.retained())));
             }
+            long maxY = Math.max(1, max); // the scale's, so that a timeline of zeros is drawn at the bottom
             String[] colors = {"#1f5fbf", "#2a9d3a", "#e07020", "#8a2be2"};
             String[] names = {"live", "committed", "retained", "resident"};
             for (int k = 0; k < 4; k++) {
@@ -134,7 +135,7 @@ public final class HtmlReport {
                 b.append("\"/>\n<text x=\"").append(10 + 110 * k).append("\" y=\"").append(h - 4)
                         .append("\" fill=\"").append(colors[k]).append("\">").append(names[k]).append("</text>\n");
             }
-            b.append("<text x=\"").append(w - 220).append("\" y=\"14\">max ").append(human(maxY))
+            b.append("<text x=\"").append(w - 220).append("\" y=\"14\">max ").append(human(max))
                     .append(", ").append(maxOp).append(" ops</text>\n");
         }
         b.append("</svg></section>\n");

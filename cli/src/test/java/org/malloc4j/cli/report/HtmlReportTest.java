@@ -67,4 +67,14 @@ class HtmlReportTest {
         assertThat(HtmlReport.human((1L << 30) - 1)).isEqualTo("1.00 GiB");
         assertThat(HtmlReport.human(3L << 30)).isEqualTo("3.00 GiB");
     }
+
+    /** A timeline whose figures are all 0 (every request refused) was labelled "max 1 B", the scale's floor. */
+    @Test
+    void aTimelineOfZerosSaysItsMaxIsZero() {
+        HtmlReport report = new HtmlReport("zeros");
+        String name = report.timelineName("refused");
+        report.sample(name, 0, 0, 0, 0, 0);
+        report.sample(name, 1, 0, 0, 0, 0);
+        assertThat(report.render()).contains(">max 0 B, 1 ops</text>").doesNotContain("max 1 B");
+    }
 }
