@@ -56,10 +56,14 @@ public final class ReportFile {
     }
 
     /**
-     * @return why {@code file} cannot be written (its directory missing or not writable, or it is a directory), or
-     *         null when it looks writable; asked before a replay of minutes, so that a typo fails at once
+     * @return why {@code file} cannot be written (it is empty, its directory missing or not writable, or it is a
+     *         directory), or null when it looks writable; asked before a replay of minutes, so that a typo fails at
+     *         once
      */
     public static String problem(Path file) {
+        // The file system takes the empty path for the current directory: "it is a directory" would name nothing
+        // the user wrote
+        if (file.toString().isEmpty()) return "an empty path ('') names no file";
         Path dir = file.toAbsolutePath().getParent();
         if (Files.isDirectory(file)) return "it is a directory";
         if (dir == null || !Files.isDirectory(dir)) return "no such directory: " + dir;

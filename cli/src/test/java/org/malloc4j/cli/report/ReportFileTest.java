@@ -41,4 +41,13 @@ class ReportFileTest {
             assertThat(files).containsExactlyInAnyOrder(page, dir.resolve("other.html"), plain);
         }
     }
+
+    /**
+     * {@code --report ""} was refused as "it is a directory" (the empty path is the current directory to the file
+     * system), a reason that names nothing the user wrote.
+     */
+    @Test
+    void anEmptyPathIsRefusedAsEmpty() {
+        assertThat(ReportFile.problem(Path.of(""))).isEqualTo("an empty path ('') names no file");
+    }
 }
