@@ -67,4 +67,38 @@ class PageRunGrowsOverDirtyAndCleanRunsTest {
             h.free(d);
         }
     }
+    /**
+     * A growth over a dirty run and the clean run after it whose clean pages pass the limit only while a dirty run
+     * elsewhere is still committed: that run goes back first, as it does for a growth over one clean run and for a new
+     * run. A limit of 10 MiB; a freed block of 3 MiB (dirty), the block of 4 MiB, a freed block of 1 MiB (dirty), the
+     * rest of the reservation (clean). Growing the block to 8 MiB takes 3 MiB of clean pages: 8 + 3 committed, over
+     * the limit, with the 3 MiB dirty run; 4 + 4 without it. A copy needs 4 + 8. The realloc was refused with
+     * HeapExhaustedException, and the same realloc again then grew in place: the refused copy had purged the dirty
+     * runs.
+     */
+    @Test
+    void aGrowthOverADirtyAndACleanRunGivesBackTheDirtyRunsElsewhereFirstUnderTheLimit() {
+        try (Heap h = Heap.builder().limit(10 * MIB).decay(Duration.ofHours(1)).jmx(false).build()) {
+            long e = h.malloc(3 * MIB);
+            long b = h.malloc(4 * MIB);
+            long d = h.malloc(MIB);
+            Blocks.fill(b, 4 * MIB, (byte) 0x5b);
+            h.free(e);
+            h.free(d);
+            assertThat(h.stats().committedBytes()).as("b, and the two dirty runs").isEqualTo(8 * MIB);
+            long grown;
+            try {
+                grown = h.realloc(b, 8 * MIB);
+            } catch (HeapExhaustedException refused) { // an Error: caught here, or it would end the test JVM
+                throw new AssertionError("refused: " + refused.getMessage(), refused);
+            }
+            assertThat(grown).as("grown in place").isEqualTo(b);
+            Blocks.check(grown, 4 * MIB, 4 * MIB, (byte) 0x5b); // the regions written
+            assertThat(h.verify()).isEmpty();
+            HeapStats s = h.stats();
+            assertThat(s.committedBytes()).as("the grown block alone").isEqualTo(8 * MIB);
+            assertThat(s.liveBytes()).isEqualTo(8 * MIB);
+            h.free(grown);
+        }
+    }
 }

@@ -856,7 +856,8 @@ public final class PageHeap {
      * growth, after the searches of {@link #allocate}'s last resort. The caller holds the lock.
      *
      * @return whether the run grew; false, changing nothing, when it can move, or the free runs after it are too
-     *         short, or their clean pages would pass the limit
+     *         short, or their clean pages would pass the limit with every dirty run given back (when they pass it only
+     *         with the dirty runs, those go back first, as for {@link #resize})
      */
     public boolean growAcrossRunsIfNowhereElse(int page, long pages, long requested) {
         now = clock.getAsLong();
@@ -869,14 +870,16 @@ public final class PageHeap {
     private boolean growAcrossRuns(int page, long length, long pages, long requested) {
         long extra = pages - length;
         int right = (int) (page + length);
-        long free = 0, cleanTaken = 0;
-        for (int p = right; free < extra && p < totalPages && isFreeRun(p); ) {
-            long len = map.length(p);
-            if (map.state(p) == PageMap.FREE_CLEAN) cleanTaken += Math.min(len, extra - free);
-            free += len;
-            p += (int) len;
+        long cleanTaken = cleanPagesTaken(right, extra);
+        if (cleanTaken < 0) return false;
+        if (committedPages() + cleanTaken > limitPages) {
+            // Free dirty runs elsewhere make room under the limit, as they do for resize and allocate: else the realloc
+            // was refused, its copy too, and the same realloc then fitted, the refused copy having purged them
+            if (dirty.pages() == 0 || usedPages + extra > limitPages) return false;
+            purgeAll();
+            cleanTaken = cleanPagesTaken(right, extra); // the runs after the block, merged once purged
+            if (committedPages() + cleanTaken > limitPages) return false; // the OS refused some purge: still over
         }
-        if (free < extra || committedPages() + cleanTaken > limitPages) return false;
         map.clear((int) (page + length - 1));
         long need = extra;
         for (int p = right; need > 0; ) {
@@ -892,6 +895,21 @@ public final class PageHeap {
         }
         grown(page, pages, extra, requested);
         return true;
+    }
+
+    /**
+     * @return the clean pages that a growth by {@code extra} pages over the free runs from page {@code right} on would
+     *         take (their dirty pages are committed already), or -1 when those runs are too short
+     */
+    private long cleanPagesTaken(int right, long extra) {
+        long free = 0, cleanTaken = 0;
+        for (int p = right; free < extra && p < totalPages && isFreeRun(p); ) {
+            long len = map.length(p);
+            if (map.state(p) == PageMap.FREE_CLEAN) cleanTaken += Math.min(len, extra - free);
+            free += len;
+            p += (int) len;
+        }
+        return free < extra ? -1 : cleanTaken;
     }
 
     /** @return true when {@code address} starts a used run (a medium or large block) */
