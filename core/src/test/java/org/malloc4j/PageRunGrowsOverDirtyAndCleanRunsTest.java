@@ -101,4 +101,36 @@ class PageRunGrowsOverDirtyAndCleanRunsTest {
             h.free(grown);
         }
     }
+    /**
+     * A growth into the clean pages after the block that only the calling thread's empty slabs keep under the limit
+     * (they count as committed): they go back before the realloc gives up, as they go back before a refused malloc's
+     * last try. A limit of 4 MiB; a medium block freed (its empty slab, 208 KiB, a spare of the thread's cache), a
+     * block of 2 MiB grown to 4 MiB less 100 KB. The realloc was refused with HeapExhaustedException (the copy, 6 MiB,
+     * gave the spare back before it failed), and the same realloc then grew in place.
+     */
+    @Test
+    void aGrowthThatOnlyTheThreadsSpareSlabsKeepOverTheLimitGivesThemBackFirst() {
+        try (Heap h = Heap.builder().limit(4 * MIB).decay(Duration.ofHours(1)).jmx(false).build()) {
+            h.free(h.malloc(200_000));
+            long b = h.malloc(2 * MIB);
+            Blocks.fill(b, 2 * MIB, (byte) 0x3c);
+            assertThat(h.stats().committedBytes()).as("b and the spare slab").isGreaterThan(2 * MIB);
+            long grown;
+            try {
+                grown = h.realloc(b, 4 * MIB - 100_000);
+            } catch (HeapExhaustedException refused) { // an Error: caught here, or it would end the test JVM
+                throw new AssertionError("refused: " + refused.getMessage(), refused);
+            }
+            assertThat(grown).as("grown in place").isEqualTo(b);
+            Blocks.check(grown, 2 * MIB, 2 * MIB, (byte) 0x3c);
+            assertThat(h.verify()).isEmpty();
+            HeapStats s = h.stats();
+            // the grown block alone, with the rest of its last page
+            assertThat(s.committedBytes()).as("the grown block alone").isEqualTo(4 * MIB - 100_000 + 1_696);
+            assertThat(s.liveBytes()).isEqualTo(4 * MIB - 100_000);
+            assertThat(s.mallocCount()).isEqualTo(2);
+            assertThat(s.freeCount()).isEqualTo(1);
+            h.free(grown);
+        }
+    }
 }

@@ -796,34 +796,44 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 free(address);
                 return 0;
             }
-            boolean resized = false;
+            boolean resized = false, limitOnly = false;
             long relocated = 0;
-            LocalHeap cache = hold(); // before the page lock, the caches' order
-            try {
-                lockOpen();
+            for (int attempt = 0; ; attempt++) {
+                LocalHeap cache = hold(); // before the page lock, the caches' order
                 try {
-                    oldRequested = validateBlock(address);
-                    oldUsable = pages.blockPages(address) << PageHeap.PAGE_SHIFT;
-                    long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
-                    if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
-                        int page = pages.pageOf(address);
-                        resized = pages.resize(page, npages, newSize);
-                        if (!resized && newSize > oldRequested) {
-                            resized = pages.growAcrossRunsIfNowhereElse(page, npages, newSize);
+                    lockOpen();
+                    try {
+                        oldRequested = validateBlock(address);
+                        oldUsable = pages.blockPages(address) << PageHeap.PAGE_SHIFT;
+                        long npages = (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT;
+                        if (newSize > SizeClasses.MAX_SMALL && npages <= Integer.MAX_VALUE) {
+                            int page = pages.pageOf(address);
+                            resized = pages.resize(page, npages, newSize);
+                            if (!resized && newSize > oldRequested) {
+                                resized = pages.growAcrossRunsIfNowhereElse(page, npages, newSize);
+                            }
+                            // Counted under the lock: a shrink's tail goes back here, and counted after the lock, the
+                            // next thread to take its pages counted its block with the tail still in (as freePageRun)
+                            if (resized) cache.countResize(oldRequested, newSize);
+                            if (!resized && newSize > oldRequested) {
+                                relocated = pages.relocate(page, npages, newSize);
+                                if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
+                                limitOnly = relocated == 0 && attempt == 0 && pages.growsInPlaceButForTheLimit(page,
+                                        npages);
+                            }
                         }
-                        // Counted under the lock: a shrink's tail goes back here, and counted after the lock, the
-                        // next thread to take its pages counted its block with the tail still in (as freePageRun)
-                        if (resized) cache.countResize(oldRequested, newSize);
-                        if (!resized && newSize > oldRequested) {
-                            relocated = pages.relocate(page, npages, newSize);
-                            if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
-                        }
+                    } finally {
+                        pages.lock().unlock();
                     }
                 } finally {
-                    pages.lock().unlock();
+                    release(cache);
                 }
-            } finally {
-                release(cache);
+                if (!limitOnly) break;
+                // Only the limit keeps the block from growing into the free pages after it: the calling thread's empty
+                // slabs count as committed, and go back (as a refused copy's last try gives them back) before one more
+                // try. Else the realloc was refused, its copy too, and the same realloc then grew in place.
+                limitOnly = false;
+                releaseOwnSpares();
             }
             if (resized) {
                 if (sites != null) resampleInPlace(null, address, oldRequested, newSize);

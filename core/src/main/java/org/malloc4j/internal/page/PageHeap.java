@@ -898,6 +898,17 @@ public final class PageHeap {
     }
 
     /**
+     * @return whether the used run at {@code page} could grow to {@code pages} pages over the free runs after it but
+     *         for the limit: their clean pages would take committed pages past it. The caller holds the lock.
+     */
+    public boolean growsInPlaceButForTheLimit(int page, long pages) {
+        long length = map.length(page);
+        if (pages <= length) return false;
+        long cleanTaken = cleanPagesTaken((int) (page + length), pages - length);
+        return cleanTaken > 0 && committedPages() + cleanTaken > limitPages;
+    }
+
+    /**
      * @return the clean pages that a growth by {@code extra} pages over the free runs from page {@code right} on would
      *         take (their dirty pages are committed already), or -1 when those runs are too short
      */
