@@ -50,7 +50,7 @@ class FailedBuildGivesBackItsAddressSpaceTest {
     void aRefusedPageMapReservationIsAHeapExhaustedExceptionNamingTheHeap() throws Exception {
         String output = runProbe(RESERVE + (4 << 20) + (RESERVE >> 8));
         assertThat(output).contains("threw: org.malloc4j.HeapExhaustedException: cannot reserve 134217728 bytes of")
-                .contains("heap probe-heap");
+                .contains("heap probe-heap").as("the kernel's reason: ENOMEM").contains("(mmap: errno 12)");
         long kept = Long.parseLong(output.replaceAll("(?s).*kept: (-?\\d+).*", "$1"));
         assertThat(kept).as("address space the failed build kept (%s)", output).isLessThan(RESERVE / 2);
         assertThat(output).contains("built again: ok");

@@ -71,11 +71,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         this.spareBudget = spareBytes;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
-        this.base = Os.reserve(reserve, 1L << CHUNK_SHIFT);
-        if (base == 0) {
+        long reservedAt = Os.reserve(reserve, 1L << CHUNK_SHIFT);
+        if (reservedAt < 0) {
             throw new HeapExhaustedException(reserve, "cannot reserve " + reserve + " bytes of address space for heap "
-                    + name);
+                    + name + " (mmap: errno " + -reservedAt + ")");
         }
+        this.base = reservedAt;
         this.reserved = reserve;
         try {
             this.directory = new Slab[Math.toIntExact(reserve >>> CHUNK_SHIFT)][];

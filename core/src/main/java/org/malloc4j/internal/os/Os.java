@@ -133,12 +133,13 @@ public final class Os {
 
     /**
      * Reserves {@code size} bytes of address space aligned to {@code alignment} (a power of two, at least a
-     * page). Returns the base address, or 0 when the kernel refuses.
+     * page). Returns the base address, or minus the error number ({@code mmap}'s errno: ENOMEM past the address space
+     * or its limit) when the kernel refuses.
      */
     public static long reserve(long size, long alignment) {
         long span = size + alignment;
         long raw = mmap(span);
-        if (raw == 0) return 0;
+        if (raw < 0) return raw;
         long base = (raw + alignment - 1) & -alignment;
         if (base > raw) unmap(raw, base - raw);
         long tail = raw + span - (base + size);
@@ -275,11 +276,12 @@ public final class Os {
         });
     }
 
+    /** @return the address of a new mapping of {@code size} bytes, or minus the error number when refused */
     private static long mmap(long size) {
         return withErrno(state -> {
             long p = (long) MMAP.invokeExact(state, 0L, size, PROT_READ | PROT_WRITE,
                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0L);
-            return p == MAP_FAILED ? 0L : p;
+            return p == MAP_FAILED ? -Math.max(1, errno(state)) : p;
         });
     }
 

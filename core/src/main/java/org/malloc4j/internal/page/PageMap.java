@@ -40,11 +40,12 @@ final class PageMap {
     PageMap(long pages) {
         this.size = pages * RECORD;
         long rounded = (size + Os.PAGE_SIZE - 1) & -Os.PAGE_SIZE;
-        this.base = Os.reserve(rounded, Os.PAGE_SIZE);
-        if (base == 0) {
+        long reserved = Os.reserve(rounded, Os.PAGE_SIZE);
+        if (reserved < 0) {
             throw new org.malloc4j.HeapExhaustedException(rounded, "cannot reserve " + rounded
-                    + " bytes of address space for the page metadata");
+                    + " bytes of address space for the page metadata (mmap: errno " + -reserved + ")");
         }
+        this.base = reserved;
     }
 
     void release() {
