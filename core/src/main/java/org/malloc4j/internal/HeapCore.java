@@ -789,7 +789,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             if (newSize <= slab.blockSize && SizeClasses.grownClassOf(newSize) >= slab.sizeClass) {
                 slab.setRequestedSize(idx, newSize);
                 if (sites != null) resampleInPlace(slab, address, oldRequested, newSize);
-                countResize(oldRequested, newSize);
+                countResize(slab, oldRequested, newSize);
                 return address;
             }
         } else {
@@ -894,7 +894,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private long resizeInPlace(Slab slab, int idx, long address, long oldRequested, long newSize) {
         if (slab != null) {
             slab.setRequestedSize(idx, newSize);
-            countResize(oldRequested, newSize);
+            countResize(slab, oldRequested, newSize);
         } else {
             LocalHeap cache = hold(); // before the page lock, the caches' order
             try {
@@ -1000,10 +1000,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
-    private void countResize(long oldSize, long newSize) {
+    /** Counts a resize in place of a block of {@code slab}: its live bytes and, for a medium block, its rounding. */
+    private void countResize(Slab slab, long oldSize, long newSize) {
         LocalHeap cache = hold();
         try {
             cache.countResize(oldSize, newSize);
+            if (slab.sizeClass >= SizeClasses.FIRST_MEDIUM) cache.mediumRounding += oldSize - newSize;
         } finally {
             release(cache);
         }
@@ -1277,7 +1279,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // as read (tests read it: a count made after the page lock, a review's find, showed there as 4 MiB over).
         peakLive = Math.min(peakLive, peakCommitted);
         // A page-run block's rounding is neither live nor free: counted free, a heap holding one 300,001-byte block
-        // and nothing else read an external fragmentation of 1.0 (3,103 bytes "free", none of it in a free run)
+        // and nothing else read an external fragmentation of 1.0 (3,103 bytes "free", none of it in a free run). A
+        // medium block's neither: a heap holding one thread stack (65,552 bytes in the 72 KiB class) read 1.0 too
+        rounding += counted.mediumRounding();
         return new HeapStats(live, peakLive, committed, peakCommitted, reserved, mallocs, frees,
                 Math.max(0, committed - live - rounding), largest, dirty, purges, counted.caches(),
                 resident ? residentBytes() : 0, metadata, peakFootprint);
@@ -1387,6 +1391,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /** {@link #exhausted(long)}, JFR told of the {@code asked} bytes the program asked for (without a layer's own). */
     private HeapExhaustedException exhausted(long request, long asked) {
         long live = caches.retiredLive(); // the blocks of caches whose threads ended, as stats() counts them
+        long rounding = caches.retiredRounding() + pages.blockRoundingBytes();
         // Page lock held; a block a realloc is moving is live, though set aside from the count (the refused realloc's
         // own old block among them: its message said "live 6000" with 9000 live, a review found, 2026-12-07)
         // A realloc's move that the block survives, resized in place, refuses the program nothing: not told to JFR
@@ -1394,10 +1399,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         boolean staysInPlace = false;
         for (LocalHeap c : caches.all()) {
             live += c.racyLiveBytes() + c.movingBytes;
+            rounding += c.mediumRounding;
             staysInPlace |= c.movingInPlaceIfRefused == me;
         }
         long committed = pages.committedBytes();
-        long free = Math.max(0, committed - live - pages.blockRoundingBytes()); // as stats() counts it
+        long free = Math.max(0, committed - live - rounding); // as stats() counts it
         if (reportsExhaustion && !staysInPlace) {
             Monitoring.exhausted(label, asked, pages.limitBytes(), committed, live, free, pages.largestDirtyBytes());
         }

@@ -144,6 +144,14 @@ public final class LocalHeap {
     // Statistics, written by the holder only; read racily by HeapStats (exact once threads are quiescent).
     public long live, peak, mallocs, frees;
     /**
+     * The rounding of the medium blocks this cache counted: for each, its class's bytes (its slab's whole pages) less
+     * the size asked for, bytes that are the block's until it is freed, neither live nor free. Added by the holder's
+     * medium mallocs, taken out by the free, whichever thread's cache frees it (a realloc in place changes it in the
+     * caller's cache), so only the sum over caches means anything. Counted on the medium paths only: a small block's
+     * rounding lies in a slab of several blocks and counts as free (see {@code HeapStats#freeBytes}).
+     */
+    public long mediumRounding;
+    /**
      * Odd while {@link #drainPending} runs: between taking the pending stack and counting the slack of the blocks it
      * collects back, this cache's live bytes read low by that slack, so {@link #liveBytes} reads again (a sequence
      * lock). Holder only; the purger drains a stripe while no operation is in flight, and two stats() calls around
@@ -280,7 +288,10 @@ public final class LocalHeap {
             setCurrent(c, next);
             recent = next;
         }
-        return allocate(c, size);
+        long p = allocate(c, size);
+        // A medium block: every one comes here (its slab is full from its one malloc on), or to allocateStacked
+        if (c >= SizeClasses.FIRST_MEDIUM) mediumRounding += SizeClasses.size(c) - size;
+        return p;
     }
 
     /**
@@ -296,6 +307,7 @@ public final class LocalHeap {
         s.used = 1;
         s.setRequested(0, size);
         countMalloc(size);
+        mediumRounding += s.blockSize - size;
         return s.base;
     }
 
@@ -350,11 +362,20 @@ public final class LocalHeap {
     }
 
     /**
-     * A medium block was freed: its one-block slab, now empty, goes on its class's stack, without the spare
-     * accounting's loops when the stack and the budget have room (a quarter of mawk's frees). Called by the owner's
-     * free directly, one call where {@link #afterFree} then {@link #stackMedium} were two.
+     * The owner freed a medium block: its rounding goes ({@link #mediumRounding}; a block another thread frees loses
+     * its rounding in that thread's free, see {@link #freeRemote}), and its slab is {@link #emptiedMedium}. Called by
+     * the owner's free directly, one call where {@link #afterFree} then {@link #stackMedium} were two.
      */
     private void freedMedium(Slab slab) {
+        mediumRounding -= slab.blockSize - slab.requested(0);
+        emptiedMedium(slab);
+    }
+
+    /**
+     * A medium block's slab is empty: it goes on its class's stack, without the spare accounting's loops when the stack
+     * and the budget have room (a quarter of mawk's frees).
+     */
+    private void emptiedMedium(Slab slab) {
         if (slab.isCurrent) {
             slab.isCurrent = false;
             setCurrent(slab.sizeClass, EMPTY);
@@ -373,8 +394,23 @@ public final class LocalHeap {
      * (see {@link Slab}). Returns false, changing nothing, when the block is not allocated.
      */
     public boolean freeRemote(Slab slab, int idx) {
+        if (slab.capacity == 1) return freeRemoteMedium(slab);
         if (!slab.freeRemote(idx)) return false;
         countFree(slab.blockSize);
+        if (slab.markPending()) slab.owner.pushPending(slab);
+        return true;
+    }
+
+    /**
+     * {@link #freeRemote} of a medium block, which takes its rounding out of this cache's {@link #mediumRounding} (its
+     * free, not its owner's collection, ends it: statistics read between the two saw its pages neither live nor free).
+     * The rounding is read before the block is claimed: once it is, its owner may collect it and hand it out again.
+     */
+    private boolean freeRemoteMedium(Slab slab) {
+        int rounding = slab.blockSize - slab.requested(0);
+        if (!slab.freeRemote(0)) return false;
+        countFree(slab.blockSize);
+        mediumRounding -= rounding;
         if (slab.markPending()) slab.owner.pushPending(slab);
         return true;
     }
@@ -441,14 +477,13 @@ public final class LocalHeap {
      * A slab became non-full or empty, or had remote frees collected: file it on its class's queue (the roomy one when
      * half its blocks are free; a slab that gets there one free at a time moves when the slow path reaches it, see
      * {@link #nextQueued}), or make it current when its class's current slab is full ({@link #takeOver}). An empty
-     * slab becomes
-     * a spare; an emptied one-block slab (a medium class) goes on its class's stack ({@link #freedMedium}), current or
-     * not, so that its pages count against the spare budget and can go back to the page layer. O(1) but for the
-     * spares it releases, each of which it took in once.
+     * slab becomes a spare; an emptied one-block slab (a medium class) goes on its class's stack
+     * ({@link #emptiedMedium}), current or not, so that its pages count against the spare budget and can go back to the
+     * page layer. O(1) but for the spares it releases, each of which it took in once.
      */
     private void afterFree(Slab slab) {
         if (slab.capacity == 1) { // empty: its one block was freed (remote frees collected, or an empty current slab)
-            freedMedium(slab);
+            emptiedMedium(slab); // its rounding went with the free that emptied it
             return;
         }
         if (slab.isCurrent) return;

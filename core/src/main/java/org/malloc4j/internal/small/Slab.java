@@ -25,7 +25,9 @@ import java.lang.invoke.VarHandle;
  * size: that entry of {@code slack} sits on a line the owner's mallocs keep writing, and in a producer/consumer
  * program reading it cost the consumer a cross-core miss on every free (39% of {@code Heap.free}'s samples in
  * {@code XmallocInTurn}). The owner, which has the line, counts the slack of the blocks it collects back into its
- * own live bytes ({@link #collectRemote}); until then {@link #remoteSlack} tells statistics what is owed.
+ * own live bytes ({@link #collectRemote}); until then {@link #remoteSlack} tells statistics what is owed. A medium
+ * slab's one block is the exception for its rounding ({@link LocalHeap#mediumRounding}), which the freeing thread reads
+ * and takes out itself: one line a free of 32 KiB or more, which its owner seldom writes.
  *
  * <p>Fields written only by the owner are plain; {@code remote} and {@code pending} are shared (see the
  * orderings named where they are used).
@@ -300,8 +302,12 @@ public final class Slab extends SlabPendingPadding {
             BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~r); // release: publishes the free bits set above
             count += Long.bitCount(fresh);
             slackBack += slackOf(w, fresh);
-            // A block freed here and by another thread: the other thread's count (at the block size) is taken back
-            for (long t = twice; t != 0; t &= t - 1) owner.uncountFree(blockSize);
+            // A block freed here and by another thread: the other thread's count (at the block size) is taken back,
+            // and for a medium block the rounding its free took out a second time (LocalHeap.freeRemote)
+            for (long t = twice; t != 0; t &= t - 1) {
+                owner.uncountFree(blockSize);
+                if (capacity == 1) owner.mediumRounding += blockSize - requested(0);
+            }
         }
         used -= count;
         if (slackBack != 0) owner.countUnseen(slackBack);

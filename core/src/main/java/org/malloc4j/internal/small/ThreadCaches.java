@@ -86,6 +86,11 @@ public final class ThreadCaches {
      * the adopted cache left {@link #all}, and read racily (see {@link #retiredLive()}). Volatile, for that order.
      */
     private volatile long retiredLive;
+    /**
+     * The {@link LocalHeap#mediumRounding} of caches whose threads died, folded in as {@link #retiredLive} is: their
+     * medium blocks live on in the adopter's slabs, and their frees take the rounding out of the adopter's count.
+     */
+    private volatile long retiredRounding;
     private long adopted;
 
     /** The heap's spare budget ({@code Heap.Builder.spareBytes}), which the caches that hold slabs share. */
@@ -422,6 +427,7 @@ public final class ThreadCaches {
         for (LocalHeap c : list) if (c != dead) shrunk[j++] = c;
         all = shrunk;
         retiredLive += dead.live;
+        retiredRounding += dead.mediumRounding;
         retiredMallocs += dead.mallocs;
         retiredFrees += dead.frees;
         adopted++;
@@ -473,6 +479,11 @@ public final class ThreadCaches {
         return retiredLive;
     }
 
+    /** @return {@link LocalHeap#mediumRounding} of the retired caches (read racily, as {@link #retiredLive()}) */
+    public long retiredRounding() {
+        return retiredRounding;
+    }
+
     /**
      * @return the caches' counters summed, the caches in use and the retired caches' sums, all read under the
      *         registry lock, where adoptions happen: outside it, a cache adopted during the sum was counted in neither
@@ -483,14 +494,16 @@ public final class ThreadCaches {
         registryLock.lock();
         try {
             long live = retiredLive, mallocs = retiredMallocs, frees = retiredFrees, peak = 0;
+            long rounding = retiredRounding;
             LocalHeap[] list = all;
             for (LocalHeap c : list) {
                 live += c.liveBytes(); // with the slack of blocks other threads freed, counted at their block size
+                rounding += c.mediumRounding;
                 mallocs += c.mallocs;
                 frees += c.frees;
                 peak = Math.max(peak, c.peak);
             }
-            return new Counted(live, mallocs, frees, peak, soloPeak, list.length, singleUser());
+            return new Counted(live, mallocs, frees, peak, soloPeak, list.length, singleUser(), rounding);
         } finally {
             registryLock.unlock();
         }
@@ -508,9 +521,11 @@ public final class ThreadCaches {
      * @param singleUser {@link #singleUser()}, asked under the registry lock with the rest: asked after it, a second
      *        cache that counted meanwhile made the heap's peak the sampled one with a {@code soloPeak} read before that
      *        cache folded the first one's peak in (a review saw a 200 KB peak reported as 64 bytes)
+     * @param mediumRounding the rounding of the live medium blocks ({@link LocalHeap#mediumRounding}), the retired
+     *        caches' included
      */
     public record Counted(long live, long mallocs, long frees, long cachePeak, long soloPeak, int caches,
-            boolean singleUser) {}
+            boolean singleUser, long mediumRounding) {}
 
     /**
      * @return true while one platform thread alone has used the heap (and no virtual thread): its cache's peak
