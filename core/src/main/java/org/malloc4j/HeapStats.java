@@ -14,7 +14,9 @@ package org.malloc4j;
  * @param freeBytes committed bytes not holding a live block (free slots, free pages, the rounding waste of small
  *        blocks inside their slabs of several blocks); the bytes that round a medium block (above 32 KiB, a slab of one
  *        block) up to its size class, or a page-run block up to whole pages, are the block's until it is freed, so
- *        neither live nor free: {@code committedBytes - liveBytes - freeBytes} is that rounding
+ *        neither live nor free, and so are the red zones of a live block in {@link HeapMode#CHECKED} mode:
+ *        {@code committedBytes - liveBytes - freeBytes} is that overhead. A block waiting in CHECKED mode's quarantine
+ *        is free, its red zones with it
  * @param largestFreeBlock the largest contiguous free extent inside committed memory that the page layer holds, in
  *        bytes: its largest free page run. Free memory inside the thread caches (empty slabs kept for reuse, free
  *        slots of slabs in use) is not searched, to keep this call O(thread caches), and so counts as scattered

@@ -44,6 +44,12 @@ public final class CheckedHeap implements BlockAllocator {
      * {@link RedZones#ARENA} bit as an arena's do: read only to word a refusal ({@link #flagged}).
      */
     private final java.util.Set<Long> stackBlocks = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /**
+     * The bytes by which the fronts of the engine's live blocks exceed {@link RedZones#HEADER} (blocks aligned beyond
+     * 16 bytes), for the red zones {@link #adjust} takes out of the free bytes: every other block's are its count
+     * times {@code HEADER + TAIL}, so that a plain malloc and free count nothing here.
+     */
+    private final java.util.concurrent.atomic.LongAdder alignedFronts = new java.util.concurrent.atomic.LongAdder();
 
     /**
      * @param beforeRelease told the program address of every block whose free (or realloc) has been validated, just
@@ -83,7 +89,20 @@ public final class CheckedHeap implements BlockAllocator {
             throw core.badArgument("alignment must be a power of two: " + alignment);
         }
         if (size < 0) throw core.badArgument("size must be non-negative: " + size);
-        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false, false);
+        return placeAligned(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false);
+    }
+
+    /** {@link #place} of a block aligned to {@code 1 << logAlign}, its front beyond the header counted. */
+    private long placeAligned(long size, int logAlign, boolean arena) {
+        long p = place(size, logAlign, false, arena);
+        long extra = (1L << Math.min(logAlign, MAX_FRONT_LOG)) - RedZones.HEADER;
+        if (extra > 0) alignedFronts.add(extra);
+        return p;
+    }
+
+    /** A block whose front is {@code front} bytes went back to the engine: its front beyond the header is uncounted. */
+    private void frontReleased(long front) {
+        if (front > RedZones.HEADER) alignedFronts.add(RedZones.HEADER - front);
     }
 
     public long calloc(long count, long size) {
@@ -110,7 +129,7 @@ public final class CheckedHeap implements BlockAllocator {
 
     @Override
     public long arenaBlock(long alignment, long size) {
-        return place(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), false, true);
+        return placeAligned(size, Math.max(4, Long.numberOfTrailingZeros(alignment)), true);
     }
 
     @Override
@@ -149,7 +168,7 @@ public final class CheckedHeap implements BlockAllocator {
             try {
                 return core.malloc(size);
             } catch (HeapExhaustedException e) {
-                HeapStats s = core.stats(false);
+                HeapStats s = adjust(core.stats(false));
                 Monitoring.exhausted(core.label(), size, core.limitBytes(), s.committedBytes(), s.liveBytes(),
                         s.freeBytes(), s.largestFreeBlock());
                 throw e;
@@ -238,7 +257,9 @@ public final class CheckedHeap implements BlockAllocator {
      * engine, which may still have been served from the quarantine, does not emit it under this layer).
      */
     private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
-        HeapStats s = core.stats(false); // the program's live bytes: red zones and quarantined blocks are not in it
+        // The program's live bytes (red zones and quarantined blocks are not in it), and its free bytes (red zones not
+        // in them either)
+        HeapStats s = adjust(core.stats(false));
         // with the blocks that reallocs are moving, a refused one's among them: they stay live
         long moving = core.movingBytes();
         long limit = core.limitBytes(), committed = s.committedBytes(), live = s.liveBytes() + moving;
@@ -499,6 +520,7 @@ public final class CheckedHeap implements BlockAllocator {
             beforeRelease.accept(p);
             core.countUnseen(front + RedZones.TAIL); // the engine takes the whole request out; the program, size
             core.free(b);
+            frontReleased(front);
         }
         return new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
                 + (release ? " (the block has been freed)" : ""));
@@ -618,6 +640,7 @@ public final class CheckedHeap implements BlockAllocator {
         if (own != null) core.freeOwn(own, p - front);
         else core.free(p - front);
         countUnseen(own, unseen);
+        frontReleased(front);
     }
 
     /** Moves bytes out of or into the program's live count, in the calling thread's own cache {@code own} if known. */
@@ -665,6 +688,7 @@ public final class CheckedHeap implements BlockAllocator {
         core.free(b);
         // quarantined: the program counted none of it (put back after the free, see releaseToEngine)
         core.countUnseen(front + RedZones.TAIL + size);
+        frontReleased(front);
         return d;
     }
 
@@ -846,16 +870,25 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
-     * @return the engine's figures seen from the program: quarantined blocks counted as freed. The live bytes and
-     *         their peak are the program's already: the engine's live count never held the red zones, fronts and
-     *         quarantined blocks ({@link HeapCore#countUnseen})
+     * @return the engine's figures seen from the program: quarantined blocks counted as freed, and the red zones of
+     *         the live blocks (fronts and tails) out of the free bytes, as the blocks' rounding is: bytes of a block's
+     *         until it is freed, which no malloc can have (counted free, a CHECKED heap holding one block, nothing
+     *         freed, read an external fragmentation of 1.0). A quarantined block is free to the program, its red zones
+     *         with it. The live bytes and their peak are the program's already: the engine's live count never held the
+     *         red zones, fronts and quarantined blocks ({@link HeapCore#countUnseen})
      */
     public HeapStats adjust(HeapStats s) {
-        long[] q = quarantine.held(); // {blocks, program bytes}
+        long[] q = quarantine.heldCharged(); // {blocks, program bytes, charged bytes}
         long live = s.liveBytes();
         long peak = s.peakLiveBytes();
+        // Every engine block is one of this layer's, its front and tail HEADER + TAIL bytes but for aligned fronts; the
+        // quarantined blocks' red zones are what the quarantine charges beyond their program bytes. Racy sums of
+        // counters other threads change, exact when they are quiescent
+        long engineZones = s.liveBlocks() * (RedZones.HEADER + RedZones.TAIL) + alignedFronts.sum();
+        long redZones = Math.max(0, engineZones - (q[2] - q[1]));
+        long free = Math.max(0, s.freeBytes() - redZones);
         return new HeapStats(live, peak, s.committedBytes(), s.peakCommittedBytes(), s.reservedBytes(), s.mallocCount(),
-                s.freeCount() + q[0], s.freeBytes(), s.largestFreeBlock(), s.retainedBytes(),
+                s.freeCount() + q[0], free, s.largestFreeBlock(), s.retainedBytes(),
                 s.purgeCount(), s.threadCaches(), s.residentBytes(), s.metadataBytes(), s.peakFootprintBytes());
     }
 }

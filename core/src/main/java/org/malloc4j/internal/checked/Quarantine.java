@@ -300,12 +300,21 @@ final class Quarantine {
      *         once the threads that free have quiesced)
      */
     long[] held() {
-        long blocks = 0, bytes = 0;
+        return Arrays.copyOf(heldCharged(), 2);
+    }
+
+    /**
+     * @return {@link #held()} and, third, the bytes charged for those blocks: their program bytes and red zones (see
+     *         {@link #charge})
+     */
+    long[] heldCharged() {
+        long blocks = 0, bytes = 0, charged = 0;
         for (Ring s : stripes) {
             s.lock.lock();
             try {
                 blocks += s.count;
                 bytes += s.bytes;
+                charged += s.charged;
             } finally {
                 s.lock.unlock();
             }
@@ -313,8 +322,9 @@ final class Quarantine {
         for (Ring r : exclusive) {
             blocks += r.count;
             bytes += r.bytes;
+            charged += r.charged;
         }
-        return new long[] {blocks, bytes};
+        return new long[] {blocks, bytes, charged};
     }
 
     /** @return the number of platform threads' rings (for tests: virtual threads make none) */
