@@ -18,10 +18,16 @@ import org.malloc4j.internal.small.LocalHeap;
  * threads make no more rings than there are stripes. A dead thread's ring is emptied by a live thread
  * ({@link #reapDead}); its blocks leave with the usual checks.
  *
- * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes (plus the
- * one block that crossed the line), and a block larger than that share is released at once. When a thread joins, the
- * other rings shrink to their new share at their next free. A block is charged its red zones and its front with its
- * bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned ones.
+ * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes, its
+ * share, and a block larger than that share is released at once. A ring holds no more than its lease, the bytes it
+ * took from {@link #pool} (under the registry's lock), and gives back what its share lost at its next free; only its
+ * own thread can evict its blocks, so a ring that joins while the others still hold the shares they had may overdraw
+ * the pool by up to the capacity, and takes no more than that: its blocks then leave at once until others give back.
+ * So the rings together hold at most twice the capacity, and at most the capacity once every ring over its share has
+ * had a free since (in both, but for the instant between a block's push and the eviction it causes).
+ * Before leases, idle rings keeping the share they had let the rings of N threads that joined one after another hold
+ * up to capacity * (1 + 1/2 + ... + 1/N); a review, 2026-12-07. A block is charged its red zones and its front with
+ * its bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned ones.
  *
  * <p>The engine never calls back into the quarantine, so evicting while holding a stripe's lock makes no lock
  * cycle, and the path stays free of Java garbage.
@@ -61,6 +67,12 @@ final class Quarantine {
     private int inUse;
     /** The bytes each ring may hold: the capacity shared by the rings in use. */
     private volatile long share;
+    /**
+     * The bytes of the capacity no ring holds a lease on ({@link Ring#lease}): the capacity less every ring's lease,
+     * down to minus the capacity (a new ring's overdraft while idle rings hold their old shares). Written under the
+     * registry's lock; read without it to skip the lock when nothing is left to take.
+     */
+    private volatile long pool;
 
     /** What leaves the quarantine: checked, then given back to the engine. */
     interface Evictor {
@@ -86,6 +98,7 @@ final class Quarantine {
         this.stripes = new Ring[n];
         for (int i = 0; i < n; i++) stripes[i] = new Ring(null);
         this.share = capacityBytes;
+        this.pool = capacityBytes;
     }
 
     /**
@@ -201,6 +214,38 @@ final class Quarantine {
     }
 
     /**
+     * A ring whose lease is short of the share {@code limit} that its free read takes what the pool has, up to it,
+     * overdrawing it by up to the capacity (none left then: the others' leases hold twice the capacity until they
+     * give back). The ring's holder calls it: its own thread, or a virtual thread under the stripe's lock.
+     */
+    void takeLease(Ring ring, long limit) {
+        if (pool <= -capacity) return; // nothing to take: no lock
+        registryLock.lock();
+        try {
+            long take = Math.min(Math.min(limit, share) - ring.lease, pool + capacity);
+            if (take <= 0) return;
+            ring.lease += take;
+            pool -= take;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
+     * A ring whose lease is more than the share {@code limit} that its free read, and which has evicted its blocks
+     * down to it, gives the rest back to the pool. The ring's holder calls it.
+     */
+    void giveBackLease(Ring ring, long limit) {
+        registryLock.lock();
+        try {
+            pool += ring.lease - limit;
+            ring.lease = limit;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /**
      * Empties the rings of dead threads, looking at up to {@code budget} rings from a rotating cursor; their blocks
      * are checked as they leave (a thread's last frees are checked like any other), and what is found is added to
      * {@code found}.
@@ -273,6 +318,8 @@ final class Quarantine {
             primaryThread = null;
             primary = null;
         }
+        pool += dead.lease; // the dead thread's ring is empty: its lease goes back
+        dead.lease = 0;
         inUse--;
         share = capacity / Math.max(1, inUse);
     }
@@ -354,6 +401,12 @@ final class Quarantine {
         int head, count;
         /** Program bytes held, and what they are charged against the share ({@link #charge} each). */
         long bytes, charged;
+        /**
+         * The bytes of the capacity this ring took from the pool, the most it holds (charged): written by its holder
+         * under the registry's lock ({@link #takeLease}, {@link #giveBackLease}), or by the reaper once the thread
+         * ended.
+         */
+        long lease;
         /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
         boolean joined;
 
@@ -363,17 +416,24 @@ final class Quarantine {
         }
 
         /**
-         * Adds a block and, once the ring holds more than {@code limit}, evicts its oldest blocks: at least
-         * {@link #BATCH} of them (an eighth of them in a ring of fewer than 128 blocks, never the one just added),
-         * and on until it holds no more than {@code limit}. Evictions come every few frees, not on every free: the
-         * free's own code stays small (C2 leaves the eviction loop a call of its own) and the thread's cache, found
-         * once, serves a batch.
+         * Adds a block and, once the ring holds more than its lease or the share {@code limit}, evicts its oldest
+         * blocks: at least {@link #BATCH} of them (an eighth of them in a ring of fewer than 128 blocks, the one just
+         * added only when it is over the lease alone), and on until it holds no more than that. Evictions come every
+         * few frees, not on every free: the free's own code stays small (C2 leaves the eviction loop a call of its
+         * own) and the thread's cache, found once, serves a batch. A lease short of the share takes from the pool
+         * first; a lease over it is given back after the eviction (so that no other ring can take it while these
+         * blocks still hold it).
          *
          * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
          */
         HeapDamage add(long p, long entry, long limit, Evictor evictor, Quarantine more, LocalHeap own) {
+            if (lease < limit) more.takeLease(this, limit);
             push(p, entry);
-            return charged > limit ? evictOver(limit, 1, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
+            long bound = Math.min(lease, limit);
+            HeapDamage d = charged > bound
+                    ? evictOver(bound, 0, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
+            if (lease > limit) more.giveBackLease(this, limit);
+            return d;
         }
 
         /** Evicts every block; @return how many left */

@@ -97,6 +97,49 @@ class QuarantineTest {
         assertThat(q.held()).containsExactly(4, 64);
     }
 
+    /**
+     * Each thread that joins fills its ring to its share while the threads before it, idle, keep what they took at
+     * theirs: until 2026-12-07 the rings of eight threads held the capacity times 1 + 1/2 + ... + 1/8 (2,283 blocks in
+     * a quarantine of 840), each shrinking to its new share only at its own next free. A ring now holds what it took
+     * from the capacity, a new one overdrawing it by at most the capacity, and gives back what its share lost at its
+     * next free: at most twice the capacity, and the capacity once every thread has freed again.
+     */
+    @Test
+    void threadsThatJoinOneAfterAnotherHoldAtMostTwiceTheCapacityAndTheCapacityOnceAllFreedAgain() throws Exception {
+        int threads = 8;
+        long capacity = 840; // blocks: a multiple of 1 to 8, so that every share is a whole number of blocks
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(capacity * BLOCK, r);
+        AtomicLong next = new AtomicLong(16);
+        CountDownLatch again = new CountDownLatch(1), done = new CountDownLatch(threads);
+        List<Thread> started = new ArrayList<>();
+        long most = 0;
+        try {
+            for (int t = 0; t < threads; t++) {
+                CountDownLatch filled = new CountDownLatch(1);
+                started.add(Thread.ofPlatform().start(() -> {
+                    for (int i = 0; i < capacity; i++) add(q, next.getAndAdd(16), 16);
+                    filled.countDown();
+                    await(again);
+                    add(q, next.getAndAdd(16), 16); // one more free each: every ring gives back
+                    done.countDown();
+                }));
+                filled.await(); // the thread's ring is full, and the thread idle: the next one joins
+                most = Math.max(most, q.held()[0]);
+            }
+            assertThat(q.threadRings()).isEqualTo(threads);
+            assertThat(most).as("blocks held at once, in a quarantine of %d", capacity)
+                    .isLessThanOrEqualTo(2 * capacity);
+            again.countDown();
+            done.await();
+            assertThat(q.held()[0]).as("blocks held once every thread freed again").isLessThanOrEqualTo(capacity);
+            assertThat(q.held()[0] + r.evicted.size()).isEqualTo(threads * (capacity + 1));
+        } finally {
+            again.countDown();
+            for (Thread t : started) t.join();
+        }
+    }
+
     @Test
     void aDeadThreadsBlocksLeaveWhenANewThreadJoinsAndTheDamageFoundIsReportedToIt() throws Exception {
         Recorder r = new Recorder();
