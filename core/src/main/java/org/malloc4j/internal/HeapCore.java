@@ -916,6 +916,38 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /**
+     * For the CHECKED layer, whose realloc always moves a block: whether the live block at {@code address} can be
+     * shrunk in place to {@code newSize} requested bytes ({@link #shrinkInPlace}) when that move is refused. A page
+     * run always can; a small or medium block when its slab can record the size (as a FAST realloc's block stays).
+     */
+    public boolean canShrinkInPlace(long address, long newSize) {
+        Slab slab = slabOf(address);
+        return slab == null || slab.canRecord(newSize);
+    }
+
+    /**
+     * For the CHECKED layer: shrinks the live block at {@code address}, which the caller validated, to {@code newSize}
+     * requested bytes, no more than it has and allowed by {@link #canShrinkInPlace}, as a FAST realloc whose move was
+     * refused resizes its block ({@link #resizeInPlace}): the new size counted live, a page run's tail pages freed.
+     */
+    public void shrinkInPlace(long address, long newSize) {
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = liveBlockIndex(slab, address);
+            resizeInPlace(slab, idx, address, slab.requestedSize(idx), newSize);
+            return;
+        }
+        long oldRequested;
+        lockOpen();
+        try {
+            oldRequested = validateBlock(address);
+        } finally {
+            pages.lock().unlock();
+        }
+        resizeInPlace(null, -1, address, oldRequested, newSize);
+    }
+
+    /**
      * Finishes a page-run block's move to a new run ({@link PageHeap#relocate}): the pages moved (the old run is
      * free already) or, when the system call refused, the bytes are copied and the old block freed. Counted as
      * the malloc and free that a copying realloc makes. A copy takes the old run's {@code oldUsable} bytes (the new

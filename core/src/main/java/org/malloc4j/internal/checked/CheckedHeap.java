@@ -161,6 +161,14 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     private long place(long size, int logAlign, boolean zero, boolean arena) {
+        return place(size, logAlign, zero, arena, false);
+    }
+
+    /**
+     * @param quiet a refusal is thrown as the engine's, not named and told to JFR ({@link #refused}): for the move of
+     *        a shrinking realloc, which is no exhaustion when the block can stay ({@link #shrinkInPlace})
+     */
+    private long place(long size, int logAlign, boolean zero, boolean arena, boolean quiet) {
         int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
         long front = 1L << frontLog;
         if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
@@ -179,7 +187,7 @@ public final class CheckedHeap implements BlockAllocator {
         try {
             b = counted(size, request, front, logAlign, zero);
         } catch (HeapExhaustedException e) {
-            throw refused(e, size, request);
+            throw quiet ? e : refused(e, size, request);
         }
         boolean fresh = (b & PageHeap.FRESH) != 0; // a calloc's page run whose every page is fresh
         b &= ~PageHeap.FRESH;
@@ -285,21 +293,51 @@ public final class CheckedHeap implements BlockAllocator {
         // A damaged tail is found before the new block is taken: free reports it (and frees the block), where a
         // free after the copy would throw with the new block taken and lost
         if (zones.tailDamage(address, RedZones.sizeOf(h0)) >= 0) free(address);
-        // Always move: a stale pointer to the old block then lands in poison, and is found. The old block's bytes are
-        // out of the live count from before the new one is counted until after the old one's free: the new block
-        // replaces it, so the peak holds one of them, as when FAST resizes in place (also a sample of the heap's
-        // peak that another thread takes while the bytes are copied). The free counts what it did with the old
-        // block (freed, quarantined, or left live when it refused), and the bytes put back after it net that out.
+        // Always move (a shrink stays only when the move is refused): a stale pointer to the old block then lands in
+        // poison, and is found. The old block's bytes are out of the live count from before the new one is counted
+        // until after the old one's free: the new block replaces it, so the peak holds one of them, as when FAST
+        // resizes in place (also a sample of the heap's peak that another thread takes while the bytes are copied).
+        // The free counts what it did with the old block (freed, quarantined, or left live when it refused), and the
+        // bytes put back after it net that out.
         long oldSize = RedZones.sizeOf(h0);
+        HeapExhaustedException refusal = null;
         core.setAside(oldSize);
-        long moved;
         try { // refused, or freed: the bytes back either way
-            moved = malloc(newSize);
-            Memory.copy(address, moved, Math.min(oldSize, newSize));
-            return freeOldOrUndo(address, moved);
+            long moved;
+            try {
+                moved = place(newSize, 4, false, false, newSize <= oldSize);
+            } catch (HeapExhaustedException e) {
+                if (newSize > oldSize) throw e; // named and told to JFR by place
+                refusal = e;
+                moved = 0;
+            }
+            if (moved != 0) {
+                Memory.copy(address, moved, Math.min(oldSize, newSize));
+                return freeOldOrUndo(address, moved);
+            }
         } finally {
             core.putBack(oldSize);
         }
+        return shrinkInPlace(address, h0, newSize, refusal);
+    }
+
+    /**
+     * A shrinking realloc whose move was refused (a heap at its limit): the block needs no memory to stay, so it
+     * stays, as a FAST heap's does, re-armed at the new size (a new header generation, the tail canary after the new
+     * size, where an overflow of the new size hits it); its segment's scope closes, as when a block moves. Until
+     * 2026-12-07 a CHECKED heap at its limit refused every shrink. A slab that cannot record the new size (a medium
+     * block shrunk far below its class) refuses it, named and told to JFR as a refused malloc.
+     *
+     * @return {@code address}
+     */
+    private long shrinkInPlace(long address, long h0, long newSize, HeapExhaustedException refusal) {
+        long front = RedZones.frontOf(h0);
+        long b = address - front, request = front + newSize + RedZones.TAIL;
+        if (!core.canShrinkInPlace(b, request)) throw refused(refusal, newSize, request);
+        beforeRelease.accept(address); // may throw (a segment in use on a downcall): the block is left as it was
+        core.shrinkInPlace(b, request);
+        zones.arm(b, address, newSize, Long.numberOfTrailingZeros(front), false);
+        return address;
     }
 
     /**
