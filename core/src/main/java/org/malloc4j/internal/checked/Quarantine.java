@@ -16,7 +16,8 @@ import org.malloc4j.internal.small.LocalHeap;
  * fenced instructions each free, see docs/benchmarks.md, "Diagnostics overhead"). Virtual threads share a few striped
  * rings, each under its {@link ReentrantLock} (never {@code synchronized}: it must not pin them), so a million virtual
  * threads make no more rings than there are stripes. A dead thread's ring is emptied by a live thread
- * ({@link #reapDead}); its blocks leave with the usual checks.
+ * ({@link #reapDead}): one that joins, one whose ring evicts ({@link #reapSome}, every {@link Ring#REAP_EVERY}
+ * evictions), or stats(), trim() and a refused malloc; its blocks leave with the usual checks.
  *
  * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes, its
  * share, and a block larger than that share is released at once. A ring holds no more than its lease, the bytes it
@@ -160,12 +161,50 @@ final class Quarantine {
      */
     private HeapDamage join(Ring ring) {
         List<HeapDamage> found = new ArrayList<>();
-        reapDead(4, found);
+        reapDead(REAP_BUDGET, found);
         ring.joined = true;
         if (found.isEmpty()) return null;
         keep(found.subList(1, found.size())); // the free throws the first; the others wait for verify() or close()
         return found.getFirst();
     }
+
+    /**
+     * A ring evicted for the {@link Ring#REAP_EVERY}th time: the rings of a few dead threads are emptied on the way,
+     * so that a heap whose threads free on, with none joining, does not keep a dead thread's blocks and its share of
+     * the capacity (until 2026-12-07 only a join, a refused malloc, stats(), trim() or close() reaped). Never waits
+     * for the registry's lock, and makes no garbage unless a dead thread's ring is there.
+     *
+     * @param first the damage the evicting free found already, or null
+     * @return {@code first}, or when it is null the first damage found in the dead threads' blocks (the free throws
+     *         it; the others wait for verify() or close(), as on a join)
+     */
+    HeapDamage reapSome(HeapDamage first) {
+        if (exclusive.length == 0 || !registryLock.tryLock()) return first;
+        try {
+            Ring[] list = exclusive;
+            int looked = Math.min(REAP_BUDGET, list.length);
+            boolean dead = false;
+            for (int i = 0; i < looked && !dead; i++) dead = !list[(reapCursor + i) % list.length].thread.isAlive();
+            if (!dead) {
+                reapCursor = (reapCursor + looked) % list.length;
+                return first;
+            }
+            List<HeapDamage> found = new ArrayList<>();
+            reapDead(REAP_BUDGET, found);
+            if (found.isEmpty()) return first;
+            if (first != null) {
+                keep(found);
+                return first;
+            }
+            keep(found.subList(1, found.size()));
+            return found.getFirst();
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
+    /** The rings a reaping looks at, from the rotating cursor. */
+    private static final int REAP_BUDGET = 4;
 
     /** Keeps damage found where no call could report it, for the next {@link #takeUnreported} or drain. */
     void keep(List<HeapDamage> found) {
@@ -393,6 +432,8 @@ final class Quarantine {
     private static final class Ring {
         /** The fewest blocks that leave a full ring at once (see {@link #add}). */
         static final int BATCH = 16;
+        /** A ring's evictions between two looks for dead threads' rings ({@link Quarantine#reapSome}). */
+        static final int REAP_EVERY = 16;
         /** The owner, or null for a stripe. */
         final Thread thread;
         final ReentrantLock lock;
@@ -409,6 +450,8 @@ final class Quarantine {
         long lease;
         /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
         boolean joined;
+        /** The times {@link #add} evicted, for {@link #REAP_EVERY}. */
+        int evictions;
 
         Ring(Thread thread) {
             this.thread = thread;
@@ -422,7 +465,8 @@ final class Quarantine {
          * few frees, not on every free: the free's own code stays small (C2 leaves the eviction loop a call of its
          * own) and the thread's cache, found once, serves a batch. A lease short of the share takes from the pool
          * first; a lease over it is given back after the eviction (so that no other ring can take it while these
-         * blocks still hold it).
+         * blocks still hold it). Every {@link #REAP_EVERY} evictions, dead threads' rings are emptied on the way
+         * ({@link Quarantine#reapSome}).
          *
          * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
          */
@@ -430,10 +474,15 @@ final class Quarantine {
             if (lease < limit) more.takeLease(this, limit);
             push(p, entry);
             long bound = Math.min(lease, limit);
-            HeapDamage d = charged > bound
-                    ? evictOver(bound, 0, Math.min(BATCH, count >>> 3), evictor, null, more, own) : null;
+            HeapDamage d = charged > bound ? evict(bound, evictor, more, own) : null;
             if (lease > limit) more.giveBackLease(this, limit);
             return d;
+        }
+
+        /** {@link #add}'s eviction, a method of its own so that the free's code stays small. */
+        private HeapDamage evict(long bound, Evictor evictor, Quarantine more, LocalHeap own) {
+            HeapDamage d = evictOver(bound, 0, Math.min(BATCH, count >>> 3), evictor, null, more, own);
+            return (++evictions & (REAP_EVERY - 1)) == 0 ? more.reapSome(d) : d;
         }
 
         /** Evicts every block; @return how many left */

@@ -160,6 +160,35 @@ class QuarantineTest {
         assertThat(q.threadRings()).isEqualTo(1);
     }
 
+    /**
+     * A dead thread's ring was emptied only when a new platform thread joined, a malloc was refused, or stats(),
+     * trim() or close() ran: a heap whose threads, once started, free on and on kept a dead thread's blocks (and its
+     * share of the capacity) for good. The live rings' evictions now reap a few dead threads' rings every few times;
+     * damage found there is thrown by the free that reaped, as on a join.
+     */
+    @Test
+    void aDeadThreadsRingIsEmptiedByTheFreesOfAThreadThatWasThereBefore() throws Exception {
+        Recorder r = new Recorder();
+        r.damaged.add(1L << 20);
+        Quarantine q = new Quarantine(16 * BLOCK, r);
+        add(q, 16, 16); // this thread's ring, first
+        Thread dying = Thread.ofPlatform().start(() -> {
+            for (long i = 0; i < 3; i++) add(q, (1L << 20) + i * 16, 16);
+        });
+        dying.join();
+        assertThat(q.threadRings()).isEqualTo(2);
+        List<HeapDamage> thrown = new ArrayList<>();
+        long next = 32;
+        for (int frees = 0; frees < 1000 && q.threadRings() > 1; frees++, next += 16) {
+            HeapDamage d = add(q, next, 16);
+            if (d != null) thrown.add(d);
+        }
+        assertThat(q.threadRings()).as("rings once this thread freed 1000 blocks").isEqualTo(1);
+        assertThat(r.evicted).contains(1L << 20, (1L << 20) + 16, (1L << 20) + 32);
+        assertThat(thrown).singleElement().satisfies(d -> assertThat(d.address()).isEqualTo(1L << 20));
+        assertThat(q.share()).isEqualTo(16 * BLOCK);
+    }
+
     @Test
     void damageFoundWhileReapingOutsideAFreeIsKeptForTheNextReport() throws Exception {
         Recorder r = new Recorder();
