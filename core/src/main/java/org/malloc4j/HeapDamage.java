@@ -12,8 +12,11 @@ import java.util.List;
  * @param offset where the first damaged byte is, relative to {@code address}: negative before the block,
  *        {@code size} or more past its end, inside it for a write after free
  * @param site the allocation site, innermost frame first; empty when it was not recorded
+ * @param freedAt for a write after free, where the block was freed, innermost frame first; empty for other damage,
+ *        or when it was not recorded (the block's site was not, or its free was not seen)
  */
-public record HeapDamage(long address, long size, Kind kind, long offset, List<StackTraceElement> site) {
+public record HeapDamage(long address, long size, Kind kind, long offset, List<StackTraceElement> site,
+        List<StackTraceElement> freedAt) {
     /** The kinds of damage a checked heap detects. */
     public enum Kind {
         /** Bytes past the end of the block were written (buffer overflow). */
@@ -24,9 +27,23 @@ public record HeapDamage(long address, long size, Kind kind, long offset, List<S
         WRITE_AFTER_FREE
     }
 
-    /** Copies the site. */
+    /** Copies the sites. */
     public HeapDamage {
         site = List.copyOf(site);
+        freedAt = List.copyOf(freedAt);
+    }
+
+    /**
+     * Damage whose free site is not known.
+     *
+     * @param address the block's address, as {@code malloc} returned it
+     * @param size the block's size, as requested
+     * @param kind what kind of damage
+     * @param offset where the first damaged byte is, relative to {@code address}
+     * @param site the allocation site, innermost frame first; empty when it was not recorded
+     */
+    public HeapDamage(long address, long size, Kind kind, long offset, List<StackTraceElement> site) {
+        this(address, size, kind, offset, site, List.of());
     }
 
     @Override
@@ -44,6 +61,10 @@ public record HeapDamage(long address, long size, Kind kind, long offset, List<S
         } else {
             sb.append("; allocated");
             for (StackTraceElement f : site) sb.append("\n    at ").append(f);
+        }
+        if (!freedAt.isEmpty()) {
+            sb.append("\n  freed");
+            for (StackTraceElement f : freedAt) sb.append("\n    at ").append(f);
         }
         return sb.toString();
     }

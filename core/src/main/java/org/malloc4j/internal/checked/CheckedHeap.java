@@ -653,10 +653,17 @@ public final class CheckedHeap implements BlockAllocator {
         return sites.get(p - RedZones.frontOf(Memory.getLong(p - 16)));
     }
 
+    /**
+     * @return the damage, with the block's allocation site when recorded and, for a write after free, where it was
+     *         freed (until 2026-12-07 only a double free named that, though a write after free is as much a dangling
+     *         pointer's doing)
+     */
     private HeapDamage damage(long p, long front, long size, HeapDamage.Kind kind, long offset) {
         SiteRecorder sites = core.sites();
         SiteRecord r = sites == null ? null : sites.get(p - front);
-        return new HeapDamage(p, size, kind, offset, r == null ? List.of() : r.site().frames());
+        if (r == null) return new HeapDamage(p, size, kind, offset, List.of());
+        Site freed = kind == HeapDamage.Kind.WRITE_AFTER_FREE ? r.freedAt() : null;
+        return new HeapDamage(p, size, kind, offset, r.site().frames(), freed == null ? List.of() : freed.frames());
     }
 
     /** Frees a damaged live block at once (no quarantine: its poison would prove nothing). */
