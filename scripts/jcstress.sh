@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff, the thread-death handoff, the lock of
-# the virtual threads' stripes, live bytes read while an owner collects, two threads freeing one block of a CHECKED
-# heap at once, and the table of sampled allocation sites (a lookup racing a removal that shifts entries, or the add
-# that grows the table)
+# Builds and runs malloc4j's jcstress tests: the cross-thread free handoff (two freers pushing onto one pending stack
+# too), the thread-death handoff (with a slab already queued), the lock of the virtual threads' stripes and the
+# purger's drain of one, live bytes read while an owner collects, two threads freeing one block of a CHECKED heap at
+# once, the stack pool's hand-out and give-back, a shared arena closed while its segments are freed, and the table of
+# sampled allocation sites (a lookup racing a removal that shifts entries, or the add that grows the table)
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
 #   scripts/jcstress.sh                  every test in quick mode (-m quick): a few minutes on 2 cores
