@@ -582,7 +582,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
     /**
      * Reports the live blocks grouped by allocation site, largest first. Sites are known for the blocks whose site
-     * was recorded ({@link Builder#trackSites(double)}); the others are counted together. O(recorded blocks).
+     * was recorded ({@link Builder#trackSites(double)}); the others are counted together. The arenas still open are
+     * reported by arena, with their live segments ({@link LeakReport#arenas()}), not as the heap blocks they hold.
+     * O(recorded blocks + the open arenas' blocks and chunk bytes / 16).
      *
      * @return the live blocks now
      */
@@ -599,7 +601,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             // CHECKED: one look at the block, which another thread may free (and its memory be reused) meanwhile
             long[] block = c == null ? new long[] {r.address, r.size} : c.programBlock(r.address);
             return block == null || stackBlocks.contains(block[0]) ? null : block;
-        });
+        }, arenas.holdings()); // an arena's chunks (FAST) are its own: reported as the arena not closed, by segment
     }
 
     /**

@@ -51,6 +51,14 @@ public interface BlockAllocator {
     /** Frees a block from {@link #stackBlock}; validated. */
     void freeStackBlock(long block);
 
+    /**
+     * For a leak report: the bytes the heap's live figures count for the live block of {@link #arenaBlock},
+     * {@link #arenaChunk} or {@link #stackBlock} at {@code block} (the engine's request in FAST mode, the arena's
+     * offset included; the program's size in CHECKED mode), or -1 when no live block starts there now. Never throws:
+     * another thread may free the block meanwhile.
+     */
+    long heldBytes(long block);
+
     /** @return the heap's name, for messages */
     String name();
 

@@ -377,6 +377,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     @Override
+    public long heldBytes(long block) {
+        return liveRequestedSize(block);
+    }
+
+    @Override
     public long stackBlock(long size) {
         return heldBlock(16, size, size, 0, HELD_STACK);
     }

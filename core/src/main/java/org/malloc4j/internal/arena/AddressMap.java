@@ -1,5 +1,6 @@
 package org.malloc4j.internal.arena;
 
+import java.util.Arrays;
 import java.util.function.LongConsumer;
 
 /**
@@ -111,6 +112,24 @@ public final class AddressMap {
         for (int i = 0; i < t.length; i += 2) {
             if (t[i] != 0) action.accept(t[i + 1]);
         }
+    }
+
+    /**
+     * {@return every entry, its key then its value, in no particular order} For a leak report, which may read a
+     * confined arena's map from another thread: it reads the table once and leaves out a half-written entry, so that
+     * a racy look never throws.
+     */
+    long[] entries() {
+        long[] t = table;
+        long[] all = new long[t.length];
+        int n = 0;
+        for (int i = 0; i + 1 < t.length; i += 2) {
+            long key = t[i], value = t[i + 1];
+            if (key == 0 || value == 0) continue;
+            all[n++] = key;
+            all[n++] = value;
+        }
+        return Arrays.copyOf(all, n);
     }
 
     /** Removes every entry and goes back to the smallest table. */

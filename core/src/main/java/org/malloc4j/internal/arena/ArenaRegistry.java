@@ -1,6 +1,8 @@
 package org.malloc4j.internal.arena;
 
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import org.malloc4j.InvalidFreeException;
 
 /**
@@ -47,6 +49,18 @@ public final class ArenaRegistry {
      */
     public void heapClosed() {
         for (HeapArena arena : open.arenas()) arena.onHeapClosed();
+    }
+
+    /**
+     * {@return what each open arena that holds a heap block holds now, for a leak report: an arena never closed}
+     */
+    public List<HeapArena.Holding> holdings() {
+        List<HeapArena.Holding> all = new ArrayList<>();
+        for (HeapArena arena : open.arenas()) {
+            HeapArena.Holding h = arena.holding();
+            if (h.blocks().length > 0) all.add(h);
+        }
+        return all;
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.malloc4j.internal.arena;
 
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 import org.malloc4j.HeapExhaustedException;
 import org.malloc4j.internal.BlockAllocator;
 
@@ -115,6 +116,31 @@ final class ChunkCarver {
     }
 
     /**
+     * For a leak report: gives each chunk's base to {@code bases}, in the order the chunks were taken, and counts the
+     * live carved segments and their bytes, each by its class's size (the exact size asked is not kept: a field
+     * written per segment would cost the carving path). A confined arena's report may come from another thread: each
+     * array is read once and every index bounded, so that a racy look never throws.
+     *
+     * @return {live carved segments, their bytes}
+     */
+    long[] look(LongConsumer bases) {
+        Chunk[] all = chunks;
+        int n = Math.min(chunkCount, all.length);
+        long segments = 0, bytes = 0;
+        for (int i = 0; i < n; i++) {
+            Chunk k = all[i];
+            if (k == null) continue;
+            bases.accept(k.base);
+            for (byte c : k.starts) {
+                if (c <= 0) continue;
+                segments++;
+                bytes += sizeOf(c);
+            }
+        }
+        return new long[] {segments, bytes};
+    }
+
+    /**
      * Carves a segment. The caller checked {@link #carves} and the arguments.
      *
      * @return its address, a multiple of {@code alignment} and of 16
@@ -197,7 +223,7 @@ final class ChunkCarver {
      * Forgets every chunk and segment, the arena is closing, after giving each chunk to {@code free}, unless it is
      * null (the heap is closed: it gave all its memory back).
      */
-    void freeAll(java.util.function.LongConsumer free) {
+    void freeAll(LongConsumer free) {
         if (free != null) {
             for (int i = 0; i < chunkCount; i++) free.accept(chunks[i].base);
         }

@@ -2,6 +2,7 @@ package org.malloc4j.internal.arena;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.stream.LongStream;
 import org.malloc4j.InvalidFreeException;
 import org.malloc4j.internal.BlockAllocator;
 
@@ -94,6 +95,48 @@ public abstract sealed class HeapArena implements Arena permits ConfinedHeapAren
      * For tests and diagnostics: the heap's own statistics count an arena's chunks, not its segments.
      */
     public abstract int liveSegments();
+
+    /**
+     * What an arena not closed holds, for a leak report: the program's segments, and the heap blocks behind them,
+     * which the heap's own figures count instead (an arena's chunks are blocks of the heap's, not of the program's).
+     *
+     * @param arena the arena, in words
+     * @param segments its live segments
+     * @param segmentBytes their bytes: a segment carved from a chunk counts its arena class's size, one that is a
+     *        block of its own its size (at least 1 byte in FAST mode)
+     * @param blocks the heap blocks it holds: its chunks and its larger segments' blocks
+     * @param heldBytes the bytes the heap's live figures count for those blocks ({@link BlockAllocator#heldBytes})
+     */
+    public record Holding(String arena, long segments, long segmentBytes, long[] blocks, long heldBytes) {}
+
+    /**
+     * {@return what this arena holds now, for a leak report} Exact when no other thread uses the arena meanwhile;
+     * a confined arena is read from any thread, a racy look that never throws (as the report's other figures are).
+     */
+    public abstract Holding holding();
+
+    /** {@link #holding()}, the caller guarding the arena when it is shared. */
+    final Holding look() {
+        LongStream.Builder chunks = LongStream.builder(), taken = LongStream.builder();
+        long[] carved = carver.look(chunks);
+        long segments = carved[0], bytes = carved[1], held = 0;
+        for (long base : chunks.build().toArray()) {
+            long size = core.heldBytes(base);
+            if (size < 0) continue; // freed meanwhile: the arena is closing
+            taken.add(base);
+            held += size;
+        }
+        long[] own = blocks.entries(); // {segment, its block} pairs
+        for (int i = 0; i + 1 < own.length; i += 2) {
+            long size = core.heldBytes(own[i + 1]);
+            if (size < 0) continue;
+            taken.add(own[i + 1]);
+            held += size;
+            segments++;
+            bytes += Math.max(0, size - (own[i] - own[i + 1])); // the block less the offset the segment starts at
+        }
+        return new Holding(toString(), segments, bytes, taken.build().toArray(), held);
+    }
 
     /**
      * @return whether the arguments are valid ({@link #checkAllocation}) and carved from a chunk: the fast path's one

@@ -103,6 +103,16 @@ public final class SharedHeapArena extends HeapArena {
         }
     }
 
+    @Override
+    public Holding holding() {
+        lock.lock();
+        try {
+            return look(); // closed: its blocks are being freed, each found freed (or counted, if not yet)
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Closes the arena from any thread: its segments become inaccessible to every thread, then its chunks and every
      * block not yet freed go back to the heap, in time proportional to their number.

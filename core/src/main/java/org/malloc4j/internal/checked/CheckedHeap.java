@@ -137,6 +137,12 @@ public final class CheckedHeap implements BlockAllocator {
         free(block, true);
     }
 
+    /** The program's size of a live arena or stack block: what {@link #adjust}'s live bytes count for it. */
+    @Override
+    public long heldBytes(long block) {
+        return startsLiveBlock(block) ? RedZones.sizeOf(Memory.getLong(block - 16)) : -1;
+    }
+
     /** A CHECKED heap's arenas carve nothing: every segment is a block of its own ({@link #arenaBlock}). */
     @Override
     public long arenaChunk(long size, long asked) {

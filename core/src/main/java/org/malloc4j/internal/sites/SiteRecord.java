@@ -18,6 +18,11 @@ public final class SiteRecord {
     private volatile Object site;
     public final String thread;
     /**
+     * When the block was sampled ({@link System#nanoTime()}): which of an arena's blocks it took first, for the
+     * arena's site in a leak report (a few nanoseconds against the microseconds of the stack's capture).
+     */
+    public final long sampledAt = System.nanoTime();
+    /**
      * The size the sampling probability was taken at: the size at malloc, or the size a realloc in place gave the
      * block when it took the decision again ({@link #resampled}).
      */
