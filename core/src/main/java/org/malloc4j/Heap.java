@@ -388,12 +388,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         MemorySegment.Scope scope = segment.scope();
         long block = arenas.release(scope, segment.address());
         if (block == 0) return;
-        if (!scope.isAlive()) throw closedScope(block);
+        if (!scope.isAlive()) throw closedScope(block, "free");
         free(block);
     }
 
-    /** @return the refusal of a segment whose scope is closed, saying whether a live block starts at its address */
-    private InvalidFreeException closedScope(long address) {
+    /**
+     * @return the refusal of {@code op} ("free" or "realloc") of a segment whose scope is closed, saying whether a live
+     *         block starts at its address; in CHECKED mode, a segment from {@link #allocate} whose block waits in
+     *         quarantine is refused as the double free it is, with the block's size and sites
+     */
+    private InvalidFreeException closedScope(long address, String op) {
+        InvalidFreeException doubleFree = checked != null ? checked.freedEarlier(address, op) : null;
+        if (doubleFree != null) return doubleFree;
         boolean live = checked != null ? checked.startsLiveBlock(address) : core.isLiveBlock(address);
         return ArenaRegistry.closedScope(address, core.name(), live);
     }
@@ -449,7 +455,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             throw new InvalidFreeException(address, "0x" + Long.toHexString(address) + " is a segment of an arena of"
                     + " heap " + core.name() + ": it belongs to its arena, which cannot resize it; allocate a new one");
         }
-        if (!segment.scope().isAlive()) throw closedScope(address);
+        if (!segment.scope().isAlive()) throw closedScope(address, "realloc");
         long moved;
         if (byteAlignment <= 16 && newByteSize > 0) {
             moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move

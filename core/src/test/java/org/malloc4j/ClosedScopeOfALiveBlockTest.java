@@ -41,10 +41,20 @@ class ClosedScopeOfALiveBlockTest {
         }
     }
 
-    /** CHECKED: a freed block's own segment still says so, with no live block at its address. */
+    /**
+     * CHECKED: a freed block's own segment still says so, with no live block at its address: as the double free it is
+     * while the block waits in quarantine (CheckedSegmentDoubleFreeTest), as a closed scope once it has left.
+     */
     @Test
     void aFreedBlocksSegmentIsStillRefusedAsFreed() {
         try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).failOnLeak(true).jmx(false).build()) {
+            MemorySegment s = heap.allocate(64);
+            heap.free(s);
+            assertThatThrownBy(() -> heap.free(s)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("double free").hasMessageContaining("already freed")
+                    .hasMessageContaining("waiting in quarantine");
+        }
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).quarantine(0).failOnLeak(true).jmx(false).build()) {
             MemorySegment s = heap.allocate(64);
             heap.free(s);
             assertThatThrownBy(() -> heap.free(s)).isInstanceOf(InvalidFreeException.class)

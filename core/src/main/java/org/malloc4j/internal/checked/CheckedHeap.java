@@ -910,6 +910,21 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
+     * For a segment from {@code allocate} whose scope is closed: the refusal of {@code op} ("free" or "realloc") when its
+     * block, at {@code p}, waits in quarantine, freed earlier: a double free, worded as {@link #free} words one (the
+     * block, its size, and where it was allocated and first freed when recorded). Null when it does not (out of
+     * quarantine, an arena's or a stack's, not a block): the caller words those. Changes nothing, and reads a header
+     * only inside the reservation, as {@link #liveHeader} does.
+     */
+    public InvalidFreeException freedEarlier(long p, String op) {
+        if (core.isClosed() || !core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) return null;
+        if (!zones.headerIntact(p)) return null;
+        long h0 = Memory.getLong(p - 16);
+        if ((h0 & (RedZones.FREED | RedZones.ARENA)) != RedZones.FREED) return null;
+        return core.isLiveBlock(p - RedZones.frontOf(h0)) ? alreadyFreed(p, h0, op) : null;
+    }
+
+    /**
      * @return whether a live block (the program's, or an arena's or a stack's) starts at program address {@code p}, not
      *         in quarantine; never throws, and reads a header only inside the reservation, as {@link #liveHeader} does
      */
