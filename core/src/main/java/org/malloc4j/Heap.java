@@ -461,7 +461,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move
         } else {
             // Validate before anything is allocated, so that a bad segment changes nothing.
-            long old = usableSize(address);
+            long old = checked != null ? checked.reallocSize(address) : core.usableSize(address);
             long keep = Math.min(Math.min(segment.byteSize(), old), newByteSize);
             // The new block replaces the old one: out of the live count from before the new one is counted until
             // after the old one's free, as realloc does

@@ -292,13 +292,11 @@ public final class CheckedHeap implements BlockAllocator {
         if (newSize < 0) throw core.badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         long h0 = liveHeader(address, "realloc", false);
+        refuseDamaged(address, h0);
         if (newSize == 0) {
             free(address);
             return 0;
         }
-        // A damaged tail is found before the new block is taken: free reports it (and frees the block), where a
-        // free after the copy would throw with the new block taken and lost
-        if (zones.tailDamage(address, RedZones.sizeOf(h0)) >= 0) free(address);
         // Always move (a shrink stays only when the move is refused): a stale pointer to the old block then lands in
         // poison, and is found. The old block's bytes are out of the live count from before the new one is counted
         // until after the old one's free: the new block replaces it, so the peak holds one of them, as when FAST
@@ -328,6 +326,30 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
+     * For {@code Heap.reallocate}'s move to an alignment above 16 bytes: the size of the live block at {@code address},
+     * its red zones looked at first, as {@link #realloc} does.
+     */
+    public long reallocSize(long address) {
+        long h0 = liveHeader(address, "realloc", false);
+        refuseDamaged(address, h0);
+        return RedZones.sizeOf(h0);
+    }
+
+    /**
+     * A realloc's look at the red zones that its free would check (the tail canary, an aligned block's marker), before
+     * the new block is taken: a free after the copy would throw with the new block taken. Damage found frees the
+     * block and is thrown as the realloc's finding (a free's words named the wrong call).
+     */
+    private void refuseDamaged(long address, long h0) {
+        long size = RedZones.sizeOf(h0), front = RedZones.frontOf(h0);
+        long tail = zones.tailDamage(address, size), marker = -1;
+        if (tail < 0 && (front == RedZones.HEADER || (marker = zones.markerDamage(address - front, front)) < 0)) return;
+        beforeRelease.accept(address);
+        throw tail >= 0 ? damaged(address, h0, size, HeapDamage.Kind.OVERFLOW, tail, "realloc")
+                : damaged(address, h0, size, HeapDamage.Kind.UNDERFLOW, marker - front, "realloc");
+    }
+
+    /**
      * A shrinking realloc whose move was refused (a heap at its limit): the block needs no memory to stay, so it
      * stays, as a FAST heap's does, re-armed at the new size (a new header generation, the tail canary after the new
      * size, where an overflow of the new size hits it); its segment's scope closes, as when a block moves. Until
@@ -353,12 +375,18 @@ public final class CheckedHeap implements BlockAllocator {
      * that the free's code stays under the size C2 inlines.
      */
     private RuntimeException damaged(long address, long h0, long size, HeapDamage.Kind kind, long offset) {
+        return damaged(address, h0, size, kind, offset, "free");
+    }
+
+    /** {@link #damaged(long, long, long, HeapDamage.Kind, long)}, found by {@code op} ("free" or "realloc"). */
+    private RuntimeException damaged(long address, long h0, long size, HeapDamage.Kind kind, long offset, String op) {
         if (zones.freedTailDamage(address, size) < 0) { // another thread freed it since liveHeader read it
-            return new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"));
+            return op.equals("free") ? new InvalidFreeException(address, doubleFree(address, size, "a concurrent free"))
+                    : alreadyFreed(address, h0, op);
         }
         HeapDamage d = damage(address, RedZones.frontOf(h0), size, kind, offset);
         release(address, h0);
-        return new HeapCorruptionException(d, "free found a damaged block in heap " + core.name()
+        return new HeapCorruptionException(d, op + " found a damaged block in heap " + core.name()
                 + " (the block has been freed)");
     }
 
