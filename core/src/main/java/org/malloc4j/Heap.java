@@ -258,6 +258,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @param address a live block of this heap, or 0
      * @throws InvalidFreeException if {@code address} is not the start of a live block of this heap (never
      * allocated, inside a block, already freed, or another heap's); nothing is changed
+     * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when the block's red zones were overwritten
+     *         (freed all the same unless the message says it was left allocated), or when the free, done, pushed a
+     *         damaged block out of the quarantine (the message starts "free of 0x... done")
      */
     public void free(long address) {
         LocalHeap own = ownCache(Thread.currentThread());

@@ -499,7 +499,17 @@ public final class CheckedHeap implements BlockAllocator {
         }
         countUnseen(own, -size); // freed, for the program: no longer live while it waits
         HeapDamage d = quarantine.add(address, size, front, share, own);
-        if (d != null) throw new HeapCorruptionException(d, "a block leaving quarantine in heap " + core.name());
+        if (d != null) throw pushedOut(address, d);
+    }
+
+    /**
+     * For {@link #free}: the damage of a block that the free of {@code p} pushed out of quarantine (or found in a dead
+     * thread's ring on the way). That free is done, and the words say so: they named the damaged block alone, and a
+     * program reading them as its free's refusal would free {@code p} again.
+     */
+    private HeapCorruptionException pushedOut(long p, HeapDamage d) {
+        return new HeapCorruptionException(d, "free of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                + " done, but a freed block leaving the quarantine was found damaged");
     }
 
     /**
