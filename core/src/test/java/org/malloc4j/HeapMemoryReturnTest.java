@@ -234,4 +234,44 @@ class HeapMemoryReturnTest {
             assertThat(heap.stats().committedBytes()).isLessThan(MiB);
         }
     }
+    /**
+     * {@code close()} gives all the heap's memory back to the OS: live blocks of every kind and free pages kept for the
+     * decay time alike, and the reserved range is no longer mapped.
+     */
+    @Test
+    void closingAHeapGivesAllItsMemoryBack() throws IOException {
+        Heap heap = Heap.builder().decay(Duration.ofHours(1)).releaseThreshold(1L << 30).jmx(false).build();
+        heap.free(heap.malloc(64));
+        long before = rss();
+        long[] sizes = {256, 3000, 100_000, 300_000, 5 * MiB, 40 * MiB};
+        long total = 0;
+        long first = 0;
+        for (int round = 0; round < 4; round++) {
+            for (long size : sizes) {
+                long p = heap.malloc(size);
+                touch(p, size);
+                if (first == 0) first = p;
+                total += size;
+                if (round == 3) { // a quarter freed: kept committed for the decay time
+                    heap.free(p);
+                }
+            }
+        }
+        for (int i = 0; i < 20_000; i++) {
+            long p = heap.malloc(1000); // small blocks, live at close
+            touch(p, 1000);
+            total += 1000;
+        }
+        long touched = rss();
+        assertAbout(touched - before, total, "RSS rise after touching the blocks");
+        assertThat(heap.stats().retainedBytes()).as("free pages kept for the decay time").isPositive();
+        heap.close();
+        assertAbout(touched - rss(), total, "RSS drop after close()");
+        long gone = first;
+        assertThat(Files.readAllLines(Path.of("/proc/self/maps"))).as("a mapping holding the heap's first block")
+                .noneMatch(line -> {
+                    String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                    return Long.parseUnsignedLong(range[0], 16) <= gone && gone < Long.parseUnsignedLong(range[1], 16);
+                });
+    }
 }
