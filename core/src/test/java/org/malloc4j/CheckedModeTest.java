@@ -464,8 +464,10 @@ class CheckedModeTest {
         try (Heap heap = checked(); Heap other = checked()) {
             long p = heap.malloc(100);
             assertThatThrownBy(() -> heap.free(p + 16)).isInstanceOf(InvalidFreeException.class)
-                    .hasMessageContaining("not the start of a live block");
+                    .hasMessageContaining("inside the 100-byte block at 0x" + Long.toHexString(p) + " (offset 16)");
             assertThatThrownBy(() -> heap.free(p + 3)).isInstanceOf(InvalidFreeException.class)
+                    .hasMessageContaining("inside the 100-byte block at 0x" + Long.toHexString(p) + " (offset 3)");
+            assertThatThrownBy(() -> heap.free(p + 4096 + 3)).isInstanceOf(InvalidFreeException.class)
                     .hasMessageContaining("16-byte aligned");
             assertThatThrownBy(() -> other.free(p)).isInstanceOf(InvalidFreeException.class);
             assertThatThrownBy(() -> heap.free(12345)).isInstanceOf(InvalidFreeException.class);

@@ -1098,6 +1098,28 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /**
+     * @return the start of the live block that holds {@code address} (at its start or inside it), or 0 when none does;
+     *         never throws. For the words of a refusal only: a page-run block is looked for over at most 1 GiB of pages
+     *         below the address
+     */
+    public long liveBlockContaining(long address) {
+        if (!contains(address) || closed) return 0;
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.blockContaining(address);
+            return idx >= 0 && slab.isAllocatedLocal(idx) ? slab.blockAddress(idx) : 0;
+        }
+        pages.lock().lock();
+        try {
+            if (closed) return 0; // closed since the look above: its page map is unmapped
+            int run = pages.runContaining(address, 1 << 18);
+            return run >= 0 && pages.isUsedRun(run) ? pages.address(run) : 0;
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /**
      * {@link #isLiveBlock} for the holder of the exclusive cache {@code mine} ({@link #ownCache}): a block in the
      * cache's latest slab, where a block just allocated nearly always is, is looked up there, without the heap's
      * directory.

@@ -572,8 +572,31 @@ public final class CheckedHeap implements BlockAllocator {
             core.free(p); // the engine names what a foreign address is, and throws
             return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + ": not in heap " + core.name());
         }
+        String inside = insideBlock(p);
         return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
-                + ": not the start of a block (blocks are 16-byte aligned)");
+                + (inside != null ? ": " + inside : ": not the start of a block (blocks are 16-byte aligned)"));
+    }
+
+    /**
+     * @return the words for an address inside a block of the engine's that the checked layer handed out, or null when
+     *         it lies in none: the program's block it is inside (or in a red zone of), and whether that block was freed
+     *         and waits in quarantine. Error paths only.
+     */
+    private String insideBlock(long p) {
+        long b = core.liveBlockContaining(p);
+        if (b == 0) return null;
+        long q = zones.programAddress(b, core.requestedSize(b));
+        if (q == 0 || q == p) return null; // a damaged header, or p starts the block: the callers say what it is
+        long h0 = Memory.getLong(q - 16);
+        long size = RedZones.sizeOf(h0);
+        String block = ((h0 & RedZones.FREED) != 0 ? "freed " : "") + size + "-byte block at 0x" + Long.toHexString(q)
+                + ((h0 & RedZones.ARENA) != 0 ? " (held by one of the heap's arenas or thread stacks)" : "")
+                + " (offset " + (p - q) + ")";
+        if (p > q && p < q + size) {
+            return "inside the " + block + ", not at its start" + ((h0 & RedZones.FREED) != 0
+                    ? "; the block waits in quarantine" : "");
+        }
+        return "in the red zone of the " + block + ", not a block";
     }
 
     /** For {@link #liveHeader}: the header before {@code p} does not validate. */
@@ -610,6 +633,11 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** For {@link #liveHeader}: nothing live starts at {@code p}. */
     private InvalidFreeException notLive(long p, String op) {
+        String inside = insideBlock(p);
+        if (inside != null) {
+            return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name() + ": "
+                    + inside);
+        }
         return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
                 + ": not the start of a live block (never allocated, inside a block, or freed earlier and already"
                 + " out of quarantine)");
