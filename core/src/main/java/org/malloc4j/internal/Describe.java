@@ -29,8 +29,10 @@ final class Describe {
                     + "-byte block of its slab";
         }
         long start = slab.blockAddress(idx);
+        // Said of a slot no longer live too: else the program is sent to a start whose free is "already freed"
         return hex(address) + " is inside the " + slab.blockSize + "-byte block at " + hex(start) + " (offset "
-                + (address - start) + "), not at its start";
+                + (address - start) + "), not at its start" + (slab.isAllocatedLocal(idx) ? ""
+                        : "; that block is not live (already freed, or never allocated)");
     }
 
     static String alreadyFreed(long address, int blockSize) {
