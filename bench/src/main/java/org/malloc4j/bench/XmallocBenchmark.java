@@ -32,7 +32,8 @@ import org.openjdk.jmh.infra.ThreadParams;
  * consumer frees the blocks. All pairs share one allocator. The JMH groups {@code pairs1}, {@code pairs2} and
  * {@code pairs4} run 1, 2 and 4 producers ({@code produceN}) and as many consumers ({@code consumeN}), the k-th
  * producer paired with the k-th consumer: 2, 4 and 8 threads (on this 2-core machine 1 pair fills the cores and
- * the others oversubscribe them). Do not pass {@code -tg}; {@code -t} would run several groups, each with its own
+ * the others oversubscribe them). Pass {@code -tg} only as {@code N,N} with one group selected, for N pairs
+ * ({@code scripts/device-scaling.sh} runs {@code pairs1} so); {@code -t} would run several groups, each with its own
  * pairs.
  *
  * <p>Score: blocks per microsecond (each allocated, written and freed), summed over the pairs: higher is better.
@@ -98,7 +99,7 @@ public class XmallocBenchmark {
         int[] sides = params.getThreadGroups(); // producers and consumers per group
         if (sides.length != 2 || sides[0] != sides[1]) {
             throw new IllegalStateException("expected as many producers as consumers, got " + sides.length
-                    + " subgroups " + java.util.Arrays.toString(sides) + "; do not pass -tg");
+                    + " subgroups " + java.util.Arrays.toString(sides) + "; pass -tg as N,N (N pairs) or not at all");
         }
         pairsPerGroup = sides[0];
         int pairs = params.getThreads() / (2 * pairsPerGroup) * pairsPerGroup;
