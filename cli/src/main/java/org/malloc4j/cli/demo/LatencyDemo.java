@@ -36,6 +36,8 @@ public final class LatencyDemo {
     public static final int[] LEVELS = {0, 25, 50, 75, 90};
     /** The issue's target: malloc4j's p99 at the highest level within this factor of its p99 on a fresh heap. */
     public static final double TARGET = 1.5;
+    /** The level, percent, at which the issue sets {@link #TARGET}; it is against level 0 (no holes). */
+    public static final int TARGET_LEVEL = 90;
 
     /**
      * What to run.
@@ -367,8 +369,13 @@ public final class LatencyDemo {
         }
         int lo = Arrays.stream(c.levels()).min().orElse(0), hi = Arrays.stream(c.levels()).max().orElse(0);
         double m = p99Ratio(cells, "malloc4j");
-        out.printf(Locale.ROOT, "malloc4j p99 at %d%% / p99 at %d%%: %.2f (target: at most %.1f) %s%n", hi, lo, m,
-                TARGET, m <= TARGET ? "MET" : "NOT MET");
+        // The target sets the p99 at 90% of the memory in holes against a heap with none: judged only where both were
+        // measured (--levels 90 alone read "p99 at 90% / p99 at 90%: 1.00 ... MET", a ratio of a level to itself)
+        String verdict = lo == 0 && hi >= TARGET_LEVEL
+                ? String.format(Locale.ROOT, "target: at most %.1f) %s", TARGET, m <= TARGET ? "MET" : "NOT MET")
+                : String.format(Locale.ROOT, "the target, at most %.1f at %d%% or more against 0%%, needs both levels:"
+                        + " not judged)", TARGET, TARGET_LEVEL);
+        out.printf(Locale.ROOT, "malloc4j p99 at %d%% / p99 at %d%%: %.2f (%s%n", hi, lo, m, verdict);
         out.printf(Locale.ROOT, "naive first-fit p99 at %d%% / p99 at %d%%: %.2f%n", hi, lo,
                 p99Ratio(cells, "naive first-fit"));
         out.println("freed: bytes freed over bytes filled (the sizes asked for). before, after: the share of the used"

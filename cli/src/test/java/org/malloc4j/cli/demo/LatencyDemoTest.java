@@ -76,6 +76,42 @@ class LatencyDemoTest {
                 "naive first-fit p99 at 90% / p99 at 0%:");
     }
 
+    /**
+     * The target is malloc4j's p99 at 90% of the memory in holes against its p99 with none. Run with --levels 90
+     * alone, the demo printed "p99 at 90% / p99 at 90%: 1.00 (target: at most 1.5) MET": a level against itself;
+     * with 50,90 it judged the target against the 50% level. Without both 0 and 90 or more, the ratio is not judged.
+     */
+    @Test
+    void theTargetIsJudgedOnlyAgainstAHeapWithoutHoles() {
+        assertThat(printed(new int[] {90}, cell("malloc4j", 90, 100), cell("naive first-fit", 90, 900)))
+                .contains("malloc4j p99 at 90% / p99 at 90%: 1.00 (", "not judged")
+                .doesNotContain("MET");
+        assertThat(printed(new int[] {50, 90}, cell("malloc4j", 50, 100), cell("naive first-fit", 50, 500),
+                cell("malloc4j", 90, 120), cell("naive first-fit", 90, 900)))
+                .contains("malloc4j p99 at 90% / p99 at 50%: 1.20 (", "not judged")
+                .doesNotContain("MET");
+        assertThat(printed(new int[] {0, 90}, cell("malloc4j", 0, 100), cell("naive first-fit", 0, 100),
+                cell("malloc4j", 90, 120), cell("naive first-fit", 90, 900)))
+                .contains("malloc4j p99 at 90% / p99 at 0%: 1.20 (target: at most 1.5) MET");
+        assertThat(printed(new int[] {0, 90}, cell("malloc4j", 0, 100), cell("naive first-fit", 0, 100),
+                cell("malloc4j", 90, 200), cell("naive first-fit", 90, 900)))
+                .contains("malloc4j p99 at 90% / p99 at 0%: 2.00 (target: at most 1.5) NOT MET");
+    }
+
+    private static LatencyDemo.Cell cell(String heap, int level, double p99) {
+        return new LatencyDemo.Cell(heap, level, level / 100.0, level / 100.0, level / 100.0, heap.equals("malloc4j")
+                ? -1 : 10, p99 / 2, p99, 2 * p99, 4 * p99);
+    }
+
+    private static String printed(int[] levels, LatencyDemo.Cell... cells) {
+        LatencyDemo.Config d = LatencyDemo.Config.defaults();
+        LatencyDemo.Config c = new LatencyDemo.Config(d.fillBytes(), d.minSize(), d.maxSize(), d.batch(), d.delay(),
+                d.warmupBatches(), d.warmupMillis(), d.batches(), levels, d.seed());
+        StringWriter out = new StringWriter();
+        LatencyDemo.print(List.of(cells), c, 1, new PrintWriter(out));
+        return out.toString();
+    }
+
     @Test
     void sizesThatWouldOverflowAreBadInput() {
         // --fill in MiB shifted into bytes went negative; --batch times --delay sized an int array past its range
