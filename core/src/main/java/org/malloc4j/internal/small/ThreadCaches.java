@@ -88,7 +88,8 @@ public final class ThreadCaches {
     private volatile long retiredLive;
     /**
      * The {@link LocalHeap#mediumRounding} of caches whose threads died, folded in as {@link #retiredLive} is: their
-     * medium blocks live on in the adopter's slabs, and their frees take the rounding out of the adopter's count.
+     * medium blocks live on in the adopter's slabs, and each one's free takes its rounding out of the freeing thread's
+     * count (the adopter's, or another thread's for a remote free): only the sum over all counts means anything.
      */
     private volatile long retiredRounding;
     private long adopted;
