@@ -992,6 +992,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          *
          * @throws IllegalArgumentException if {@code reclaimLeaks(true)} is asked of a FAST heap that records no
          *         sites: such a heap watches no segment, so nothing could ever be reclaimed
+         * @throws HeapExhaustedException if the OS refuses the reservation of address space (the message quotes
+         *         {@code mmap}'s error number: see {@link #reserve(long)})
          */
         public Heap build() {
             if (reclaimLeaks && mode == HeapMode.FAST && siteRate == 0) {

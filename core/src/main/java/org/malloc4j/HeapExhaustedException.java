@@ -2,8 +2,10 @@ package org.malloc4j;
 
 /**
  * Thrown when a request cannot be met within the heap's limit or what the OS gives. The message states the
- * request, the limit, live bytes, free bytes and the largest free block, so that a failure caused by
- * fragmentation can be told from one caused by real exhaustion. The heap stays usable after it.
+ * request, the limit (on a heap with no limit set, the reservation: "no limit set, reservation N bytes"), live bytes,
+ * free bytes and the largest free block, so that a failure caused by fragmentation can be told from one caused by
+ * real exhaustion. The heap stays usable after it. {@link Heap.Builder#build()} throws it too when the OS refuses the
+ * heap's reservation of address space (the message quotes {@code mmap}'s error number).
  *
  * <p>It extends {@link OutOfMemoryError}, as {@code Arena.allocate} does when native memory runs out.
  */
