@@ -548,8 +548,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     /**
      * {@return a snapshot of this heap's figures; safe to call from any thread at any time, without stopping anyone:
      * O(thread caches, and the bitmap words of slabs whose blocks other threads freed and whose owner has not collected
-     * them yet) plus a {@code mincore} call per stretch of committed pages for the resident bytes (micro-seconds; not
-     * for a per-allocation path)}
+     * them yet) plus a {@code mincore} call per stretch of committed pages for the resident bytes (a stretch ends only
+     * at a run of 4 MiB or more given back; micro-seconds; not for a per-allocation path)}
      */
     public HeapStats stats() {
         return stats(true);

@@ -28,7 +28,8 @@ package org.malloc4j;
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
  * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them
  *        ({@code mincore}): committed pages the program never touched are not resident; retained free pages are
- *        until they are purged. One {@code mincore} call per stretch of committed pages (usually a few).
+ *        until they are purged. One {@code mincore} call per stretch of committed pages (usually a few): a stretch
+ *        reads through the clean pages between its runs (given back, or never touched) where they are under 4 MiB.
  * @param metadataBytes Java-heap bytes of the heap's own bookkeeping, outside {@code committedBytes}: for each slab
  *        holding pages, its object (an estimate) and its arrays, the free bitmaps and the requested size of each block
  *        (two bytes a block: 12.5% of a 16-byte block). A native allocator keeps such data in the memory it maps,
