@@ -704,7 +704,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (leakFailure != null) throw leakFailure;
     }
 
-
+    /** {@return {@code Heap[NAME]}, or {@code Heap[NAME, closed]} once the heap is closed} */
     @Override
     public String toString() {
         return "Heap[" + core.name() + (core.isClosed() ? ", closed]" : "]");

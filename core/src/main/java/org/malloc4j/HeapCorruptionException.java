@@ -7,7 +7,9 @@ package org.malloc4j;
  * when the heap can still tell that it is live (the message says "the block has been freed"; a block written after
  * free leaves the quarantine for reuse all the same); one whose header and tail are both damaged, or whose header
  * reads freed over a live tail, is left allocated (the message says so), as is a block {@code usableSize} finds
- * damaged. The message names the block, its size, the damage and, when recorded, where the block was allocated.
+ * damaged. A free that is done but pushed another, damaged block out of the quarantine says so (its message starts
+ * "free of 0x... done"). The message names the block, its size, the damage and, when recorded, where the block was
+ * allocated and, for a write after free, where it was freed ({@link HeapDamage#freedAt()}).
  */
 public final class HeapCorruptionException extends IllegalStateException {
     /** The serialization version. */

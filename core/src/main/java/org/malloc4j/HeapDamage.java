@@ -46,6 +46,11 @@ public record HeapDamage(long address, long size, Kind kind, long offset, List<S
         this(address, size, kind, offset, site, List.of());
     }
 
+    /**
+     * {@return the damage in words, as a {@link HeapCorruptionException}'s message and {@code HeapMXBean.verify()} give
+     * it: the block, its size and what was overwritten, then the allocation site and, for a write after free, where the
+     * block was freed, a frame a line}
+     */
     @Override
     public String toString() {
         String what = switch (kind) {

@@ -35,7 +35,7 @@ public interface HeapMXBean {
     /** {@return committed bytes in free page runs, waiting for the decay time} */
     long getRetainedBytes();
 
-    /** {@return committed bytes not holding a live block} */
+    /** {@return committed bytes not holding a live block, as {@link HeapStats#freeBytes()} counts them} */
     long getFreeBytes();
 
     /** {@return bytes of the heap's range resident in RAM now (a mincore estimate)} */
@@ -74,7 +74,10 @@ public interface HeapMXBean {
     /** Gives every free page back to the OS now. */
     void trim();
 
-    /** {@return the damage found by a walk of the heap, one line per damaged block (empty in FAST mode)} */
+    /**
+     * {@return the damage found by a walk of the heap, one entry per damaged block, its {@link HeapDamage}'s text
+     * (several lines when sites are recorded; empty in FAST mode)}
+     */
     List<String> verify();
 
     /** {@return the live blocks grouped by allocation site, as text} */
