@@ -230,6 +230,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws InvalidFreeException if {@code address} is not a live block of this heap
      * @throws IllegalArgumentException if {@code newSize} is negative
      * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one
+     * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when the block's red zones were overwritten
+     *         (the message starts "realloc found a damaged block"; freed all the same unless it says it was left
+     *         allocated, and no new block is taken)
      */
     public long realloc(long address, long newSize) {
         CheckedHeap c = checked;
@@ -424,6 +427,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws IllegalArgumentException if {@code newByteSize} is negative
      * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one; the old segment
      *         and its contents are then left as they were
+     * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when the block's red zones were overwritten,
+     *         as {@link #realloc} throws it
      */
     public MemorySegment reallocate(MemorySegment segment, long newByteSize) {
         return reallocate(segment, newByteSize, 16);
