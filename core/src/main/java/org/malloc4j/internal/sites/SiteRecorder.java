@@ -164,8 +164,14 @@ public final class SiteRecorder {
         int first = 0;
         while (first < all.length && isInternal(all[first].getClassName())) first++;
         Site site = new Site(java.util.Arrays.copyOfRange(all, first, Math.min(all.length, first + DEPTH)));
-        if (sites.size() >= MAX_INTERNED) sites.clear();
-        Site known = sites.putIfAbsent(site, site);
+        Site known = sites.get(site);
+        if (known != null) return known;
+        // A new site: its test of the bound and its put in one step, or threads that passed the test together each
+        // added one past the bound
+        synchronized (sites) {
+            if (sites.size() >= MAX_INTERNED) sites.clear();
+            known = sites.putIfAbsent(site, site);
+        }
         return known != null ? known : site;
     }
 

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** White-box checks of the site recorder: captures resolved lazily, their number bounded, sites interned. */
@@ -54,5 +55,31 @@ class SiteRecorderTest {
         SiteRecorder.Capture again = recorder.capture();
         again.setStackTrace(new StackTraceElement[] {new StackTraceElement("app.Generated0", "run", null, 1)});
         assertThat(recorder.resolve(again)).isEqualTo(firstOfOne).hasSameHashCodeAs(firstOfOne);
+    }
+
+    /**
+     * Threads that sample new sites at the same time: the bound holds for the table as a whole, not only for one
+     * thread's look at it. Its test and its put were two steps, and threads that passed the test together at 16,383
+     * sites each added one (a review read 16,386 with four threads).
+     */
+    @Test
+    void theInterningTableStaysBoundedUnderThreadsThatInternAtOnce() throws InterruptedException {
+        SiteRecorder recorder = new SiteRecorder(1);
+        AtomicInteger most = new AtomicInteger();
+        Thread[] threads = new Thread[4];
+        for (int t = 0; t < threads.length; t++) {
+            int me = t;
+            threads[t] = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 10 * SiteRecorder.MAX_INTERNED; i++) {
+                    SiteRecorder.Capture c = recorder.capture();
+                    String app = "app.T" + me + "x" + i;
+                    c.setStackTrace(new StackTraceElement[] {new StackTraceElement(app, "run", null, 1)});
+                    recorder.resolve(c);
+                    most.accumulateAndGet(recorder.interned(), Math::max);
+                }
+            });
+        }
+        for (Thread t : threads) t.join();
+        assertThat(most.get()).isLessThanOrEqualTo(SiteRecorder.MAX_INTERNED);
     }
 }
