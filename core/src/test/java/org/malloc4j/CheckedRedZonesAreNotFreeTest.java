@@ -85,21 +85,6 @@ class CheckedRedZonesAreNotFreeTest {
     }
 
     @Test
-    void aThreadStackAloneIsNotFragmented() {
-        try (Heap h = heap()) {
-            try (StackFrame f = h.stack().push()) {
-                f.allocate(16);
-            }
-            h.trim();
-            HeapStats s = h.stats();
-            assertThat(s.liveBytes()).isEqualTo(HeapStack.DEFAULT_SIZE + 16);
-            assertThat(s.committedBytes()).isEqualTo(72 * 1024); // 65,584 bytes with the red zones: 72 KiB class
-            assertThat(s.freeBytes()).isZero();
-            assertThat(s.externalFragmentation()).isZero();
-        }
-    }
-
-    @Test
     void aQuarantinedBlockIsFreeWithItsRedZones() {
         try (Heap h = heap()) {
             long a = h.malloc(300_000), b = h.malloc(300_000);

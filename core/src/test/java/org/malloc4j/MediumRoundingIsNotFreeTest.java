@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A medium block (above 32 KiB, up to 256 KiB) is a slab of one block, its class's whole pages: the bytes between
@@ -98,9 +100,11 @@ class MediumRoundingIsNotFreeTest {
         }
     }
 
-    @Test
-    void aThreadStackAloneIsNotFragmented() {
-        try (Heap h = heap()) {
+    /** In both modes: CHECKED's red zones (65,584 bytes) fit the same class, and are no more free than its rounding. */
+    @ParameterizedTest
+    @EnumSource(HeapMode.class)
+    void aThreadStackAloneIsNotFragmented(HeapMode mode) {
+        try (Heap h = Heap.builder().name("medium-rounding").mode(mode).decay(Duration.ofHours(1)).build()) {
             try (StackFrame f = h.stack().push()) {
                 f.allocate(16);
             }
