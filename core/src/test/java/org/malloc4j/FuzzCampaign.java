@@ -798,8 +798,9 @@ final class FuzzCampaign {
                 return;
             }
             boolean moved = resized(b, p, size, "realloc");
-            // CHECKED moves every block, but a shrink whose move the limit may have refused stays, re-armed in place
-            boolean mayStay = size < b.size && allocExpect(size) != Expect.OK;
+            // CHECKED moves every block, but one that does not grow stays, re-armed in place, where the limit refused
+            // its move
+            boolean mayStay = size <= b.size && allocExpect(size) != Expect.OK;
             if (!moved && mode == HeapMode.CHECKED && !mayStay) throw fail("CHECKED realloc did not move");
             admit(p, size, 16, RAW, null, false);
         }
