@@ -126,6 +126,48 @@ class MonitoringFiguresTest {
         }
     }
 
+    /**
+     * A request too large for any heap (above the 256 TiB a CHECKED header holds), by malloc and by a realloc that
+     * would move a live block: its event carries its message's figures in both modes, free bytes counted as stats()
+     * counts them. CHECKED told JFR its adjusted figures (red zones out of free, the moving block out of live) under
+     * the engine's message (red zones in free, the moving block in live): "free 7224" against an event's 7160.
+     */
+    @Test
+    void impossibleRequestEventMatchesMessage() throws Exception {
+        for (HeapMode mode : HeapMode.values()) {
+            String name = "figures-huge-" + mode;
+            try (Heap h = Heap.builder().name(name).mode(mode).decay(Duration.ofHours(1)).jmx(false).build()) {
+                long a = h.malloc(300_001), b = h.malloc(1000);
+                for (boolean realloc : new boolean[] {false, true}) {
+                    HeapExhaustedException ex = null;
+                    List<RecordedEvent> ev;
+                    try (Recorded r = new Recorded("org.malloc4j.HeapExhausted")) {
+                        try {
+                            if (realloc) h.realloc(b, 1L << 50);
+                            else h.malloc(1L << 50);
+                        } catch (HeapExhaustedException e) {
+                            ex = e;
+                        }
+                        ev = r.stop(name);
+                    }
+                    String as = mode + (realloc ? " realloc" : " malloc");
+                    assertThat(ex).as(as).isNotNull();
+                    assertThat(ev).as(as).hasSize(1);
+                    RecordedEvent e = ev.get(0);
+                    assertThat(e.getLong("request")).as(as).isEqualTo(1L << 50);
+                    assertThat(ex.getMessage()).as(as).contains("committed " + e.getLong("committed"),
+                            "live " + e.getLong("live") + " bytes", "free " + e.getLong("freeBytes") + " bytes committed",
+                            "largest free block " + e.getLong("largestFreeBlock") + " bytes");
+                    HeapStats t = h.stats(); // the block stays: the same figures after the refusal
+                    assertThat(e.getLong("live")).as(as).isEqualTo(t.liveBytes());
+                    assertThat(e.getLong("freeBytes")).as(as).isEqualTo(t.freeBytes());
+                }
+                h.free(a);
+                h.free(b);
+            }
+        }
+    }
+
     @Test
     void mbeanAttributesEqualStats() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();

@@ -178,14 +178,13 @@ public final class CheckedHeap implements BlockAllocator {
         int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
         long front = 1L << frontLog;
         if (size > RedZones.SIZE_MASK || size > Long.MAX_VALUE - front - RedZones.TAIL) {
-            // Too large for any heap: let the engine say so in its own words, and JFR (the engine does not here)
+            // Too large for any heap: the engine refuses it, and it is named and told to JFR as every refusal here,
+            // in the program's figures (the engine's message counted the red zones free, its event had the moving
+            // block of a realloc out of live: the two disagreed, a review found, 2026-12-07)
             try {
                 return core.malloc(size);
             } catch (HeapExhaustedException e) {
-                HeapStats s = adjust(core.stats(false));
-                Monitoring.exhausted(core.label(), size, core.limitBytes(), s.committedBytes(), s.liveBytes(),
-                        s.freeBytes(), s.largestFreeBlock());
-                throw e;
+                throw refused(e, size, "");
             }
         }
         long request = front + size + RedZones.TAIL;
@@ -271,6 +270,11 @@ public final class CheckedHeap implements BlockAllocator {
      * engine, which may still have been served from the quarantine, does not emit it under this layer).
      */
     private HeapExhaustedException refused(HeapExhaustedException e, long size, long request) {
+        return refused(e, size, " (" + request + " with the CHECKED red zones)");
+    }
+
+    /** {@link #refused(HeapExhaustedException, long, long)}, {@code request} said in words after the size. */
+    private HeapExhaustedException refused(HeapExhaustedException e, long size, String request) {
         // The program's live bytes (red zones and quarantined blocks are not in it), and its free bytes (red zones not
         // in them either)
         HeapStats s = adjust(core.stats(false));
@@ -280,7 +284,7 @@ public final class CheckedHeap implements BlockAllocator {
         long free = Math.max(0, s.freeBytes() - moving);
         Monitoring.exhausted(core.label(), size, limit, committed, live, free, s.largestFreeBlock());
         HeapExhaustedException named = new HeapExhaustedException(size, "heap " + core.name() + " cannot allocate "
-                + size + " bytes (" + request + " with the CHECKED red zones): " + core.boundDescription() + ", committed "
+                + size + " bytes" + request + ": " + core.boundDescription() + ", committed "
                 + committed + ", live " + live + " bytes, free " + free + " bytes committed ("
                 + s.retainedBytes() + " in free page runs, " + quarantine.held()[1] + " in blocks other threads hold"
                 + " in quarantine), largest free block " + s.largestFreeBlock() + " bytes committed");
