@@ -139,6 +139,44 @@ class MonitoringContractTest {
     }
 
     /**
+     * A heap MBean of the same name registered already by another copy of this library (another class loader's,
+     * whose labels are its own): the heaps here must still carry, in their events, the names of their own MBeans. The
+     * first heap's events said "review-foreign" (the other copy's MBean) while its MBean was "review-foreign#2", and
+     * the second heap's events said "review-foreign#2", the first heap's MBean: a tool joining the two by name read
+     * one heap's events against another heap's figures.
+     */
+    @Test
+    void eventsNameTheirHeapsOwnMBeanWhenAnotherCopyHasTheName() throws Exception {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        ObjectName foreign = new ObjectName("org.malloc4j:type=Heap,name=" + ObjectName.quote("review-foreign"));
+        server.registerMBean(new javax.management.StandardMBean(() -> {}, Runnable.class), foreign);
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("malloc4j-foreign", ".jfr");
+        try (jdk.jfr.Recording r = new jdk.jfr.Recording();
+                Heap a = Heap.builder().name("review-foreign").jmx(true).build();
+                Heap b = Heap.builder().name("review-foreign").jmx(true).build()) {
+            r.enable("org.malloc4j.LargeAllocation");
+            r.start();
+            long pa = a.malloc(2L << 20), pb = b.malloc(3L << 20);
+            r.stop();
+            r.dump(file);
+            List<RecordedEvent> ev = jdk.jfr.consumer.RecordingFile.readAllEvents(file).stream()
+                    .filter(e -> e.getEventType().getName().equals("org.malloc4j.LargeAllocation")
+                            && e.getString("heap").startsWith("review-foreign")).toList();
+            assertThat(ev).hasSize(2);
+            for (RecordedEvent e : ev) {
+                ObjectName own = new ObjectName("org.malloc4j:type=Heap,name=" + ObjectName.quote(e.getString("heap")));
+                assertThat(server.isRegistered(own)).as(e.getString("heap")).isTrue();
+                assertThat(server.getAttribute(own, "LiveBytes")).as(e.getString("heap")).isEqualTo(e.getLong("size"));
+            }
+            a.free(pa);
+            b.free(pb);
+        } finally {
+            server.unregisterMBean(foreign);
+            java.nio.file.Files.deleteIfExists(file);
+        }
+    }
+
+    /**
      * The attributes of one getAttributes call (a console's refresh) come from one reading of the heap's figures, so
      * that they agree with each other while other threads allocate: live blocks are mallocs minus frees, free bytes
      * are committed minus live.

@@ -5,6 +5,7 @@ import javax.management.AttributeList;
 import javax.management.InstanceAlreadyExistsException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
+import javax.management.MalformedObjectNameException;
 import javax.management.NotCompliantMBeanException;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
@@ -32,18 +33,34 @@ final class JmxRegistration {
         return !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty();
     }
 
+    /**
+     * @return whether the MBean name of {@code label} is registered (by another copy of this library); false, without
+     *         starting it, when the platform MBean server does not exist
+     */
+    static boolean taken(String label) {
+        if (!serverExists()) return false;
+        try {
+            return ManagementFactory.getPlatformMBeanServer().isRegistered(nameOf(label));
+        } catch (MalformedObjectNameException e) {
+            return false; // quoted: cannot happen
+        }
+    }
+
+    private static ObjectName nameOf(String label) throws MalformedObjectNameException {
+        return new ObjectName("org.malloc4j:type=Heap,name=" + ObjectName.quote(label));
+    }
+
     /** Registers a heap's MBean; returns its name, or null when it could not be registered. */
     static ObjectName register(Heap heap, String label) {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         String base = label;
         for (int n = 1; ; n++) {
             try {
-                ObjectName name = new ObjectName("org.malloc4j:type=Heap,name="
-                        + ObjectName.quote(n == 1 ? base : base + "#" + n));
+                ObjectName name = nameOf(n == 1 ? base : base + "#" + n);
                 server.registerMBean(new Batched(new HeapMXBeanAdapter(heap)), name);
                 return name;
             } catch (InstanceAlreadyExistsException e) {
-                // another heap has this name (another copy of this library's, whose labels are its own): number it
+                // registered since the label was chosen (another copy of this library's): number it
             } catch (JMException e) {
                 Monitoring.LOG.log(System.Logger.Level.WARNING, "could not register heap " + base + " with JMX", e);
                 return null;

@@ -48,14 +48,18 @@ public final class Monitoring {
     /**
      * Names a new heap for its events and its MBean: its own name, or, while another live heap carries that label,
      * the name numbered ({@code name#2}, {@code name#3}...), so that two heaps built with one name are two series in
-     * a JFR recording, as they are two MBeans. Given back by {@link #unlabel} when the heap closes.
+     * a JFR recording, as they are two MBeans. A label whose MBean name another copy of this library (another class
+     * loader's, whose labels are its own) has registered is passed over too: its events would name that copy's MBean.
+     * Given back by {@link #unlabel} when the heap closes.
      */
     public static String label(String name) {
         synchronized (LABELS) {
-            if (LABELS.add(name)) return name;
-            for (int n = 2; ; n++) {
-                String numbered = name + "#" + n;
-                if (LABELS.add(numbered)) return numbered;
+            for (int n = 1; ; n++) {
+                String candidate = n == 1 ? name : name + "#" + n;
+                if (!LABELS.contains(candidate) && !(JMX && JmxRegistration.taken(candidate))) {
+                    LABELS.add(candidate);
+                    return candidate;
+                }
             }
         }
     }
