@@ -585,13 +585,21 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * {@link HeapMode#CHECKED} mode it checks the red zones of every live block and the poison of every quarantined
      * one; in both modes it checks the page layer's own structure, and throws {@link IllegalStateException} if that
      * is broken (which no program can cause through this API). Exact when no other thread uses the heap; under
-     * concurrent use it checks the blocks that stay live during the walk. O(blocks).
+     * concurrent use it checks the blocks that stay live during the walk; a {@link #close()} on another thread waits
+     * for it. O(blocks).
      *
      * @return the damaged blocks, in address order; empty in FAST mode
      */
     public List<HeapDamage> verify() {
-        core.checkStructure();
-        return checked == null ? List.of() : checked.verify();
+        // Under the close gate: the walk reads blocks outside the page lock, and a close() on another thread (this is
+        // an MXBean operation, called on a JMX thread) unmapped them under it and the JVM died; close() waits now
+        closeGate.lock();
+        try {
+            core.checkStructure();
+            return checked == null ? List.of() : checked.verify();
+        } finally {
+            closeGate.unlock();
+        }
     }
 
     /**
@@ -603,6 +611,16 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @return the live blocks now
      */
     public LeakReport leaks() {
+        closeGate.lock(); // as verify(): CHECKED reads the blocks' headers, which a close() would unmap
+        try {
+            return liveBlocksReport();
+        } finally {
+            closeGate.unlock();
+        }
+    }
+
+    /** {@link #leaks()}, the close gate held. */
+    private LeakReport liveBlocksReport() {
         HeapStats s = stats();
         SiteRecorder sites = core.sites();
         Collection<SiteRecord> records = sites == null ? List.of() : sites.live();
