@@ -45,6 +45,9 @@ final class Purger implements Runnable {
                 }
             }
             LockSupport.parkNanos(this, Math.max(wait, MIN_WAIT));
+            // Nobody may stop this thread: an interrupt's status, left set, made every park return at once, and the
+            // thread looked at every heap in a loop with no pause for the rest of the process
+            Thread.interrupted();
         }
     }
 }
