@@ -24,10 +24,22 @@ final class Purger implements Runnable {
         if (thread != null) return;
         synchronized (Purger.class) { // once per process, never on an allocation path
             if (thread != null) return;
-            Thread t = Thread.ofPlatform().daemon().name("malloc4j-purger").unstarted(new Purger());
+            Thread t = newThread();
             t.start();
             thread = t;
         }
+    }
+
+    /**
+     * @return the purger thread, not started: a daemon, with no context class loader and no inheritable thread locals
+     *     of the thread that built the first heap, which a thread that lives as long as the process would keep
+     *     reachable for good (a web application's class loader after it was undeployed, say)
+     */
+    static Thread newThread() {
+        Thread t = Thread.ofPlatform().daemon().name("malloc4j-purger").inheritInheritableThreadLocals(false)
+                .unstarted(new Purger());
+        t.setContextClassLoader(null);
+        return t;
     }
 
     @Override
