@@ -47,19 +47,36 @@ final class Purger implements Runnable {
         while (true) {
             long wait = MAX_WAIT;
             for (HeapCore heap : HeapCore.open()) {
+                // One heap's failure must not end the thread that purges every heap's pages; nor may a failed
+                // adoption keep the heap's own expired pages committed
                 try {
                     heap.reapDeadCaches();
+                } catch (RuntimeException | Error e) {
+                    report(heap, "adopting the caches of ended threads", e);
+                }
+                try {
                     long next = heap.purgeExpired();
                     if (next >= 0) wait = Math.min(wait, next);
                 } catch (RuntimeException | Error e) {
-                    // One heap's failure must not end the thread that purges every heap's pages
-                    LOG.log(System.Logger.Level.WARNING, "malloc4j: purging heap " + heap.name() + " failed", e);
+                    report(heap, "purging", e);
                 }
             }
             LockSupport.parkNanos(this, Math.max(wait, MIN_WAIT));
             // Nobody may stop this thread: an interrupt's status, left set, made every park return at once, and the
             // thread looked at every heap in a loop with no pause for the rest of the process
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * Logs a heap's failure. A report that fails in turn (a logging handler that throws, no Java heap left for the
+     * message) is dropped: thrown from here it ended the thread, and no heap was purged again.
+     */
+    private static void report(HeapCore heap, String what, Throwable e) {
+        try {
+            LOG.log(System.Logger.Level.WARNING, "malloc4j: " + what + " in heap " + heap.name() + " failed", e);
+        } catch (RuntimeException | Error reportFailed) {
+            // nothing left to tell it with
         }
     }
 }
