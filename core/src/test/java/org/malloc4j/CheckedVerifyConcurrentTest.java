@@ -2,9 +2,6 @@ package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -70,21 +67,10 @@ class CheckedVerifyConcurrentTest {
 
     @Test
     void verifyDuringAnotherThreadsChurnDoesNotCrashTheJvm() throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
         for (int run = 0; run < 2; run++) {
-            File log = File.createTempFile("verify-child", ".log");
-            Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
-                    "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + "/verify-crash-%p.log",
-                    "-cp", System.getProperty("java.class.path"), CheckedVerifyConcurrentTest.class.getName(), "4")
-                    .redirectErrorStream(true).redirectOutput(log).start();
             // 4 s of work: a child still running after 60 s is walking a "block" whose size came from a torn header
             // (poison or junk read as a size: terabytes), faulting in zero pages as it goes
-            boolean done = p.waitFor(60, TimeUnit.SECONDS);
-            if (!done) p.destroyForcibly().waitFor();
-            String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-            log.delete();
-            assertThat(done).as("child finished within 60 s of an 8 s run; output:\n" + out).isTrue();
-            assertThat(p.exitValue()).as("child JVM exit (134 = SIGSEGV abort); output:\n" + out).isZero();
+            ChildJvm.runToSuccess(CheckedVerifyConcurrentTest.class, 60, List.of("-Xmx512m"), "4");
         }
     }
 }

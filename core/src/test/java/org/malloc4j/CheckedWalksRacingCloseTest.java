@@ -2,10 +2,7 @@ package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -46,19 +43,8 @@ class CheckedWalksRacingCloseTest {
 
     @Test
     void verifyAndLeaksRacingCloseThrowInsteadOfCrashing() throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        File log = File.createTempFile("checked-walks-close-child", ".log");
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-Djava.util.logging.config.file=/dev/null", // the leak warnings of each close
-                "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + "/checked-walks-crash-%p.log",
-                "-cp", System.getProperty("java.class.path"), CheckedWalksRacingCloseTest.class.getName(), "20")
-                .redirectErrorStream(true).redirectOutput(log).start();
-        boolean done = p.waitFor(120, TimeUnit.SECONDS);
-        if (!done) p.destroyForcibly().waitFor();
-        String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-        log.delete();
-        assertThat(done).as("child finished within 120 s; output:\n" + out).isTrue();
-        assertThat(p.exitValue()).as("child JVM exit (134 = SIGSEGV abort); output:\n" + out).isZero();
+        String out = ChildJvm.runToSuccess(CheckedWalksRacingCloseTest.class, 120,
+                List.of("-Xmx1g", "-Djava.util.logging.config.file=/dev/null"), "20"); // no leak warning a close
         assertThat(out).contains("survived 20 rounds");
     }
 }

@@ -2,11 +2,8 @@ package org.malloc4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
@@ -71,18 +68,7 @@ class MonitoringRacingCloseTest {
 
     @Test
     void statsSnapshotAndTrimRacingCloseThrowInsteadOfCrashing() throws Exception {
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        File log = File.createTempFile("monitoring-close-child", ".log");
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-XX:ErrorFile=" + System.getProperty("java.io.tmpdir") + "/monitoring-close-crash-%p.log",
-                "-cp", System.getProperty("java.class.path"), MonitoringRacingCloseTest.class.getName(), "30")
-                .redirectErrorStream(true).redirectOutput(log).start();
-        boolean done = p.waitFor(120, TimeUnit.SECONDS);
-        if (!done) p.destroyForcibly().waitFor();
-        String out = Files.readString(log.toPath(), StandardCharsets.UTF_8);
-        log.delete();
-        assertThat(done).as("child finished within 120 s; output:\n" + out).isTrue();
-        assertThat(p.exitValue()).as("child JVM exit (134 = SIGSEGV abort); output:\n" + out).isZero();
+        String out = ChildJvm.runToSuccess(MonitoringRacingCloseTest.class, 120, List.of("-Xmx1g"), "30");
         assertThat(out).contains("survived 30 rounds");
     }
 }
