@@ -50,10 +50,10 @@ public final class NativeAllocator implements Allocator {
     /** The downcalls that give free memory back ({@link #releaseFreeMemory}). */
     private final Runnable release;
 
-    private NativeAllocator(Kind kind, SymbolLookup lookup) {
+    private NativeAllocator(Kind kind, Runnable release) {
         this.name = kind.label;
         this.kind = kind.ordinal();
-        this.release = releaseCalls(kind, Linker.nativeLinker(), lookup);
+        this.release = release;
         // Initialises the kind's holder now, so that a library without the four functions is refused by open(). The
         // calls below switch on the ordinal: 0 glibc, 1 jemalloc, 2 mimalloc, 3 tcmalloc.
         MethodHandle first = switch (kind) {
@@ -116,7 +116,8 @@ public final class NativeAllocator implements Allocator {
     /** {@link #open(Kind)} with the libraries looked for in {@code libDir} (tests give another folder). */
     static Result open(Kind kind, Path libDir) {
         if (kind == Kind.GLIBC) {
-            return new Result(new NativeAllocator(kind, Linker.nativeLinker().defaultLookup()), null);
+            return new Result(new NativeAllocator(kind, releaseCalls(kind, Linker.nativeLinker(),
+                    Linker.nativeLinker().defaultLookup())), null);
         }
         Path lib = libDir.resolve(kind.library);
         if (!Files.exists(lib)) {
@@ -131,7 +132,15 @@ public final class NativeAllocator implements Allocator {
             return new Result(null, "tcmalloc skipped: it needs TCMALLOC_SKIP_SBRK=true in the environment");
         }
         try {
-            return new Result(new NativeAllocator(kind, SymbolLookup.libraryLookup(lib, Arena.global())), null);
+            SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
+            Runnable release = releaseCalls(kind, Linker.nativeLinker(), lookup);
+            String borrowed = glibcsFunction(lookup);
+            if (borrowed != null) {
+                return new Result(null, kind.label + " skipped: " + lib + " has no " + borrowed + " of its own, so"
+                        + " the calls would go to glibc's (another build, without its malloc override?): install "
+                        + kind.debianPackage);
+            }
+            return new Result(new NativeAllocator(kind, release), null);
         } catch (IllegalArgumentException | NoSuchElementException | UnsatisfiedLinkError
                 | ExceptionInInitializerError | NoClassDefFoundError e) {
             // (NoSuchElementException: a library without one of the functions called, mi_collect say, which another
@@ -141,6 +150,21 @@ public final class NativeAllocator implements Allocator {
                     ? init.getCause() : e;
             return new Result(null, kind.label + " skipped: " + lib + " did not load: " + why.getMessage());
         }
+    }
+
+    /**
+     * @return the first of the four functions that {@code lookup} resolves to glibc's (or not at all), null if it
+     *         has all four of its own. A library lookup also searches the library's dependencies, libc among them: a
+     *         library without a {@code malloc} of its own (mimalloc built without its override exports only
+     *         {@code mi_*}) would hand out glibc's, and the anchor would be glibc under another name.
+     */
+    private static String glibcsFunction(SymbolLookup lookup) {
+        SymbolLookup glibc = Linker.nativeLinker().defaultLookup();
+        for (String function : new String[] {"malloc", "free", "realloc", "calloc"}) {
+            long own = lookup.find(function).map(MemorySegment::address).orElse(0L);
+            if (own == 0 || own == glibc.find(function).map(MemorySegment::address).orElse(0L)) return function;
+        }
+        return null;
     }
 
     /**
