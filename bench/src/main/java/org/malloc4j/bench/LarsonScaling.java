@@ -47,7 +47,7 @@ public final class LarsonScaling {
                     + String.join(", ", Subject.NAMES) + ", but arena and Netty's)");
             System.exit(2);
         }
-        String name = args[0];
+        String name = ToolArgs.subject(TOOL, args[0]);
         int rounds = args.length > 1 ? ToolArgs.positive(TOOL, args[1], "ROUNDS") : 10;
         long millis = args.length > 2 ? ToolArgs.positive(TOOL, args[2], "MILLIS") : 1000;
         Phase[] counts = args.length > 3 ? counts(args[3]) : new Phase[] {new Phase(1, 0), new Phase(2, 0)};

@@ -50,7 +50,7 @@ public final class PairInTurn {
         boolean notFirst = args.length == 4;
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         int size = ToolArgs.positive(TOOL, args[1], "SIZE");
-        String anchor = args[2];
+        String anchor = ToolArgs.subject(TOOL, args[2]);
         String refusal = refusal(anchor);
         if (refusal != null) {
             System.err.println("PairInTurn: " + refusal);

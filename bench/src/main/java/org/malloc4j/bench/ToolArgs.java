@@ -19,6 +19,19 @@ final class ToolArgs {
         return 0;
     }
 
+    /**
+     * @return {@code name} if {@link Subject#open} knows it; else prints why (naming {@code tool} and the names it
+     *         takes) and exits 2, as for the tools' other bad arguments, rather than a stack trace and status 1
+     */
+    static String subject(String tool, String name) {
+        if (!Arrays.asList(Subject.NAMES).contains(name) && !Arrays.asList(Subject.DIAGNOSTIC_NAMES).contains(name)) {
+            System.err.println(tool + ": unknown allocator '" + name + "': expected one of "
+                    + String.join(", ", Subject.NAMES) + ", " + String.join(", ", Subject.DIAGNOSTIC_NAMES));
+            System.exit(2);
+        }
+        return name;
+    }
+
     /** @return the median of {@code values} (the mean of the middle two for an even count) */
     static double median(double[] values) {
         double[] v = values.clone();

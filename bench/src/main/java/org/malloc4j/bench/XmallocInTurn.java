@@ -44,6 +44,7 @@ public final class XmallocInTurn {
         int pairs = ToolArgs.positive(TOOL, args[2], "PAIRS");
         String[] asked = Arrays.copyOfRange(args, 3, args.length);
         for (String n : asked) {
+            ToolArgs.subject(TOOL, n);
             if (n.startsWith("netty") || n.equals("arena") || n.equals("floor")) {
                 System.err.println("XmallocInTurn: " + n + " is not supported here (see the class comment)");
                 System.exit(2);
