@@ -128,7 +128,7 @@ public final class NativeAllocator implements Allocator {
             return new Result(null, "jemalloc skipped: it loads into a JVM only with "
                     + "GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384 in the environment");
         }
-        if (kind == Kind.TCMALLOC && !"true".equals(System.getenv("TCMALLOC_SKIP_SBRK"))) {
+        if (kind == Kind.TCMALLOC && !skipsSbrk(System.getenv("TCMALLOC_SKIP_SBRK"))) {
             return new Result(null, "tcmalloc skipped: it needs TCMALLOC_SKIP_SBRK=true in the environment");
         }
         try {
@@ -150,6 +150,14 @@ public final class NativeAllocator implements Allocator {
                     ? init.getCause() : e;
             return new Result(null, kind.label + " skipped: " + lib + " did not load: " + why.getMessage());
         }
+    }
+
+    /**
+     * @return whether tcmalloc reads {@code value} of {@code TCMALLOC_SKIP_SBRK} as true: as gperftools reads every
+     *         boolean variable, when it starts with t, T, y, Y or 1, or is empty ({@code 1} and {@code yes} do)
+     */
+    private static boolean skipsSbrk(String value) {
+        return value != null && (value.isEmpty() || "tTyY1".indexOf(value.charAt(0)) >= 0);
     }
 
     /**
