@@ -324,6 +324,7 @@ public abstract sealed class Subject implements AutoCloseable {
 
         @Override
         public long allocate(int slot, long size) {
+            if (size > 1 << 20) throw tooLarge(size); // the driver writes the whole block: past it, the native heap
             return blocks[slot];
         }
 
@@ -332,10 +333,12 @@ public abstract sealed class Subject implements AutoCloseable {
 
         @Override
         public long reallocate(int slot, long address, long oldSize, long newSize) {
-            if (newSize > 1 << 20) {
-                throw new UnsupportedOperationException("floor: its blocks are 1 MiB, not " + newSize + " bytes");
-            }
+            if (newSize > 1 << 20) throw tooLarge(newSize);
             return address;
+        }
+
+        private static UnsupportedOperationException tooLarge(long size) {
+            return new UnsupportedOperationException("floor: its blocks are 1 MiB, not " + size + " bytes");
         }
 
         @Override
