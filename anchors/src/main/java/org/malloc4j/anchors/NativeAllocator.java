@@ -175,6 +175,9 @@ public final class NativeAllocator implements Allocator {
         return null;
     }
 
+    /** Linux's EFAULT, which jemalloc's {@code thread.tcache.flush} answers when the thread has no cache. */
+    private static final int EFAULT = 14;
+
     /**
      * What each allocator offers to give its free memory back: glibc trims every arena ({@code malloc_trim(0)}
      * also gives back whole free pages inside them); jemalloc flushes the calling thread's cache and purges
@@ -202,7 +205,10 @@ public final class NativeAllocator implements Allocator {
                             invoke(() -> {
                                 int rc = (int) mallctl.invokeExact(nameC, MemorySegment.NULL, MemorySegment.NULL,
                                         MemorySegment.NULL, 0L);
-                                if (rc != 0) throw new IllegalStateException("jemalloc mallctl " + control + ": " + rc);
+                                // EFAULT from the flush: no thread cache to flush (MALLOC_CONF=tcache:false)
+                                if (rc != 0 && !(rc == EFAULT && control.startsWith("thread.tcache"))) {
+                                    throw new IllegalStateException("jemalloc mallctl " + control + ": " + rc);
+                                }
                             });
                         }
                     }

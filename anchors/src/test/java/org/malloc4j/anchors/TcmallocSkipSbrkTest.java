@@ -3,12 +3,9 @@ package org.malloc4j.anchors;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,19 +31,7 @@ class TcmallocSkipSbrkTest {
 
     /** @return what {@link OpenTcmalloc} prints in a JVM whose environment has {@code TCMALLOC_SKIP_SBRK=value} */
     private static String openInAChild(String value) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(List.of(
-                System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                OpenTcmalloc.class.getName())).redirectErrorStream(true);
-        pb.environment().put("TCMALLOC_SKIP_SBRK", value);
-        Process p = pb.start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        boolean done = p.waitFor(60, TimeUnit.SECONDS); // a safety net only: the child exits at once
-        if (!done) p.destroyForcibly().waitFor();
-        assertThat(done).as("child exited; output:%n%s", out).isTrue();
-        assertThat(p.exitValue()).as("child's exit status; output:%n%s", out).isZero();
-        return out;
+        return ChildJvm.run(OpenTcmalloc.class, Map.of("TCMALLOC_SKIP_SBRK", value));
     }
 
     /** The child: opens tcmalloc, prints whether it opened or why not. */
