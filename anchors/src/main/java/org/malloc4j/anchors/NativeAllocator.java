@@ -133,14 +133,13 @@ public final class NativeAllocator implements Allocator {
         }
         try {
             SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
-            Runnable release = releaseCalls(kind, Linker.nativeLinker(), lookup);
-            String borrowed = glibcsFunction(lookup);
+            String borrowed = glibcsFunction(lookup); // first: a wrong file is named as such, whatever else it lacks
             if (borrowed != null) {
                 return new Result(null, kind.label + " skipped: " + lib + " has no " + borrowed + " of its own, so"
                         + " the calls would go to glibc's (another build, without its malloc override?): install "
                         + kind.debianPackage);
             }
-            return new Result(new NativeAllocator(kind, release), null);
+            return new Result(new NativeAllocator(kind, releaseCalls(kind, Linker.nativeLinker(), lookup)), null);
         } catch (IllegalArgumentException | NoSuchElementException | UnsatisfiedLinkError
                 | ExceptionInInitializerError | NoClassDefFoundError e) {
             // (NoSuchElementException: a library without one of the functions called, mi_collect say, which another
