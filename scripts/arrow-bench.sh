@@ -23,14 +23,26 @@ managers=(malloc4j unsafe netty)
 while [ $# -gt 0 ]; do
   case "$1" in
     --help|-h) sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    --reps) reps=$2; shift 2 ;;
-    --runs) runs=$2; shift 2 ;;
-    --warmup) warmup=$2; shift 2 ;;
-    --rows) rows=$2; shift 2 ;;
-    --batch-rows) batches=$2; shift 2 ;;
+    --reps) reps=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --runs) runs=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --warmup) warmup=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --rows) rows=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
+    --batch-rows) batches=${2-}; shift $(($# > 1 ? 2 : 1)) ;;
     *) echo "arrow-bench: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# Each count a whole number (--warmup may be 0); --batch-rows a comma-separated list of them
+for opt in reps:$reps runs:$runs warmup:$warmup rows:$rows; do
+  name=${opt%%:*} value=${opt#*:}
+  if ! [[ $value =~ ^[0-9]+$ ]] || { [ "$name" != warmup ] && [ "$value" -eq 0 ]; }; then
+    echo "arrow-bench: --$name needs a whole number$([ "$name" = warmup ] && echo ' (0 or more)' || echo ' above 0')," \
+        "not '$value'" >&2
+    exit 2
+  fi
+done
+if ! [[ $batches =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]]; then
+  echo "arrow-bench: --batch-rows needs row counts above 0, separated by commas, not '$batches'" >&2; exit 2
+fi
 
 # --- build: the module and its test classes (the workload lives there, with its test-only dependencies) ---
 echo "arrow-bench: building the arrow module..." >&2

@@ -278,7 +278,7 @@ public abstract sealed class Subject implements AutoCloseable {
 
         @Override
         public long allocate(int slot, long size) {
-            ByteBuf b = alloc.directBuffer((int) size, Integer.MAX_VALUE); // no cap, so that it can grow
+            ByteBuf b = alloc.directBuffer(Math.toIntExact(size), Integer.MAX_VALUE); // no cap, so that it can grow
             bufs[slot] = b;
             return b.memoryAddress();
         }
@@ -304,10 +304,6 @@ public abstract sealed class Subject implements AutoCloseable {
         }
     }
 
-    /**
-     * What a plain FFM user does to get {@code free}: one confined arena per block, {@code allocate(size, 16)}
-     * (which zeroes the block, as the JDK always does), closed to free it.
-     */
     /**
      * No allocator: every slot has one fixed block of 1 MiB, handed out and "freed" for nothing. What a benchmark
      * measures with it is the driver's own cost (the call, the write of the block, the loop), to subtract from the
@@ -347,6 +343,10 @@ public abstract sealed class Subject implements AutoCloseable {
         }
     }
 
+    /**
+     * What a plain FFM user does to get {@code free}: one confined arena per block, {@code allocate(size, 16)}
+     * (which zeroes the block, as the JDK always does), closed to free it.
+     */
     static final class ConfinedArena extends Subject {
         private final Arena[] arenas;
 
