@@ -4,9 +4,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -15,7 +13,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Single-thread batches: allocate {@value #BLOCKS} blocks of random sizes from 16 to 512 bytes, write each one
@@ -29,13 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
-        BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
-        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.JMH_EXECUTOR, BenchFlags.JMH_EXECUTOR_CLASS,
-        BenchFlags.XMS, BenchFlags.XMX, BenchFlags.PRETOUCH})
-public class BatchBenchmark {
+public class BatchBenchmark extends AnchoredBenchmark {
     /** Blocks per batch. */
     public static final int BLOCKS = 1000;
     /** Smallest and largest block size, inclusive. */

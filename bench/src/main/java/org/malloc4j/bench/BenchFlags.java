@@ -1,7 +1,7 @@
 package org.malloc4j.bench;
 
 /**
- * The JVM flags every benchmark fork runs with, in one place: {@code @Fork(jvmArgsAppend = ...)} lists these
+ * The JVM flags every benchmark fork runs with, in one place: {@link AnchoredBenchmark}'s {@code @Fork} lists these
  * constants, and {@link Probe} prints them so that {@code scripts/bench.sh} probes the anchors under the same flags.
  *
  * <p>Each one is there for fairness (the project's benchmark protocol, docs/benchmarks.md): an anchor configured below its best

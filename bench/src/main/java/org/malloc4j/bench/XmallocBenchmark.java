@@ -6,11 +6,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Group;
 import org.openjdk.jmh.annotations.GroupThreads;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -19,7 +17,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.BenchmarkParams;
 import org.openjdk.jmh.infra.Control;
 import org.openjdk.jmh.infra.ThreadParams;
@@ -63,13 +60,7 @@ import org.openjdk.jmh.infra.ThreadParams;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 5, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {BenchFlags.NATIVE_ACCESS, BenchFlags.UNSAFE_ALLOW, BenchFlags.NETTY_UNSAFE,
-        BenchFlags.NETTY_CACHE_ALL, BenchFlags.NETTY_MAGAZINES, BenchFlags.NETTY_NO_LEAK_DETECTION,
-        BenchFlags.NETTY_REFLECTION, BenchFlags.OPEN_NIO, BenchFlags.JMH_EXECUTOR, BenchFlags.JMH_EXECUTOR_CLASS,
-        BenchFlags.XMS, BenchFlags.XMX, BenchFlags.PRETOUCH})
-public class XmallocBenchmark {
+public class XmallocBenchmark extends AnchoredBenchmark {
     /** Blocks per batch. */
     public static final int BATCH = 100;
     /** Batches a ring holds (a power of two): what bounds the blocks in flight per pair. */
