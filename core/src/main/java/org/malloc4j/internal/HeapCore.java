@@ -1120,6 +1120,29 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     }
 
     /**
+     * @return whether the memory at {@code address} is free as the engine sees it: the start of a small or medium block
+     *         that is not live (freed, or never allocated), or an address in a free page run; never throws. For the
+     *         words of a refusal only (FAST says "already freed (or was never allocated)" of both): a free page run is
+     *         looked for over at most 1 GiB of pages below the address
+     */
+    public boolean isFreeMemory(long address) {
+        if (!contains(address) || closed) return false;
+        Slab slab = slabOf(address);
+        if (slab != null) {
+            int idx = slab.indexOf(address);
+            return idx >= 0 && !slab.isAllocatedLocal(idx);
+        }
+        pages.lock().lock();
+        try {
+            if (closed) return false; // closed since the look above: its page map is unmapped
+            int run = pages.runContaining(address, 1 << 18);
+            return run >= 0 && pages.isFreeRun(run);
+        } finally {
+            pages.lock().unlock();
+        }
+    }
+
+    /**
      * {@link #isLiveBlock} for the holder of the exclusive cache {@code mine} ({@link #ownCache}): a block in the
      * cache's latest slab, where a block just allocated nearly always is, is looked up there, without the heap's
      * directory.

@@ -642,9 +642,34 @@ public final class CheckedHeap implements BlockAllocator {
             return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name() + ": "
                     + inside);
         }
+        InvalidFreeException released = releasedEarlier(p, op);
+        if (released != null) return released;
         return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
                 + ": not the start of a live block (never allocated, inside a block, or freed earlier and already"
                 + " out of quarantine)");
+    }
+
+    /**
+     * For {@link #notLive}: the words when the engine can tell that the memory of a block at {@code p} is free (a
+     * small or medium block whose bit is free, or a free page run), as FAST names it: a block freed that left the
+     * quarantine, or never waited there (too large for it), was refused as "never allocated, inside a block, or freed
+     * earlier", where FAST says "already freed". A header still this layer's and marked freed makes it the program's
+     * block, freed before: a double free, named with its size (its sites went with it). Null when the engine cannot
+     * tell. Error path only.
+     */
+    private InvalidFreeException releasedEarlier(long p, String op) {
+        if (zones.headerIntact(p)) {
+            long h0 = Memory.getLong(p - 16);
+            if ((h0 & RedZones.FREED) != 0 && core.isFreeMemory(p - RedZones.frontOf(h0))) {
+                String block = " of block 0x" + Long.toHexString(p) + " (" + RedZones.sizeOf(h0) + " bytes) in heap "
+                        + core.name() + ": already freed";
+                return new InvalidFreeException(p, (op.equals("free") ? "double free" + block + " by an earlier free"
+                        : op + block) + ", and no longer in quarantine (released, or too large to wait there)");
+            }
+        }
+        if (!core.isFreeMemory(p - RedZones.HEADER)) return null;
+        return new InvalidFreeException(p, op + " of 0x" + Long.toHexString(p) + " in heap " + core.name()
+                + ": not a live block: the memory there is already freed (or was never allocated)");
     }
 
     /** For {@link #liveHeader}: the block at {@code p}, whose header is {@code h0}, is in quarantine. */
