@@ -399,11 +399,15 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
     }
 
     /**
-     * @return the refusal of {@code op} ("free" or "realloc") of a segment whose scope is closed, saying whether a live
-     *         block starts at its address; in CHECKED mode, a segment from {@link #allocate} whose block waits in
-     *         quarantine is refused as the double free it is, with the block's size and sites
+     * @return the refusal of {@code op} ("free" or "realloc") of a segment whose scope is closed, saying whether it is
+     *         this heap's memory and whether a live block starts at its address; in CHECKED mode, a segment from
+     *         {@link #allocate} whose block waits in quarantine is refused as the double free it is, with the block's
+     *         size and sites
      */
     private InvalidFreeException closedScope(long address, String op) {
+        // Not this heap's memory at all (a closed arena of the JDK's, or another heap's segment): said as such, not as
+        // a block of this heap's already freed
+        if (!core.contains(address)) return core.notFromThisHeap(address);
         InvalidFreeException doubleFree = checked != null ? checked.freedEarlier(address, op) : null;
         if (doubleFree != null) return doubleFree;
         boolean live = checked != null ? checked.startsLiveBlock(address) : core.isLiveBlock(address);

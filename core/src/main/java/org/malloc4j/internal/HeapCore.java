@@ -660,6 +660,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         freeSmallSlow(slab, idx, address);
     }
 
+    /** @return the refusal of {@code address}, outside this heap's range: another heap's (named), or no heap's */
+    public InvalidFreeException notFromThisHeap(long address) {
+        return new InvalidFreeException(address, Describe.foreign(address, this, OPEN));
+    }
+
     /** @return the slab holding {@code address}, or null when it is not in a slab of this heap */
     private Slab slabOf(long address) {
         long off = address - base;
