@@ -30,9 +30,27 @@ final class Describe {
         }
         long start = slab.blockAddress(idx);
         // Said of a slot no longer live too: else the program is sent to a start whose free is "already freed"
+        boolean live = slab.isAllocatedLocal(idx);
         return hex(address) + " is inside the " + slab.blockSize + "-byte block at " + hex(start) + " (offset "
-                + (address - start) + "), not at its start" + (slab.isAllocatedLocal(idx) ? ""
+                + (address - start) + "), not at its start" + (live ? heldBy(slab.heldKind(idx))
                         : "; that block is not live (already freed, or never allocated)");
+    }
+
+    /**
+     * @return the words that say that the block an address lies inside is held by a layer of the heap ({@code kind},
+     *         {@code HeapCore.HELD_*}), or "" for 0: else the program, given an arena segment's or a stack frame's
+     *         address, is sent to a block start whose free is then refused as the heap's own
+     */
+    private static String heldBy(int kind) {
+        if (kind == HeapCore.HELD_STACK) {
+            return "; that block is one of the heap's thread stacks (Heap.stack()), whose frames hand out the memory"
+                    + " in it: a frame's segments are freed when it is popped";
+        }
+        if (kind == HeapCore.HELD_ARENA) {
+            return "; that block is one that the heap's arenas hold: an arena's segments are freed through the arena"
+                    + " (Heap.free(segment)) or when it closes";
+        }
+        return "";
     }
 
     static String alreadyFreed(long address, int blockSize) {
@@ -64,7 +82,8 @@ final class Describe {
             long start = pages.address(run);
             if (pages.isUsedRun(run)) {
                 return hex(address) + " is inside the " + (pages.blockPages(start) << PageHeap.PAGE_SHIFT)
-                        + "-byte block at " + hex(start) + " (offset " + (address - start) + "), not at its start";
+                        + "-byte block at " + hex(start) + " (offset " + (address - start) + "), not at its start"
+                        + heldBy(pages.heldKind(start));
             }
             if (pages.isFreeRun(run)) {
                 return hex(address) + " is not a live block: the memory there is already freed (or was never "
