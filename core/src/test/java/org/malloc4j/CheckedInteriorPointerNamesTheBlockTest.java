@@ -54,6 +54,28 @@ class CheckedInteriorPointerNamesTheBlockTest {
         }
     }
 
+    /**
+     * Past the tail canary lies the rest of the engine's block (a slab slot's, a page run's rounding), which no check
+     * reads: an address there was said to be "in the red zone" of the block, at an offset far past it (4 KiB past a
+     * 1 MiB block's end). It is past the block's end, after its red zone.
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {24, 1 << 20})
+    void anAddressPastTheTailRedZoneIsNotCalledInIt(long size) {
+        try (Heap heap = Heap.builder().mode(HeapMode.CHECKED).jmx(false).build()) {
+            long p = heap.malloc(size);
+            // 24 bytes: a 64-byte engine block from p - 16, its last 8 bytes past the tail;
+            // 1 MiB: 257 pages from p - 16
+            long end = size == 24 ? p - 16 + 64 : p - 16 + (257L << 12);
+            for (long past : new long[] {p + size + 16, end - 1}) {
+                refused(heap, () -> heap.free(past), hex(past), "past the end of the " + size + "-byte block at "
+                        + hex(p) + " (offset " + (past - p) + "), after its red zone");
+                assertThatThrownBy(() -> heap.free(past)).hasMessageNotContaining("in the red zone");
+            }
+            heap.free(p);
+        }
+    }
+
     private static void refused(Heap heap, ThrowingCallable call, String... words) {
         List<Long> before = Blocks.state(heap.stats());
         assertThatThrownBy(call).isInstanceOf(InvalidFreeException.class).hasMessageContainingAll(words);

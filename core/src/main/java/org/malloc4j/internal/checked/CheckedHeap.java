@@ -600,6 +600,8 @@ public final class CheckedHeap implements BlockAllocator {
             return "inside the " + block + ", not at its start" + ((h0 & RedZones.FREED) != 0
                     ? "; the block waits in quarantine" : "");
         }
+        // Past the tail canary: the engine block's rounding, which no check reads (not a red zone)
+        if (p >= q + size + RedZones.TAIL) return "past the end of the " + block + ", after its red zone, not a block";
         return "in the red zone of the " + block + ", not a block";
     }
 
