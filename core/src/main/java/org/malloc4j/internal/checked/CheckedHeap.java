@@ -660,6 +660,8 @@ public final class CheckedHeap implements BlockAllocator {
      * tell. Error path only.
      */
     private InvalidFreeException releasedEarlier(long p, String op) {
+        // Its header is read only inside the reservation (mapped readable throughout): freeIfSame comes here unchecked
+        if (!core.contains(p - RedZones.HEADER) || !core.contains(p) || (p & 15) != 0) return null;
         if (zones.headerIntact(p)) {
             long h0 = Memory.getLong(p - 16);
             if ((h0 & RedZones.FREED) != 0 && core.isFreeMemory(p - RedZones.frontOf(h0))) {
