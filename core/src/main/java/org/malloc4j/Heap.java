@@ -860,8 +860,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
         /**
          * Allocations of at least this many bytes emit the JFR event {@code org.malloc4j.LargeAllocation} (when JFR
-         * records it), as does a realloc that grows a block in place to that size. Default: 1 MiB. More than 256
-         * KiB: blocks up to that come from the threads' caches, whose fast path takes no such check.
+         * records it), as does a realloc that grows a block in place to that size; one that shrinks a block, or keeps
+         * its size, does not (in CHECKED mode either, where it moves the block). Default: 1 MiB. More than 256 KiB:
+         * blocks up to that come from the threads' caches, whose fast path takes no such check.
          *
          * @param bytes the threshold
          * @return this builder

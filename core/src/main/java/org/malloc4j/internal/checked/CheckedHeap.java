@@ -171,8 +171,9 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     /**
-     * @param quiet a refusal is thrown as the engine's, not named and told to JFR ({@link #refused}): for the move of
-     *        a shrinking realloc, which is no exhaustion when the block can stay ({@link #shrinkInPlace})
+     * @param quiet a refusal is thrown as the engine's, not named and told to JFR ({@link #refused}), and the block
+     *        is no JFR large allocation: for the move of a shrinking realloc, which is no exhaustion when the block can
+     *        stay ({@link #shrinkInPlace}), and allocates nothing large (FAST shrinks such a block in place, untold)
      */
     private long place(long size, int logAlign, boolean zero, boolean arena, boolean quiet) {
         int frontLog = Math.min(logAlign, MAX_FRONT_LOG);
@@ -202,7 +203,7 @@ public final class CheckedHeap implements BlockAllocator {
         zones.arm(b, p, size, frontLog, arena);
         if (!zero) RedZones.junk(p, size);
         else if (!fresh) Memory.zero(p, size); // pages fresh from the OS read as zero: not written (calloc's contract)
-        if (size >= largeEventBytes) Monitoring.largeAllocation(core.label(), p, size);
+        if (size >= largeEventBytes && !quiet) Monitoring.largeAllocation(core.label(), p, size);
         return p;
     }
 
