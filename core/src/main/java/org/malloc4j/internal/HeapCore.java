@@ -32,6 +32,13 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private static final int PAGES_PER_CHUNK = 1 << (CHUNK_SHIFT - PageHeap.PAGE_SHIFT);
 
     private static final CopyOnWriteArrayList<HeapCore> OPEN = new CopyOnWriteArrayList<>();
+    /**
+     * The heap whose realloc the calling virtual thread is making, while it moves a block that stays where it is if the
+     * move is refused ({@link LocalHeap#movingInPlaceIfRefused} marks a platform thread's in its exclusive cache). Per
+     * thread, so per call: in the one field of a stripe another virtual thread's realloc overwrote the mark, and a
+     * refusal that the block then survived was told to JFR. Set and read on the move's slow path only.
+     */
+    private static final ThreadLocal<HeapCore> MOVING_IN_PLACE_IF_REFUSED = new ThreadLocal<>();
 
     private final String name;
     /** What its JFR events and its MBean call this heap: its name, numbered while another live heap has it. */
@@ -1012,7 +1019,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             cache.countUnseen(-bytes);
             cache.movingBytes += bytes;
-            if (mayStay) cache.movingInPlaceIfRefused = Thread.currentThread();
+            if (!mayStay) return;
+            if (cache.thread != null) cache.movingInPlaceIfRefused = Thread.currentThread();
+            else MOVING_IN_PLACE_IF_REFUSED.set(this); // a stripe, shared: its field is not this call's
         } finally {
             release(cache);
         }
@@ -1036,7 +1045,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         try {
             cache.countUnseen(bytes);
             cache.movingBytes -= bytes;
-            if (mayStay && cache.movingInPlaceIfRefused == Thread.currentThread()) cache.movingInPlaceIfRefused = null;
+            if (!mayStay) return;
+            if (cache.thread != null) cache.movingInPlaceIfRefused = null;
+            else MOVING_IN_PLACE_IF_REFUSED.remove();
         } finally {
             release(cache);
         }
@@ -1483,7 +1494,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // own old block among them: its message said "live 6000" with 9000 live, a review found, 2026-12-07)
         // A realloc's move that the block survives, resized in place, refuses the program nothing: not told to JFR
         Thread me = Thread.currentThread();
-        boolean staysInPlace = false;
+        boolean staysInPlace = me.isVirtual() && MOVING_IN_PLACE_IF_REFUSED.get() == this;
         for (LocalHeap c : caches.all()) {
             live += c.racyLiveBytes() + c.movingBytes;
             rounding += c.mediumRounding;

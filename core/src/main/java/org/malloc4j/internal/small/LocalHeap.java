@@ -166,8 +166,8 @@ public final class LocalHeap {
     /**
      * The thread whose realloc is moving a block that stays where it is if the move is refused (a shrink, or a growth
      * within its usable bytes), else null: the engine's refusal of that move refuses the program nothing, and is not
-     * told to JFR ({@code HeapCore.exhausted}). Holder only; a stripe's holds its last such thread (another's refusal
-     * is then told, as before). Read racily, by the thread it names.
+     * told to JFR ({@code HeapCore.exhausted}). Holder only, and an exclusive cache's only: a stripe's virtual threads
+     * are marked per thread ({@code HeapCore.MOVING_IN_PLACE_IF_REFUSED}). Read racily, by the thread it names.
      */
     public Thread movingInPlaceIfRefused;
     /**
