@@ -222,7 +222,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * Resizes a block, keeping {@code min(old size, newSize)} bytes of its contents, the old size being its
      * {@link #usableSize} (every byte the program was told it may use); grows or shrinks in place when it can,
      * otherwise moves it. {@code realloc(0, n)} is {@code malloc(n)}; {@code realloc(p, 0)} frees
-     * {@code p} and returns 0. When a move fails for lack of memory, the old block is left untouched.
+     * {@code p} and returns 0. When a move fails for lack of memory, the old block is left untouched. A block that
+     * moves is aligned as {@link #malloc}'s are (16 bytes), as in C: one from {@link #alignedAlloc} keeps a larger
+     * alignment only while it stays in place (to keep it, reallocate a segment with its alignment, or take a new
+     * aligned block and copy).
      *
      * @return the block's (possibly new) address
      * @param address a live block of this heap, or 0
