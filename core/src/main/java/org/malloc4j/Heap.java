@@ -659,7 +659,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
     /**
      * Gives every free page back to the OS now, instead of after the decay time: the free page runs, and the empty slabs
-     * of the calling thread's cache, of the caches shared by virtual threads and of threads that ended. The caches of
+     * of the calling thread's cache, of the caches shared by virtual threads and of threads that ended, whose
+     * {@linkplain #stack() stacks'} blocks are taken back too (a few stay pooled for the next stacks). The caches of
      * other live threads keep theirs (their shares of {@link Builder#spareBytes}): only a cache's own thread may
      * touch them. In {@link HeapMode#CHECKED} mode the
      * freed blocks waiting in quarantine that the calling thread may release (its own, the virtual threads', those
@@ -668,6 +669,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      */
     public void trim() {
         core.checkOpen();
+        stacks.releaseEnded(); // first: in CHECKED mode their blocks go through the quarantine released below
         if (checked != null) checked.releaseQuarantine();
         core.trim();
     }

@@ -16,11 +16,12 @@ package org.malloc4j;
  * push: frames use the {@code DEFAULT_SIZE} bytes after the first 16, so no frame segment starts a heap block and
  * {@code heap.free} rejects every one ({@link InvalidFreeException}) instead of freeing the stack under its frames. A
  * platform thread keeps its block for its life; a stack whose thread has ended is reclaimed the next time a stack
- * needs a block. A virtual thread borrows a block from a small pool shared by the heap's virtual threads when it
- * pushes its outermost frame and gives it back when that frame closes, so the number of blocks follows the number
- * of threads that are inside a frame at the same time, not the number of virtual threads. A thread that ends
- * inside a frame keeps its block until the heap reclaims it (a platform thread's when a stack needs a block, a virtual
- * thread's when the heap sweeps the stacks of ended threads, or closes): close every frame.
+ * needs a block, or by {@link Heap#trim()}. A virtual thread borrows a block from a small pool shared by the heap's
+ * virtual threads when it pushes its outermost frame and gives it back when that frame closes, so the number of
+ * blocks follows the number of threads that are inside a frame at the same time, not the number of virtual threads.
+ * A thread that ends inside a frame keeps its block until the heap reclaims it (a platform thread's when a stack needs
+ * a block, a virtual thread's when the heap sweeps the stacks of ended threads; either by a trim or at close): close
+ * every frame.
  *
  * <p><b>Threads.</b> A stack and its frames belong to one thread: calling them from another thread throws
  * {@link WrongThreadException}.

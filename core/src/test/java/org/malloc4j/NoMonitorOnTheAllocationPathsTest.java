@@ -32,7 +32,7 @@ class NoMonitorOnTheAllocationPathsTest {
             // heap.stack(): a thread's first stack, a block for a stack, leak reports and close
             "internal.stack.StackRegistry.keep", "internal.stack.StackRegistry.heldBlocks",
             "internal.stack.StackRegistry.acquire", "internal.stack.StackRegistry.releaseAll",
-            "internal.stack.StackRegistry.reclaimEnded",
+            "internal.stack.StackRegistry.reclaimEnded", "internal.stack.StackRegistry.releaseEnded",
             // a heap's build and close: its monitoring label, the purger thread started once a process
             "internal.monitor.Monitoring.label", "internal.monitor.Monitoring.unlabel",
             "internal.Purger.ensureStarted");

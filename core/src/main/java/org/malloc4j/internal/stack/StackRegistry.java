@@ -108,11 +108,28 @@ public final class StackRegistry {
 
     private void keep(Slot slot) {
         synchronized (platform) {
-            if (slots.size() >= sweepAt) {
-                slots.removeIf(s -> s.stack == null || reclaimIfEnded(s.stack));
-                sweepAt = Math.max(64, 2 * slots.size());
-            }
+            if (slots.size() >= sweepAt) sweepEnded();
             slots.add(slot);
+        }
+    }
+
+    /** Forgets the slots of ended threads, taking back the blocks of those that ended in a frame. Monitor held. */
+    private void sweepEnded() {
+        slots.removeIf(s -> s.stack == null || reclaimIfEnded(s.stack));
+        sweepAt = Math.max(64, 2 * slots.size());
+    }
+
+    /**
+     * Takes back the blocks of every stack whose thread has ended, into the pool or to the heap when it is full: for
+     * {@code trim()}. A platform thread's block was taken back only when another stack needed one, and a hundred
+     * platform threads that had used their stacks together left 6.5 MB live and committed after a trim, for as long
+     * as no frame was pushed again. O(stacks).
+     */
+    public void releaseEnded() {
+        long block = reclaimEnded();
+        if (block != 0) release(block);
+        synchronized (platform) {
+            sweepEnded(); // virtual threads that ended inside a frame
         }
     }
 
