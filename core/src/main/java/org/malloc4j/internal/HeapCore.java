@@ -578,11 +578,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /**
      * Gives every empty slab of the calling thread's cache back to the page layer, its spares, its empty current slabs
-     * and those its pending remote frees empty (takes the cache, then the page lock).
+     * and those its pending remote frees empty, after adopting the caches of threads that ended (takes the cache, the
+     * registry's lock, then the page lock). An ended thread's cache kept its empty slabs committed until a slow path,
+     * trim() or the purger adopted it, and a request was refused meanwhile with nothing live: "cannot allocate 900000
+     * bytes: limit 1048576 bytes, committed 286720, live 0 bytes" (RefusalAdoptsEndedThreadsCachesTest).
      */
     private void releaseOwnSpares() {
         LocalHeap cache = hold();
         try {
+            caches.reapAll(cache);
             cache.drainPending();
             cache.releaseEmpty();
         } finally {
@@ -1244,24 +1248,33 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         caches.shareSpares(owner); // from its first slab on, the cache counts in the spare budget's division
         caches.collectIdleStripes(owner); // their emptied slabs back before this one takes pages
         int npages = owner.nextSlabPages(sizeClass);
-        lockOpen();
-        try {
-            if (!pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) releaseSparesBeforeGrowth(owner, npages);
-            long result = pages.allocateSlab(npages);
-            if (result == 0) {
-                // Refused: the owner's spares, empty slabs of other classes, count as committed; given back, they
-                // may make room under the limit (see takeBlockPages)
-                owner.releaseAllSpares();
-                result = pages.allocateSlab(npages);
+        for (boolean reaped = false; ; reaped = true) {
+            lockOpen();
+            try {
+                if (!reaped && !pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) {
+                    releaseSparesBeforeGrowth(owner, npages);
+                }
+                long result = pages.allocateSlab(npages);
+                if (result == 0) {
+                    // Refused: the owner's spares, empty slabs of other classes, count as committed; given back, they
+                    // may make room under the limit (see takeBlockPages)
+                    owner.releaseAllSpares();
+                    result = pages.allocateSlab(npages);
+                }
+                if (result != 0) {
+                    Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
+                    setDirectory(slab, slab);
+                    pages.addMetadata(slab.metadataBytes());
+                    samplePeak();
+                    return slab;
+                }
+                if (reaped) throw exhausted(request, owner.asked >= 0 ? owner.asked : request); // JFR: the program's
+            } finally {
+                pages.lock().unlock();
             }
-            if (result == 0) throw exhausted(request, owner.asked >= 0 ? owner.asked : request); // JFR: the program's
-            Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
-            setDirectory(slab, slab);
-            pages.addMetadata(slab.metadataBytes());
-            samplePeak();
-            return slab;
-        } finally {
-            pages.lock().unlock();
+            // Refused again: the caches of threads that ended may hold the room (see releaseOwnSpares), adopted here
+            // outside the page lock, which comes after the registry's; then one last try
+            caches.reapAll(owner);
         }
     }
 
