@@ -3,6 +3,7 @@ package org.malloc4j.cli.trace;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PushbackInputStream;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -34,7 +35,7 @@ public final class TraceReader {
 
     /**
      * Reads a trace file; a name ending in {@code .gz} is read through gzip (concatenated members allowed, and
-     * nothing after the last one).
+     * nothing after the last one), and gzip data under another name is refused as such.
      *
      * @throws TraceException if the file cannot be read or is malformed
      */
@@ -50,7 +51,19 @@ public final class TraceReader {
         String file = path.toString();
         boolean gzip = file.endsWith(".gz");
         try (InputStream raw = Files.newInputStream(path)) {
-            if (!gzip) return new TraceReader(file, raw, name).parse();
+            if (!gzip) {
+                // A .rep.gz saved under a plain name read as text: its binary bytes made line 1 an "extra field" or a
+                // line too long, and the message never said the file is compressed (no text trace starts this way)
+                PushbackInputStream text = new PushbackInputStream(raw, 2);
+                byte[] magic = text.readNBytes(2);
+                if (magic.length == 2 && magic[0] == (byte) 0x1f && magic[1] == (byte) 0x8b) {
+                    Path fn = path.getFileName();
+                    throw new TraceException(file, 0, "gzip-compressed data in a file whose name does not end in .gz:"
+                            + " name it " + (fn == null ? file : fn) + ".gz, or decompress it");
+                }
+                text.unread(magic);
+                return new TraceReader(file, text, name).parse();
+            }
             InputStream unzipped;
             try {
                 unzipped = new StrictGzipInputStream(raw);
