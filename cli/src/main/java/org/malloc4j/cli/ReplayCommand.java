@@ -208,7 +208,6 @@ final class ReplayCommand implements Callable<Integer> {
         ReplayDriver driver = new ReplayDriver(allocator, () -> opens.apply(allocator), repeat, leaks,
                 !noRehearsal, minTimed.toNanos());
         ResultPrinter printer = json ? new JsonLinesPrinter(out) : new TablePrinter(out);
-        printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
         long errors = 0;
         boolean warm = false;
         org.malloc4j.cli.report.HtmlReport page = report == null ? null
@@ -221,8 +220,15 @@ final class ReplayCommand implements Callable<Integer> {
                 trace = source.load();
             } catch (TraceException e) {
                 // The traces before this one are replayed, their rows printed: the table ends as a whole one does,
-                // with its legend and the leak reports that follow it (--leaks), which are lost otherwise
-                if (t > 0) printer.end();
+                // with its legend and the leak reports that follow it (--leaks), which are lost otherwise, and says
+                // that it is not whole (saved to a file, it read as complete); before the first trace, no table
+                if (t > 0) {
+                    List<TraceSource> rest = sources.subList(t + 1, sources.size());
+                    printer.incomplete("Incomplete: the replay stopped at a malformed trace (" + e.getMessage() + ")"
+                            + (rest.isEmpty() ? "" : "; not replayed: "
+                                    + String.join(", ", rest.stream().map(TraceSource::name).toList())) + ".");
+                    printer.end();
+                }
                 out.flush();
                 err.println(me + ": " + e.getMessage());
                 // The traces before this one are replayed, their results printed: their page is kept too, and says
@@ -232,6 +238,8 @@ final class ReplayCommand implements Callable<Integer> {
                 return Main.BAD_INPUT;
             }
             if (!warm) {
+                // Once the first trace is read: a malformed one leaves no table headings without a row under them
+                printer.begin(allocator, sources.stream().map(TraceSource::name).toList());
                 driver.warmUp(Workloads.warmUp().generate());
                 warm = true;
             }

@@ -59,6 +59,12 @@ public final class TablePrinter implements ResultPrinter {
     }
 
     @Override
+    public void incomplete(String notice) {
+        out.println();
+        out.println(notice);
+    }
+
+    @Override
     public void end() {
         out.println();
         out.println("ns/op: best timed pass / ops (allocator calls and a write of each block's first and last 8 "
