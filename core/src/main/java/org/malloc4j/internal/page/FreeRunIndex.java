@@ -18,6 +18,8 @@ final class FreeRunIndex {
     private final int[] slBitmap = new int[FL];
     private final int[] heads = new int[FL * SL];
     private long pages;
+    /** Runs visited by the walks of {@link #findAtLeast}, {@link #firstFitting} and {@link #largest} (for tests). */
+    private long walked;
 
     FreeRunIndex(PageMap map) {
         this.map = map;
@@ -27,6 +29,11 @@ final class FreeRunIndex {
     /** @return total pages in runs of this index */
     long pages() {
         return pages;
+    }
+
+    /** @return the runs the O(runs) walks have visited since this index was made (for tests) */
+    long walked() {
+        return walked;
     }
 
     private static int listOf(long n) {
@@ -94,6 +101,7 @@ final class FreeRunIndex {
         int run = find(n);
         if (run != NONE) return run;
         for (int p = heads[listOf(n)]; p != NONE; p = map.next(p)) {
+            walked++;
             if (map.length(p) >= n) return p;
         }
         return NONE;
@@ -112,6 +120,7 @@ final class FreeRunIndex {
     int firstFitting(long n, RunTest test) {
         for (int list = listOf(n); list < FL * SL; list++) {
             for (int p = heads[list]; p != NONE; p = map.next(p)) {
+                walked++;
                 if (map.length(p) >= n && test.fits(p)) return p;
             }
         }
@@ -145,7 +154,10 @@ final class FreeRunIndex {
         int fl = 31 - Integer.numberOfLeadingZeros(flBitmap);
         int sl = 31 - Integer.numberOfLeadingZeros(slBitmap[fl]);
         long best = 0;
-        for (int p = heads[fl * SL + sl]; p != NONE; p = map.next(p)) best = Math.max(best, map.length(p));
+        for (int p = heads[fl * SL + sl]; p != NONE; p = map.next(p)) {
+            walked++;
+            best = Math.max(best, map.length(p));
+        }
         return best;
     }
 }

@@ -764,6 +764,11 @@ public final class PageHeap {
 
     private final DecayQueue.Liveness isQueued = this::isCurrent;
 
+    /** @return the runs the free-run indexes' O(runs) walks have visited (for tests: they must stay off busy paths) */
+    long runsWalked() {
+        return dirty.walked() + clean.walked();
+    }
+
     /** @return the decay queue's capacity (for tests) */
     int decayCapacity() {
         return decay.capacity();
@@ -852,8 +857,9 @@ public final class PageHeap {
      * its pages free beside it (a review, 2026-12-07). Only then: where the block can move, it moves, as before, the
      * copy's new run most often dirty and resident; growing across the runs whenever they held the growth made
      * python3-pymalloc's replay 1.75x slower (2.2x when the dirty runs were purged to join the clean ones), its
-     * blocks then faulting in clean pages they had not touched before. O(runs taken), each at least a page of the
-     * growth, after the searches of {@link #allocate}'s last resort. The caller holds the lock.
+     * blocks then faulting in clean pages they had not touched before. O(1) when the block can move (a good fit holds
+     * it); else O(runs taken), each at least a page of the growth, after the searches of {@link #allocate}'s last
+     * resort. The caller holds the lock.
      *
      * @return whether the run grew; false, changing nothing, when it can move, or the free runs after it are too
      *         short, or their clean pages would pass the limit with every dirty run given back (when they pass it only
@@ -862,8 +868,14 @@ public final class PageHeap {
     public boolean growAcrossRunsIfNowhereElse(int page, long pages, long requested) {
         now = clock.getAsLong();
         long length = map.length(page);
-        if (pages <= length || dirty.findAtLeast(pages) >= 0) return false;
-        if (clean.findAtLeast(pages) >= 0 && committedPages() + pages <= limitPages) return false;
+        if (pages <= length || dirty.find(pages) >= 0) return false;
+        boolean underLimit = committedPages() + pages <= limitPages;
+        // The O(1) searches first: called on every growth that could not happen in place, and mostly a clean run holds
+        // the block. The walks of the new size's own lists (O(runs) when many dirty runs a little shorter wait there)
+        // only where those fail, as allocate's last resort
+        if (underLimit && clean.find(pages) >= 0) return false;
+        if (dirty.findAtLeast(pages) >= 0) return false;
+        if (underLimit && clean.findAtLeast(pages) >= 0) return false;
         return growAcrossRuns(page, length, pages, requested);
     }
 

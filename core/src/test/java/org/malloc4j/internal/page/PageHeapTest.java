@@ -384,6 +384,36 @@ class PageHeapTest {
     }
 
     /**
+     * A realloc that cannot grow its page run in place asks whether the block could move before it grows the run
+     * across the free runs after it: with a clean run that holds the new size and room under the limit it can, and
+     * that answer costs O(1) whatever the holes. It walked the dirty runs of the new size's TLSF list first, every
+     * one of them shorter than the new size (a heap that freed many blocks a few pages shorter), on every such
+     * realloc: the work grew with the number of holes.
+     */
+    @Test
+    void aGrowthThatCanMoveDoesNotWalkTheDirtyRunsOfItsSize() {
+        withLongDecay(heap -> {
+            long block = heap.allocateBlock(32, 4096, 32 << 12) & ~PageHeap.FRESH;
+            heap.allocateBlock(1, 4096, 4096); // a guard: the block cannot grow in place
+            int holes = 1000;
+            long[] runs = new long[holes];
+            for (int i = 0; i < holes; i++) {
+                runs[i] = heap.allocateBlock(32, 4096, 32 << 12) & ~PageHeap.FRESH; // 32 and 33 pages: one TLSF list
+                assertThat(runs[i]).isNotZero();
+                heap.allocateBlock(1, 4096, 4096); // guards, so that no two freed runs merge
+            }
+            for (long r : runs) heap.free(heap.pageOf(r));
+            assertThat(heap.dirtyBytes()).isEqualTo(32L * holes << 12);
+            long walked = heap.runsWalked();
+            for (int i = 0; i < 100; i++) {
+                assertThat(heap.growAcrossRunsIfNowhereElse(heap.pageOf(block), 33, 33 << 12))
+                        .as("it can move: clean pages hold it").isFalse();
+            }
+            assertThat(heap.runsWalked() - walked).as("runs visited by 100 such reallocs").isLessThan(100);
+        });
+    }
+
+    /**
      * A run that relocate took for a block the kernel then refused to move, and that holds committed pages over the
      * limit beside the block still at its old place, goes back at once: not kept dirty as a huge run freed after a
      * loop is (committed pages would stay over the limit, and the caller's copy would take that dirty run without
