@@ -623,7 +623,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * its cache's: taking the lock again cost a 300 KB malloc/free pair 17%, a growth in place 24% (a second review).
      */
     private void samplePeakAfterCount() {
-        if (!caches.singleUser()) samplePeak();
+        if (caches.severalUsers()) samplePeak();
+    }
+
+    /** @return the caches looked at to tell whether one thread alone uses the heap (for tests) */
+    long cachesLooked() {
+        return caches.usersLooked();
     }
 
     // ---------------------------------------------------------------- free

@@ -534,10 +534,41 @@ public final class ThreadCaches {
      *         and peak moved with no malloc or free counted (a review found a peak below the live bytes that way).
      */
     public boolean singleUser() {
+        if (adopted != 0) return false;
         LocalHeap[] list = all;
         int used = 0;
-        for (LocalHeap c : list) if (!c.neverCounted()) used++;
-        return used <= 1 && adopted == 0;
+        for (LocalHeap c : list) {
+            usersLooked++;
+            if (!c.neverCounted() && ++used > 1) return false;
+        }
+        return true;
+    }
+
+    /**
+     * @return {@link #singleUser()} negated, and once it has been seen so, for good, without looking at the caches
+     *         again: for the page-run paths that sample the peak of a heap several threads use, which asked on every
+     *         call and read every cache each time (O(threads) a malloc of 300 KB). A heap stops being used by one
+     *         thread when a second cache counts or a cache is adopted, and keeps that answer from then on (singleUser
+     *         could turn true again only where a cache's one count, a free counted twice, is taken back); a sample
+     *         taken while one thread alone uses the heap is harmless: statistics then read that cache's exact peak,
+     *         not the samples. Racy: two threads may both look.
+     */
+    public boolean severalUsers() {
+        if (severalUsersSeen) return true;
+        if (singleUser()) return false;
+        severalUsersSeen = true;
+        return true;
+    }
+
+    /** Set once {@link #severalUsers} has seen a second user; never cleared. */
+    private volatile boolean severalUsersSeen;
+
+    /** Caches {@link #singleUser} has looked at (racy; for tests: a walk that must stay off per-operation paths). */
+    private long usersLooked;
+
+    /** @return the caches {@link #singleUser} has looked at since the heap opened (for tests) */
+    public long usersLooked() {
+        return usersLooked;
     }
 
     /** @return the number of striped caches shared by virtual threads */
