@@ -280,7 +280,8 @@ final class ReplayCommand implements Callable<Integer> {
                 + traces + " replayed before it" + skipped + ".");
         try {
             page.write(report);
-            err.println(me + ": wrote " + report + " for " + traces + " replayed before " + e.file() + skipped);
+            err.println(me + ": wrote " + report + " for " + traces + " replayed before "
+                    + org.malloc4j.cli.trace.TraceException.printableName(e.file()) + skipped);
         } catch (java.io.IOException io) {
             err.println(me + ": cannot write " + report + ": " + ReportFile.reason(io));
         }

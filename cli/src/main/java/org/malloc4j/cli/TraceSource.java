@@ -58,7 +58,10 @@ sealed interface TraceSource {
     static List<TraceSource> resolve(List<Path> files, List<String> workloads) {
         List<TraceSource> sources = new ArrayList<>();
         List<String> names = distinctNames(files, workloads);
-        for (int f = 0; f < files.size(); f++) sources.add(new File(files.get(f), names.get(f)));
+        for (int f = 0; f < files.size(); f++) {
+            // One line each in the table and the messages, whatever control characters the file's name holds
+            sources.add(new File(files.get(f), TraceException.printableName(names.get(f))));
+        }
         for (String name : workloads) {
             Workload w = Workloads.named(name).orElseThrow(() -> new IllegalArgumentException("unknown workload '"
                     + name + "': expected one of " + Workloads.names()));

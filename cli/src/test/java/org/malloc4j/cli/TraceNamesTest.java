@@ -64,6 +64,17 @@ class TraceNamesTest {
         })).containsExactly("a/gcc", "b/gcc");
     }
 
+    /** A file name may hold a newline: the table's row, and the JSON line's name, stay one line, the newline shown. */
+    @Test
+    void aNameWithAControlCharacterStaysOnOneLine() throws Exception {
+        Path odd = write("odd\nname.rep");
+        Cli table = Cli.run("replay", "--no-rehearsal", odd.toString());
+        assertThat(table.code()).as(table.err()).isZero();
+        assertThat(table.outLines()).anyMatch(l -> l.startsWith("odd\\x0aname ")).noneMatch(l -> l.startsWith("name "));
+        Cli json = Cli.run("replay", "--json", "--no-rehearsal", odd.toString());
+        assertThat(json.outLines()).extracting(l -> Json.object(l).get("trace")).containsExactly("odd\\x0aname");
+    }
+
     private List<String> names(Path... files) {
         return TraceSource.resolve(List.of(files), List.of()).stream().map(TraceSource::name).toList();
     }

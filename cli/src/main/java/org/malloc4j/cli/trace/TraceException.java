@@ -49,9 +49,10 @@ public final class TraceException extends Exception {
 
     /**
      * @return {@code name} with each control character (and line or paragraph separator) shown as {@link #printable}
-     *         shows it; other characters, any script's, as they are
+     *         shows it; other characters, any script's, as they are (trace names in the table, the JSON lines and the
+     *         page are made so too: a file name with a newline split the table's row)
      */
-    static String printableName(String name) {
+    public static String printableName(String name) {
         StringBuilder b = new StringBuilder(name.length());
         for (int i = 0; i < name.length(); i++) {
             char c = name.charAt(i);
