@@ -213,8 +213,10 @@ public final class CheckedHeap implements BlockAllocator {
      *         after), so that the engine's peak never holds the red zones; put back when the request fails
      */
     private long counted(long size, long request, long front, int logAlign, boolean zero) {
+        // First, on every path: on a closed heap the count below registered a cache for a thread that had none, after
+        // close had let go of the threads' caches, and the thread kept the closed heap reachable for good
+        core.checkOpen();
         if (logAlign == 4 && request <= SizeClasses.MAX_CACHED) {
-            core.checkOpen();
             LocalHeap own = core.ownCache();
             if (own != null) {
                 own.countUnseen(size - request);
