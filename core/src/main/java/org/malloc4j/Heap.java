@@ -115,25 +115,32 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         Monitoring.check(b.jmx); // before the core reserves address space, so that a refusal leaves nothing behind
         this.core = new HeapCore(b.name != null ? b.name : "heap-" + IDS.incrementAndGet(), b.reserve, b.limit,
                 b.decay.toNanos(), b.releaseThreshold, b.siteRate, b.spareBytes, b.clock);
-        // Under CHECKED, the checked layer tells JFR in the program's terms (its address and size, its refusals)
-        core.largeEventBytes(b.mode == HeapMode.CHECKED ? Long.MAX_VALUE : b.largeAllocationEvent);
-        core.reportExhaustion(b.mode != HeapMode.CHECKED);
-        core.pageGathering(b.pageGathering);
-        // A block's own segment scope is closed once its free is known to be valid, just before it is released.
-        this.checked = b.mode == HeapMode.CHECKED
-                ? new CheckedHeap(core, b.quarantine, this::closeScope, b.largeAllocationEvent) : null;
-        this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
-        this.global = global;
-        this.failOnLeak = b.failOnLeak;
-        this.reclaimLeaks = b.reclaimLeaks;
-        this.reportLeaks = b.failOnLeak || b.siteRate > 0 || checked != null;
-        BlockAllocator blocks = checked != null ? checked : core;
-        this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
-                checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
-        this.mbean = Monitoring.open(this, core.label(), b.jmx);
-        if (checked == null) core.onPrimaryCache(this::primaryCache);
-        this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
-        this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];
+        try {
+            // Under CHECKED, the checked layer tells JFR in the program's terms (its address and size, its refusals)
+            core.largeEventBytes(b.mode == HeapMode.CHECKED ? Long.MAX_VALUE : b.largeAllocationEvent);
+            core.reportExhaustion(b.mode != HeapMode.CHECKED);
+            core.pageGathering(b.pageGathering);
+            // A block's own segment scope is closed once its free is known to be valid, just before it is released.
+            this.checked = b.mode == HeapMode.CHECKED
+                    ? new CheckedHeap(core, b.quarantine, this::closeScope, b.largeAllocationEvent) : null;
+            this.watch = checked != null || b.siteRate > 0 ? new SegmentWatch(this::unreachable) : null;
+            this.global = global;
+            this.failOnLeak = b.failOnLeak;
+            this.reclaimLeaks = b.reclaimLeaks;
+            this.reportLeaks = b.failOnLeak || b.siteRate > 0 || checked != null;
+            BlockAllocator blocks = checked != null ? checked : core;
+            this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
+                    checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
+            if (checked == null) core.onPrimaryCache(this::primaryCache);
+            this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
+            this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];
+            this.mbean = Monitoring.open(this, core.label(), b.jmx); // last: the heap is whole when JMX or JFR reads it
+        } catch (RuntimeException | Error e) {
+            // No heap (its MBean refused, say: an MBean server that cannot be made): the core gives back its range,
+            // its page map, its label and its place among the open heaps, which nobody could close otherwise
+            core.close();
+            throw e;
+        }
     }
 
     /** The heap's first thread's cache, or null when it is retired: see {@link #fastThread}. */

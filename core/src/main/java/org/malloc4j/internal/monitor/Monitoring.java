@@ -81,9 +81,10 @@ public final class Monitoring {
      */
     public static Object open(Heap heap, String label, Boolean jmx) {
         if (JFR) JfrEvents.startPeriodic();
-        OPEN.add(new Watched(heap, label));
         boolean register = JMX && (jmx != null ? jmx : JmxRegistration.serverExists());
-        return register ? JmxRegistration.register(heap, label) : null;
+        Object name = register ? JmxRegistration.register(heap, label) : null;
+        OPEN.add(new Watched(heap, label)); // after the MBean: a registration that throws leaves no heap to JFR
+        return name;
     }
 
     /** Stops monitoring a heap that is closing (its core gives back its label when it closes). */
