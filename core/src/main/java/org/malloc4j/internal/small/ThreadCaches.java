@@ -29,6 +29,11 @@ public final class ThreadCaches {
     private final ThreadLocal<Slot> local;
     /** The slots of the caches in use, for {@link #forgetThreads}. Guarded by the registry lock. */
     private final java.util.IdentityHashMap<LocalHeap, Slot> slots = new java.util.IdentityHashMap<>();
+    /**
+     * Set by {@link #forgetThreads} (under the registry lock): a cache registered after it (a call that may race close,
+     * trim() say, checked the heap open just before close) is not put in its thread's slot, which nobody would empty.
+     */
+    private boolean forgotten;
 
     private static final class Slot {
         LocalHeap cache;
@@ -182,6 +187,7 @@ public final class ThreadCaches {
     public void forgetThreads() {
         registryLock.lock();
         try {
+            forgotten = true;
             for (Slot slot : slots.values()) slot.cache = null;
             slots.clear();
         } finally {
@@ -291,8 +297,10 @@ public final class ThreadCaches {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
         try {
-            own.cache = cache;
-            slots.put(cache, own);
+            if (!forgotten) {
+                own.cache = cache;
+                slots.put(cache, own);
+            }
             foldSoloPeak();
             LocalHeap[] grown = Arrays.copyOf(all, all.length + 1);
             grown[all.length] = cache;
