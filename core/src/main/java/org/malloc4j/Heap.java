@@ -131,6 +131,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             BlockAllocator blocks = checked != null ? checked : core;
             this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
                     checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
+            core.beforeRefusal(stacks::releaseIdle); // ended threads' stack blocks, idle ones: back before a refusal
             if (checked == null) core.onPrimaryCache(this::primaryCache);
             this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
             this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];
@@ -906,7 +907,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
 
         /**
-         * Caps the memory the heap takes from the OS (committed bytes). Default: no cap beyond the reservation.
+         * Caps the memory the heap takes from the OS (committed bytes). Default: no cap beyond the reservation. Before
+         * it refuses a request at the cap, the heap takes back the memory the program no longer holds that the calling
+         * thread may reach: its own cache's empty slabs, the caches of threads that ended, the stripes shared by
+         * virtual threads that no thread is using, and, for a page-run request, the stacks' blocks of ended threads
+         * and idle ones.
          *
          * @param bytes the cap on committed bytes
          * @return this builder

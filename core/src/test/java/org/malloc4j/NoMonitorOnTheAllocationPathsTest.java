@@ -29,7 +29,8 @@ class NoMonitorOnTheAllocationPathsTest {
             // heap.newArena() / an arena's close(): the table of open arenas, written once an arena
             "internal.arena.ScopeTable.add", "internal.arena.ScopeTable.remove",
             "internal.arena.ScopeTable.arenas", "internal.arena.ScopeTable.size",
-            // heap.stack(): a thread's first stack, a block for a stack, leak reports and close
+            // heap.stack(): a thread's first stack, a block for a stack, leak reports and close; trim(), and a
+            // request the limit would refuse, on its last try only (releaseEnded: the stacks of ended threads)
             "internal.stack.StackRegistry.keep", "internal.stack.StackRegistry.heldBlocks",
             "internal.stack.StackRegistry.acquire", "internal.stack.StackRegistry.releaseAll",
             "internal.stack.StackRegistry.reclaimEnded", "internal.stack.StackRegistry.releaseEnded",

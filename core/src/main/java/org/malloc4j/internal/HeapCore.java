@@ -62,6 +62,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private boolean reportsExhaustion = true;
     /** The sampled heap-wide peak (see {@link PeakSample}). */
     private final PeakSample peakSample = new PeakSample();
+    /** What a request about to be refused takes back from the layers over the engine first ({@link #beforeRefusal}). */
+    private volatile Runnable reclaimHeld = () -> {};
     /** The limit the builder set ({@code Long.MAX_VALUE}: none); the page layer's is at most the reservation. */
     private final long limitBytes;
 
@@ -565,7 +567,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * thread's is its holder's alone.
      */
     private long takeBlockPages(long npages, long alignment, long offset, long size, long asked, boolean lastTry) {
-        if (lastTry) releaseOwnSpares();
+        if (lastTry && npages <= Integer.MAX_VALUE) reclaimBeforeRefusal();
         lockOpen();
         try {
             long result = npages > Integer.MAX_VALUE ? 0 : pages.allocateBlock(npages, alignment, offset, size);
@@ -574,6 +576,32 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         } finally {
             pages.lock().unlock();
         }
+    }
+
+    /**
+     * Before a request that needs no lock held here is refused ({@link #takeBlockPages}' last try, a realloc that only
+     * the limit keeps from growing in place): takes back what the program no longer holds, and the caller tries once
+     * more. The blocks the layers over the engine keep for threads that ended ({@link #beforeRefusal}: the stacks of
+     * ended threads, the stack pool's idle blocks) first, as their frees may empty slabs given back next; then the
+     * caller's own empty slabs and those of ended threads' caches ({@link #releaseOwnSpares}); then the remote frees
+     * waiting in the stripes shared by virtual threads, and their empty slabs. Under a 1 MiB limit a request of
+     * 900,000 bytes was refused with nothing live ("committed 303104, live 0 bytes"), the stripes' slabs holding the
+     * room, and one of 600,000 with ten ended threads' stack blocks the only live memory
+     * (RefusalTakesBackStripesAndStacksTest). Takes the layers' locks, a cache's, the registry's and the page lock,
+     * each in its turn: the caller holds none.
+     */
+    private void reclaimBeforeRefusal() {
+        reclaimHeld.run();
+        releaseOwnSpares();
+        caches.drainStripes();
+    }
+
+    /**
+     * Sets what a request about to be refused first takes back from the layers over the engine (the heap's stacks):
+     * it runs on the refused thread, which holds no lock of this core's, and may free blocks. Set once, by the heap.
+     */
+    public void beforeRefusal(Runnable reclaim) {
+        this.reclaimHeld = reclaim;
     }
 
     /**
@@ -860,7 +888,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 // slabs count as committed, and go back (as a refused copy's last try gives them back) before one more
                 // try. Else the realloc was refused, its copy too, and the same realloc then grew in place.
                 limitOnly = false;
-                releaseOwnSpares();
+                reclaimBeforeRefusal();
             }
             if (resized) {
                 if (sites != null) resampleInPlace(null, address, oldRequested, newSize);
@@ -1278,8 +1306,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 pages.lock().unlock();
             }
             // Refused again: the caches of threads that ended may hold the room (see releaseOwnSpares), adopted here
-            // outside the page lock, which comes after the registry's; then one last try
+            // outside the page lock, which comes after the registry's and the stripes'; so may the stripes no thread
+            // holds, their remote frees collected and their empty slabs given back; then one last try. Not the
+            // stacks' blocks (reclaimBeforeRefusal): the owner is held, in the middle of its slow path, and their
+            // frees could land in it, or wait for its stripe's lock under the stacks' monitor
             caches.reapAll(owner);
+            caches.releaseIdleStripes(owner);
         }
     }
 

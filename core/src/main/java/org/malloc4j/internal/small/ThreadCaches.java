@@ -391,6 +391,25 @@ public final class ThreadCaches {
         }
     }
 
+    /**
+     * Collects the remote frees waiting in each stripe that no thread holds now, but {@code caller}'s own, and gives
+     * its empty slabs back to the page layer: for a cache whose new slab the page layer refused, before its last try
+     * ({@code HeapCore.newSlab}), where {@link #collectIdleStripes} had left those slabs kept as the stripes' spares.
+     * The caller may hold its own stripe: the others are only tried, never waited for. O(stripes and their slabs).
+     */
+    public void releaseIdleStripes(LocalHeap caller) {
+        for (LocalHeap stripe : stripes) {
+            if (stripe == caller || !stripe.lock().tryLock()) continue;
+            try {
+                stripe.drainPending();
+                stripe.releaseEmpty();
+                leaveSparesIfEmpty(stripe);
+            } finally {
+                stripe.lock().unlock();
+            }
+        }
+    }
+
     /** {@link #reapDead}'s walk, with the registry lock held by the caller; gives the lock back. */
     private void reapLocked(LocalHeap into, int budget) {
         try {
