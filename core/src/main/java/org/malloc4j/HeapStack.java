@@ -15,8 +15,9 @@ package org.malloc4j;
  * <p><b>Memory.</b> A stack is one block of the heap of {@link #DEFAULT_SIZE} bytes and 16 more, taken on the first
  * push: frames use the {@code DEFAULT_SIZE} bytes after the first 16, so no frame segment starts a heap block and
  * {@code heap.free} rejects every one ({@link InvalidFreeException}) instead of freeing the stack under its frames. A
- * platform thread keeps its block for its life; a stack whose thread has ended is reclaimed the next time a stack
- * needs a block, or by {@link Heap#trim()}. A virtual thread borrows a block from a small pool shared by the heap's
+ * platform thread keeps its block for its life; a stack whose thread has ended is reclaimed by a later stack that
+ * needs a block (each looks at a few platform threads' stacks, in turn), by {@link Heap#trim()}, or before the heap
+ * refuses a page-run request at its limit. A virtual thread borrows a block from a small pool shared by the heap's
  * virtual threads when it pushes its outermost frame and gives it back when that frame closes, so the number of
  * blocks follows the number of threads that are inside a frame at the same time, not the number of virtual threads.
  * A thread that ends inside a frame keeps its block until the heap reclaims it (a platform thread's when a stack needs

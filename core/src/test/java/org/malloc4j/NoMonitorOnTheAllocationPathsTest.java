@@ -34,6 +34,7 @@ class NoMonitorOnTheAllocationPathsTest {
             "internal.stack.StackRegistry.keep", "internal.stack.StackRegistry.heldBlocks",
             "internal.stack.StackRegistry.acquire", "internal.stack.StackRegistry.releaseAll",
             "internal.stack.StackRegistry.reclaimEnded", "internal.stack.StackRegistry.releaseEnded",
+            "internal.stack.StackRegistry.reclaimSomeEnded", "internal.stack.StackRegistry.stacksLooked",
             // a heap's build and close: its monitoring label, the purger thread started once a process
             "internal.monitor.Monitoring.label", "internal.monitor.Monitoring.unlabel",
             "internal.Purger.ensureStarted");
