@@ -29,12 +29,6 @@ class NoMonitorOnTheAllocationPathsTest {
             // heap.newArena() / an arena's close(): the table of open arenas, written once an arena
             "internal.arena.ScopeTable.add", "internal.arena.ScopeTable.remove",
             "internal.arena.ScopeTable.arenas", "internal.arena.ScopeTable.size",
-            // heap.stack(): a thread's first stack, a block for a stack, leak reports and close; trim(), and a
-            // request the limit would refuse, on its last try only (releaseEnded: the stacks of ended threads)
-            "internal.stack.StackRegistry.keep", "internal.stack.StackRegistry.heldBlocks",
-            "internal.stack.StackRegistry.acquire", "internal.stack.StackRegistry.releaseAll",
-            "internal.stack.StackRegistry.reclaimEnded", "internal.stack.StackRegistry.releaseEnded",
-            "internal.stack.StackRegistry.reclaimSomeEnded", "internal.stack.StackRegistry.stacksLooked",
             // a heap's build and close: its monitoring label, the purger thread started once a process
             "internal.monitor.Monitoring.label", "internal.monitor.Monitoring.unlabel",
             "internal.Purger.ensureStarted");
@@ -50,7 +44,7 @@ class NoMonitorOnTheAllocationPathsTest {
         assertThat(classes).as("the core's classes under %s", root).hasSizeGreaterThan(50);
         for (Path file : classes) found.addAll(monitors(file));
         // The scan sees monitors at all: a synchronized method and a synchronized block that are there
-        assertThat(found).contains("internal.arena.ScopeTable.add", "internal.stack.StackRegistry.acquire");
+        assertThat(found).contains("internal.arena.ScopeTable.add", "internal.Purger.ensureStarted");
         assertThat(found).as("methods that are synchronized or enter a monitor").isSubsetOf(ALLOWED);
     }
 

@@ -2,6 +2,7 @@ package org.malloc4j.internal.stack;
 
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.malloc4j.HeapCorruptionException;
 import org.malloc4j.HeapDamage;
@@ -20,7 +21,7 @@ import org.malloc4j.internal.BlockAllocator;
  * pushed, plus the threads inside a frame at the same time, plus the pool's capacity; 100,000 virtual threads that
  * each push and pop in turn share a handful.
  *
- * <p>Thread-safe: the pool is lock-free, the list of platform stacks is guarded by its own monitor (touched once
+ * <p>Thread-safe: the pool is lock-free, the list of platform stacks is guarded by a lock of its own (touched once
  * per platform thread, and when the pool runs dry), the counters are atomic.
  */
 public final class StackRegistry {
@@ -33,7 +34,13 @@ public final class StackRegistry {
      * {@link #releaseAll} empties the slots.
      */
     private final ThreadLocal<Slot> current = new ThreadLocal<>();
-    /** The slots of the threads that made a stack here; guarded by {@link #platform}'s monitor. */
+    /**
+     * Guards the lists of slots and platform stacks. A lock, not a monitor: a request the heap's limit would refuse
+     * takes it (the stacks of ended threads go back first), and the concurrency issue allows no {@code synchronized}
+     * on malloc and free paths ({@code NoMonitorOnTheAllocationPathsTest}).
+     */
+    private final ReentrantLock lock = new ReentrantLock();
+    /** The slots of the threads that made a stack here; guarded by {@link #lock}. */
     private final ArrayList<Slot> slots = new ArrayList<>();
     /** {@link #slots} is swept of ended threads' slots when it reaches this size (amortised O(1) a thread). */
     private int sweepAt = 64;
@@ -48,14 +55,14 @@ public final class StackRegistry {
      */
     private ThreadStack first;
     private final StackPool pool;
-    /** Stacks of platform threads that hold a block; guarded by its monitor. */
+    /** Stacks of platform threads that hold a block; guarded by {@link #lock}. */
     private final ArrayList<ThreadStack> platform = new ArrayList<>();
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong freed = new AtomicLong();
     /**
      * Blocks that live virtual threads' stacks held when the heap closed (a frame open across the close): out of
      * {@link #releaseAll}'s reach, their threads giving them back at their pops, but the heap's own all the same,
-     * which close()'s leak report must not count as the program's. Guarded by {@link #platform}'s monitor.
+     * which close()'s leak report must not count as the program's. Guarded by {@link #lock}.
      */
     private final java.util.Set<Long> borrowedAtClose = new java.util.HashSet<>();
     /** Where damage goes that a free of a stack's block finds in CHECKED mode (kept for verify() and close()). */
@@ -107,13 +114,16 @@ public final class StackRegistry {
     }
 
     private void keep(Slot slot) {
-        synchronized (platform) {
+        lock.lock();
+        try {
             if (slots.size() >= sweepAt) sweepEnded();
             slots.add(slot);
+        } finally {
+            lock.unlock();
         }
     }
 
-    /** Forgets the slots of ended threads, taking back the blocks of those that ended in a frame. Monitor held. */
+    /** Forgets the slots of ended threads, taking back the blocks of those that ended in a frame. Lock held. */
     private void sweepEnded() {
         slots.removeIf(s -> s.stack == null || reclaimIfEnded(s.stack));
         sweepAt = Math.max(64, 2 * slots.size());
@@ -128,8 +138,11 @@ public final class StackRegistry {
     public void releaseEnded() {
         long block = reclaimEnded();
         if (block != 0) release(block);
-        synchronized (platform) {
+        lock.lock();
+        try {
             sweepEnded(); // virtual threads that ended inside a frame
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -174,7 +187,8 @@ public final class StackRegistry {
     public java.util.Set<Long> heldBlocks() {
         java.util.Set<Long> held = new java.util.HashSet<>();
         pool.forEachIdle(held::add);
-        synchronized (platform) {
+        lock.lock();
+        try {
             for (ThreadStack stack : platform) {
                 long b = stack.heldBlock();
                 if (b != 0) held.add(b);
@@ -185,14 +199,19 @@ public final class StackRegistry {
                 if (b != 0) held.add(b);
             }
             held.addAll(borrowedAtClose);
+        } finally {
+            lock.unlock();
         }
         return held;
     }
 
     /** @return platform stacks {@link #acquire} has looked at for an ended thread's block (for tests) */
     long stacksLooked() {
-        synchronized (platform) {
+        lock.lock();
+        try {
             return looked;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -215,8 +234,11 @@ public final class StackRegistry {
             created.incrementAndGet();
         }
         if (!stack.borrows) {
-            synchronized (platform) {
+            lock.lock();
+            try {
                 platform.add(stack);
+            } finally {
+                lock.unlock();
             }
         }
         return block;
@@ -227,7 +249,8 @@ public final class StackRegistry {
      * a new one on their next push). For a heap that is closing, when no frame may be open.
      */
     public void releaseAll() {
-        synchronized (platform) {
+        lock.lock();
+        try {
             for (ThreadStack stack : platform) {
                 long block = stack.reclaim();
                 if (block != 0) free(block);
@@ -244,6 +267,8 @@ public final class StackRegistry {
                 slot.stack = null; // the threads that used the heap keep it reachable no longer
             }
             slots.clear();
+        } finally {
+            lock.unlock();
         }
         first = null;
         for (long block; (block = pool.poll()) != 0; ) free(block);
@@ -253,7 +278,7 @@ public final class StackRegistry {
      * Takes the block of a virtual thread's stack whose thread ended inside a frame (no other thread may use its frames):
      * into the pool, or to the heap. Forgotten with the thread's slot, it stayed live for good, and {@link #heldBlocks}
      * no longer named it: the heap's own block was reported as the program's leak, at close too. Reading the ended
-     * thread's stack is safe, as in {@link #reclaimEnded}. Caller holds {@link #platform}'s monitor.
+     * thread's stack is safe, as in {@link #reclaimEnded}. Caller holds {@link #lock}.
      *
      * @return whether {@code stack}'s thread has ended
      */
@@ -297,7 +322,8 @@ public final class StackRegistry {
      */
     private long reclaimEnded() {
         long[] mine = {0};
-        synchronized (platform) {
+        lock.lock();
+        try {
             platform.removeIf(stack -> { // one pass: an iterator's removals shifted the rest of the list each time
                 if (stack.owner.isAlive()) return false;
                 long block = stack.reclaim();
@@ -306,15 +332,17 @@ public final class StackRegistry {
                 else release(block);
                 return true;
             });
+        } finally {
+            lock.unlock();
         }
         return mine[0];
     }
 
     /** Platform stacks a stack that needs a block looks at, at most, for one whose thread has ended. */
     static final int LOOK_BUDGET = 4;
-    /** Where {@link #reclaimSomeEnded} looks next in {@link #platform}; guarded by its monitor. */
+    /** Where {@link #reclaimSomeEnded} looks next in {@link #platform}; guarded by {@link #lock}. */
     private int lookCursor;
-    /** Platform stacks {@link #reclaimSomeEnded} has looked at; guarded by {@link #platform}'s monitor. */
+    /** Platform stacks {@link #reclaimSomeEnded} has looked at; guarded by {@link #lock}. */
     private long looked;
 
     /**
@@ -328,7 +356,8 @@ public final class StackRegistry {
      * @return a block for the caller, or 0
      */
     private long reclaimSomeEnded() {
-        synchronized (platform) {
+        lock.lock();
+        try {
             for (int n = 0; n < LOOK_BUDGET && !platform.isEmpty(); n++) {
                 if (lookCursor >= platform.size()) lookCursor = 0;
                 ThreadStack stack = platform.get(lookCursor);
@@ -343,6 +372,8 @@ public final class StackRegistry {
                 long block = stack.reclaim();
                 if (block != 0) return block;
             }
+        } finally {
+            lock.unlock();
         }
         return 0;
     }
