@@ -1306,11 +1306,13 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 pages.lock().unlock();
             }
             // Refused again: the caches of threads that ended may hold the room (see releaseOwnSpares), adopted here
-            // outside the page lock, which comes after the registry's and the stripes'; so may the stripes no thread
-            // holds, their remote frees collected and their empty slabs given back; then one last try. Not the
-            // stacks' blocks (reclaimBeforeRefusal): the owner is held, in the middle of its slow path, and their
-            // frees could land in it, or wait for its stripe's lock under the stacks' monitor
+            // outside the page lock, which comes after the registry's and the stripes'. A slab of the class with room
+            // among those adopted serves the request without pages (it was refused, a free block at hand); else the
+            // stripes no thread holds may hold the room, their remote frees collected and their empty slabs given
+            // back; then one last try. Not the stacks' blocks (reclaimBeforeRefusal): the owner is held, in the middle
+            // of its slow path, and their frees could land in it, or wait for its stripe's lock under the stacks' lock
             caches.reapAll(owner);
+            if (owner.hasQueued(sizeClass)) return null;
             caches.releaseIdleStripes(owner);
         }
     }

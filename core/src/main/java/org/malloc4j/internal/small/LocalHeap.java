@@ -281,7 +281,8 @@ public final class LocalHeap {
                 spareEmptyCurrents();
                 trimSpares(); // within a share that shrank, whether or not a current slab became a spare
                 next = source.newSlab(c, this, size);
-                own(next);
+                if (next != null) own(next);
+                else unlink(next = nextQueued(c)); // an ended thread's slab, adopted by a refusal (see SlabSource)
             }
             if (s != EMPTY) s.isCurrent = false;
             next.isCurrent = true;
@@ -856,6 +857,11 @@ public final class LocalHeap {
         s.next = s.prev = null;
         s.listed = false;
         s.roomy = false;
+    }
+
+    /** @return whether a slab of class {@code c} with room waits on this cache's queues. Holder only. */
+    public boolean hasQueued(int c) {
+        return available[c] != null || roomy[c] != null;
     }
 
     /** @return whether this cache owns a slab. Holder only (an adoption into it runs on its holder). */
