@@ -139,7 +139,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         } catch (RuntimeException | Error e) {
             // No heap (its MBean refused, say: an MBean server that cannot be made): the core gives back its range,
             // its page map, its label and its place among the open heaps, which nobody could close otherwise
-            core.close();
+            try {
+                core.close();
+            } catch (RuntimeException | Error closing) {
+                e.addSuppressed(closing); // the build's own failure is the one to tell
+            }
             throw e;
         }
     }

@@ -563,8 +563,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * request refused with nothing live, the spares of 100 KB blocks holding the room) and throws when refused again.
      * Its empty current slabs, and the slabs other threads' frees emptied (waiting on its pending stack), hold room the
      * same way: they go back too, as {@code trim()} gives them (a review saw 960 KiB refused under a 1 MiB limit with
-     * nothing live, an empty current slab of 32 KiB blocks holding 128 KiB). Only the caller's own cache: another
-     * thread's is its holder's alone.
+     * nothing live, an empty current slab of 32 KiB blocks holding 128 KiB). Of the live threads, only the caller's own
+     * cache: another's is its holder's alone; the caches of threads that ended are adopted, and the stripes no thread
+     * holds and the stacks' idle blocks given back ({@link #reclaimBeforeRefusal}).
      */
     private long takeBlockPages(long npages, long alignment, long offset, long size, long asked, boolean lastTry) {
         if (lastTry && npages <= Integer.MAX_VALUE) reclaimBeforeRefusal();

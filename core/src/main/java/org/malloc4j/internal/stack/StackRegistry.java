@@ -16,13 +16,14 @@ import org.malloc4j.internal.BlockAllocator;
  * takes a block on its first push and keeps it; a virtual thread's stack borrows one on its outermost push and
  * gives it back on its outermost pop. Blocks come from the {@link StackPool} first, then from stacks of platform
  * threads that have ended (a stack that needs a block with the pool empty looks at a few of them, in turn), then from
- * the heap. A block
- * given back to a full pool goes back to the heap. So the blocks alive are at most the platform threads that have
- * pushed, plus the threads inside a frame at the same time, plus the pool's capacity; 100,000 virtual threads that
- * each push and pop in turn share a handful.
+ * the heap. A block given back to a full pool goes back to the heap; {@code trim()} and a request the heap's limit
+ * would refuse take back every ended thread's block ({@link #releaseEnded}, {@link #releaseIdle}). So the blocks alive
+ * are at most the platform threads that have pushed, plus the threads inside a frame at the same time, plus the pool's
+ * capacity; 100,000 virtual threads that each push and pop in turn share a handful.
  *
- * <p>Thread-safe: the pool is lock-free, the list of platform stacks is guarded by a lock of its own (touched once
- * per platform thread, and when the pool runs dry), the counters are atomic.
+ * <p>Thread-safe: the pool is lock-free, the list of platform stacks is guarded by a lock of its own (taken once per
+ * platform thread, when the pool runs dry, and by trims, refusals, leak reports and close), the counters are
+ * atomic.
  */
 public final class StackRegistry {
     private final BlockAllocator core;
@@ -246,7 +247,8 @@ public final class StackRegistry {
 
     /**
      * Gives every stack's block back to the heap: the pool's and those of platform threads, ended or not (they take
-     * a new one on their next push). For a heap that is closing, when no frame may be open.
+     * a new one on their next push). For a heap that is closing: a live virtual thread inside a frame keeps its block,
+     * remembered as the heap's own ({@link #heldBlocks}), and gives it back at its pop.
      */
     public void releaseAll() {
         lock.lock();
