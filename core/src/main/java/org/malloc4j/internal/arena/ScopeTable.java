@@ -10,7 +10,9 @@ package org.malloc4j.internal.arena;
  * <p>Layout: an {@code Object[]} of slots, the scope of slot {@code i} at {@code 2i} and its arena at
  * {@code 2i + 1}; linear probing from the scope's identity hash. A removed entry leaves a {@link #TOMBSTONE} key, so
  * that entries never move while readers probe; when live entries and tombstones fill three quarters of the table,
- * the writer copies the live entries into a new table and publishes it through the volatile {@link #table}.
+ * or live entries fall below an eighth of it, the writer copies the live entries into a new table and publishes it
+ * through the volatile {@link #table}: the table, and {@link #arenas()}'s walk of it, follow the arenas open now, not
+ * the most that ever were.
  *
  * <p>Why unsynchronized reads are safe: a thread looks up the scope of a segment it holds, and it got that segment
  * after the arena was added (the arena's {@code allocate} runs after its constructor added it, and the segment reached
@@ -63,6 +65,9 @@ final class ScopeTable {
                 t[2 * i] = TOMBSTONE;
                 t[2 * i + 1] = null;
                 live--;
+                // Shrink: else 100,000 arenas open once left a table of 262,144 slots for good, walked by every
+                // leaks() and the heap's close, and every miss (a plain segment's free) probed through tombstones
+                if (mask + 1 > MIN_SLOTS && live * 8L < mask + 1) rebuild(live);
                 return;
             }
         }
