@@ -915,7 +915,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * it refuses a request at the cap, the heap takes back the memory the program no longer holds that the calling
          * thread may reach: its own cache's empty slabs, the caches of threads that ended, the stripes shared by
          * virtual threads that no thread is using, and, for a page-run request, the stacks' blocks of ended threads
-         * and idle ones.
+         * and idle ones; in {@link HeapMode#CHECKED} mode also the blocks waiting in quarantine that it may release.
+         * Then it tries once more. The empty slabs other live threads' caches keep stay: only a cache's own thread
+         * touches them.
          *
          * @param bytes the cap on committed bytes
          * @return this builder

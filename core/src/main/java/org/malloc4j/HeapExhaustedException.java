@@ -1,7 +1,8 @@
 package org.malloc4j;
 
 /**
- * Thrown when a request cannot be met within the heap's limit or what the OS gives. The message states the
+ * Thrown when a request cannot be met within the heap's limit or what the OS gives, once the heap has taken back the
+ * free memory the calling thread can reach ({@link Heap.Builder#limit(long)} says what). The message states the
  * request, the limit (on a heap with no limit set, the reservation: "no limit set, reservation N bytes"), live bytes,
  * free bytes and the largest free block, so that a failure caused by fragmentation can be told from one caused by
  * real exhaustion. The heap stays usable after it. {@link Heap.Builder#build()} throws it too when the OS refuses the

@@ -20,9 +20,9 @@ package org.malloc4j;
  * refuses a page-run request at its limit. A virtual thread borrows a block from a small pool shared by the heap's
  * virtual threads when it pushes its outermost frame and gives it back when that frame closes, so the number of
  * blocks follows the number of threads that are inside a frame at the same time, not the number of virtual threads.
- * A thread that ends inside a frame keeps its block until the heap reclaims it (a platform thread's when a stack needs
- * a block, a virtual thread's when the heap sweeps the stacks of ended threads; either by a trim or at close): close
- * every frame.
+ * A thread that ends inside a frame keeps its block until the heap reclaims it (a platform thread's as above, a
+ * virtual thread's when the heap sweeps the stacks of ended threads: now and then as new threads make stacks, by a
+ * trim, before a page-run request is refused at the limit, and at close): close every frame.
  *
  * <p><b>Threads.</b> A stack and its frames belong to one thread: calling them from another thread throws
  * {@link WrongThreadException}.
