@@ -71,7 +71,11 @@ public interface HeapMXBean {
     /** {@return peak live bytes / peak committed bytes (the malloc-lab measure; {@link HeapStats#utilization()})} */
     double getUtilization();
 
-    /** Gives every free page back to the OS now. */
+    /**
+     * {@link Heap#trim()}, on the management thread: the free page runs go back to the OS now, with the empty slabs of
+     * the virtual threads' stripes and of threads that ended, and the stack blocks of ended threads are taken back;
+     * the caches of live threads keep their spares.
+     */
     void trim();
 
     /**
