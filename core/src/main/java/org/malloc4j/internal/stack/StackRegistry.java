@@ -148,8 +148,9 @@ public final class StackRegistry {
     }
 
     /**
-     * {@link #releaseEnded}, then gives the pool's idle blocks back to the heap too: for a request the heap would
-     * refuse otherwise ({@code HeapCore.beforeRefusal}), on the refused thread, which holds none of the heap's locks.
+     * {@link #releaseEnded}, then gives the pool's idle blocks back to the heap too: for {@code trim()}, and for a
+     * request the heap would refuse otherwise ({@code HeapCore.beforeRefusal}), on the refused thread, which holds
+     * none of the heap's locks.
      * Ten platform threads that had used their stacks together and ended held 655 KB live under a 1 MiB limit, and a
      * request of 600 KB was refused. The pool fills again as stacks give blocks back. O(stacks).
      */
