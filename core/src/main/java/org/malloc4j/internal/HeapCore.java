@@ -46,6 +46,15 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final long base;
     private final long reserved;
     private final Slab[][] directory;
+    /**
+     * Per directory chunk, for each page of a medium slab but its first: how many pages back that first page lies (1 to
+     * 63), else 0. A medium slab has one block, whose address is its first page, so the directory maps that page alone
+     * and {@link #slabContaining} finds the slab of an address inside its block from here: its 8 to 64 pages each
+     * written in the directory cost a reference store with the collector's barrier (a fence where the chunk is old),
+     * on every make and give-back of a slab, which a program that holds more medium blocks than the spare budget
+     * keeps pays for most of theirs (a loop of 16 blocks of 128 KiB: about 50 ns of 290 a malloc and free).
+     */
+    private final byte[][] interior;
     private final PageHeap pages;
     private final ThreadCaches caches;
     /** Allocation sites of sampled blocks; null when sites are not tracked. */
@@ -89,6 +98,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         this.reserved = reserve;
         try {
             this.directory = new Slab[Math.toIntExact(reserve >>> CHUNK_SHIFT)][];
+            this.interior = new byte[directory.length][];
             this.pages = new PageHeap(base, Math.toIntExact(reserve >>> PageHeap.PAGE_SHIFT),
                     Math.min(limitBytes, reserve), decayNanos, releaseBytes, clock);
         } catch (RuntimeException | Error e) {
@@ -448,7 +458,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     private void freeHeld(long block, int kind) {
         checkOpen();
-        Slab slab = slabOf(block);
+        Slab slab = slabContaining(block);
         if (slab == null) {
             freePageRun(block, null, kind);
             return;
@@ -710,7 +720,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return new InvalidFreeException(address, Describe.foreign(address, this, OPEN));
     }
 
-    /** @return the slab holding {@code address}, or null when it is not in a slab of this heap */
+    /**
+     * @return the slab whose directory entry maps the page of {@code address}: for a small slab any page of it, for a
+     *         medium slab its first page alone (see {@link #interior}), else null. Enough where the address is a
+     *         block's start, as a valid free's is; {@link #slabContaining} also finds a medium block from inside it
+     */
     private Slab slabOf(long address) {
         long off = address - base;
         if (Long.compareUnsigned(off, reserved) >= 0) {
@@ -720,6 +734,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         Slab[] chunk = directory[(int) (off >>> CHUNK_SHIFT)];
         if (chunk == null) return null;
         return chunk[(int) (off >>> PageHeap.PAGE_SHIFT) & (PAGES_PER_CHUNK - 1)];
+    }
+
+    /**
+     * @return the slab holding {@code address}, at a block's start or inside a block, or null when it is not in a slab
+     *         of this heap; throws as {@link #slabOf} for an address outside the heap's range. A slab being made or
+     *         given back by another thread meanwhile is seen or not, as {@link #slabOf}'s racy read sees it
+     */
+    private Slab slabContaining(long address) {
+        Slab slab = slabOf(address);
+        if (slab != null) return slab;
+        long page = (address - base) >>> PageHeap.PAGE_SHIFT;
+        byte[] backs = interior[(int) (page >>> (CHUNK_SHIFT - PageHeap.PAGE_SHIFT))];
+        int back = backs == null ? 0 : backs[(int) page & (PAGES_PER_CHUNK - 1)];
+        if (back == 0) return null;
+        Slab medium = slabOf(base + ((page - back) << PageHeap.PAGE_SHIFT));
+        // Read racily: only a medium slab whose pages hold the address answers, not one made there since
+        long rel = address - (medium == null ? 0 : medium.base);
+        return medium != null && medium.capacity == 1 && rel >= 0 && rel < ((long) medium.pages << PageHeap.PAGE_SHIFT)
+                ? medium : null;
     }
 
     /** Frees a small block when the fast path could not: another owner, a shared stripe, or an invalid address. */
@@ -817,7 +850,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * returns its requested size. Caller holds the lock.
      */
     private long validateBlock(long address) {
-        if (!pages.isBlockStart(address)) throw new InvalidFreeException(address, Describe.notABlock(address, pages));
+        if (!pages.isBlockStart(address)) {
+            // Inside a medium block: its free found no slab at its page (see slabOf)
+            Slab slab = slabContaining(address);
+            if (slab != null) throw new InvalidFreeException(address, Describe.insideSlab(address, slab));
+            throw new InvalidFreeException(address, Describe.notABlock(address, pages));
+        }
         int held = pages.heldKind(address);
         if (held != 0) throw new InvalidFreeException(address, Describe.held(address, held));
         return pages.blockRequested(address);
@@ -829,7 +867,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         if (newSize < 0) throw badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         checkOpen();
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         long oldRequested, oldUsable;
         int idx = -1;
         if (slab != null) {
@@ -976,7 +1014,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * run always can; a small or medium block when its slab can record the size (as a FAST realloc's block stays).
      */
     public boolean canShrinkInPlace(long address, long newSize) {
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         return slab == null || slab.canRecord(newSize);
     }
 
@@ -986,7 +1024,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * refused resizes its block ({@link #resizeInPlace}): the new size counted live, a page run's tail pages freed.
      */
     public void shrinkInPlace(long address, long newSize) {
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             int idx = liveBlockIndex(slab, address);
             resizeInPlace(slab, idx, address, slab.requestedSize(idx), newSize);
@@ -1117,7 +1155,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public long usableSize(long address) {
         checkOpen();
         if (address == 0) throw new InvalidFreeException(address, "usableSize of the null address");
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             liveBlockIndex(slab, address);
             return slab.blockSize;
@@ -1137,7 +1175,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public boolean isLiveBlock(long address) {
         if (!contains(address) || closed) return false;
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             int idx = slab.indexOf(address);
             return idx >= 0 && slab.isAllocatedLocal(idx);
@@ -1158,7 +1196,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public long liveBlockContaining(long address) {
         if (!contains(address) || closed) return 0;
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             int idx = slab.blockContaining(address);
             return idx >= 0 && slab.isAllocatedLocal(idx) ? slab.blockAddress(idx) : 0;
@@ -1181,7 +1219,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public boolean isFreeMemory(long address) {
         if (!contains(address) || closed) return false;
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             int idx = slab.indexOf(address);
             return idx >= 0 && !slab.isAllocatedLocal(idx);
@@ -1238,7 +1276,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public long liveRequestedSize(long address) {
         if (!contains(address) || closed) return -1;
-        Slab slab = slabOf(address);
+        Slab slab = slabContaining(address);
         if (slab != null) {
             int idx = slab.indexOf(address);
             return idx >= 0 && slab.isAllocatedLocal(idx) ? slab.requestedSize(idx) : -1;
@@ -1297,7 +1335,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 }
                 if (result != 0) {
                     Slab slab = owner.newSlab(result & ~PageHeap.FRESH, sizeClass, npages);
-                    setDirectory(slab, slab);
+                    mapSlab(slab, slab);
                     pages.addMetadata(slab.metadataBytes());
                     samplePeak();
                     return slab;
@@ -1344,7 +1382,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public void releaseSlab(Slab slab) {
         lockOpen();
         try {
-            setDirectory(slab, null);
+            mapSlab(slab, null);
             pages.free(pages.pageOf(slab.base));
             pages.addMetadata(-slab.metadataBytes());
         } finally {
@@ -1352,14 +1390,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         }
     }
 
-    private void setDirectory(Slab slab, Slab value) {
-        long off = slab.base - base;
+    /**
+     * Maps the pages of {@code slab} to {@code value}, the slab when it is made, null when it is given back: every page
+     * of a small slab, the first one of a medium slab, whose others are marked in {@link #interior}. Page lock held.
+     */
+    private void mapSlab(Slab slab, Slab value) {
+        long first = (slab.base - base) >>> PageHeap.PAGE_SHIFT;
+        boolean medium = slab.capacity == 1;
         for (int i = 0; i < slab.pages; i++) {
-            long pageOff = off + ((long) i << PageHeap.PAGE_SHIFT);
-            int ci = (int) (pageOff >>> CHUNK_SHIFT);
-            Slab[] chunk = directory[ci];
-            if (chunk == null) directory[ci] = chunk = new Slab[PAGES_PER_CHUNK];
-            chunk[(int) (pageOff >>> PageHeap.PAGE_SHIFT) & (PAGES_PER_CHUNK - 1)] = value;
+            long page = first + i;
+            int ci = (int) (page >>> (CHUNK_SHIFT - PageHeap.PAGE_SHIFT)), pi = (int) page & (PAGES_PER_CHUNK - 1);
+            if (i == 0 || !medium) {
+                Slab[] chunk = directory[ci];
+                if (chunk == null) directory[ci] = chunk = new Slab[PAGES_PER_CHUNK];
+                chunk[pi] = value;
+            } else {
+                byte[] backs = interior[ci];
+                if (backs == null) interior[ci] = backs = new byte[PAGES_PER_CHUNK];
+                backs[pi] = (byte) (value == null ? 0 : i);
+            }
         }
     }
 
