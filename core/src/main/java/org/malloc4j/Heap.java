@@ -604,10 +604,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * {@link HeapMode#CHECKED} mode it checks the red zones of every live block and the poison of every quarantined
      * one; in both modes it checks the page layer's own structure, and throws {@link IllegalStateException} if that
      * is broken (which no program can cause through this API). Exact when no other thread uses the heap; under
-     * concurrent use it checks the blocks that stay live during the walk, with one gap in CHECKED mode: a small block
-     * whose malloc another thread has begun but not finished (the thread descheduled between taking the block and
-     * writing its header) can read as an underflow; a finding that the next quiet {@code verify()} does not repeat is
-     * one of those (a block's free still checks it). A {@link #close()} on another thread waits for it. O(blocks).
+     * concurrent use it checks the blocks that stay live during the walk. In CHECKED mode a block with no valid
+     * header is not reported while a malloc that may have taken it is under way on another thread, its header still
+     * to be written (a small block's: one from the cache that owns its slab; another block's: any page-run or aligned
+     * malloc); real damage there is reported by the block's free or a later {@code verify()}. A {@link #close()} on
+     * another thread waits for it. O(blocks).
      *
      * @return the damaged blocks, in address order; empty in FAST mode
      */

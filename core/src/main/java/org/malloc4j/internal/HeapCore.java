@@ -316,6 +316,27 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return caches.ownCacheOf(Thread.currentThread());
     }
 
+    /**
+     * @return the calling thread's cache, as {@link #malloc} finds it: its exclusive cache (registered if it had
+     *         none), or its virtual thread's stripe. For the CHECKED layer, which counts its placements in it
+     *         ({@link LocalHeap#placingStarts}); the caller checks the heap open first.
+     */
+    public LocalHeap cache() {
+        return caches.get();
+    }
+
+    /**
+     * @return whether a CHECKED placement is under way in the cache that owns the slab holding {@code address}
+     *         ({@link LocalHeap#placingNow}); false for an address in no slab. Never throws, as
+     *         {@link #liveRequestedSize}.
+     */
+    public boolean placingInSlabOf(long address) {
+        if (!contains(address) || closed) return false;
+        Slab slab = slabOf(address);
+        LocalHeap owner = slab == null ? null : slab.owner; // read once: an adoption may change it (its thread ended)
+        return owner != null && owner.placingNow();
+    }
+
     /** @return the site recorder, or null when this heap does not track allocation sites */
     public SiteRecorder sites() {
         return sites;

@@ -55,7 +55,8 @@ public final class CheckedHeap implements BlockAllocator {
      * Placements of blocks that may be page runs ({@link #place}) between their engine call and their header: the
      * engine counts a page run after the page layer handed it out, under a virtual thread's stripe lock that another
      * virtual thread may hold for a long while, and {@link #verify} found the block live with no header yet, twice,
-     * and reported a correct program's block as an underflow (CheckedVerifyWhileAPageRunIsPlacedTest).
+     * and reported a correct program's block as an underflow (CheckedVerifyWhileAPageRunIsPlacedTest). A small
+     * block's placement counts itself in its thread's cache instead ({@link LocalHeap#placingStarts}).
      */
     private final AtomicInteger placingRuns = new AtomicInteger();
 
@@ -197,13 +198,22 @@ public final class CheckedHeap implements BlockAllocator {
             }
         }
         long request = front + size + RedZones.TAIL;
-        boolean mayBeRun = request > SizeClasses.MAX_CACHED || logAlign > 4; // a small one's header comes at once
-        if (mayBeRun) placingRuns.incrementAndGet();
+        // A concurrent verify() must not read the block, live in the engine before its header is written, as damaged:
+        // a small block's placement counts itself in its thread's cache (no shared atomic on the CHECKED malloc),
+        // which verify() finds as the owner of the block's slab; the others (page runs, aligned blocks) here
+        LocalHeap own = null, cache = null;
+        if (request <= SizeClasses.MAX_CACHED && logAlign == 4) {
+            core.checkOpen(); // before core.cache(), which may register a cache (see counted)
+            cache = (own = core.ownCache()) != null ? own : core.cache();
+            cache.placingStarts();
+        } else {
+            placingRuns.incrementAndGet();
+        }
         long b, p;
         boolean fresh;
         try {
             try {
-                b = counted(size, request, front, logAlign, zero);
+                b = counted(size, request, front, logAlign, zero, own);
             } catch (HeapExhaustedException e) {
                 throw quiet ? e : refused(e, size, request);
             }
@@ -214,7 +224,8 @@ public final class CheckedHeap implements BlockAllocator {
             // and a concurrent verify() would read junk under it as a write after free
             zones.arm(b, p, size, frontLog, arena);
         } finally {
-            if (mayBeRun) placingRuns.decrementAndGet();
+            if (cache != null) cache.placingEnds();
+            else placingRuns.decrementAndGet();
         }
         if (!zero) RedZones.junk(p, size);
         else if (!fresh) Memory.zero(p, size); // pages fresh from the OS read as zero: not written (calloc's contract)
@@ -225,14 +236,14 @@ public final class CheckedHeap implements BlockAllocator {
     /**
      * @return an engine block of {@code request} bytes, counted as {@code size} live bytes: the engine counts the
      *         request, the program sees its size, and the difference is taken out before the engine counts (not
-     *         after), so that the engine's peak never holds the red zones; put back when the request fails
+     *         after), so that the engine's peak never holds the red zones; put back when the request fails. A small
+     *         block through {@code own} when not null: the calling thread's cache, as {@link HeapCore#ownCache} found it
      */
-    private long counted(long size, long request, long front, int logAlign, boolean zero) {
+    private long counted(long size, long request, long front, int logAlign, boolean zero, LocalHeap own) {
         // First, on every path: on a closed heap the count below registered a cache for a thread that had none, after
         // close had let go of the threads' caches, and the thread kept the closed heap reachable for good
         core.checkOpen();
         if (logAlign == 4 && request <= SizeClasses.MAX_CACHED) {
-            LocalHeap own = core.ownCache();
             if (own != null) {
                 own.countUnseen(size - request);
                 boolean done = false;
@@ -867,8 +878,9 @@ public final class CheckedHeap implements BlockAllocator {
      * heap; under concurrent use it checks every block that stays put during the walk: a block another thread is
      * arming, poisoning or releasing looks damaged for an instant, so what looks damaged is looked at again after the
      * walk and reported only when the second look finds the same damage under the same header (generation included);
-     * a block with no header, while a placement that may be a page run is under way, is not reported (it may be that
-     * placement's block, whose engine count can wait for a lock before its header is written).
+     * a block with no header, while a placement that may be its own is under way, is not reported (it may be that
+     * placement's block, live in the engine before its header is written: a page run's engine count can wait for a
+     * lock, and any thread can be descheduled in between).
      * Every read stays inside the engine's block as the engine sizes it, so a header rewritten under the walk (junk or
      * poison read as a size) sends no read astray.
      */
@@ -880,12 +892,14 @@ public final class CheckedHeap implements BlockAllocator {
             if (look != null) suspects.add(look);
         });
         // A block with no header at both looks may be one whose placement has not reached it yet: while a placement
-        // that may be a page run is under way (started before the first look, as its block was live then), such a
-        // block is left to its free, or to a later verify(), to report
+        // that may be its own is under way (started before the first look, as its block was live then; read between
+        // the two looks), such a block is left to its free, or to a later verify(), to report. A page run's or an
+        // aligned block's may be any such placement; a small block's is one counted in the cache owning its slab
         boolean placing = placingRuns.get() > 0;
         for (Look first : suspects) {
+            boolean placingHere = placing || first.unarmed && core.placingInSlabOf(first.block);
             Look again = look(first.block);
-            if (again != null && again.sameAs(first) && !(placing && again.unarmed)) found.add(again.damage);
+            if (again != null && again.sameAs(first) && !(placingHere && again.unarmed)) found.add(again.damage);
         }
         // In address order (Heap.verify's contract): the damage kept from blocks that left quarantine came first
         found.sort(Comparator.comparingLong(HeapDamage::address));
