@@ -27,10 +27,10 @@ import org.malloc4j.internal.stack.StackRegistry;
  * block it freed is refused on a second free (the heap left as it was), the live bytes and blocks are the model's plus
  * the stacks' own blocks, verify() is empty and committed stays under the limit. At the end, every block freed, a
  * request of nearly the limit is served (the refusal path takes back what ended threads held), and after trim() the
- * heap commits little beyond the stacks' pooled blocks. A CHECKED verify() that another thread's malloc races may
- * report that block (taken from the engine, its header not written yet: the thread descheduled in between), so the
- * workers' CHECKED verify() calls are counted, not asserted; the one after the joins must be empty. Long runs:
- * {@link #main} ({@code fast|checked|both SEED0 SEEDS ROUNDS [SECONDS]}).
+ * heap commits little beyond the stacks' pooled blocks. The workers' verify() calls, concurrent with the others'
+ * mallocs, must be empty in both modes: a CHECKED one reported blocks taken from the engine whose header was not
+ * written yet (584 in 240 s of {@link #main}; CheckedVerifyWhileASmallBlockIsPlacedTest). Long runs: {@link #main}
+ * ({@code fast|checked|both SEED0 SEEDS ROUNDS [SECONDS]}).
  */
 class ThreadDeathUnderALimitProperties {
     static final long MiB = 1L << 20;
@@ -72,8 +72,6 @@ class ThreadDeathUnderALimitProperties {
         final ConcurrentLinkedQueue<Blk> handed = new ConcurrentLinkedQueue<>();
         final ConcurrentLinkedQueue<Handed> arenas = new ConcurrentLinkedQueue<>();
         final AtomicLong pats = new AtomicLong(1), refusals = new AtomicLong(), ops = new AtomicLong();
-        /** CHECKED verify() calls concurrent with other threads that reported damage (none is left at the joins). */
-        final AtomicLong concurrentReports = new AtomicLong();
         final AtomicReference<Throwable> failure = new AtomicReference<>();
         String where = "start";
 
@@ -360,10 +358,7 @@ class ThreadDeathUnderALimitProperties {
                 } else if (k < 94) {
                     log("verify");
                     List<HeapDamage> d = heap.verify();
-                    // CHECKED, concurrent: a block another thread has taken from the engine but not armed yet (that
-                    // thread descheduled in between) can be reported; the check after the joins must find nothing
-                    if (!d.isEmpty() && run.mode == HeapMode.FAST) throw run.fail("verify: " + d);
-                    if (!d.isEmpty()) run.concurrentReports.incrementAndGet();
+                    if (!d.isEmpty()) throw run.fail("verify, concurrent with the other threads: " + d);
                 } else if (k < 97) {
                     log("leaks");
                     heap.leaks();
@@ -484,9 +479,6 @@ class ThreadDeathUnderALimitProperties {
         }
     }
 
-    /** {@link Run#concurrentReports} of every run, for {@link #main}'s summary. */
-    static final AtomicLong CONCURRENT_REPORTS = new AtomicLong();
-
     static long run(HeapMode mode, long seed, int rounds) throws Exception {
         Run r = new Run(mode, seed);
         try (Heap heap = r.heap) {
@@ -494,8 +486,6 @@ class ThreadDeathUnderALimitProperties {
             if (rnd.nextBoolean()) heap.free(heap.malloc(16)); // the heap's first thread: this one, or a worker
             for (int i = 0; i < rounds; i++) r.round(rnd, i);
             r.finish();
-        } finally {
-            CONCURRENT_REPORTS.addAndGet(r.concurrentReports.get());
         }
         return r.ops.get();
     }
@@ -525,8 +515,6 @@ class ThreadDeathUnderALimitProperties {
                 }
             }
         }
-        System.out.println("runs " + runs + ", ops " + ops + ", failures " + failures
-                + ", CHECKED verify() reports concurrent with other threads (none left at the joins) "
-                + CONCURRENT_REPORTS.get());
+        System.out.println("runs " + runs + ", ops " + ops + ", failures " + failures);
     }
 }
