@@ -1085,11 +1085,15 @@ final class FuzzCampaign {
                 throw fail("a double free was accepted");
             } catch (InvalidFreeException e) {
                 String m = e.getMessage();
+                // A block whose charge is over its ring's share (the rings lease the capacity: several threads' share
+                // less than the eighth this op allows) never waits in quarantine: once its pages are given back, the
+                // heap can tell only that the memory is free, in FAST's words
+                boolean skipped = m.contains("not a live block: the memory there is already freed");
                 if (e.address() != b.addr || !m.contains(Long.toHexString(b.addr))
-                        || !m.contains("(" + b.size + " bytes)") || !m.contains("double free")) {
+                        || !skipped && (!m.contains("(" + b.size + " bytes)") || !m.contains("double free"))) {
                     throw fail("double free message: " + m);
                 }
-                if (cfg.sites() >= 1 && !(m.contains("allocated by") && m.contains("first freed"))) {
+                if (!skipped && cfg.sites() >= 1 && !(m.contains("allocated by") && m.contains("first freed"))) {
                     throw fail("double free message without the sites: " + m);
                 }
             }
