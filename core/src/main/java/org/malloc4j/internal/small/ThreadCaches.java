@@ -400,13 +400,18 @@ public final class ThreadCaches {
     public void releaseIdleStripes(LocalHeap caller) {
         for (LocalHeap stripe : stripes) {
             if (stripe == caller || !stripe.lock().tryLock()) continue;
-            try {
-                stripe.drainPending();
-                stripe.releaseEmpty();
-                leaveSparesIfEmpty(stripe);
-            } finally {
-                stripe.lock().unlock();
-            }
+            releaseLocked(stripe);
+        }
+    }
+
+    /** Collects {@code stripe}'s remote frees and gives its empty slabs back, then unlocks it: the caller locked it. */
+    private void releaseLocked(LocalHeap stripe) {
+        try {
+            stripe.drainPending();
+            stripe.releaseEmpty();
+            leaveSparesIfEmpty(stripe);
+        } finally {
+            stripe.lock().unlock();
         }
     }
 
@@ -479,13 +484,7 @@ public final class ThreadCaches {
     public void drainStripes() {
         for (LocalHeap stripe : stripes) {
             stripe.lock().lock();
-            try {
-                stripe.drainPending();
-                stripe.releaseEmpty();
-                leaveSparesIfEmpty(stripe);
-            } finally {
-                stripe.lock().unlock();
-            }
+            releaseLocked(stripe);
         }
     }
 
