@@ -201,9 +201,11 @@ public final class CheckedHeap implements BlockAllocator {
         // A concurrent verify() must not read the block, live in the engine before its header is written, as damaged:
         // a small block's placement counts itself in its thread's cache (no shared atomic on the CHECKED malloc),
         // which verify() finds as the owner of the block's slab; the others (page runs, aligned blocks) here
+        // Open first, on every path: on a closed heap the count below (or core.cache()) registered a cache for a thread
+        // that had none, after close had let go of the threads' caches, and the thread kept the closed heap reachable
+        core.checkOpen();
         LocalHeap own = null, cache = null;
         if (request <= SizeClasses.MAX_CACHED && logAlign == 4) {
-            core.checkOpen(); // before core.cache(), which may register a cache (see counted)
             cache = (own = core.ownCache()) != null ? own : core.cache();
             cache.placingStarts();
         } else {
@@ -237,12 +239,10 @@ public final class CheckedHeap implements BlockAllocator {
      * @return an engine block of {@code request} bytes, counted as {@code size} live bytes: the engine counts the
      *         request, the program sees its size, and the difference is taken out before the engine counts (not
      *         after), so that the engine's peak never holds the red zones; put back when the request fails. A small
-     *         block through {@code own} when not null: the calling thread's cache, as {@link HeapCore#ownCache} found it
+     *         block through {@code own} when not null: the calling thread's cache, as {@link HeapCore#ownCache}
+     *         found it. The caller checked the heap open.
      */
     private long counted(long size, long request, long front, int logAlign, boolean zero, LocalHeap own) {
-        // First, on every path: on a closed heap the count below registered a cache for a thread that had none, after
-        // close had let go of the threads' caches, and the thread kept the closed heap reachable for good
-        core.checkOpen();
         if (logAlign == 4 && request <= SizeClasses.MAX_CACHED) {
             if (own != null) {
                 own.countUnseen(size - request);
