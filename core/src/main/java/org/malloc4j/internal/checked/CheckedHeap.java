@@ -565,8 +565,10 @@ public final class CheckedHeap implements BlockAllocator {
         if (!core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) throw misplaced(p, op);
         if (!zones.headerIntact(p)) throw damagedOrNotLive(p, op, arena);
         long h0 = Memory.getLong(p - 16);
-        long b = p - RedZones.frontOf(h0);
-        if (!(own != null ? core.isLiveBlockOwn(own, b) : core.isLiveBlock(b))) throw notLive(p, op);
+        long front = RedZones.frontOf(h0), b = p - front;
+        if (!(own != null ? core.isLiveBlockOwn(own, b) : core.isLiveBlock(b)) || !headerOfItsBlock(p, front)) {
+            throw notLive(p, op);
+        }
         // One test for both flags: FREED must be clear, ARENA set exactly for an arena's free
         if ((h0 & (RedZones.FREED | RedZones.ARENA)) != (arena ? RedZones.ARENA : 0)) throw flagged(p, h0, op);
         return h0;
@@ -1063,7 +1065,8 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.headerIntact(p)) return null;
         long h0 = Memory.getLong(p - 16);
         if ((h0 & (RedZones.FREED | RedZones.ARENA)) != RedZones.FREED) return null;
-        return core.isLiveBlock(p - RedZones.frontOf(h0)) ? alreadyFreed(p, h0, op) : null;
+        long front = RedZones.frontOf(h0);
+        return core.isLiveBlock(p - front) && headerOfItsBlock(p, front) ? alreadyFreed(p, h0, op) : null;
     }
 
     /**
@@ -1074,7 +1077,21 @@ public final class CheckedHeap implements BlockAllocator {
         if (core.isClosed() || !core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) return false;
         if (!zones.headerIntact(p)) return false;
         long h0 = Memory.getLong(p - 16);
-        return (h0 & RedZones.FREED) == 0 && core.isLiveBlock(p - RedZones.frontOf(h0));
+        long front = RedZones.frontOf(h0);
+        return (h0 & RedZones.FREED) == 0 && core.isLiveBlock(p - front) && headerOfItsBlock(p, front);
+    }
+
+    /**
+     * @return whether the intact header before {@code p}, whose front is {@code front}, is the header of the live
+     *         engine block at {@code p - front}, not a stale one: a freed aligned block's header stays in memory that
+     *         a smaller block starting at {@code p - front} reuses, where that block never wrote (fuzz campaign,
+     *         checked-small-res seed 9102; CheckedStaleAlignedHeaderTest). A front of 16 needs no look: a block at
+     *         {@code p - 16} with a larger front wrote its marker over the old header word.
+     */
+    private boolean headerOfItsBlock(long p, long front) {
+        if (front == RedZones.HEADER) return true;
+        long b = p - front;
+        return zones.programAddress(b, core.requestedSize(b)) == p;
     }
 
     /**
