@@ -2,6 +2,7 @@ package org.malloc4j.internal.small;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A cache of slabs, and the fast paths of small malloc and free (mimalloc's thread-local heap).
@@ -468,26 +469,37 @@ public final class LocalHeap {
      * @return this cache's live bytes as statistics count them: its counter, plus the slack other threads' frees of its
      *         blocks still owe it ({@link #uncollectedSlack}). Any thread; racy while the holder allocates or frees,
      *         exact when no operation is in flight: it waits for a collection in progress (the purger collects a stripe
-     *         on its own), up to {@link #MAX_LIVE_WAIT_NANOS}.
+     *         on its own) for as long as that collection takes, and reads without waiting only once it has seen a
+     *         second collection start, which no quiescent heap makes (see {@link #QUIESCENT_SPAN}).
+     *
+     *         <p>Waiting cannot deadlock: a collection waits for nothing but the page lock (an emptied slab given
+     *         back), which comes after the registry lock that {@code ThreadCaches.counted()} holds, and no holder of
+     *         the page lock reads this (it reads {@link #racyLiveBytes}). Until 2026-12-07 the wait gave up after
+     *         200 ms and read the sum racily: the purger descheduled inside a stripe's collection on a loaded machine
+     *         made a quiescent heap's live bytes read low by the slack of the slabs it had not collected yet
+     *         (VirtualThreadStressTest, 3,447 bytes; LiveBytesDuringCollectionTest).
      */
     public long liveBytes() {
-        long giveUpAt = 0;
+        int first = (int) COLLECTIONS.getAcquire(this);
+        long park = MIN_PARK_NANOS;
         for (int tries = 0; ; tries++) {
-            int v = (int) COLLECTIONS.getAcquire(this);
+            int v = tries == 0 ? first : (int) COLLECTIONS.getAcquire(this);
             if ((v & 1) == 0) {
                 long l = live + uncollectedSlack();
                 VarHandle.acquireFence(); // the reads above before the sequence's second read
                 if ((int) COLLECTIONS.getOpaque(this) == v) return l;
             }
-            if (tries < 64) {
+            // The holder collects again and again: operations are in flight, and no sum is exact then anyway
+            if (v - first > QUIESCENT_SPAN && tries >= SPINS) return racyLiveBytes();
+            if (tries < SPINS) {
                 Thread.onSpinWait();
-            } else {
-                // By time, not by count: 4,096 yields ran out in jcstress's LiveBytesDuringDrainTest with its owner
-                // interpreted on a machine whose cores another process kept busy (-48 bytes, once in 98,304 reads)
-                long now = System.nanoTime();
-                if (giveUpAt == 0) giveUpAt = now + MAX_LIVE_WAIT_NANOS;
-                else if (now - giveUpAt > 0) return racyLiveBytes(); // a holder descheduled inside a collection
+            } else if (tries < SPINS + YIELDS) {
                 Thread.yield();
+            } else {
+                // A holder descheduled or waiting for the page lock inside its collection: parked, a virtual thread
+                // gives its carrier back (the holder may be a virtual thread that needs one)
+                LockSupport.parkNanos(this, park);
+                park = Math.min(MAX_PARK_NANOS, park * 2);
             }
         }
     }
@@ -501,10 +513,17 @@ public final class LocalHeap {
     }
 
     /**
-     * The longest {@link #liveBytes} waits for collections that keep overlapping its reads (one takes micro-seconds):
-     * past it, a holder stopped inside one, it reads without waiting.
+     * How far {@link #collections} moves during one {@link #liveBytes} on a heap where no operation is in flight: by
+     * 2 at most, the end of the collection in progress at its first read, or the start and end of one that began after
+     * it. The purger collects a stripe once for the frees waiting there (its stack is then empty until a program's free
+     * queues a slab again), and only a cache's holder or the purger collects. A sequence seen past it is a holder
+     * collecting again, in the middle of operations.
      */
-    private static final long MAX_LIVE_WAIT_NANOS = 200_000_000L;
+    private static final int QUIESCENT_SPAN = 2;
+    /** {@link #liveBytes}'s spins, then yields, before it parks. */
+    private static final int SPINS = 64, YIELDS = 64;
+    /** The first and the longest park of {@link #liveBytes} between two reads. */
+    private static final long MIN_PARK_NANOS = 1_000, MAX_PARK_NANOS = 1_000_000;
 
     /** Most slabs {@link #uncollectedSlack} visits: a bound on a walk of a stack that other threads change under it. */
     private static final int MAX_PENDING_WALK = 1 << 20;
