@@ -802,7 +802,7 @@ final class FuzzCampaign {
             // its move
             boolean mayStay = size <= b.size && allocExpect(size) != Expect.OK;
             if (!moved && mode == HeapMode.CHECKED && !mayStay) throw fail("CHECKED realloc did not move");
-            admit(p, size, 16, RAW, null, false);
+            admit(p, size, moved ? 16 : b.align, RAW, null, false); // left in place: its front (see doReallocate)
         }
 
         void doReallocate() {
@@ -847,7 +847,9 @@ final class FuzzCampaign {
             }
             if (out[0].byteSize() != size) throw fail("reallocate gave " + out[0].byteSize() + " bytes");
             resized(t, p, size, "reallocate");
-            Blk n = admit(p, size, Math.max(16, a), SEG, out[0], false);
+            // A block left in place (CHECKED shrinks in place when its move is refused) keeps its front: an alignment
+            // above the one asked now, which the quarantine's charge counts
+            Blk n = admit(p, size, Math.max(p == t.addr ? t.align : 16, Math.max(16, a)), SEG, out[0], false);
             if (a >= (16L << 20)) freeBlock(n, true);
         }
 
