@@ -9,7 +9,8 @@ import org.malloc4j.internal.os.Os;
 /**
  * The page layer: hands out runs of 4 KiB pages from the heap's reservation, for medium and large blocks and
  * for the small-object layer's slabs. Bounded time: two {@link FreeRunIndex TLSF indexes} find a run in
- * O(1), boundary tags in the {@link PageMap} coalesce a freed run with its neighbours in O(1).
+ * O(1) (O(log runs) where a request must not miss a run behind shorter ones in its list), boundary tags in the
+ * {@link PageMap} coalesce a freed run with its neighbours in O(1).
  *
  * <p>Free runs are either <em>dirty</em> (possibly resident, still counted as committed) or <em>clean</em>
  * (given back with {@code madvise}, reads as zero). The two never merge, so committed bytes are exact:
@@ -234,8 +235,12 @@ public final class PageHeap {
      * @return a run of {@code index} that holds the block, looked for where the O(1) searches do not look, or -1: a
      *         run long enough behind shorter ones at the head of its list (TLSF's good fit reads one head a list), or,
      *         for an aligned block, a run shorter than {@code need} pages where the block fits as the run's start falls
-     *         (the last aligned stretch of the reservation). O(runs), and only on the path that would otherwise refuse
-     *         the request: a review found both refused with the space free (2026-12-07).
+     *         (the last aligned stretch of the reservation). Only on the path that would otherwise refuse the request:
+     *         a review found both refused with the space free (2026-12-07). The first is the index's treap query,
+     *         O(log runs): it walked the list, and with the reservation nearly used up, a request served there visited
+     *         1,800 shorter runs (theLastResortFitDoesNotWalkTheShorterRunsOfItsList). The second stays a walk of the
+     *         runs of at least {@code pages} pages, all shorter than {@code need} by then: whether the block fits
+     *         one depends on where it starts modulo the alignment, which no index by length answers.
      */
     private int lastResortFit(FreeRunIndex index, long pages, long need, long slack, long alignment, long offset) {
         int run = need <= totalPages ? index.findAtLeast(need) : -1;
@@ -571,13 +576,14 @@ public final class PageHeap {
      * ({@link #releasesAtOnce}) could not serve it, and go back to the OS first, so that committed bytes never hold
      * both them and the new run (a program whose vectors double into 32 and then 64 MiB buffers kept its freed 32 MiB
      * runs beside its new 64 MiB ones: 49 MiB more at its peak). Purged before the search, so that the clean run
-     * found is not merged with them under it. O(1) a run (the dirty index's good fit), but for a walk of the
-     * threshold's own list once no longer run is left.
+     * found is not merged with them under it. O(log runs) a run purged, and for the search that finds none left (the
+     * dirty index's treap: with the threshold inside a TLSF list, the list walked every shorter run in it, 400 runs of
+     * 129 pages under a threshold of 130 on every huge request, aHugeRequestDoesNotWalkTheDirtyRunsUnderTheThreshold).
      */
     private void purgeHugeDirtyRuns() {
         int run;
         // Not find(): a good fit looks at the head of the threshold's own list only, and when the threshold is not
-        // where that list starts, a shorter run there hides the huge ones behind it
+        // where that list starts, a shorter run there hides the huge ones behind it (findAtLeast asks the treap)
         beginPurgeLoop();
         while ((run = dirty.findAtLeast(releasePages)) >= 0) {
             long len = map.length(run);
@@ -764,7 +770,7 @@ public final class PageHeap {
 
     private final DecayQueue.Liveness isQueued = this::isCurrent;
 
-    /** @return the runs the free-run indexes' O(runs) walks have visited (for tests: they must stay off busy paths) */
+    /** @return the runs the free-run indexes' searches beyond their lists' heads have visited (for tests) */
     long runsWalked() {
         return dirty.walked() + clean.walked();
     }
@@ -858,8 +864,8 @@ public final class PageHeap {
      * copy's new run most often dirty and resident; growing across the runs whenever they held the growth made
      * python3-pymalloc's replay 1.75x slower (2.2x when the dirty runs were purged to join the clean ones), its
      * blocks then faulting in clean pages they had not touched before. O(1) when the block can move (a good fit holds
-     * it); else O(runs taken), each at least a page of the growth, after the searches of {@link #allocate}'s last
-     * resort. The caller holds the lock.
+     * it); else O(log runs) for the searches of {@link #allocate}'s last resort and O(runs taken), each at least a
+     * page of the growth. The caller holds the lock.
      *
      * @return whether the run grew; false, changing nothing, when it can move, or the free runs after it are too
      *         short, or their clean pages would pass the limit with every dirty run given back (when they pass it only
@@ -871,8 +877,8 @@ public final class PageHeap {
         if (pages <= length || dirty.find(pages) >= 0) return false;
         boolean underLimit = committedPages() + pages <= limitPages;
         // The O(1) searches first: called on every growth that could not happen in place, and mostly a clean run holds
-        // the block. The walks of the new size's own lists (O(runs) when many dirty runs a little shorter wait there)
-        // only where those fail, as allocate's last resort
+        // the block. The treap queries for a run behind shorter ones in the new size's own lists (O(log runs)) only
+        // where those fail, as allocate's last resort
         if (underLimit && clean.find(pages) >= 0) return false;
         if (dirty.findAtLeast(pages) >= 0) return false;
         if (underLimit && clean.findAtLeast(pages) >= 0) return false;
@@ -1169,15 +1175,15 @@ public final class PageHeap {
 
     /**
      * Walks every run from the first page and checks the layer's invariants: tags agree at both ends, no two
-     * neighbouring free runs share a state (they would have been merged), and the indexes hold exactly the free
-     * pages. O(runs): for tests and {@code verify}, never on an allocation path. Returns a description of the
-     * first violation, or null.
+     * neighbouring free runs share a state (they would have been merged), the indexes hold exactly the free
+     * pages, and their treaps exactly the free runs of 32 pages or more, in order. O(runs): for tests and
+     * {@code verify}, never on an allocation path. Returns a description of the first violation, or null.
      */
     public String checkInvariants() {
         lock.lock();
         try {
             checkNotReleased();
-            long dirtySeen = 0, cleanSeen = 0, usedSeen = 0, roundingSeen = 0;
+            long dirtySeen = 0, cleanSeen = 0, usedSeen = 0, roundingSeen = 0, longDirty = 0, longClean = 0;
             int prevState = -1;
             for (int p = 0; p < totalPages; ) {
                 int st = map.state(p);
@@ -1194,8 +1200,14 @@ public final class PageHeap {
                     return "two neighbouring free runs of state " + st + " at page " + p;
                 }
                 switch (st) {
-                    case PageMap.FREE_DIRTY -> dirtySeen += len;
-                    case PageMap.FREE_CLEAN -> cleanSeen += len;
+                    case PageMap.FREE_DIRTY -> {
+                        dirtySeen += len;
+                        if (len >= FreeRunIndex.TREE_MIN) longDirty++;
+                    }
+                    case PageMap.FREE_CLEAN -> {
+                        cleanSeen += len;
+                        if (len >= FreeRunIndex.TREE_MIN) longClean++;
+                    }
                     case PageMap.USED -> {
                         usedSeen += len;
                         roundingSeen += rounding(len, map.requested(p));
@@ -1208,6 +1220,9 @@ public final class PageHeap {
             }
             if (dirtySeen != dirty.pages()) return "dirty pages " + dirtySeen + " but index holds " + dirty.pages();
             if (cleanSeen != clean.pages()) return "clean pages " + cleanSeen + " but index holds " + clean.pages();
+            String tree = dirty.checkTree(longDirty, PageMap.FREE_DIRTY);
+            if (tree == null) tree = clean.checkTree(longClean, PageMap.FREE_CLEAN);
+            if (tree != null) return tree;
             if (usedSeen != usedPages) return "used pages " + usedSeen + " but counter says " + usedPages;
             if (roundingSeen != blockRounding) {
                 return "used runs' rounding " + roundingSeen + " bytes but counter says " + blockRounding;

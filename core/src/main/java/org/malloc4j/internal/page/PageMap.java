@@ -13,7 +13,8 @@ import org.malloc4j.internal.os.Os;
  * hold:
  * <ul>
  *   <li>{@link #FREE_DIRTY}, {@link #FREE_CLEAN}: word 1 = next and prev run in the free list; word 2 = the
- *       decay stamp (dirty runs);</li>
+ *       decay stamp (dirty runs); in a run of at least 32 pages, word 1 of the second page (interior, read by
+ *       nothing else) holds the run's children in its index's tree ({@link FreeRunIndex});</li>
  *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags (what holds the block when a layer
  *       of the heap does, see {@link PageHeap#hold}).</li>
  * </ul>
@@ -109,6 +110,23 @@ final class PageMap {
 
     void setPrev(int page, int prev) {
         Memory.putInt(rec(page) + 12, prev);
+    }
+
+    /** The left child, in its index's tree, of the free run at {@code page} (word 1 of its second page). */
+    int left(int page) {
+        return Memory.getInt(rec(page + 1) + 8);
+    }
+
+    int right(int page) {
+        return Memory.getInt(rec(page + 1) + 12);
+    }
+
+    void setLeft(int page, int child) {
+        Memory.putInt(rec(page + 1) + 8, child);
+    }
+
+    void setRight(int page, int child) {
+        Memory.putInt(rec(page + 1) + 12, child);
     }
 
     /** Word 1 of a used run's first page: the size the program asked for. Shares storage with the links. */

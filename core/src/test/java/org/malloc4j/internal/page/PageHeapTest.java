@@ -420,6 +420,78 @@ class PageHeapTest {
      * looking at the limit), and not counted as a huge run the program gave back (its next request would then start
      * retaining huge runs). The kernel is made to refuse by a hole at the start of the block.
      */
+    /**
+     * With the reservation nearly used up, a request that no good fit holds is served by the last resort, a run long
+     * enough behind shorter ones in its TLSF list (here 33-page runs behind 1,800 of 32 pages, one list), in
+     * O(log runs). It walked the list, every shorter run, on every such request.
+     */
+    @Test
+    void theLastResortFitDoesNotWalkTheShorterRunsOfItsList() {
+        withLongDecay(heap -> {
+            long[] longer = new long[100], shorter = new long[1800];
+            for (int i = 0; i < longer.length; i++) longer[i] = blockWithGuard(heap, 33);
+            for (int i = 0; i < shorter.length; i++) shorter[i] = blockWithGuard(heap, 32);
+            long rest = PAGES - (heap.committedBytes() >>> 12);
+            assertThat(heap.allocateBlock(rest, 4096, rest << 12)).as("the rest of the reservation").isNotZero();
+            for (long a : longer) heap.free(heap.pageOf(a)); // first: the 32-page runs come before them in the list
+            for (long a : shorter) heap.free(heap.pageOf(a));
+            long walked = heap.runsWalked();
+            for (int i = 0; i < longer.length; i++) {
+                assertThat(heap.allocateBlock(33, 4096, 33 << 12)).as("request %d: a 33-page run is free", i)
+                        .isNotZero();
+            }
+            assertThat(heap.runsWalked() - walked).as("runs visited by 100 such requests").isLessThan(100 * 32);
+            assertThat(heap.allocateBlock(33, 4096, 33 << 12)).as("no run of 33 pages is left").isZero();
+        });
+    }
+
+    /**
+     * A huge request that no dirty run holds gives back the huge runs kept for a loop; with the release threshold
+     * inside a TLSF list (130 pages: the list of 128 to 135), the runs of that list under it are not huge. Finding the
+     * huge ones costs O(log runs): it walked every shorter run of the list, on every such request.
+     */
+    @Test
+    void aHugeRequestDoesNotWalkTheDirtyRunsUnderTheThreshold() {
+        withPageHeap(130L << 12, Long.MAX_VALUE / 4, heap -> {
+            long[] runs = new long[400];
+            for (int i = 0; i < runs.length; i++) runs[i] = blockWithGuard(heap, 129); // not huge: kept when freed
+            for (long a : runs) heap.free(heap.pageOf(a));
+            long walked = heap.runsWalked();
+            for (int i = 0; i < 20; i++) assertThat(heap.allocateBlock(200, 4096, 200 << 12)).isNotZero();
+            assertThat(heap.runsWalked() - walked).as("runs visited by 20 huge requests").isLessThan(20 * 32);
+            assertThat(heap.dirtyBytes()).as("the 129-page runs wait their decay time").isEqualTo(129L * 400 << 12);
+        });
+    }
+
+    /**
+     * A refusal's message names the largest free run (HeapCore.exhausted), found in O(log runs): it walked the
+     * highest non-empty TLSF list, here 1,000 runs of 32 and 33 pages, on every refused request.
+     */
+    @Test
+    void theLargestFreeRunIsFoundWithoutWalkingItsList() {
+        withLongDecay(heap -> {
+            long[] runs = new long[1000];
+            for (int i = 0; i < runs.length; i++) runs[i] = blockWithGuard(heap, 32 + (i & 1));
+            long rest = PAGES - (heap.committedBytes() >>> 12);
+            assertThat(heap.allocateBlock(rest, 4096, rest << 12)).as("the rest of the reservation").isNotZero();
+            for (long a : runs) heap.free(heap.pageOf(a));
+            long walked = heap.runsWalked();
+            for (int i = 0; i < 100; i++) {
+                assertThat(heap.largestDirtyBytes()).isEqualTo(33L << 12);
+                assertThat(heap.largestFreeBytes()).isEqualTo(33L << 12);
+            }
+            assertThat(heap.runsWalked() - walked).as("runs visited by 200 such looks").isLessThan(200 * 32);
+        });
+    }
+
+    /** @return a block of {@code pages} pages followed by a one-page guard, so that freed blocks never merge */
+    private static long blockWithGuard(PageHeap heap, long pages) {
+        long a = heap.allocateBlock(pages, 4096, pages << 12) & ~PageHeap.FRESH;
+        assertThat(a).isNotZero();
+        assertThat(heap.allocateBlock(1, 4096, 4096)).isNotZero();
+        return a;
+    }
+
     @Test
     void aRelocationRefusedOverTheLimitGivesItsNewRunBackAtOnce() {
         withLimitedPageHeap(40, heap -> {
