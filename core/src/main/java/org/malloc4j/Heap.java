@@ -132,6 +132,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             this.stacks = new StackRegistry(blocks, HeapStack.DEFAULT_SIZE,
                     checked != null ? checked::keepDamage : damage -> {}); // FAST finds no damage
             core.beforeRefusal(stacks::releaseIdle); // ended threads' stack blocks, idle ones: back before a refusal
+            if (checked == null) core.beforeSmallRefusal(stacks::releaseIdleNow); // CHECKED's own retry takes them
             if (checked == null) core.onPrimaryCache(this::primaryCache);
             this.doors = checked == null ? core.threadDoors() : new LocalHeap[core.threadDoors().length];
             this.doorThreads = checked == null ? core.threadDoorOwners() : new Thread[doors.length];

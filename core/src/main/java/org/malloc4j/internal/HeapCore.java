@@ -73,6 +73,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final PeakSample peakSample = new PeakSample();
     /** What a request about to be refused takes back from the layers over the engine first ({@link #beforeRefusal}). */
     private volatile Runnable reclaimHeld = () -> {};
+    /**
+     * What a small or medium request about to be refused takes back from the layers over the engine, its cache held in
+     * the middle of a slow path ({@link #newSlab}): without waiting for a lock; @return whether it freed a block.
+     */
+    private volatile java.util.function.BooleanSupplier reclaimHeldNow = () -> false;
     /** The limit the builder set ({@code Long.MAX_VALUE}: none); the page layer's is at most the reservation. */
     private final long limitBytes;
 
@@ -634,6 +639,25 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      */
     public void beforeRefusal(Runnable reclaim) {
         this.reclaimHeld = reclaim;
+    }
+
+    /**
+     * Sets what a small or medium request about to be refused takes back from the layers over the engine: it runs on
+     * the refused thread, which holds its own cache (a stripe's lock) in the middle of its slow path ({@link #newSlab}),
+     * and must take no lock that a thread may hold while it waits for a stripe; it may free blocks, and returns whether
+     * it did. Not set under the CHECKED layer, whose frees wait for its quarantine's locks: that layer takes the blocks
+     * back itself before its retry, holding nothing ({@link #reclaimHeldBeforeRetry}). Set once, by the heap.
+     */
+    public void beforeSmallRefusal(java.util.function.BooleanSupplier reclaim) {
+        this.reclaimHeldNow = reclaim;
+    }
+
+    /**
+     * For the CHECKED layer, whose engine request was refused and which holds no lock of the heap's: takes back what
+     * the layers over the engine keep for threads that ended ({@link #beforeRefusal}), before the layer tries again.
+     */
+    public void reclaimHeldBeforeRetry() {
+        reclaimHeld.run();
     }
 
     /**
@@ -1341,10 +1365,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         caches.shareSpares(owner); // from its first slab on, the cache counts in the spare budget's division
         caches.collectIdleStripes(owner); // their emptied slabs back before this one takes pages
         int npages = owner.nextSlabPages(sizeClass);
-        for (boolean reaped = false; ; reaped = true) {
+        for (int refused = 0; ; refused++) {
             lockOpen();
             try {
-                if (!reaped && !pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) {
+                if (refused == 0 && !pages.purgesAtOnce() && !pages.hasDirtyRun(npages)) {
                     releaseSparesBeforeGrowth(owner, npages);
                 }
                 long result = pages.allocateSlab(npages);
@@ -1361,18 +1385,33 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                     samplePeak();
                     return slab;
                 }
-                if (reaped) throw exhausted(request, owner.asked >= 0 ? owner.asked : request); // JFR: the program's
+                if (refused == 2) throw exhausted(request, owner.asked >= 0 ? owner.asked : request); // JFR: the program's
             } finally {
                 pages.lock().unlock();
             }
-            // Refused again: the caches of threads that ended may hold the room (see releaseOwnSpares), adopted here
-            // outside the page lock, which comes after the registry's and the stripes'. A slab of the class with room
-            // among those adopted serves the request without pages (it was refused, a free block at hand); else the
-            // stripes no thread holds may hold the room, their remote frees collected and their empty slabs given
-            // back; then one last try. Not the stacks' blocks (reclaimBeforeRefusal): the owner is held, in the middle
-            // of its slow path, and their frees could land in it, or wait for its stripe's lock under the stacks' lock
-            caches.reapAll(owner);
-            if (owner.hasQueued(sizeClass)) return null;
+            if (refused == 0) {
+                // Refused again: the caches of threads that ended may hold the room (see releaseOwnSpares), adopted
+                // here outside the page lock, which comes after the registry's and the stripes'. A slab of the class
+                // with room among those adopted serves the request without pages (it was refused, a free block at
+                // hand); else the stripes no thread holds may hold the room, their remote frees collected and their
+                // empty slabs given back; then one more try.
+                caches.reapAll(owner);
+                if (owner.hasQueued(sizeClass)) return null;
+            } else {
+                // Refused a third time: the stack blocks of ended threads and the stacks' idle ones go back (their
+                // frees may land in the owner, whose slow path then runs again and finds the room: see LocalHeap), then
+                // a stripe's free block of the class is lent (the purger adopts ended threads' caches into the first
+                // stripe, out of a platform thread's reach); else the stripes' slabs those frees emptied go back, and a
+                // last try. The stacks are taken without waiting for their lock: the owner is held (a stripe's lock)
+                if (reclaimHeldNow.getAsBoolean() && owner.hasRoom(sizeClass)) return null;
+                // (Not under the CHECKED layer: a concurrent verify() looks for a placement under way in the cache
+                // that owns the block's slab, which would not be the placing one's)
+                long lent = reportsExhaustion ? caches.lendFromIdleStripe(owner, sizeClass, request) : 0;
+                if (lent != 0) {
+                    owner.lend(lent);
+                    return null;
+                }
+            }
             caches.releaseIdleStripes(owner);
         }
     }

@@ -279,7 +279,12 @@ public final class CheckedHeap implements BlockAllocator {
      * release leave it (checked as they leave, damage kept for verify()), and the request is tried again once.
      */
     private long afterQuarantine(HeapExhaustedException full, long request, long front, int logAlign, boolean zero) {
-        if (!quarantine.releaseOwn()) throw full;
+        // The stack blocks of ended threads first (their frees enter the quarantine): the engine takes them back
+        // before refusing a page run only, as a small request's refusal holds its cache, which this layer's frees, and
+        // their quarantine's locks, must not wait under (HeapCore.beforeSmallRefusal)
+        boolean small = request <= SizeClasses.MAX_CACHED;
+        if (small) core.reclaimHeldBeforeRetry();
+        if (!quarantine.releaseOwn() && !small) throw full;
         return engineBlock(request, front, logAlign, zero);
     }
 

@@ -180,6 +180,8 @@ public final class LocalHeap {
      * ({@code HeapCore.newSlab}). Holder only.
      */
     public long asked = -1;
+    /** A block another cache lent this one's refused slow path ({@link #lend}), until it returns it; holder only. */
+    private long lent;
     /**
      * The CHECKED layer's placements from this cache under way: each one marks itself here before the engine hands
      * it a block ({@link #placingStarts}) and unmarks itself once it has written the block's header
@@ -330,8 +332,9 @@ public final class LocalHeap {
                 spareEmptyCurrents();
                 trimSpares(); // within a share that shrank, whether or not a current slab became a spare
                 next = source.newSlab(c, this, size);
-                if (next != null) own(next);
-                else unlink(next = nextQueued(c)); // an ended thread's slab, adopted by a refusal (see SlabSource)
+                if (next == null) return afterRefusal(c, size);
+                own(next);
+                s = current[c]; // a refusal's frees may have emptied the old one meanwhile (see SlabSource.newSlab)
             }
             if (s != EMPTY) s.isCurrent = false;
             next.isCurrent = true;
@@ -342,6 +345,35 @@ public final class LocalHeap {
         // A medium block: every one comes here (its slab is full from its one malloc on), or to allocateStacked
         if (c >= SizeClasses.FIRST_MEDIUM) mediumRounding += SizeClasses.size(c) - size;
         return p;
+    }
+
+    /**
+     * The page layer refused this cache a slab, and the refusal took back room without pages (see
+     * {@link SlabSource#newSlab}): a block another cache lent ({@link #lend}), or room of class {@code c} in this cache
+     * now, which its slow path, run again, finds without asking for a slab ({@link #hasRoom}).
+     */
+    private long afterRefusal(int c, long size) {
+        long p = lent;
+        if (p == 0) return allocate(c, size);
+        lent = 0;
+        return p;
+    }
+
+    /**
+     * Hands this cache's holder a block another cache allocated for it ({@code SlabSource.newSlab}, which then returns
+     * null): it is counted there, and its free is a remote one. Holder only, inside its slow path.
+     */
+    public void lend(long block) {
+        lent = block;
+    }
+
+    /**
+     * @return whether a malloc of class {@code c} finds a block here without a new slab: in the current slab, on the
+     *         class's queues, or on its medium stack. Holder only.
+     */
+    public boolean hasRoom(int c) {
+        return current[c].summary != 0 || hasQueued(c)
+                || c >= SizeClasses.FIRST_MEDIUM && mediumDepth[c - SizeClasses.FIRST_MEDIUM] > 0;
     }
 
     /**

@@ -3,9 +3,11 @@ package org.malloc4j.internal.small;
 /** Where a thread's cache gets slabs and gives them back: the page layer, behind the heap's lock. */
 public interface SlabSource {
     /**
-     * @return a new slab of class {@code sizeClass} owned by {@code owner}, or null when none was taken because
-     *         {@code owner}'s queues now hold a slab of that class with room (the caches of ended threads, adopted
-     *         into it when the pages were refused): the caller takes that one; throws when the heap is exhausted
+     * @return a new slab of class {@code sizeClass} owned by {@code owner}, or null when none was taken because the
+     *         refusal of its pages found room without them: {@code owner} now has room of that class (the caches of
+     *         ended threads adopted into it, or frees of the stacks' blocks that landed in it), and the caller's slow
+     *         path runs again from its start; or another cache lent the caller a block ({@link LocalHeap#lend}).
+     *         Throws when the heap is exhausted
      */
     Slab newSlab(int sizeClass, LocalHeap owner, long request);
 

@@ -404,6 +404,30 @@ public final class ThreadCaches {
         }
     }
 
+    /**
+     * @return a block of class {@code c} for a request of {@code size} bytes, allocated from a stripe that no thread holds
+     *         now, but {@code caller}'s own, and that has one free without a new slab ({@link LocalHeap#hasRoom}), or 0:
+     *         for a cache whose new slab the page layer refused ({@code HeapCore.newSlab}). The purger adopts the caches
+     *         of ended threads into the first stripe, whose free blocks no platform thread's cache could use: one was
+     *         refused a 48-byte block with 300-odd free there (RefusalServedFromAStripeTest). The block is the stripe's,
+     *         counted there, as a virtual thread of that stripe would have had it; the caller's free of it is a remote
+     *         free. The caller may hold its own stripe: the others are only tried, never waited for. O(stripes).
+     */
+    public long lendFromIdleStripe(LocalHeap caller, int c, long size) {
+        for (LocalHeap stripe : stripes) {
+            if (stripe == caller || !stripe.lock().tryLock()) continue;
+            try {
+                stripe.drainPending();
+                if (!stripe.hasRoom(c)) continue;
+                if (stripe.neverCounted()) beforeFirstCount(); // as hold() does before a stripe's first count
+                return stripe.allocate(c, size); // no slab taken: the room is there
+            } finally {
+                stripe.lock().unlock();
+            }
+        }
+        return 0;
+    }
+
     /** Collects {@code stripe}'s remote frees and gives its empty slabs back, then unlocks it: the caller locked it. */
     private void releaseLocked(LocalHeap stripe) {
         try {

@@ -162,6 +162,46 @@ public final class StackRegistry {
         }
     }
 
+    /**
+     * {@link #releaseIdle} for a small or medium request about to be refused ({@code HeapCore.newSlab}), whose thread
+     * holds its cache in the middle of a slow path (a virtual thread, its stripe's lock): it never waits for this
+     * registry's lock, which a thread may hold while its frees wait for that stripe (a trim's {@link #releaseEnded});
+     * it passes when another thread holds it (a trim or a refusal is taking the blocks back already). The blocks are
+     * freed after the lock is given back, to the heap, not the pool. O(stacks and the pool's capacity).
+     *
+     * @return whether a block went back to the heap
+     */
+    public boolean releaseIdleNow() {
+        ArrayList<Long> taken = new ArrayList<>(); // a refusal's, rare: garbage allowed
+        if (lock.tryLock()) {
+            try {
+                platform.removeIf(stack -> {
+                    if (stack.owner.isAlive()) return false;
+                    long block = stack.reclaim();
+                    if (block != 0) taken.add(block);
+                    return true;
+                });
+                slots.removeIf(slot -> { // virtual threads that ended inside a frame, as sweepEnded's
+                    ThreadStack stack = slot.stack;
+                    if (stack == null) return true;
+                    if (stack.owner.isAlive()) return false;
+                    long block = stack.borrows ? stack.reclaim() : 0;
+                    if (block != 0) taken.add(block);
+                    return true;
+                });
+                sweepAt = Math.max(64, 2 * slots.size());
+            } finally {
+                lock.unlock();
+            }
+        }
+        for (long block; (block = pool.poll()) != 0; ) taken.add(block);
+        for (long block : taken) {
+            if (!core.isClosed()) free(block);
+            else freed.incrementAndGet();
+        }
+        return !taken.isEmpty();
+    }
+
     /** @return the size of every stack, in bytes */
     public long stackSize() {
         return stackSize;
