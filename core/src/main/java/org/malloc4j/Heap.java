@@ -436,7 +436,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * else moves it, and returns a segment of exactly {@code newByteSize} bytes over the block, 16-byte aligned. The
      * old segment must not be used afterwards (in {@link HeapMode#CHECKED} mode any access through it throws
      * {@link IllegalStateException}). Unlike {@code realloc}, a size of 0 does not free the block: the result is a
-     * segment of 0 bytes over a live block, to be freed with {@link #free(MemorySegment)} as any other. As
+     * segment of 0 bytes over a live block, to be freed with {@link #free(MemorySegment)} as any other (C leaves
+     * {@code realloc(p, 0)} to the implementation: glibc frees {@code p}, as {@link #realloc} does; musl and the BSDs
+     * return a minimal block, as this does). That is a shrink like any other: it needs no memory, and stays in place
+     * when a heap at its limit refuses its move. As
      * {@code realloc(0, n)} is {@code malloc(n)}, a segment at address 0 ({@link MemorySegment#NULL}) gets a new block.
      *
      * @param segment a live segment from {@link #allocate(long, long)} of this heap, or one at address 0
@@ -445,8 +448,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      * @throws InvalidFreeException if the segment does not start at a live block of this heap (freed, another heap's,
      *         a heap segment, or a segment of one of this heap's arenas, which belongs to its arena); nothing is changed
      * @throws IllegalArgumentException if {@code newByteSize} is negative
-     * @throws HeapExhaustedException if the block must move and the heap cannot hold the new one; the old segment
-     *         and its contents are then left as they were
+     * @throws HeapExhaustedException if the block must grow past its usable bytes and the heap cannot hold the new
+     *         one (a shrink stays in place instead, but for a medium block of 64 KiB or more shrunk more than 64 KiB
+     *         below its class, which is refused as {@link #realloc} refuses it); the old segment and its contents are
+     *         then left as they were
      * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when the block's red zones were overwritten,
      *         as {@link #realloc} throws it
      */
@@ -485,8 +490,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         }
         if (!segment.scope().isAlive()) throw closedScope(address, "realloc");
         long moved;
-        if (byteAlignment <= 16 && newByteSize > 0) {
-            moved = realloc(address, newByteSize); // validates the block, and leaves it as it was when it cannot move
+        if (byteAlignment <= 16) {
+            // Validates the block, and leaves it as it was when it cannot move. A size of 0 keeps a block, a shrink
+            // that stays in place when its move is refused (a move to a malloc(0) block was refused at the limit)
+            moved = checked != null ? checked.reallocKeepingEmpty(address, newByteSize)
+                    : core.reallocKeepingEmpty(address, newByteSize);
         } else {
             // Validate before anything is allocated, so that a bad segment changes nothing.
             long old = checked != null ? checked.reallocSize(address) : core.usableSize(address);

@@ -909,6 +909,21 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- realloc and sizes
 
     public long realloc(long address, long newSize) {
+        return realloc(address, newSize, false);
+    }
+
+    /**
+     * {@link #realloc}, but a size of 0 keeps a live block of 0 bytes instead of freeing it: for
+     * {@code Heap.reallocate}, whose segment of 0 bytes stays a live block. A shrink, it stays in place when its move is
+     * refused (the heap at its limit), as any shrink does: it moved to a new {@code malloc(0)} block, which a heap at its
+     * limit refused (ReallocateToZeroAtTheLimitTest). A medium block whose slab cannot record 0 bytes (one of 64 KiB or
+     * more) is refused then, as its {@code realloc(p, 1)} is.
+     */
+    public long reallocKeepingEmpty(long address, long newSize) {
+        return realloc(address, newSize, true);
+    }
+
+    private long realloc(long address, long newSize, boolean keepEmpty) {
         if (newSize < 0) throw badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         checkOpen();
@@ -917,7 +932,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         int idx = -1;
         if (slab != null) {
             idx = liveBlockIndex(slab, address);
-            if (newSize == 0) {
+            if (newSize == 0 && !keepEmpty) {
                 free(address);
                 return 0;
             }
@@ -931,7 +946,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return address;
             }
         } else {
-            if (newSize == 0) {
+            if (newSize == 0 && !keepEmpty) {
                 free(address);
                 return 0;
             }
@@ -1038,8 +1053,10 @@ public final class HeapCore implements SlabSource, BlockAllocator {
             try {
                 lockOpen();
                 try {
-                    pages.resize(pages.pageOf(address), (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT,
-                            newSize); // never more pages than the run has: it cannot fail
+                    // never more pages than the run has, and never none (a block of 0 bytes keeps its first): it
+                    // cannot fail
+                    long npages = Math.max(1, (newSize + PageHeap.PAGE - 1) >>> PageHeap.PAGE_SHIFT);
+                    pages.resize(pages.pageOf(address), npages, newSize);
                     cache.countResize(oldRequested, newSize); // under the lock, as realloc's own resize
                 } finally {
                     pages.lock().unlock();

@@ -327,11 +327,20 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     public long realloc(long address, long newSize) {
+        return realloc(address, newSize, false);
+    }
+
+    /** {@link #realloc}, but a size of 0 keeps a live block of 0 bytes: see {@code HeapCore.reallocKeepingEmpty}. */
+    public long reallocKeepingEmpty(long address, long newSize) {
+        return realloc(address, newSize, true);
+    }
+
+    private long realloc(long address, long newSize, boolean keepEmpty) {
         if (newSize < 0) throw core.badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         long h0 = liveHeader(address, "realloc", false);
         refuseDamaged(address, h0);
-        if (newSize == 0) {
+        if (newSize == 0 && !keepEmpty) {
             free(address);
             return 0;
         }
