@@ -49,7 +49,8 @@ class SmallRefusalTakesBackStacksTest {
 
     @ParameterizedTest
     @CsvSource({"48, false, false", "3000, false, false", "100000, false, false", "48, false, true",
-            "3000, false, true", "100000, false, true", "3000, true, false", "3000, true, true"})
+            "3000, false, true", "100000, false, true", "3000, true, false", "3000, true, true",
+            "65552, false, false", "65552, false, true"}) // the stacks' own class: their frees leave it room
     void smallAndMediumBlocksAreServedWithTheRoomEndedThreadsStacksHeld(long size, boolean checked, boolean virtual)
             throws Exception {
         Heap.Builder b = Heap.builder().limit(1 << 20).jmx(false).failOnLeak(true);
