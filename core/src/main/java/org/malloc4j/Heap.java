@@ -859,10 +859,9 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
          * catches writes through older dangling pointers. A block is charged its bytes and its red zones: 32 bytes, or
          * for an alignment above 16 its front (the alignment, at most 4 KiB) and its 16-byte tail.
          * The capacity is shared by the threads that free (each platform thread has a ring of its own; virtual
-         * threads share a few): a block larger than its thread's share is given back at once. A thread that joins
-         * while idle threads still hold the larger shares they had may hold its share beyond the capacity until
-         * they free again: together the rings hold at most twice the capacity, and at most the capacity once each
-         * thread over its share has freed since. Default: 4 MiB (one
+         * threads share a few): a block larger than its thread's share is given back at once. The quarantine never
+         * holds more than this capacity, at any instant: a thread short of its share takes back what the rings of
+         * others (idle threads' included) hold over theirs, their oldest blocks leaving first. Default: 4 MiB (one
          * thread holding 16 MiB made its blocks leave colder: larson at half the speed, see docs/benchmarks.md).
          * Ignored in FAST mode.
          *

@@ -1,34 +1,42 @@
 package org.malloc4j.internal.checked;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.HeapDamage;
 import org.malloc4j.internal.small.LocalHeap;
+import org.malloc4j.internal.small.StripeLock;
 
 /**
  * Freed blocks waiting before their memory is reused, first in first out, bounded in bytes: while a block waits,
  * its poison shows any write through a dangling pointer.
  *
- * <p><b>One ring per thread.</b> A platform thread's frees go to a ring of its own, which only it touches: adding a
- * block takes no lock and no atomic instruction (a striped lock cost a quarter of a CHECKED malloc/free pair, two
- * fenced instructions each free, see docs/benchmarks.md, "Diagnostics overhead"). Virtual threads share a few striped
- * rings, each under its {@link ReentrantLock} (never {@code synchronized}: it must not pin them), so a million virtual
- * threads make no more rings than there are stripes. A dead thread's ring is emptied by a live thread
- * ({@link #reapDead}): one that joins, one whose ring evicts ({@link #reapSome}, every {@link Ring#REAP_EVERY}
- * evictions), or stats(), trim() and a refused malloc; its blocks leave with the usual checks.
+ * <p><b>One ring per thread.</b> A platform thread's frees go to a ring of its own: most pushes take no lock and no
+ * fenced instruction (a striped lock cost a quarter of a CHECKED malloc/free pair, two fenced instructions each free,
+ * see docs/benchmarks.md, "Diagnostics overhead"); the ring's own lock is taken once a batch, to evict
+ * ({@link Ring#addSlow}). Virtual threads share a few striped rings, each used under its {@link StripeLock} (never
+ * {@code synchronized}: it must not pin them), so a million virtual threads make no more rings than there are
+ * stripes. A dead thread's ring is emptied by a live thread ({@link #reapDead}): one that joins, one whose ring evicts
+ * ({@link #reapSome}, every {@link Ring#REAP_EVERY} evictions), or stats(), trim() and a refused malloc; its blocks
+ * leave with the usual checks.
  *
  * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes, its
  * share, and a block larger than that share is released at once. A ring holds no more than its lease, the bytes it
- * took from {@link #pool} (under the registry's lock), and gives back what its share lost at its next free; only its
- * own thread can evict its blocks, so a ring that joins while the others still hold the shares they had may overdraw
- * the pool by up to the capacity, and takes no more than that: its blocks then leave at once until others give back.
- * So the rings together hold at most twice the capacity, and at most the capacity once every ring over its share has
- * had a free since (in both, but for the instant between a block's push and the eviction it causes).
- * Before leases, idle rings keeping the share they had let the rings of N threads that joined one after another hold
- * up to capacity * (1 + 1/2 + ... + 1/N); a review, 2026-12-07. A block is charged its red zones and its front with
- * its bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned ones.
+ * took from {@link #pool}, and the leases together never exceed the capacity: so the rings together never hold more
+ * than the capacity, at any instant, idle threads' rings included. A ring short of its share whose pool is empty takes
+ * lease back from rings over theirs ({@link #reclaim}) by evicting their oldest blocks under their lock: an idle
+ * thread's ring gives up what its share lost when others need it, not at its own next free only. What a reclaim
+ * cannot take is a ring's reservation, the room its holder may still push into without the lock (at most 15 blocks
+ * like its last and a sixteenth of its share): a push within it never races a lower lease, and none past it is made
+ * without the lock. The bound costs no fenced instruction on most frees, where a strict bound checked at each push
+ * against a lease others lower would cost one (a store-load fence, or a lock) on every free. Before 2026-12-07 a joining ring overdrew the
+ * pool while idle rings kept their old shares, and the rings held up to twice the capacity (and before leases,
+ * capacity * (1 + 1/2 + ... + 1/N) for N threads that joined one after another). A block is charged its red zones
+ * and its front with its bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned
+ * ones.
  *
  * <p>The engine never calls back into the quarantine, so evicting while holding a stripe's lock makes no lock
  * cycle, and the path stays free of Java garbage.
@@ -70,10 +78,9 @@ final class Quarantine {
     private volatile long share;
     /**
      * The bytes of the capacity no ring holds a lease on ({@link Ring#lease}): the capacity less every ring's lease,
-     * down to minus the capacity (a new ring's overdraft while idle rings hold their old shares). Written under the
-     * registry's lock; read without it to skip the lock when nothing is left to take.
+     * never below zero. Guarded by the registry's lock.
      */
-    private volatile long pool;
+    private long pool;
 
     /** What leaves the quarantine: checked, then given back to the engine. */
     interface Evictor {
@@ -231,9 +238,9 @@ final class Quarantine {
         int released = reapDead(exclusive.length, found);
         Thread t = Thread.currentThread();
         if (primaryThread == t) {
-            released += primary.drainInto(found, evictor);
+            released += primary.drainLocked(found, evictor);
         } else if (!t.isVirtual()) {
-            for (Ring r : exclusive) if (r.thread == t) released += r.drainInto(found, evictor);
+            for (Ring r : exclusive) if (r.thread == t) released += r.drainLocked(found, evictor);
         }
         released += drainStripes(found);
         keep(found);
@@ -253,30 +260,104 @@ final class Quarantine {
     }
 
     /**
-     * A ring whose lease is short of the share {@code limit} that its free read takes what the pool has, up to it,
-     * overdrawing it by up to the capacity (none left then: the others' leases hold twice the capacity until they
-     * give back). The ring's holder calls it: its own thread, or a virtual thread under the stripe's lock.
+     * A ring whose lease is short of the share {@code limit} that its free read, and of {@code need} (what it holds
+     * and wants room for), takes what the pool has, up to the share; when the pool has less than the ring needs,
+     * rings over their share give back first ({@link #reclaim}). The pool never goes below zero: the leases together
+     * never exceed the capacity. A thread's ring, whose holder holds no lock here, waits once for a ring over its
+     * share that was busy (evicting down to its share, which gives the lease back) and tries again: without it, a
+     * thread that joined while another evicted its old share away got no lease, and its blocks skipped the
+     * quarantine. A stripe's holder, under the stripe's lock, never waits (two could wait for each other).
+     *
+     * @return the first damage found in a block a reclaim evicted, or null
      */
-    void takeLease(Ring ring, long limit) {
-        if (pool <= -capacity) return; // nothing to take: no lock
-        registryLock.lock();
-        try {
-            long take = Math.min(Math.min(limit, share) - ring.lease, pool + capacity);
-            if (take <= 0) return;
-            ring.lease += take;
-            pool -= take;
-        } finally {
-            registryLock.unlock();
+    HeapDamage takeLease(Ring ring, long limit, long need, LocalHeap own) {
+        HeapDamage d = null;
+        for (boolean mayWait = ring.thread != null; ; mayWait = false) {
+            Ring busy = null;
+            registryLock.lock();
+            try {
+                long most = Math.min(limit, share) - ring.lease;
+                if (most <= 0) return d;
+                long short_ = Math.min(most, need - ring.lease) - pool;
+                if (short_ > 0) {
+                    passedOver = null;
+                    d = first(d, reclaim(ring, short_, own));
+                    if (mayWait && pool < Math.min(most, need - ring.lease)) busy = passedOver;
+                    passedOver = null;
+                }
+                if (busy == null) {
+                    long take = Math.min(most, pool);
+                    if (take > 0) {
+                        ring.lease += take;
+                        pool -= take;
+                    }
+                    return d;
+                }
+            } finally {
+                registryLock.unlock();
+            }
+            busy.lock.lock(); // its holder gives back what is over its share before it lets go
+            busy.lock.unlock();
         }
     }
 
     /**
+     * Takes back up to {@code need} bytes of lease from rings over their share for the pool, looking at up to
+     * {@link #RECLAIM_BUDGET} rings (platform threads' and stripes) from a rotating cursor. Each gives what its
+     * oldest blocks free ({@link Ring#yieldLease}): an idle thread's ring gives up its blocks to the rings that free,
+     * as an active one would at its next free. A ring whose lock is held (its holder evicting, or waiting for this
+     * lock) is passed over: it gives back itself. The caller holds the registry's lock and {@code taker}'s.
+     *
+     * @return the first damage found in a block that left; any other is kept ({@link #takeUnreported})
+     */
+    private HeapDamage reclaim(Ring taker, long need, LocalHeap own) {
+        Ring[] list = exclusive;
+        int n = list.length + stripes.length;
+        HeapDamage first = null;
+        long got = 0;
+        for (int looked = 0; looked < Math.min(RECLAIM_BUDGET, n) && got < need; looked++) {
+            if (reclaimCursor >= n) reclaimCursor = 0;
+            int i = reclaimCursor++;
+            Ring v = i < list.length ? list[i] : stripes[i - list.length];
+            if (v == taker || v.lease <= share) continue;
+            if (!v.lock.tryLock()) {
+                if (passedOver == null) passedOver = v;
+                continue;
+            }
+            try {
+                long before = v.lease;
+                HeapDamage d = v.yieldLease(share, need - got, evictor, this, own);
+                got += before - v.lease;
+                pool += before - v.lease;
+                first = first(first, d);
+            } finally {
+                v.lock.unlock();
+            }
+        }
+        return first;
+    }
+
+    /** The rings a reclaim looks at. */
+    private static final int RECLAIM_BUDGET = 8;
+    private int reclaimCursor;
+    /** The first ring over its share that a {@link #reclaim} found busy, for {@link #takeLease} to wait for. */
+    private Ring passedOver;
+
+    /** @return {@code first} if not null, else {@code d}; a second damage is kept for the next report */
+    HeapDamage first(HeapDamage first, HeapDamage d) {
+        if (first == null) return d;
+        if (d != null) keep(List.of(d));
+        return first;
+    }
+
+    /**
      * A ring whose lease is more than the share {@code limit} that its free read, and which has evicted its blocks
-     * down to it, gives the rest back to the pool. The ring's holder calls it.
+     * and reserved within it, gives the rest back to the pool. The ring's holder calls it under the ring's lock.
      */
     void giveBackLease(Ring ring, long limit) {
         registryLock.lock();
         try {
+            if (ring.lease <= limit) return;
             pool += ring.lease - limit;
             ring.lease = limit;
         } finally {
@@ -398,17 +479,17 @@ final class Quarantine {
         for (Ring s : stripes) {
             s.lock.lock();
             try {
-                blocks += s.count;
-                bytes += s.bytes;
-                charged += s.charged;
+                blocks += s.count();
+                bytes += s.pushedBytes - s.poppedBytes;
+                charged += s.charged();
             } finally {
                 s.lock.unlock();
             }
         }
         for (Ring r : exclusive) {
-            blocks += r.count;
-            bytes += r.bytes;
-            charged += r.charged;
+            blocks += r.count();
+            bytes += r.pushedBytes - r.poppedBytes;
+            charged += r.charged();
         }
         return new long[] {blocks, bytes, charged};
     }
@@ -428,24 +509,58 @@ final class Quarantine {
         return share;
     }
 
-    /** One FIFO ring of addresses with their sizes; guarded by its thread, or by its lock when it is a stripe. */
+    /**
+     * One FIFO ring of addresses with their sizes. Its holder (its thread, or for a stripe whoever holds its lock)
+     * pushes; a push within the holder's reservation takes no lock ({@link #add}). Every pop (an eviction, a drain, a
+     * reclaim by another ring's holder) is made under {@link #lock}.
+     */
     private static final class Ring {
+        private static final VarHandle TAIL;
+
+        static {
+            try {
+                TAIL = MethodHandles.lookup().findVarHandle(Ring.class, "tail", long.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         /** The fewest blocks that leave a full ring at once (see {@link #add}). */
         static final int BATCH = 16;
+        /**
+         * The blocks a holder may push without the lock after a slow push ({@link #addSlow}): as many as a batch
+         * frees, so that a ring at its share takes its lock once a batch.
+         */
+        static final int RESERVE = 16;
         /** A ring's evictions between two looks for dead threads' rings ({@link Quarantine#reapSome}). */
         static final int REAP_EVERY = 16;
         /** The owner, or null for a stripe. */
         final Thread thread;
-        final ReentrantLock lock;
+        /**
+         * Guards the pops: a stripe's holder takes it for every add, a thread's ring for its slow adds only, another
+         * ring's holder (by {@code tryLock}, under the registry's lock) to reclaim this ring's lease.
+         */
+        final StripeLock lock = new StripeLock();
         long[] addresses = new long[64];
         long[] sizes = new long[64];
-        int head, count;
-        /** Program bytes held, and what they are charged against the share ({@link #charge} each). */
-        long bytes, charged;
+        /** Blocks popped ever, and their program bytes and charge: written under the lock. */
+        long head, poppedBytes, poppedCharged;
         /**
-         * The bytes of the capacity this ring took from the pool, the most it holds (charged): written by its holder
-         * under the registry's lock ({@link #takeLease}, {@link #giveBackLease}), or by the reaper once the thread
-         * ended.
+         * Blocks pushed ever ({@code tail}, published with release semantics after the block's slot, so that a
+         * reclaim under the lock reads every slot below the tail it reads), and their program bytes and charge: written
+         * by the holder alone.
+         */
+        long tail, pushedBytes, pushedCharged;
+        /**
+         * What the holder may push without the lock: up to this tail and this charge pushed. Written by the holder
+         * under the lock; a reclaim leaves the ring a lease of at least {@code reservedCharged - poppedCharged}, the
+         * most it may hold before its holder takes the lock again.
+         */
+        long reservedTail, reservedCharged;
+        /**
+         * The bytes of the capacity this ring took from the pool, the most it may hold (charged): written under the
+         * registry's lock, by the holder ({@link #takeLease}, {@link #giveBackLease}) or, under this ring's lock too,
+         * by a reclaim ({@link #yieldLease}); the holder reads it under this ring's lock.
          */
         long lease;
         /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
@@ -455,60 +570,135 @@ final class Quarantine {
 
         Ring(Thread thread) {
             this.thread = thread;
-            this.lock = thread == null ? new ReentrantLock() : null;
+        }
+
+        /** @return the blocks held (racy for another thread's ring, exact under its lock or once it is quiescent) */
+        int count() {
+            return (int) (tail - head);
+        }
+
+        /** @return the bytes charged for the blocks held (exact for the holder under the lock) */
+        long charged() {
+            return pushedCharged - poppedCharged;
         }
 
         /**
-         * Adds a block and, once the ring holds more than its lease or the share {@code limit}, evicts its oldest
-         * blocks: at least {@link #BATCH} of them (an eighth of them in a ring of fewer than 128 blocks, the one just
-         * added only when it is over the lease alone), and on until it holds no more than that. Evictions come every
-         * few frees, not on every free: the free's own code stays small (C2 leaves the eviction loop a call of its
-         * own) and the thread's cache, found once, serves a batch. A lease short of the share takes from the pool
-         * first; a lease over it is given back after the eviction (so that no other ring can take it while these
-         * blocks still hold it). Every {@link #REAP_EVERY} evictions, dead threads' rings are emptied on the way
-         * ({@link Quarantine#reapSome}).
+         * Adds a block. Within the reservation the holder took at its last slow add it is a store of the block and its
+         * counts, no lock, no fenced instruction; past it, {@link #addSlow}.
          *
-         * @return the first damage found (the free throws it); any other found in this call goes to {@code more}
+         * @return the first damage found (the free throws it); any other found in this call is kept by {@code more}
          */
         HeapDamage add(long p, long entry, long limit, Evictor evictor, Quarantine more, LocalHeap own) {
-            if (lease < limit) more.takeLease(this, limit);
-            push(p, entry);
-            long bound = Math.min(lease, limit);
-            HeapDamage d = charged > bound ? evict(bound, evictor, more, own) : null;
-            if (lease > limit) more.giveBackLease(this, limit);
-            return d;
+            long size = entry & SIZE_BITS, c = charge(size, entry >>> FRONT_SHIFT);
+            long t = tail;
+            if (t < reservedTail && pushedCharged + c <= reservedCharged) {
+                int i = (int) t & (addresses.length - 1);
+                addresses[i] = p;
+                sizes[i] = entry;
+                pushedBytes += size;
+                pushedCharged += c;
+                TAIL.setRelease(this, t + 1);
+                return null;
+            }
+            return addSlow(p, entry, c, limit, evictor, more, own);
         }
 
-        /** {@link #add}'s eviction, a method of its own so that the free's code stays small. */
+        /**
+         * {@link #add} past the reservation, under the lock: a lease short of the share {@code limit} takes from the
+         * pool (or from rings over their share, {@link Quarantine#reclaim}); the ring then evicts its oldest blocks
+         * until this one fits in its lease and share, at least {@link #BATCH} of them (an eighth of a ring of fewer
+         * than 128 blocks); a block that fits in no room left leaves at once, checked as any other. Then the holder
+         * reserves what it may push next without the lock: the room left, at most {@link #RESERVE} blocks like this
+         * one and a sixteenth of the share (what a reclaim cannot take from it while it is idle), and a lease over the
+         * share goes back to the pool. Every {@link #REAP_EVERY} evictions, dead threads' rings are emptied on the way
+         * ({@link Quarantine#reapSome}).
+         */
+        private HeapDamage addSlow(long p, long entry, long c, long limit, Evictor evictor, Quarantine more,
+                LocalHeap own) {
+            long want = c * RESERVE;
+            HeapDamage d = null;
+            // Before this ring's lock, so that a wait for a busy ring holds no lock (a stripe's holder holds the
+            // stripe's, and never waits). Racy reads, a reclaim's under the lock: a guess of what to ask for; the
+            // bound below reads them under the lock.
+            if (lease < limit && charged() + want > lease) d = more.takeLease(this, limit, charged() + want, own);
+            lock.lock();
+            try {
+                long bound = Math.min(lease, limit);
+                if (charged() + c > bound) d = more.first(d, evict(bound - c, evictor, more, own));
+                if (c > bound) {
+                    d = more.first(d, evictor.evict(p, own)); // an empty ring has no room for it
+                } else {
+                    push(p, entry, c);
+                }
+                if (count() + RESERVE > addresses.length) grow();
+                reservedTail = tail + RESERVE;
+                long room = Math.max(0, bound - charged());
+                reservedCharged = pushedCharged + Math.min(room, Math.min(want - c, limit >>> 4));
+                if (lease > limit) more.giveBackLease(this, limit);
+                return d;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** {@link #addSlow}'s eviction: the oldest blocks until the ring's charge is at most {@code bound}. */
         private HeapDamage evict(long bound, Evictor evictor, Quarantine more, LocalHeap own) {
-            HeapDamage d = evictOver(bound, 0, Math.min(BATCH, count >>> 3), evictor, null, more, own);
+            HeapDamage d = evictOver(bound, pushedCharged, tail, Math.min(BATCH, count() >>> 3), evictor, null, more,
+                    own);
             return (++evictions & (REAP_EVERY - 1)) == 0 ? more.reapSome(d) : d;
         }
 
-        /** Evicts every block; @return how many left */
+        /**
+         * Another ring's holder, under the registry's lock and this ring's, takes back up to {@code need} bytes of
+         * this ring's lease over {@code share}: it evicts this ring's oldest blocks, those its tail shows, while the
+         * most the ring may hold before its holder takes the lock again (what it holds and what is left of the
+         * reservation) is over the lease it is to keep; the lease kept is never below that, so that a push racing this
+         * reclaim stays within the lease.
+         *
+         * @return the first damage found in a block that left; any other is kept by {@code more}
+         */
+        HeapDamage yieldLease(long share, long need, Evictor evictor, Quarantine more, LocalHeap own) {
+            long goal = Math.max(share, lease - need);
+            long end = (long) TAIL.getAcquire(this);
+            HeapDamage d = evictOver(goal, reservedCharged, end, 0, evictor, null, more, own);
+            lease = Math.max(goal, reservedCharged - poppedCharged);
+            return d;
+        }
+
+        /** Evicts every block (its holder under the lock, or a dead thread's ring); @return how many left */
         int drainInto(List<HeapDamage> found, Evictor evictor) {
-            int before = count;
-            evictOver(-1, 0, 0, evictor, found, null, null);
-            return before - count;
+            int before = count();
+            evictOver(-1, pushedCharged, tail, 0, evictor, found, null, null);
+            return before - count();
+        }
+
+        /** {@link #drainInto} under the lock: the holder's own ring, which a reclaim may be reading. */
+        int drainLocked(List<HeapDamage> found, Evictor evictor) {
+            lock.lock();
+            try {
+                return drainInto(found, evictor);
+            } finally {
+                lock.unlock();
+            }
         }
 
         /**
-         * Evicts the oldest blocks while more than {@code limit} bytes are charged or fewer than {@code atLeast} have
-         * left, and more than {@code keep} blocks are held; returns the first damage found, and adds each to
-         * {@code found} unless it is null. The pop is written out here, not called: C2 compiles a free before the ring
-         * first fills, when no block has been evicted, and a pop called from this loop then stayed a call (a cold
-         * site, over the 35 bytes C2 inlines there).
+         * Evicts the oldest blocks below {@code end} while {@code base} less the charge popped is over {@code limit} or
+         * fewer than {@code atLeast} have left; returns the first damage found, and adds each to {@code found} unless
+         * it is null (else {@code more} keeps all but the first). The pop is written out here, not called: C2 compiles
+         * a free before the ring first fills, when no block has been evicted, and a pop called from this loop then
+         * stayed a call (a cold site, over the 35 bytes C2 inlines there).
          */
-        private HeapDamage evictOver(long limit, int keep, int atLeast, Evictor evictor, List<HeapDamage> found,
-                Quarantine more, LocalHeap own) {
+        private HeapDamage evictOver(long limit, long base, long end, int atLeast, Evictor evictor,
+                List<HeapDamage> found, Quarantine more, LocalHeap own) {
             HeapDamage first = null;
-            for (int evicted = 0; (charged > limit || evicted < atLeast) && count > keep; evicted++) {
-                long p = addresses[head];
-                long entry = sizes[head], size = entry & SIZE_BITS;
-                bytes -= size;
-                charged -= charge(size, entry >>> FRONT_SHIFT);
-                head = (head + 1) & (addresses.length - 1);
-                count--;
+            for (int evicted = 0; (base - poppedCharged > limit || evicted < atLeast) && head < end; evicted++) {
+                int i = (int) head & (addresses.length - 1);
+                long p = addresses[i];
+                long entry = sizes[i], size = entry & SIZE_BITS;
+                poppedBytes += size;
+                poppedCharged += charge(size, entry >>> FRONT_SHIFT);
+                head++;
                 HeapDamage d = evictor.evict(p, own);
                 if (d != null) {
                     if (found != null) found.add(d);
@@ -519,28 +709,28 @@ final class Quarantine {
             return first;
         }
 
-        /** Adds block {@code p}, its entry the program bytes and, from {@link #FRONT_SHIFT} up, its front. */
-        private void push(long p, long entry) {
-            if (count == addresses.length) grow();
-            int i = (head + count) & (addresses.length - 1);
+        /** Adds block {@code p} under the lock, its entry the program bytes and, from {@link #FRONT_SHIFT} up, its front. */
+        private void push(long p, long entry, long c) {
+            if (count() == addresses.length) grow();
+            int i = (int) tail & (addresses.length - 1);
             addresses[i] = p;
             sizes[i] = entry;
-            count++;
-            long size = entry & SIZE_BITS;
-            bytes += size;
-            charged += charge(size, entry >>> FRONT_SHIFT);
+            pushedBytes += entry & SIZE_BITS;
+            pushedCharged += c;
+            TAIL.setRelease(this, tail + 1);
         }
 
+        /** Doubles the arrays, under the lock (a reclaim reads them under it). */
         private void grow() {
-            int n = addresses.length;
+            int n = addresses.length, count = count();
             long[] a = new long[n * 2], z = new long[n * 2];
-            for (int i = 0; i < count; i++) {
-                a[i] = addresses[(head + i) & (n - 1)];
-                z[i] = sizes[(head + i) & (n - 1)];
+            for (int k = 0; k < count; k++) {
+                int from = (int) (head + k) & (n - 1), to = (int) (head + k) & (2 * n - 1);
+                a[to] = addresses[from];
+                z[to] = sizes[from];
             }
             addresses = a;
             sizes = z;
-            head = 0;
         }
     }
 }

@@ -98,14 +98,14 @@ class QuarantineTest {
     }
 
     /**
-     * Each thread that joins fills its ring to its share while the threads before it, idle, keep what they took at
-     * theirs: until 2026-12-07 the rings of eight threads held the capacity times 1 + 1/2 + ... + 1/8 (2,283 blocks in
-     * a quarantine of 840), each shrinking to its new share only at its own next free. A ring now holds what it took
-     * from the capacity, a new one overdrawing it by at most the capacity, and gives back what its share lost at its
-     * next free: at most twice the capacity, and the capacity once every thread has freed again.
+     * Each thread that joins fills its ring to its share while the threads before it sit idle. Until 2026-12-07 the
+     * rings of eight threads held the capacity times 1 + 1/2 + ... + 1/8 (2,283 blocks in a quarantine of 840), each
+     * shrinking to its new share only at its own next free; leases then let a joining ring overdraw the capacity while
+     * the idle rings kept their old shares: 1,680 blocks, twice the capacity. A joining ring now takes the lease it
+     * needs back from the idle rings over their share, evicting their oldest blocks: never more than the capacity.
      */
     @Test
-    void threadsThatJoinOneAfterAnotherHoldAtMostTwiceTheCapacityAndTheCapacityOnceAllFreedAgain() throws Exception {
+    void threadsThatJoinOneAfterAnotherNeverHoldMoreThanTheCapacity() throws Exception {
         int threads = 8;
         long capacity = 840; // blocks: a multiple of 1 to 8, so that every share is a whole number of blocks
         Recorder r = new Recorder();
@@ -121,23 +121,63 @@ class QuarantineTest {
                     for (int i = 0; i < capacity; i++) add(q, next.getAndAdd(16), 16);
                     filled.countDown();
                     await(again);
-                    add(q, next.getAndAdd(16), 16); // one more free each: every ring gives back
+                    add(q, next.getAndAdd(16), 16); // one more free each
                     done.countDown();
                 }));
                 filled.await(); // the thread's ring is full, and the thread idle: the next one joins
                 most = Math.max(most, q.held()[0]);
+                assertThat(q.held()[0]).as("blocks held once thread %d filled its ring", t)
+                        .isGreaterThanOrEqualTo(capacity / (t + 1)); // it held its share: the others gave it back
             }
             assertThat(q.threadRings()).isEqualTo(threads);
-            assertThat(most).as("blocks held at once, in a quarantine of %d", capacity)
-                    .isLessThanOrEqualTo(2 * capacity);
+            assertThat(most).as("blocks held at once, in a quarantine of %d", capacity).isLessThanOrEqualTo(capacity);
             again.countDown();
             done.await();
             assertThat(q.held()[0]).as("blocks held once every thread freed again").isLessThanOrEqualTo(capacity);
             assertThat(q.held()[0] + r.evicted.size()).isEqualTo(threads * (capacity + 1));
+            assertThat(r.evicted).doesNotHaveDuplicates();
         } finally {
             again.countDown();
             for (Thread t : started) t.join();
         }
+    }
+
+    /**
+     * Threads free at once while others join and end: a reclaim evicts a ring's oldest blocks while its thread pushes
+     * past them without a lock. Every block leaves once (none lost to a reclaim, none evicted twice), and once the
+     * threads are done the quarantine holds no more than its capacity.
+     */
+    @Test
+    void ringsThatFreeWhileOthersTakeTheirLeaseLoseNoBlockAndEvictNoneTwice() throws Exception {
+        long capacity = 256;
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(capacity * BLOCK, r);
+        AtomicLong next = new AtomicLong(16);
+        int threads = 6, frees = 20_000;
+        CountDownLatch go = new CountDownLatch(1);
+        List<Thread> started = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            started.add(Thread.ofPlatform().start(() -> {
+                await(go);
+                for (int i = 0; i < frees; i++) add(q, next.getAndAdd(16), 16);
+            }));
+        }
+        go.countDown();
+        int joiners = 200; // short-lived threads that join, take a lease from the busy rings, and end
+        for (int t = 0; t < joiners; t++) {
+            Thread j = Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < 40; i++) add(q, next.getAndAdd(16), 16);
+            });
+            j.join();
+        }
+        for (Thread t : started) t.join();
+        assertThat(q.held()[0]).isLessThanOrEqualTo(capacity);
+        long total = (long) threads * frees + joiners * 40L;
+        assertThat(q.held()[0] + r.evicted.size()).isEqualTo(total);
+        assertThat(r.evicted).doesNotHaveDuplicates();
+        q.reapAll();
+        q.drain();
+        assertThat(r.evicted).hasSize((int) total).doesNotHaveDuplicates();
     }
 
     @Test
