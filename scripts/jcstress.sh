@@ -2,10 +2,11 @@
 # Builds and runs malloc4j's jcstress tests: the cross-thread free handoff (two freers pushing onto one pending stack
 # too), the thread-death handoff (with a slab already queued), the lock of the virtual threads' stripes and the
 # purger's drain of one, live bytes read while an owner collects, two threads freeing one block of a CHECKED heap at
-# once, the stack pool's hand-out and give-back, the platform stacks' look for an ended thread's block (racing that
-# thread's end, or a trim), a cache registered racing close's forgetThreads, the several-users latch, a shared arena
-# closed while its segments are freed, and the table of sampled allocation sites (a lookup racing a removal that
-# shifts entries, or the add that grows the table)
+# once, a quarantine ring's lock-free pushes racing another ring's reclaim of its lease, the stack pool's hand-out
+# and give-back, the platform stacks' look for an ended thread's block (racing that thread's end, or a trim), a cache
+# registered racing close's forgetThreads, the several-users latch, a shared arena closed while its segments are
+# freed, and the table of sampled allocation sites (a lookup racing a removal that shifts entries, or the add that
+# grows the table)
 # (module jcstress/, built only under the Maven profile "jcstress", so never by the default build).
 #
 #   scripts/jcstress.sh                  every test in quick mode (-m quick): a few minutes on 2 cores
