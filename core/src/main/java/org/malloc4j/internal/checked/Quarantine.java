@@ -26,17 +26,17 @@ import org.malloc4j.internal.small.StripeLock;
  * <p><b>Bounds.</b> The capacity is shared by the rings in use: each may hold {@code capacity / rings} bytes, its
  * share, and a block larger than that share is released at once. A ring holds no more than its lease, the bytes it
  * took from {@link #pool}, and the leases together never exceed the capacity: so the rings together never hold more
- * than the capacity, at any instant, idle threads' rings included. A ring short of its share whose pool is empty takes
- * lease back from rings over theirs ({@link #reclaim}) by evicting their oldest blocks under their lock: an idle
- * thread's ring gives up what its share lost when others need it, not at its own next free only. What a reclaim
- * cannot take is a ring's reservation, the room its holder may still push into without the lock (at most 15 blocks
- * like its last and a sixteenth of its share): a push within it never races a lower lease, and none past it is made
- * without the lock. The bound costs no fenced instruction on most frees, where a strict bound checked at each push
- * against a lease others lower would cost one (a store-load fence, or a lock) on every free. Before 2026-12-07 a joining ring overdrew the
- * pool while idle rings kept their old shares, and the rings held up to twice the capacity (and before leases,
- * capacity * (1 + 1/2 + ... + 1/N) for N threads that joined one after another). A block is charged its red zones
- * and its front with its bytes ({@link #charge}), so empty blocks cannot pile up without bound either, nor aligned
- * ones.
+ * than the capacity, at any instant, idle threads' rings included. A ring short of its share, when the pool is short
+ * too, takes lease back from rings over theirs ({@link #reclaim}) by evicting their oldest blocks under their lock:
+ * an idle thread's ring gives up what its share lost when others need it, not at its own next free only. What a
+ * reclaim cannot take is a ring's reservation, the room its holder may still push into without the lock (at most 15
+ * blocks like its last and a sixteenth of its share): a push within it never races a lower lease, and none past it
+ * is made without the lock. So the bound costs no fenced instruction on most frees, where a bound checked at each
+ * push against a lease that others lower would cost one (a store-load fence, or a lock) on every free. Before
+ * 2026-12-07 a joining ring overdrew the pool while idle rings kept their old shares, and the rings held up to twice
+ * the capacity (and before leases, capacity * (1 + 1/2 + ... + 1/N) for N threads that joined one after another). A
+ * block is charged its red zones and its front with its bytes ({@link #charge}), so empty blocks cannot pile up
+ * without bound either, nor aligned ones.
  *
  * <p>The engine never calls back into the quarantine, so evicting while holding a stripe's lock makes no lock
  * cycle, and the path stays free of Java garbage.
@@ -306,7 +306,7 @@ final class Quarantine {
      * {@link #RECLAIM_BUDGET} rings (platform threads' and stripes) from a rotating cursor. Each gives what its
      * oldest blocks free ({@link Ring#yieldLease}): an idle thread's ring gives up its blocks to the rings that free,
      * as an active one would at its next free. A ring whose lock is held (its holder evicting, or waiting for this
-     * lock) is passed over: it gives back itself. The caller holds the registry's lock and {@code taker}'s.
+     * lock) is passed over: it gives back itself. The caller holds the registry's lock.
      *
      * @return the first damage found in a block that left; any other is kept ({@link #takeUnreported})
      */
@@ -486,10 +486,10 @@ final class Quarantine {
                 s.lock.unlock();
             }
         }
-        for (Ring r : exclusive) {
-            blocks += r.count();
-            bytes += r.pushedBytes - r.poppedBytes;
-            charged += r.charged();
+        for (Ring r : exclusive) { // a reclaim's pops may show before the pushes they popped: none below zero
+            blocks += Math.max(0, r.count());
+            bytes += Math.max(0, r.pushedBytes - r.poppedBytes);
+            charged += Math.max(0, r.charged());
         }
         return new long[] {blocks, bytes, charged};
     }
@@ -528,8 +528,8 @@ final class Quarantine {
         /** The fewest blocks that leave a full ring at once (see {@link #add}). */
         static final int BATCH = 16;
         /**
-         * The blocks a holder may push without the lock after a slow push ({@link #addSlow}): as many as a batch
-         * frees, so that a ring at its share takes its lock once a batch.
+         * The blocks a slow add ({@link #addSlow}) pushes and reserves room for, the room for all but the first pushed
+         * without the lock: as many as a batch frees, so that a ring at its share takes its lock once a batch.
          */
         static final int RESERVE = 16;
         /** A ring's evictions between two looks for dead threads' rings ({@link Quarantine#reapSome}). */
@@ -608,9 +608,9 @@ final class Quarantine {
          * pool (or from rings over their share, {@link Quarantine#reclaim}); the ring then evicts its oldest blocks
          * until this one fits in its lease and share, at least {@link #BATCH} of them (an eighth of a ring of fewer
          * than 128 blocks); a block that fits in no room left leaves at once, checked as any other. Then the holder
-         * reserves what it may push next without the lock: the room left, at most {@link #RESERVE} blocks like this
-         * one and a sixteenth of the share (what a reclaim cannot take from it while it is idle), and a lease over the
-         * share goes back to the pool. Every {@link #REAP_EVERY} evictions, dead threads' rings are emptied on the way
+         * reserves what it may push next without the lock: the room left, at most {@link #RESERVE} - 1 blocks like
+         * this one and a sixteenth of the share (what a reclaim cannot take from it while it is idle), and a lease
+         * over the share goes back to the pool. Every {@link #REAP_EVERY} evictions, dead threads' rings are emptied on the way
          * ({@link Quarantine#reapSome}).
          */
         private HeapDamage addSlow(long p, long entry, long c, long limit, Evictor evictor, Quarantine more,
@@ -709,7 +709,10 @@ final class Quarantine {
             return first;
         }
 
-        /** Adds block {@code p} under the lock, its entry the program bytes and, from {@link #FRONT_SHIFT} up, its front. */
+        /**
+         * Adds block {@code p} under the lock, its entry the program bytes and, from {@link #FRONT_SHIFT} up, its
+         * front.
+         */
         private void push(long p, long entry, long c) {
             if (count() == addresses.length) grow();
             int i = (int) tail & (addresses.length - 1);
