@@ -52,7 +52,7 @@ import org.malloc4j.internal.stack.StackRegistry;
  * figures ({@link #stats()}, {@link #snapshot()}, {@link #trim()}, the MBean, JFR) may race it: they throw
  * {@link IllegalStateException} once it has closed the heap. One double free is not caught in FAST mode: the same
  * block freed at the same instant by the thread whose cache holds it (the one that allocated it) and by another
- * thread, since the owner's free takes no fence; both may return, and the block may then be handed out twice.
+ * thread, since the owner's free takes no fence; both may return (the block is then free once, and handed out once).
  * {@link HeapMode#CHECKED} catches it.
  *
  * <p>Raw addresses are the fastest interface; {@link #allocate(long, long)} wraps a block in a

@@ -15,11 +15,13 @@ import java.lang.invoke.VarHandle;
  * <p>Blocks freed by other threads go to the remote bitmap, interleaved with the free one, updated with atomic OR; the owner
  * folds it into {@code free} on its slow path ({@link #collect}). Because folding is an OR, a block freed twice
  * cannot enter the free set twice. One race is not caught: the owner and another thread freeing the same block at
- * the same moment (a double free racing with itself) can both succeed, since the owner's free takes no fence; if the
- * owner then allocates the block again before it collects, the collect frees the new block and it can be handed out
- * twice (the owner and another thread each freeing the same 100,000 fresh blocks at once: both succeeded for 0.3% to
- * 2.9% of them in three runs, a review's test on 2026-12-07). Catching it would cost a store-load fence on every owner
- * free.
+ * the same moment (a double free racing with itself) can both succeed, since the owner's free takes no fence (the
+ * owner and another thread each freeing the same 100,000 fresh blocks at once: both succeeded for 0.3% to 2.9% of them
+ * in three runs, a review's test on 2026-12-07). Catching it would cost a store-load fence on every owner free. The
+ * block's remote bit then stands over a free block: a collection takes the second count back, and the owner's malloc,
+ * which reads the remote word beside the free word it takes a block from, drops the bit before it hands the block out
+ * ({@link #dropTwiceFreed}); collected after the malloc, the bit freed the new block, which a later malloc handed out a
+ * second time (jcstress {@code OwnerRemoteDoubleFreeReuseTest}: 0.07% to 4.7% of samples).
  *
  * <p>A thread that frees another thread's block counts it at its block size, without reading the block's requested
  * size: that entry of {@code slack} sits on a line the owner's mallocs keep writing, and in a producer/consumer
@@ -270,8 +272,8 @@ public final class Slab extends SlabPendingPadding {
      * <p>A remote bit whose block is already free is a double free that slipped through: the owner freed the
      * block locally while another thread freed it too (the owner's fast path takes no atomic, so the two cannot
      * see each other). While the block is still free the OR changes nothing, and its second count is taken back
-     * here from the owner's statistics, so that they stay exact; once the owner has allocated the block again the
-     * stale bit frees the new block (see the class comment).
+     * here from the owner's statistics, so that they stay exact. The owner's malloc drops such a bit before it hands
+     * the block out again ({@link #dropTwiceFreed}): collected after that, it would free the new block.
      */
     int collect() {
         PENDING.setVolatile(this, 0); // remote frees after this point will queue the slab again
@@ -312,6 +314,24 @@ public final class Slab extends SlabPendingPadding {
         used -= count;
         if (slackBack != 0) owner.countUnseen(slackBack);
         return count;
+    }
+
+    /**
+     * Owner only: clears the remote bits of blocks that are free in the owner's bitmap (double frees that slipped
+     * through, see the class comment) and takes back their second count, as {@link #collectRemote} would. The owner
+     * calls it before it hands such a block out again: collected after that, the bit would free the new block. Leaves
+     * the other remote bits and the pending flag alone (a collection of this slab then finds what is left).
+     */
+    void dropTwiceFreed() {
+        for (int w = 0; w < words; w++) {
+            long twice = (long) BITS.getVolatile(bits, 2 * w + 1) & bits[2 * w];
+            if (twice == 0) continue;
+            BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~twice);
+            for (long t = twice; t != 0; t &= t - 1) {
+                owner.uncountFree(blockSize);
+                if (capacity == 1) owner.mediumRounding += blockSize - requested(0);
+            }
+        }
     }
 
     /**
