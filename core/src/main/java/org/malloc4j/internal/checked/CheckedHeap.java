@@ -488,9 +488,10 @@ public final class CheckedHeap implements BlockAllocator {
      * Frees the block at {@code address} only when its header word is still {@code identity}, the one it had when its
      * segment was made: for the leak detector, whose free of a dropped segment's block can come after the program
      * freed that block through its raw address and a malloc handed the address out again (a block armed there since
-     * has another generation). The look and the free's own compare-and-set are a few instructions apart, not a
-     * compare-and-set against {@code identity}: that parameter on the hot free took it past the size C2 inlines
-     * (CHECKED 16-byte pairs 1.057x slower, `BuildsInTurn`, 2026-12-07).
+     * has another generation). The free's compare-and-set expects {@code identity} itself: a look apart from it, a few
+     * instructions before, let a program that freed the block and got the address back from a malloc in between lose
+     * its new block. The free is split after its header's validation for it; an identity parameter on the hot free
+     * took it past the size C2 inlines (CHECKED 16-byte pairs 1.057x slower, `BuildsInTurn`, 2026-12-07).
      *
      * @throws InvalidFreeException when the block there is another one, or is freed already
      */
@@ -500,7 +501,12 @@ public final class CheckedHeap implements BlockAllocator {
                 || headerWord(address) != identity) {
             throw notLive(address, "free");
         }
-        free(address, false);
+        LocalHeap own = core.ownCache();
+        long h0 = liveHeader(address, "free", false, own);
+        // The header the free's compare-and-set expects, looked at again: the program may have freed the block and a
+        // malloc handed the address out again since the look above (the new block has another generation)
+        if (h0 != identity) throw notLive(address, "free");
+        free(address, h0, own);
     }
 
     /** @return the header word of the live block at {@code p} (its size, front, flags and generation) */
@@ -517,7 +523,14 @@ public final class CheckedHeap implements BlockAllocator {
         // The thread's own cache, found once for the validation, the count and the quarantine's evictions (each
         // would find it again through the engine's public calls: five lookups a malloc/free pair, not two)
         LocalHeap own = core.ownCache();
-        long h0 = liveHeader(address, "free", arena, own);
+        free(address, liveHeader(address, "free", arena, own), own);
+    }
+
+    /**
+     * Frees the live block at {@code address} whose header word {@link #liveHeader} returned: {@code h0}, which the
+     * compare-and-set that marks it freed expects, so that a block freed (and allocated again) since is not freed.
+     */
+    private void free(long address, long h0, LocalHeap own) {
         beforeRelease.accept(address);
         long size = RedZones.sizeOf(h0), front = RedZones.frontOf(h0);
         long tail = zones.tailDamage(address, size);
