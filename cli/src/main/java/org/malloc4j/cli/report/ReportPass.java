@@ -23,10 +23,10 @@ public final class ReportPass {
     /**
      * Writes a byte in each page of the block at {@code p}: a program uses the memory it asks for, and the replay's
      * peak RSS counts it (its checked pass writes every byte), so the timeline's resident bytes must too; a pass that
-     * only called malloc and free would show the heap's pages never resident.
+     * only called malloc and free would show the heap's pages never resident. A block of 0 bytes has none to touch.
      */
     public static void touch(long p, long size) {
-        long end = p + Math.max(1, size);
+        long end = p + size;
         for (long a = p; a < end; a = (a & -4096L) + 4096) ALL.set(ValueLayout.JAVA_BYTE, a, (byte) 1);
     }
 
@@ -60,7 +60,9 @@ public final class ReportPass {
                 try {
                     switch (trace.kind(i)) {
                         case Trace.ALLOC -> {
-                            addr[id] = heap.malloc(Math.max(1, trace.size(i)));
+                            // The size as the trace has it, 0 too, as the timed pass asks: not 1, which the page
+                            // counted as a live byte the replay's summary did not
+                            addr[id] = heap.malloc(trace.size(i));
                             touch(addr[id], trace.size(i));
                             sizes[id] = trace.size(i);
                             live += trace.size(i);
@@ -72,7 +74,7 @@ public final class ReportPass {
                             sizes[id] = 0;
                         }
                         default -> {
-                            addr[id] = heap.realloc(addr[id], Math.max(1, trace.size(i)));
+                            addr[id] = heap.realloc(addr[id], trace.size(i)); // never 0 (TraceBuilder)
                             touch(addr[id], trace.size(i));
                             live += trace.size(i) - sizes[id];
                             sizes[id] = trace.size(i);

@@ -52,6 +52,23 @@ class ReportPassTest {
         assertThat(resident).as("resident over live at the end").isGreaterThanOrEqualTo(0.9 * live);
     }
 
+    /**
+     * Blocks of 0 bytes (malloc(0), which the replay's timed pass asks for as it is): nothing is live, as the replay's
+     * summary says (peak live 0 B). The page's pass asked for 1 byte each, and its timeline and class table showed
+     * 1000 B live and requested.
+     */
+    @Test
+    void blocksOfZeroBytesHoldNoLiveBytes() {
+        TraceBuilder b = new TraceBuilder("zeros", 1000, 1000, 0);
+        for (int id = 0; id < 1000; id++) b.alloc(id, 0);
+        HtmlReport report = new HtmlReport("zeros");
+        ReportPass.run(b.build(), report);
+        String html = report.render();
+        assertThat(TimelinePoints.highest(html, "live")).as("the live line's top").isZero();
+        // The 16-byte class: 1000 live blocks, 0 B requested, all 16 000 B of them rounding waste
+        assertThat(html).contains("<td>1000</td>").contains("<td>0 B</td><td>15.6 KiB</td></tr>");
+    }
+
     /** @return the timeline's "max X" label, in bytes */
     static long timelineMax(String html) {
         Matcher m = Pattern.compile("max ([0-9.]+) (B|KiB|MiB|GiB),").matcher(html);
