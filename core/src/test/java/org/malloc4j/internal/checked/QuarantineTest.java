@@ -143,6 +143,49 @@ class QuarantineTest {
     }
 
     /**
+     * One thread holds the whole capacity and sits idle; threads join one after another, each freeing one block and
+     * then sitting idle too. Each joiner's lease is taken back from the idle ring over its share, however many rings
+     * (and virtual threads' stripes) lie between the reclaim's cursor and it: a reclaim that looked at the next eight
+     * rings only, over-share or not, found none of them over their share once enough threads had joined, left the
+     * joiner no lease, and its block skipped the quarantine (released at its free, unchecked for writes after free).
+     */
+    @Test
+    void aJoiningThreadsBlockWaitsInQuarantineHoweverManyRingsLieBeforeTheOneOverItsShare() throws Exception {
+        int joiners = 24;
+        long capacity = 2 * (joiners + 1) * 4; // blocks: a share of at least 8 once every joiner is in
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(capacity * BLOCK, r);
+        CountDownLatch finish = new CountDownLatch(1);
+        List<Thread> started = new ArrayList<>();
+        List<Long> skipped = new ArrayList<>();
+        try {
+            CountDownLatch filled = new CountDownLatch(1);
+            started.add(Thread.ofPlatform().start(() -> {
+                for (long i = 1; i <= capacity; i++) add(q, i * 16, 16);
+                filled.countDown();
+                await(finish);
+            }));
+            filled.await();
+            for (int t = 0; t < joiners; t++) {
+                long p = (1L << 32) + t * 16L;
+                CountDownLatch added = new CountDownLatch(1);
+                started.add(Thread.ofPlatform().start(() -> {
+                    add(q, p, 16);
+                    added.countDown();
+                    await(finish);
+                }));
+                added.await();
+                if (r.evicted.contains(p)) skipped.add(p);
+            }
+            assertThat(skipped).as("joiners' blocks released at their free, of %d", joiners).isEmpty();
+            assertThat(q.held()[0]).isLessThanOrEqualTo(capacity);
+        } finally {
+            finish.countDown();
+            for (Thread t : started) t.join();
+        }
+    }
+
+    /**
      * Threads free at once while others join and end: a reclaim evicts a ring's oldest blocks while its thread pushes
      * past them without a lock. Every block leaves once (none lost to a reclaim, none evicted twice), and once the
      * threads are done the quarantine holds no more than its capacity.
