@@ -302,15 +302,16 @@ final class Quarantine {
     }
 
     /**
-     * Takes back up to {@code need} bytes of lease from rings over their share for the pool, trying up to
-     * {@link #RECLAIM_BUDGET} of them (platform threads' and stripes), from a rotating cursor, once round the list:
-     * rings not over their share are passed over uncounted (a read of their lease each). A budget of rings looked at,
-     * over their share or not, let a joining thread find none once more than eight lay before the idle ring holding the
-     * capacity: no lease, and its free's block skipped the quarantine (4 of 24 joiners' blocks in QuarantineTest, a
-     * review on 2026-12-07; with the 32 stripes of a 16-core machine, the third thread's first free). Each gives what
-     * its oldest blocks free ({@link Ring#yieldLease}): an idle thread's ring gives up its blocks to the rings that
-     * free, as an active one would at its next free. A ring whose lock is held (its holder evicting, or waiting for
-     * this lock) is passed over: it gives back itself. The caller holds the registry's lock.
+     * Takes back up to {@code need} bytes of lease from rings over their share for the pool: from a rotating cursor,
+     * once round the list at most (platform threads' rings and stripes), until it has them. Each gives what its oldest
+     * blocks free ({@link Ring#yieldLease}): an idle thread's ring gives up its blocks to the rings that free, as an
+     * active one would at its next free. A ring whose lock is held (its holder evicting, or waiting for this lock) is
+     * passed over: it gives back itself. The caller holds the registry's lock. No budget of rings: eight rings looked
+     * at, over their share or not, left a joining thread no lease once more than eight lay before the idle ring
+     * holding the capacity (the stripes count: 32 on a 16-core machine), and eight rings over their share gave the
+     * n-th thread to join 8 / n of its share when the rings before it were each a little over the share that shrank:
+     * either way the joiner's block skipped the quarantine (QuarantineTest, a review on 2026-12-07). A ring at or
+     * under its share costs a read of its lease.
      *
      * @return the first damage found in a block that left; any other is kept ({@link #takeUnreported})
      */
@@ -319,12 +320,11 @@ final class Quarantine {
         int n = list.length + stripes.length;
         HeapDamage first = null;
         long got = 0;
-        for (int looked = 0, tried = 0; looked < n && tried < RECLAIM_BUDGET && got < need; looked++) {
+        for (int looked = 0; looked < n && got < need; looked++) {
             if (reclaimCursor >= n) reclaimCursor = 0;
             int i = reclaimCursor++;
             Ring v = i < list.length ? list[i] : stripes[i - list.length];
             if (v == taker || v.lease <= share) continue;
-            tried++;
             if (!v.lock.tryLock()) {
                 if (passedOver == null) passedOver = v;
                 continue;
@@ -342,8 +342,6 @@ final class Quarantine {
         return first;
     }
 
-    /** The rings over their share a reclaim tries. */
-    private static final int RECLAIM_BUDGET = 8;
     private int reclaimCursor;
     /** The first ring over its share that a {@link #reclaim} found busy, for {@link #takeLease} to wait for. */
     private Ring passedOver;

@@ -186,6 +186,50 @@ class QuarantineTest {
     }
 
     /**
+     * Threads join one after another, each freeing one block of most of the share there will be once all have joined,
+     * and then sitting idle: each joiner's share comes back from all the rings before it, each a little over the share
+     * that shrank. A reclaim that tried eight of them gathered 8 / n of a share for the n-th joiner, and the blocks of
+     * the last joiners did not fit: released at their free, unchecked for writes after free. (Not all of the share:
+     * an idle ring keeps the room its thread reserved, up to a sixteenth of the share it had, here half the capacity.)
+     */
+    @Test
+    void aJoiningThreadGathersItsShareFromEveryRingOverTheirs() throws Exception {
+        int joiners = 40;
+        long capacity = 64 * 1024 * (joiners + 1); // bytes: a share of 64 KiB once all are in
+        long size = 36_000; // within that share less the first joiner's reservation (a 32nd of the capacity)
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(capacity, r);
+        CountDownLatch finish = new CountDownLatch(1);
+        List<Thread> started = new ArrayList<>();
+        List<Integer> skipped = new ArrayList<>();
+        try {
+            CountDownLatch first = new CountDownLatch(1);
+            started.add(Thread.ofPlatform().start(() -> {
+                add(q, 16, 16);
+                first.countDown();
+                await(finish);
+            }));
+            first.await();
+            for (int t = 0; t < joiners; t++) {
+                long p = (1L << 32) + t * 16L;
+                CountDownLatch added = new CountDownLatch(1);
+                started.add(Thread.ofPlatform().start(() -> {
+                    add(q, p, size);
+                    added.countDown();
+                    await(finish);
+                }));
+                added.await();
+                if (r.evicted.contains(p)) skipped.add(t);
+            }
+            assertThat(skipped).as("joiners whose block was released at its free, of %d", joiners).isEmpty();
+            assertThat(q.heldCharged()[2]).isLessThanOrEqualTo(capacity);
+        } finally {
+            finish.countDown();
+            for (Thread t : started) t.join();
+        }
+    }
+
+    /**
      * Threads free at once while others join and end: a reclaim evicts a ring's oldest blocks while its thread pushes
      * past them without a lock. Every block leaves once (none lost to a reclaim, none evicted twice), and once the
      * threads are done the quarantine holds no more than its capacity.
