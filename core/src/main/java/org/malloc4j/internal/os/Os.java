@@ -99,6 +99,15 @@ public final class Os {
      *         resident when part of them is not mapped at that moment
      */
     public static long residentPages(long address, long pages) {
+        return residentPages(address, pages, 0, new long[0], 0, 0);
+    }
+
+    /**
+     * @return as {@link #residentPages(long, long)}, less the pages of the holes {@code holes[from..to)}: {first
+     *         page, pages} pairs in page numbers where {@code address} is page {@code firstPage}, in address order,
+     *         inside the range (pages the caller knows are not its own, read in the same calls)
+     */
+    public static long residentPages(long address, long pages, long firstPage, long[] holes, int from, int to) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CAPTURE);
             MemorySegment vec = arena.allocate(Math.min(MINCORE_CHUNK, (pages + 7) & ~7L), 8);
@@ -120,6 +129,11 @@ public final class Os {
                     resident += Long.bitCount(vec.get(ValueLayout.JAVA_LONG, off) & 0x0101010101010101L);
                 }
                 for (; off < n; off++) resident += vec.get(ValueLayout.JAVA_BYTE, off) & 1;
+                for (int h = from; h < to; h += 2) { // the holes' pages read in this chunk
+                    long start = Math.max(holes[h] - firstPage, done), end = Math.min(holes[h] - firstPage
+                            + holes[h + 1], done + n);
+                    for (long q = start; q < end; q++) resident -= vec.get(ValueLayout.JAVA_BYTE, q - done) & 1;
+                }
             }
             return resident;
         } catch (RuntimeException | Error e) {
