@@ -3,6 +3,7 @@ package org.malloc4j;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SegmentAllocator;
+import java.lang.ref.Reference;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
@@ -411,7 +412,13 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         long block = arenas.release(scope, segment.address());
         if (block == 0) return;
         if (!scope.isAlive()) throw closedScope(block, "free");
-        free(block);
+        try {
+            free(block);
+        } finally {
+            // Reachable until the block is freed: compiled, the last use came before, and a collection then let the
+            // scope's cleanup reclaim the block as a leak under this free (SegmentInUseIsNoLeakTest)
+            Reference.reachabilityFence(scope);
+        }
     }
 
     /**
@@ -489,6 +496,18 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
                     + " heap " + core.name() + ": it belongs to its arena, which cannot resize it; allocate a new one");
         }
         if (!segment.scope().isAlive()) throw closedScope(address, "realloc");
+        try {
+            return reallocateBlock(segment, address, newByteSize, byteAlignment);
+        } finally {
+            // Reachable until the new segment watches the block: compiled, the last use came above, and a collection
+            // during the move let the old segment's cleanup reclaim the block as a leak under this call: its free
+            // then threw "already freed" (SegmentInUseIsNoLeakTest)
+            Reference.reachabilityFence(segment);
+        }
+    }
+
+    /** {@link #reallocate(MemorySegment, long, long)} of the live block at {@code address}, validated as a segment. */
+    private MemorySegment reallocateBlock(MemorySegment segment, long address, long newByteSize, long byteAlignment) {
         long moved;
         if (byteAlignment <= 16) {
             // Validates the block, and leaves it as it was when it cannot move. A size of 0 keeps a block, a shrink
