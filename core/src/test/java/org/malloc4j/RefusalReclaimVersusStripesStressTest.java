@@ -24,19 +24,35 @@ import org.malloc4j.internal.stack.StackRegistry;
  * the stack blocks the pool keeps, and verify() finds nothing.
  */
 class RefusalReclaimVersusStripesStressTest {
-    private static final long LIMIT = 4L << 20;
     private static final int VIRTUAL = 8, ROUNDS = 300, KEEP = 24;
     private static final long[] SIZES = {48, 700, 3_000, 20_000, 90_000};
 
+    /** The reclaim before a refusal against the stripes, under a 4 MiB limit. */
     @Test
     void noBlockIsLostOrCountedTwice() throws Exception {
-        try (Heap h = Heap.builder().limit(LIMIT).decay(Duration.ZERO).jmx(false).build()) {
+        run(4L << 20, false);
+    }
+
+    /**
+     * A small or medium request's refusal takes back the stacks' blocks from inside its cache's slow path
+     * ({@code StackRegistry.releaseIdleNow}, the registry's lock only tried: a refused virtual thread holds its stripe's
+     * lock) and may be lent a stripe's free block ({@code ThreadCaches.lendFromIdleStripe}), racing, besides, platform
+     * threads that push a frame and end (their stack blocks then taken back) and trims, which take the registry's lock
+     * and free under it: under a 2 MiB limit.
+     */
+    @Test
+    void slabRefusalsTakingStacksBackRaceTrimsAndEndingThreads() throws Exception {
+        run(2L << 20, true);
+    }
+
+    private static void run(long limit, boolean endersAndTrims) throws Exception {
+        try (Heap h = Heap.builder().limit(limit).decay(Duration.ZERO).jmx(false).build()) {
             HeapStats before = h.stats();
             AtomicLong mallocs = new AtomicLong(), frees = new AtomicLong(), refused = new AtomicLong();
             ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
             List<ConcurrentLinkedQueue<long[]>> handed = new ArrayList<>();
             for (int i = 0; i < VIRTUAL; i++) handed.add(new ConcurrentLinkedQueue<>());
-            CyclicBarrier start = new CyclicBarrier(VIRTUAL + 1);
+            CyclicBarrier start = new CyclicBarrier(VIRTUAL + (endersAndTrims ? 2 : 1));
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < VIRTUAL; i++) {
                 int me = i;
@@ -75,7 +91,7 @@ class RefusalReclaimVersusStripesStressTest {
                     start.await();
                     for (int r = 0; r < ROUNDS; r++) {
                         try {
-                            h.free(h.malloc(LIMIT - (64 << 10))); // refused whenever anything is committed
+                            h.free(h.malloc(limit - (64 << 10))); // refused whenever anything is committed
                             mallocs.incrementAndGet();
                             frees.incrementAndGet();
                         } catch (HeapExhaustedException e) {
@@ -86,9 +102,29 @@ class RefusalReclaimVersusStripesStressTest {
                     failures.add(e.toString());
                 }
             });
+            Thread trimmer = Thread.ofPlatform().unstarted(() -> {
+                try {
+                    start.await();
+                    for (int r = 0; r < ROUNDS; r++) {
+                        Thread ender = Thread.ofPlatform().start(() -> { // ends holding its stack's block
+                            try (StackFrame f = h.stack().push()) {
+                                f.allocate(64).set(ValueLayout.JAVA_LONG, 0, 1);
+                            } catch (HeapExhaustedException e) {
+                                refused.incrementAndGet();
+                            }
+                        });
+                        ender.join();
+                        if (r % 4 == 0) h.trim(); // the registry's lock, frees under it
+                    }
+                } catch (Throwable e) {
+                    failures.add(e.toString());
+                }
+            });
             threads.forEach(Thread::start);
             refuser.start();
+            if (endersAndTrims) trimmer.start();
             refuser.join();
+            if (endersAndTrims) trimmer.join();
             for (Thread t : threads) t.join();
             for (ConcurrentLinkedQueue<long[]> q : handed) {
                 for (long[] b; (b = q.poll()) != null; ) free(h, b, failures, frees);
