@@ -131,65 +131,60 @@ public final class StackRegistry {
     }
 
     /**
-     * Takes back the blocks of every stack whose thread has ended, into the pool or to the heap when it is full: for
-     * {@code trim()}. A platform thread's block was taken back only when another stack needed one, and a hundred
-     * platform threads that had used their stacks together left 6.5 MB live and committed after a trim, for as long
-     * as no frame was pushed again. O(stacks).
+     * Takes back the blocks of every stack whose thread has ended, into the pool or to the heap when it is full. A
+     * platform thread's block was taken back only when another stack needed one, and a hundred platform threads that
+     * had used their stacks together left 6.5 MB live and committed after a trim, for as long as no frame was pushed
+     * again. O(stacks).
      */
     public void releaseEnded() {
-        long block = reclaimEnded();
-        if (block != 0) release(block);
         lock.lock();
         try {
-            sweepEnded(); // virtual threads that ended inside a frame
+            takeEnded(this::release);
         } finally {
             lock.unlock();
         }
     }
 
     /**
-     * {@link #releaseEnded}, then gives the pool's idle blocks back to the heap too: for {@code trim()}, and for a
-     * request the heap would refuse otherwise ({@code HeapCore.beforeRefusal}), on the refused thread, which holds
-     * none of the heap's locks.
-     * Ten platform threads that had used their stacks together and ended held 655 KB live under a 1 MiB limit, and a
-     * request of 600 KB was refused. The pool fills again as stacks give blocks back. O(stacks).
+     * Gives the blocks of every stack whose thread has ended and the pool's idle blocks back to the heap: for
+     * {@code trim()}, and for a request the heap would refuse otherwise ({@code HeapCore.beforeRefusal}), on the
+     * refused thread, which holds none of the heap's locks. Ten platform threads that had used their stacks together
+     * and ended held 655 KB live under a 1 MiB limit, and a request of 600 KB was refused. The pool fills again as
+     * stacks give blocks back. O(stacks).
      */
     public void releaseIdle() {
-        releaseEnded();
-        for (long block; (block = pool.poll()) != 0; ) {
-            if (!core.isClosed()) free(block);
-            else freed.incrementAndGet();
-        }
+        giveBackIdle(true);
     }
 
     /**
      * {@link #releaseIdle} for a small or medium request about to be refused ({@code HeapCore.newSlab}), whose thread
      * holds its cache in the middle of a slow path (a virtual thread, its stripe's lock): it never waits for this
      * registry's lock, which a thread may hold while its frees wait for that stripe (a trim's {@link #releaseEnded});
-     * it passes when another thread holds it (a trim or a refusal is taking the blocks back already). The blocks are
-     * freed after the lock is given back, to the heap, not the pool. O(stacks and the pool's capacity).
+     * it passes the ended stacks when another thread holds it (a trim or a refusal is taking the blocks back already).
+     * O(stacks and the pool's capacity).
      *
      * @return whether a block went back to the heap
      */
     public boolean releaseIdleNow() {
-        ArrayList<Long> taken = new ArrayList<>(); // a refusal's, rare: garbage allowed
-        if (lock.tryLock()) {
+        return giveBackIdle(false);
+    }
+
+    /**
+     * The ended threads' blocks (the registry's lock taken, or only tried when not {@code wait}) and the pool's, freed
+     * to the heap after the lock is given back. @return whether a block went back
+     */
+    private boolean giveBackIdle(boolean wait) {
+        ArrayList<Long> taken = new ArrayList<>(); // trims and refusals, rare: garbage allowed
+        boolean held;
+        if (wait) {
+            lock.lock();
+            held = true;
+        } else {
+            held = lock.tryLock();
+        }
+        if (held) {
             try {
-                platform.removeIf(stack -> {
-                    if (stack.owner.isAlive()) return false;
-                    long block = stack.reclaim();
-                    if (block != 0) taken.add(block);
-                    return true;
-                });
-                slots.removeIf(slot -> { // virtual threads that ended inside a frame, as sweepEnded's
-                    ThreadStack stack = slot.stack;
-                    if (stack == null) return true;
-                    if (stack.owner.isAlive()) return false;
-                    long block = stack.borrows ? stack.reclaim() : 0;
-                    if (block != 0) taken.add(block);
-                    return true;
-                });
-                sweepAt = Math.max(64, 2 * slots.size());
+                takeEnded(taken::add);
             } finally {
                 lock.unlock();
             }
@@ -200,6 +195,22 @@ public final class StackRegistry {
             else freed.incrementAndGet();
         }
         return !taken.isEmpty();
+    }
+
+    /**
+     * Forgets every stack whose thread has ended, platform threads' and virtual threads' that ended inside a frame,
+     * handing their blocks to {@code sink}. Reading an ended thread's stack is safe: a thread's end happens-before
+     * another thread sees {@link Thread#isAlive()} return false. Lock held; O(stacks).
+     */
+    private void takeEnded(java.util.function.LongConsumer sink) {
+        platform.removeIf(stack -> { // one pass: an iterator's removals shifted the rest of the list each time
+            if (stack.owner.isAlive()) return false;
+            long block = stack.reclaim();
+            if (block != 0) sink.accept(block);
+            return true;
+        });
+        slots.removeIf(slot -> slot.stack == null || takeIfEnded(slot.stack, sink));
+        sweepAt = Math.max(64, 2 * slots.size());
     }
 
     /** @return the size of every stack, in bytes */
@@ -321,15 +332,20 @@ public final class StackRegistry {
      * Takes the block of a virtual thread's stack whose thread ended inside a frame (no other thread may use its frames):
      * into the pool, or to the heap. Forgotten with the thread's slot, it stayed live for good, and {@link #heldBlocks}
      * no longer named it: the heap's own block was reported as the program's leak, at close too. Reading the ended
-     * thread's stack is safe, as in {@link #reclaimEnded}. Caller holds {@link #lock}.
+     * thread's stack is safe, as in {@link #takeEnded}. Caller holds {@link #lock}.
      *
      * @return whether {@code stack}'s thread has ended
      */
     private boolean reclaimIfEnded(ThreadStack stack) {
+        return takeIfEnded(stack, this::release);
+    }
+
+    /** As {@link #reclaimIfEnded}, the block (a virtual thread's that ended inside a frame) handed to {@code sink}. */
+    private static boolean takeIfEnded(ThreadStack stack, java.util.function.LongConsumer sink) {
         if (stack.owner.isAlive()) return false;
         if (stack.borrows) {
             long block = stack.reclaim();
-            if (block != 0) release(block);
+            if (block != 0) sink.accept(block);
         }
         return true;
     }
@@ -354,31 +370,6 @@ public final class StackRegistry {
         } finally {
             freed.incrementAndGet();
         }
-    }
-
-    /**
-     * Takes the blocks of every platform stack whose thread has ended; keeps one for the caller and offers the others
-     * to the pool. Reading an ended thread's stack is safe: a thread's end happens-before another thread sees
-     * {@link Thread#isAlive()} return false. O(stacks): for {@link #releaseEnded}.
-     *
-     * @return a block for the caller, or 0 when no platform thread has ended holding one
-     */
-    private long reclaimEnded() {
-        long[] mine = {0};
-        lock.lock();
-        try {
-            platform.removeIf(stack -> { // one pass: an iterator's removals shifted the rest of the list each time
-                if (stack.owner.isAlive()) return false;
-                long block = stack.reclaim();
-                if (block == 0) return true;
-                if (mine[0] == 0) mine[0] = block;
-                else release(block);
-                return true;
-            });
-        } finally {
-            lock.unlock();
-        }
-        return mine[0];
     }
 
     /** Platform stacks a stack that needs a block looks at, at most, for one whose thread has ended. */
