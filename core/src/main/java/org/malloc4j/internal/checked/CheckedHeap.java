@@ -1092,8 +1092,7 @@ public final class CheckedHeap implements BlockAllocator {
         if (!zones.headerIntact(p)) return null;
         long h0 = Memory.getLong(p - 16);
         if ((h0 & (RedZones.FREED | RedZones.ARENA)) != RedZones.FREED) return null;
-        long front = RedZones.frontOf(h0);
-        return core.isLiveBlock(p - front) && headerOfItsBlock(p, front) ? alreadyFreed(p, h0, op) : null;
+        return headsALiveBlock(p, h0) ? alreadyFreed(p, h0, op) : null;
     }
 
     /**
@@ -1104,8 +1103,13 @@ public final class CheckedHeap implements BlockAllocator {
         if (core.isClosed() || !core.contains(p) || (p & 15) != 0 || !core.contains(p - RedZones.HEADER)) return false;
         if (!zones.headerIntact(p)) return false;
         long h0 = Memory.getLong(p - 16);
+        return (h0 & RedZones.FREED) == 0 && headsALiveBlock(p, h0);
+    }
+
+    /** @return whether the intact header {@code h0} before {@code p} is the one of a live engine block's */
+    private boolean headsALiveBlock(long p, long h0) {
         long front = RedZones.frontOf(h0);
-        return (h0 & RedZones.FREED) == 0 && core.isLiveBlock(p - front) && headerOfItsBlock(p, front);
+        return core.isLiveBlock(p - front) && headerOfItsBlock(p, front);
     }
 
     /**
