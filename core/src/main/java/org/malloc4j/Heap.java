@@ -523,7 +523,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             long counted = checked != null ? old : core.requestedSize(address);
             core.setAside(counted);
             try { // refused, or freed: the bytes back either way
-                moved = byteAlignment <= 16 ? malloc(0) : alignedAlloc(byteAlignment, newByteSize);
+                moved = alignedAlloc(byteAlignment, newByteSize);
                 Memory.copy(address, moved, keep);
                 if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
                 else free(address);
