@@ -169,6 +169,12 @@ final class ReplayCommand implements Callable<Integer> {
             out.flush();
             return Main.OK;
         }
+        // picocli splits "-w ," into no name at all: taken for no -w, it replayed every bundled workload
+        picocli.CommandLine.Model.OptionSpec w = spec.commandLine().getParseResult().matchedOption("-w");
+        if (w != null && workloads.isEmpty()) {
+            return badInput(err, me + ": -w names no workload in '" + String.join("', '", w.originalStringValues())
+                    + "': expected one of " + Workloads.names());
+        }
         // The allocator's name in the reports is its own, not the user's spelling of it (JEMALLOC, Malloc4j)
         allocator = canonicalAllocator(allocator);
         if (repeat < 1) return badInput(err, me + ": --repeat must be at least 1, not " + repeat);

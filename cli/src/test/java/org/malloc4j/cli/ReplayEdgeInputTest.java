@@ -164,4 +164,20 @@ class ReplayEdgeInputTest {
         assertThat(withMore.err()).contains("--list takes no other option and no trace");
         assertThat(withMore.out()).isEmpty();
     }
+
+    /**
+     * {@code -w ,} names no workload: picocli splits it into an empty list, and the replay took it for no {@code -w}
+     * at all and replayed every bundled workload (minutes of work nobody asked for), exit 0; {@code -w ''} was refused.
+     */
+    @Test
+    void aWorkloadListNamingNoWorkloadIsBadInput() {
+        // an unknown allocator stops the replay before any trace: the message said so, not what was wrong with -w
+        Cli withAllocator = Cli.run("replay", "-a", "nosuch", "-w", ",");
+        assertThat(withAllocator.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(withAllocator.err()).contains("-w names no workload");
+        Cli r = Cli.run("replay", "--json", "-w", ",");
+        assertThat(r.code()).isEqualTo(Main.BAD_INPUT);
+        assertThat(r.err()).contains("-w names no workload", "','");
+        assertThat(r.out()).isEmpty();
+    }
 }
