@@ -27,15 +27,23 @@ public final class NaiveFirstFitHeap {
     private final Map<Long, Long> live = new HashMap<>();
     private long freeBytes;
 
-    /** @param size the range's bytes */
+    /**
+     * @param size the range's bytes
+     * @throws IllegalArgumentException if {@code size} is negative
+     */
     public NaiveFirstFitHeap(long size) {
+        if (size < 0) throw new IllegalArgumentException("size must not be negative: " + size);
         this.size = size;
         this.free = new Extent(0, size, null);
         this.freeBytes = size;
     }
 
-    /** @return the block's offset, or -1 when no free extent is large enough */
+    /**
+     * @return the block's offset, or -1 when no free extent is large enough
+     * @throws IllegalArgumentException if {@code bytes} is negative (it was served as a request of 0)
+     */
     public long malloc(long bytes) {
+        if (bytes < 0) throw new IllegalArgumentException("bytes must not be negative: " + bytes);
         if (bytes > size) return -1; // no extent holds it, and rounding it up could overflow to a negative size
         long n = (Math.max(1, bytes) + 15) & ~15L;
         Extent prev = null;
