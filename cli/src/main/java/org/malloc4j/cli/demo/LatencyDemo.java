@@ -327,8 +327,11 @@ public final class LatencyDemo {
         for (int i = 0; i < runs.get(0).size(); i++) {
             final int k = i;
             Cell f = runs.get(0).get(i);
+            // The freed share is the same in every run (same seed, same fill); the free extents are not (they
+            // depend on the number of unrecorded batches, which a time sets), and the table says "median" of all
             out.add(new Cell(f.heap(), f.level(), f.freedShare(), med(runs, k, Cell::holesBefore),
-                    med(runs, k, Cell::holesAfter), f.freeExtents(), med(runs, k, Cell::p50), med(runs, k, Cell::p99),
+                    med(runs, k, Cell::holesAfter), Math.round(med(runs, k, Cell::freeExtents)),
+                    med(runs, k, Cell::p50), med(runs, k, Cell::p99),
                     med(runs, k, Cell::p999), med(runs, k, Cell::max)));
         }
         return out;

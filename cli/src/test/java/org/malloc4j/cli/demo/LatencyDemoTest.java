@@ -47,6 +47,23 @@ class LatencyDemoTest {
         }
     }
 
+    /**
+     * With {@code --runs}, the table says every figure is the median of the runs; the naive heap's free extents were
+     * the first run's (they vary from run to run with the number of unrecorded batches, which a time sets).
+     */
+    @Test
+    void withSeveralRunsTheFreeExtentsAreTheirMedianToo() {
+        List<List<LatencyDemo.Cell>> runs = List.of(
+                List.of(new LatencyDemo.Cell("naive first-fit", 90, 0.9, 0.9, 0.8, 900, 1, 2, 3, 4)),
+                List.of(new LatencyDemo.Cell("naive first-fit", 90, 0.9, 0.9, 0.8, 100, 1, 2, 3, 4)),
+                List.of(new LatencyDemo.Cell("naive first-fit", 90, 0.9, 0.9, 0.8, 300, 1, 2, 3, 4)));
+        assertThat(LatencyDemo.median(runs).getFirst().freeExtents()).isEqualTo(300);
+        List<List<LatencyDemo.Cell>> malloc4j = List.of(
+                List.of(new LatencyDemo.Cell("malloc4j", 90, 0.9, 0.9, 0.8, -1, 1, 2, 3, 4)),
+                List.of(new LatencyDemo.Cell("malloc4j", 90, 0.9, 0.9, 0.8, -1, 1, 2, 3, 4)));
+        assertThat(LatencyDemo.median(malloc4j).getFirst().freeExtents()).isEqualTo(-1);
+    }
+
     @Test
     void percentilesAreNearestRank() {
         long[] v = new long[1000];
@@ -55,6 +72,17 @@ class LatencyDemoTest {
         assertThat(LatencyDemo.pct(v, 0.99)).isEqualTo(990);
         assertThat(LatencyDemo.pct(v, 0.999)).isEqualTo(999);
         assertThat(LatencyDemo.pct(v, 1.0)).isEqualTo(1000);
+        // few samples: the nearest rank is never below the first or past the last
+        long[] ten = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        assertThat(LatencyDemo.pct(ten, 0.50)).isEqualTo(5);
+        assertThat(LatencyDemo.pct(ten, 0.99)).isEqualTo(10);
+        assertThat(LatencyDemo.pct(ten, 0.999)).isEqualTo(10);
+        assertThat(LatencyDemo.pct(new long[] {7}, 0.5)).isEqualTo(7);
+        assertThat(LatencyDemo.pct(new long[] {7}, 0.999)).isEqualTo(7);
+        long[] hundred = new long[100];
+        for (int i = 0; i < 100; i++) hundred[i] = i + 1;
+        assertThat(LatencyDemo.pct(hundred, 0.99)).isEqualTo(99);
+        assertThat(LatencyDemo.pct(hundred, 0.999)).isEqualTo(100);
     }
 
     @Test
