@@ -148,7 +148,6 @@ public final class LatencyDemo {
     static final class Malloc4j implements Subject {
         private final Heap heap = Heap.create();
         private long fullFree = -1;
-        private long fullUsed;
 
         @Override
         public String name() {
@@ -167,20 +166,20 @@ public final class LatencyDemo {
 
         /** Marks the end of the fill: the free bytes then (size-class rounding, slab tails) are not holes. */
         void full() {
-            HeapStats s = heap.stats();
-            fullFree = s.freeBytes();
-            fullUsed = s.committedBytes() - s.freeBytes();
+            fullFree = heap.stats().freeBytes();
         }
 
         /**
-         * @return the committed bytes free beyond those free at the end of the fill, over the committed bytes that
-         *         held blocks at the end of the fill
+         * @return the committed bytes free beyond those free at the end of the fill, over the committed bytes beyond
+         *         those: the share of the memory it uses now in holes (over the bytes that held blocks at the end of
+         *         the fill, churn that left more free than the fill read over 100%)
          */
         @Override
         public double holes() {
             HeapStats s = heap.stats();
-            if (fullFree < 0 || fullUsed <= 0) return 0;
-            return Math.max(0, (double) (s.freeBytes() - fullFree) / fullUsed);
+            long used = s.committedBytes() - fullFree;
+            if (fullFree < 0 || used <= 0) return 0;
+            return Math.max(0, (double) (s.freeBytes() - fullFree) / used); // at most 1: free <= committed
         }
 
         @Override
@@ -385,7 +384,7 @@ public final class LatencyDemo {
                 + " memory in holes by the heap's own accounting, once the level was set and at the end of the batches"
                 + " (the last batches' blocks still allocated); naive: free bytes below the end of its last block over"
                 + " that end; malloc4j: committed bytes free beyond those free when the fill ended, over the committed"
-                + " bytes that held blocks then. extents: the naive heap's free extents at the end.");
+                + " bytes beyond those. extents: the naive heap's free extents at the end.");
         out.flush();
     }
 }
