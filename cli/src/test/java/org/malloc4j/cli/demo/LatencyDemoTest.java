@@ -160,7 +160,9 @@ class LatencyDemoTest {
     @Test
     void sizesThatWouldOverflowAreBadInput() {
         // --fill in MiB shifted into bytes went negative; --batch times --delay sized an int array past its range
-        for (String[] args : new String[][] {{"--fill", "8796093022208"}, {"--batch", "100000", "--delay", "100000"},
+        // and a fill past 1 GiB would take the naive heap hours to make its holes (its free walks the holes)
+        for (String[] args : new String[][] {{"--fill", "8796093022208"}, {"--fill", "1025"},
+                {"--batch", "100000", "--delay", "100000"},
                 {"--batches", "2000000000"}}) {
             StringWriter err = new StringWriter();
             String[] all = new String[args.length + 2];
