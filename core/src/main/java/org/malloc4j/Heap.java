@@ -19,7 +19,6 @@ import org.malloc4j.internal.arena.ConfinedHeapArena;
 import org.malloc4j.internal.arena.SharedHeapArena;
 import org.malloc4j.internal.checked.CheckedHeap;
 import org.malloc4j.internal.monitor.Monitoring;
-import org.malloc4j.internal.os.Memory;
 import org.malloc4j.internal.sites.LeakCollector;
 import org.malloc4j.internal.sites.SegmentWatch;
 import org.malloc4j.internal.sites.SiteRecord;
@@ -468,16 +467,17 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
 
     /**
      * As {@link #reallocate(MemorySegment, long)}, with the block's address a multiple of {@code byteAlignment}
-     * afterwards. Above 16 bytes the block always moves: a new block with that alignment, the contents copied, the
-     * old block freed.
+     * afterwards. A block whose address is such a multiple resizes as {@code reallocate(segment, n)} resizes it: in
+     * place where it can, and a shrink whose move is refused stays in place. Otherwise it moves: a new block with that
+     * alignment, the contents copied, the old block freed.
      *
      * @param segment a live segment from {@link #allocate(long, long)} of this heap, or one at address 0
      * @param newByteSize bytes, 0 or more
      * @param byteAlignment a power of two
      * @return a segment of exactly {@code newByteSize} bytes over the resized block, at a multiple of
      *         {@code byteAlignment}
-     * @throws IllegalArgumentException if {@code byteAlignment} is not a power of two or {@code newByteSize} is
-     *         negative
+     * @throws IllegalArgumentException if {@code byteAlignment} is not a power of two or is more than half the heap's
+     *         reservation, or {@code newByteSize} is negative
      */
     public MemorySegment reallocate(MemorySegment segment, long newByteSize, long byteAlignment) {
         Objects.requireNonNull(segment, "segment");
@@ -486,6 +486,8 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         if (byteAlignment <= 0 || (byteAlignment & (byteAlignment - 1)) != 0) {
             throw new IllegalArgumentException("byteAlignment must be a power of two: " + byteAlignment);
         }
+        // Before the block resizes in place, which an address aligned by chance to a larger alignment would allow
+        core.checkAlignment(byteAlignment);
         if (!segment.isNative()) {
             throw new InvalidFreeException(0, "a heap segment cannot be reallocated: " + segment);
         }
@@ -515,21 +517,10 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
             moved = checked != null ? checked.reallocKeepingEmpty(address, newByteSize)
                     : core.reallocKeepingEmpty(address, newByteSize);
         } else {
-            // Validate before anything is allocated, so that a bad segment changes nothing.
-            long old = checked != null ? checked.reallocSize(address) : core.usableSize(address);
-            long keep = Math.min(Math.min(segment.byteSize(), old), newByteSize);
-            // The new block replaces the old one: out of the live count from before the new one is counted until
-            // after the old one's free, as realloc does
-            long counted = checked != null ? old : core.requestedSize(address);
-            core.setAside(counted);
-            try { // refused, or freed: the bytes back either way
-                moved = alignedAlloc(byteAlignment, newByteSize);
-                Memory.copy(address, moved, keep);
-                if (checked != null) checked.freeOldOrUndo(address, moved); // no new block left behind if it throws
-                else free(address);
-            } finally {
-                core.putBack(counted);
-            }
+            // In place where the block's address has the alignment and realloc would keep it there (CHECKED: only
+            // when a shrink's move is refused), else moved to a block with the alignment
+            moved = checked != null ? checked.reallocAligned(address, newByteSize, byteAlignment)
+                    : core.reallocAligned(address, newByteSize, byteAlignment);
         }
         return segmentOf(moved, newByteSize);
     }

@@ -524,11 +524,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return allocateIn(caches.get(), c, size);
             }
         }
+        checkAlignment(alignment);
+        return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), 0, false);
+    }
+
+    /** Refuses an alignment (a power of two) above half the reservation, which no block of this heap can have. */
+    public void checkAlignment(long alignment) {
         if (alignment > reserved / 2) {
             throw badArgument("alignment " + alignment + " exceeds what a heap reserving "
                     + reserved + " bytes can align to");
         }
-        return mallocLarge(size, Math.max(alignment, PageHeap.PAGE), 0, false);
     }
 
     /**
@@ -909,7 +914,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     // ---------------------------------------------------------------- realloc and sizes
 
     public long realloc(long address, long newSize) {
-        return realloc(address, newSize, false);
+        return realloc(address, newSize, false, false);
     }
 
     /**
@@ -920,10 +925,44 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * more) is refused then, as its {@code realloc(p, 1)} is.
      */
     public long reallocKeepingEmpty(long address, long newSize) {
-        return realloc(address, newSize, true);
+        return realloc(address, newSize, true, false);
     }
 
-    private long realloc(long address, long newSize, boolean keepEmpty) {
+    /**
+     * For {@code Heap.reallocate} to an alignment above 16 bytes (a power of two), a size of 0 keeping a live block as
+     * {@link #reallocKeepingEmpty} does: a block whose address has the alignment resizes in place where a realloc's
+     * block would stay, and otherwise moves to a new block with the alignment; a shrink whose move is refused stays,
+     * resized in place, as a realloc's does. It always moved, so that a heap at its limit refused a shrink, or a call
+     * with the same size, of a block already aligned (AlignedReallocateInPlaceTest).
+     */
+    public long reallocAligned(long address, long newSize, long alignment) {
+        if (newSize < 0) throw badArgument("realloc size must be non-negative: " + newSize);
+        boolean aligned = (address & (alignment - 1)) == 0;
+        // Validates the block before anything is allocated, so that a bad one changes nothing
+        if (aligned && realloc(address, newSize, true, true) != 0) return address;
+        long oldUsable = usableSize(address), oldRequested = requestedSize(address);
+        boolean mayStay = aligned && newSize <= oldUsable && canShrinkInPlace(address, newSize);
+        setAside(oldRequested, mayStay); // the new block replaces the old one: see realloc
+        long moved = 0;
+        try { // refused, or freed: the bytes back either way
+            moved = alignedAlloc(alignment, newSize);
+            Memory.copy(address, moved, Math.min(oldUsable, newSize));
+            free(address);
+        } catch (HeapExhaustedException refused) {
+            if (moved != 0 || !mayStay) throw refused;
+        } finally {
+            putBack(oldRequested, mayStay);
+        }
+        if (moved != 0) return moved;
+        shrinkInPlace(address, newSize);
+        return address;
+    }
+
+    /**
+     * @param inPlaceOnly resize only where the block stays (its slab's class fits the new size, or a page run resizes
+     *        in place), and return 0, changing nothing, where it would move
+     */
+    private long realloc(long address, long newSize, boolean keepEmpty, boolean inPlaceOnly) {
         if (newSize < 0) throw badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         checkOpen();
@@ -945,6 +984,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 countResize(slab, oldRequested, newSize);
                 return address;
             }
+            if (inPlaceOnly) return 0;
         } else {
             if (newSize == 0 && !keepEmpty) {
                 free(address);
@@ -970,7 +1010,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                             // next thread to take its pages counted its block with the tail still in (as freePageRun)
                             if (resized) cache.countResize(oldRequested, newSize);
                             if (!resized && newSize > oldRequested) {
-                                relocated = pages.relocate(page, npages, newSize);
+                                if (!inPlaceOnly) relocated = pages.relocate(page, npages, newSize);
                                 if ((relocated & PageHeap.MOVED) != 0 && sites != null) forgetSampled(null, address);
                                 limitOnly = relocated == 0 && attempt == 0 && pages.growsInPlaceButForTheLimit(page,
                                         npages);
@@ -998,6 +1038,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
                 return address;
             }
             if (relocated != 0) return finishRelocation(address, relocated, oldRequested, oldUsable, newSize);
+            if (inPlaceOnly) return 0;
         }
         // A block that grows past the small classes moves to a page run, not to a medium class: a block grown by
         // realloc is usually grown again (a buffer, a vector), and a page run can grow in place into the free pages

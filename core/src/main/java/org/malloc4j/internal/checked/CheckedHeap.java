@@ -103,7 +103,12 @@ public final class CheckedHeap implements BlockAllocator {
 
     /** {@link #place} of a block aligned to {@code 1 << logAlign}, its front beyond the header counted. */
     private long placeAligned(long size, int logAlign, boolean arena) {
-        long p = place(size, logAlign, false, arena);
+        return placeAligned(size, logAlign, arena, false);
+    }
+
+    /** {@link #placeAligned(long, int, boolean)}; {@code quiet} as {@link #place(long, int, boolean, boolean, boolean)}'s */
+    private long placeAligned(long size, int logAlign, boolean arena, boolean quiet) {
+        long p = place(size, logAlign, false, arena, quiet);
         long extra = (1L << Math.min(logAlign, MAX_FRONT_LOG)) - RedZones.HEADER;
         if (extra > 0) alignedFronts.add(extra);
         return p;
@@ -327,15 +332,26 @@ public final class CheckedHeap implements BlockAllocator {
     }
 
     public long realloc(long address, long newSize) {
-        return realloc(address, newSize, false);
+        return realloc(address, newSize, false, 4);
     }
 
     /** {@link #realloc}, but a size of 0 keeps a live block of 0 bytes: see {@code HeapCore.reallocKeepingEmpty}. */
     public long reallocKeepingEmpty(long address, long newSize) {
-        return realloc(address, newSize, true);
+        return realloc(address, newSize, true, 4);
     }
 
-    private long realloc(long address, long newSize, boolean keepEmpty) {
+    /**
+     * For {@code Heap.reallocate} to an alignment above 16 bytes (a power of two), a size of 0 keeping a live block:
+     * moves the block to one with the alignment, as {@link #realloc} moves every block, and a shrink whose move is
+     * refused stays in place when its address has the alignment. It moved through a plain aligned allocation, so that
+     * a heap at its limit refused such a shrink (AlignedReallocateInPlaceTest).
+     */
+    public long reallocAligned(long address, long newSize, long alignment) {
+        return realloc(address, newSize, true, Long.numberOfTrailingZeros(alignment));
+    }
+
+    /** @param logAlign log2 of the alignment of the block the move takes (4: malloc's) */
+    private long realloc(long address, long newSize, boolean keepEmpty, int logAlign) {
         if (newSize < 0) throw core.badArgument("realloc size must be non-negative: " + newSize);
         if (address == 0) return malloc(newSize);
         long h0 = liveHeader(address, "realloc", false);
@@ -351,14 +367,17 @@ public final class CheckedHeap implements BlockAllocator {
         // The free counts what it did with the old block (freed, quarantined, or left live when it refused), and the
         // bytes put back after it net that out.
         long oldSize = RedZones.sizeOf(h0);
+        // A shrink may stay where it is only at an address with the alignment asked
+        boolean mayStay = newSize <= oldSize && (address & ((1L << logAlign) - 1)) == 0;
         HeapExhaustedException refusal = null;
         core.setAside(oldSize);
         try { // refused, or freed: the bytes back either way
             long moved;
             try {
-                moved = place(newSize, 4, false, false, newSize <= oldSize);
+                moved = logAlign == 4 ? place(newSize, 4, false, false, mayStay)
+                        : placeAligned(newSize, logAlign, false, mayStay);
             } catch (HeapExhaustedException e) {
-                if (newSize > oldSize) throw e; // named and told to JFR by place
+                if (!mayStay) throw e; // named and told to JFR by place
                 refusal = e;
                 moved = 0;
             }
@@ -370,16 +389,6 @@ public final class CheckedHeap implements BlockAllocator {
             core.putBack(oldSize);
         }
         return shrinkInPlace(address, h0, newSize, refusal);
-    }
-
-    /**
-     * For {@code Heap.reallocate}'s move to an alignment above 16 bytes: the size of the live block at {@code address},
-     * its red zones looked at first, as {@link #realloc} does.
-     */
-    public long reallocSize(long address) {
-        long h0 = liveHeader(address, "realloc", false);
-        refuseDamaged(address, h0);
-        return RedZones.sizeOf(h0);
     }
 
     /**
