@@ -455,8 +455,7 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
      *         a heap segment, or a segment of one of this heap's arenas, which belongs to its arena); nothing is changed
      * @throws IllegalArgumentException if {@code newByteSize} is negative
      * @throws HeapExhaustedException if the block must grow past its usable bytes and the heap cannot hold the new
-     *         one (a shrink stays in place instead, but for a medium block of 64 KiB or more shrunk more than 64 KiB
-     *         below its class, which is refused as {@link #realloc} refuses it); the old segment and its contents are
+     *         one (a shrink, which needs no memory, stays in place instead); the old segment and its contents are
      *         then left as they were
      * @throws HeapCorruptionException in {@link HeapMode#CHECKED} mode, when the block's red zones were overwritten,
      *         as {@link #realloc} throws it

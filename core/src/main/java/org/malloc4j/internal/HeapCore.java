@@ -921,8 +921,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * {@link #realloc}, but a size of 0 keeps a live block of 0 bytes instead of freeing it: for
      * {@code Heap.reallocate}, whose segment of 0 bytes stays a live block. A shrink, it stays in place when its move is
      * refused (the heap at its limit), as any shrink does: it moved to a new {@code malloc(0)} block, which a heap at its
-     * limit refused (ReallocateToZeroAtTheLimitTest). A medium block whose slab cannot record 0 bytes (one of 64 KiB or
-     * more) is refused then, as its {@code realloc(p, 1)} is.
+     * limit refused (ReallocateToZeroAtTheLimitTest).
      */
     public long reallocKeepingEmpty(long address, long newSize) {
         return realloc(address, newSize, true, false);
@@ -1114,7 +1113,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     /**
      * For the CHECKED layer, whose realloc always moves a block: whether the live block at {@code address} can be
      * shrunk in place to {@code newSize} requested bytes ({@link #shrinkInPlace}) when that move is refused. A page
-     * run always can; a small or medium block when its slab can record the size (as a FAST realloc's block stays).
+     * run always can; a small or medium block when its slab can record the size, any size up to the block's (a medium
+     * block's far below its class too, since MediumShrinkFarAtTheLimitTest), as a FAST realloc's block stays.
      */
     public boolean canShrinkInPlace(long address, long newSize) {
         Slab slab = slabContaining(address);

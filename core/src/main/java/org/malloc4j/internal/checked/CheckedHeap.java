@@ -409,8 +409,9 @@ public final class CheckedHeap implements BlockAllocator {
      * A shrinking realloc whose move was refused (a heap at its limit): the block needs no memory to stay, so it
      * stays, as a FAST heap's does, re-armed at the new size (a new header generation, the tail canary after the new
      * size, where an overflow of the new size hits it); its segment's scope closes, as when a block moves. Until
-     * 2026-12-07 a CHECKED heap at its limit refused every shrink. A slab that cannot record the new size (a medium
-     * block shrunk far below its class) refuses it, named and told to JFR as a refused malloc.
+     * 2026-12-07 a CHECKED heap at its limit refused every shrink, and until a later review a medium block shrunk
+     * more than 64 KiB below its class (its slab could not record the size: MediumShrinkFarAtTheLimitTest). A block
+     * whose engine could not record the size would still be refused, named and told to JFR as a refused malloc.
      *
      * @return {@code address}
      */

@@ -464,7 +464,12 @@ public final class LocalHeap {
      * the owner's free directly, one call where {@link #afterFree} then {@link #stackMedium} were two.
      */
     private void freedMedium(Slab slab) {
-        mediumRounding -= slab.blockSize - slab.requested(0);
+        int wide = slab.wideSlack;
+        if (wide != 0) { // shrunk far in place: freeLocal counted the block's requested() that many bytes too large
+            countUnseen(wide);
+            slab.wideSlack = 0; // free: the next malloc writes slack[0] alone
+        }
+        mediumRounding -= slab.blockSize - slab.requested(0) + wide;
         emptiedMedium(slab);
     }
 
@@ -504,7 +509,7 @@ public final class LocalHeap {
      * The rounding is read before the block is claimed: once it is, its owner may collect it and hand it out again.
      */
     private boolean freeRemoteMedium(Slab slab) {
-        int rounding = slab.blockSize - slab.requested(0);
+        int rounding = slab.blockSize - slab.requestedSize(0);
         if (!slab.freeRemote(0)) return false;
         countFree(slab.blockSize);
         mediumRounding -= rounding;

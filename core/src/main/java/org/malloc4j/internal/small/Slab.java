@@ -100,6 +100,7 @@ public final class Slab extends SlabPendingPadding {
         nextSpare = prevSpare = null;
         spare = false;
         roomy = false;
+        wideSlack = 0;
     }
 
     /** @return bytes of this slab's pages */
@@ -180,17 +181,22 @@ public final class Slab extends SlabPendingPadding {
         return ((long) BITS.getOpaque(bits, i) & bit) == 0 && ((long) BITS.getOpaque(bits, i + 1) & bit) == 0;
     }
 
+    /**
+     * The fast paths' requested size: exact but for a medium block shrunk far in place, {@link #wideSlack} more, which
+     * the medium paths that free such a block take back ({@link #requestedSize} is always exact).
+     */
     int requested(int idx) {
         return blockSize - slack[idx];
     }
 
+    /** A malloc's size, which a class's slack always holds (a realloc's goes through {@link #setRequestedSize}). */
     void setRequested(int idx, long size) {
         slack[idx] = (char) (blockSize - (int) size);
     }
 
     /** @return the size the program asked for, for the block at {@code idx}; any thread, racy but exact when quiescent */
     public int requestedSize(int idx) {
-        return requested(idx);
+        return requested(idx) - wideSlack; // wideSlack is 0 but in a medium slab, whose block is idx 0
     }
 
     /** @return blocks allocated, counted from the bitmaps (racy when another thread owns the slab) */
@@ -216,22 +222,34 @@ public final class Slab extends SlabPendingPadding {
 
     /** @return the sum of the slack (block size minus requested size) of the blocks of bitmap word {@code w} in {@code blocks} */
     private long slackOf(int w, long blocks) {
-        long sum = 0;
+        long sum = blocks == 0 ? 0 : wideSlack; // 0 but in a medium slab, whose one block is bit 0 of word 0
         for (long t = blocks; t != 0; t &= t - 1) sum += slack[(w << 6) | Long.numberOfTrailingZeros(t)];
         return sum;
     }
 
     /**
-     * @return whether a block of this slab can record {@code size} bytes as its requested size: at most the block, and
-     *         short of it by no more than a slack entry holds (a medium block shrunk far below its class cannot)
+     * @return whether a block of this slab can record {@code size} bytes as its requested size: at most the block (a
+     *         medium block records any smaller size, in {@link #wideSlack} beyond 64 KiB below its class; a small
+     *         class's slack always fits a {@code char})
      */
     public boolean canRecord(long size) {
-        return size <= blockSize && blockSize - size <= Character.MAX_VALUE;
+        return size <= blockSize;
     }
 
-    /** Records a new requested size for an allocated block (realloc in place); the block's holder calls it. */
+    /**
+     * Records a new requested size for an allocated block (realloc in place); the block's holder calls it. A medium
+     * block could not record one more than 64 KiB below its class, and a realloc at the heap's limit whose move was
+     * refused then refused the shrink (MediumShrinkFarAtTheLimitTest).
+     */
     public void setRequestedSize(int idx, long size) {
-        setRequested(idx, size);
+        if (capacity != 1) {
+            setRequested(idx, size);
+            return;
+        }
+        int s = blockSize - (int) size;
+        int inChar = Math.min(s, Character.MAX_VALUE);
+        slack[idx] = (char) inChar;
+        wideSlack = s - inChar;
     }
 
     public long blockAddress(int idx) {
@@ -304,6 +322,7 @@ public final class Slab extends SlabPendingPadding {
             BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~r); // release: publishes the free bits set above
             count += Long.bitCount(fresh);
             slackBack += slackOf(w, fresh);
+            if (fresh != 0 && wideSlack != 0) wideSlack = 0; // a medium block collected free: see wideSlack
             // A block freed here and by another thread: the other thread's count (at the block size) is taken back,
             // and for a medium block the rounding its free took out a second time (LocalHeap.freeRemote)
             for (long t = twice; t != 0; t &= t - 1) {

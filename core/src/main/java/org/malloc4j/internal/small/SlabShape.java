@@ -39,6 +39,14 @@ abstract class SlabShape {
      * request puts a small size in a large class), and a single array type keeps the fast path branch-free.
      */
     final char[] slack;
+    /**
+     * A medium slab's (one block) slack beyond what its {@code slack[0]} holds, 0 but for a block that a realloc shrank
+     * in place more than 64 KiB below its class: the requested size is then {@code blockSize - slack[0] - wideSlack}.
+     * Kept out of the small blocks' fast paths, which read and write {@code slack} alone: 0 whenever the block is free
+     * (its owner's free and its collection of another thread's free take it back), so that a malloc's write of
+     * {@code slack[0]} is the whole size. Written by the block's holder, as {@code slack} is.
+     */
+    int wideSlack;
 
     /**
      * Live blocks of this slab whose allocation site was sampled, and those a layer of the heap holds ({@link #held}):
