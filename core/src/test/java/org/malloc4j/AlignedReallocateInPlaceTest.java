@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -107,6 +111,41 @@ class AlignedReallocateInPlaceTest {
             h.free(t);
             h.free(pad);
             assertThat(h.verify()).isEmpty();
+        }
+    }
+
+    /** The refused move of an aligned shrink that stays in place refuses the program nothing: JFR is told of none. */
+    @ParameterizedTest(name = "CHECKED {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void anAlignedShrinkThatStaysIsNoExhaustion(boolean checked) throws Exception {
+        String name = "aligned-shrink-quiet-" + checked;
+        Path file = Files.createTempFile("malloc4j-aligned-shrink", ".jfr");
+        Heap.Builder b = Heap.builder().name(name).limit(LIMIT).decay(Duration.ofHours(1)).spareBytes(0).jmx(false);
+        if (checked) b.mode(HeapMode.CHECKED).quarantine(0);
+        try (Heap h = b.build()) {
+            MemorySegment s = h.allocate(300_000, 65_536);
+            List<Long> filler = ShrinkingReallocUnderTheLimitTest.fillToTheLimit(h);
+            MemorySegment t;
+            try (Recording r = new Recording()) {
+                r.enable("org.malloc4j.HeapExhausted");
+                r.start();
+                try {
+                    t = h.reallocate(s, 1_000, 65_536);
+                } catch (HeapExhaustedException e) { // an Error: caught here, or it would end the test JVM
+                    throw new AssertionError("refused, " + e.getMessage(), e);
+                }
+                r.stop();
+                r.dump(file);
+            }
+            assertThat(t.address()).isEqualTo(s.address());
+            assertThat(RecordingFile.readAllEvents(file))
+                    .filteredOn(e -> e.getEventType().getName().equals("org.malloc4j.HeapExhausted")
+                            && name.equals(e.getString("heap")))
+                    .isEmpty();
+            h.free(t);
+            for (long f : filler) h.free(f);
+        } finally {
+            Files.deleteIfExists(file);
         }
     }
 }
