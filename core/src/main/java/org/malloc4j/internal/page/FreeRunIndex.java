@@ -12,7 +12,8 @@ package org.malloc4j.internal.page;
  * long enough behind shorter ones in the request's own list. The runs of 32 pages or more are therefore also kept in
  * a treap ordered by length (then page), its links in the PageMap record of each run's second page: the searches
  * that must not miss a run ({@link #findAtLeast}, {@link #largest}) query it in O(log runs) instead of walking the
- * list. Inserting and removing such a run costs O(log runs) more.
+ * list. Inserting and removing such a run costs O(log runs) more, expected over the priorities, which mix the page with
+ * a seed drawn per index (no layout of runs can be aimed at them); every walk of the treap is a loop, never a recursion.
  */
 final class FreeRunIndex {
     private static final int SL_LOG = 4;
@@ -29,8 +30,8 @@ final class FreeRunIndex {
     private long pages;
     /** The treap's root: the runs of {@link #TREE_MIN} pages or more, ordered by {@link #key}. */
     private int root = NONE;
-    /** The two treaps {@link #split} returns. */
-    private int splitLow, splitHigh;
+    /** Mixed into every priority: drawn per index, so that no layout of runs can be built to deepen the treap. */
+    private final long seed;
     /**
      * Runs visited by the searches that look beyond the lists' heads: {@link #findAtLeast}, {@link #firstFitting} and
      * {@link #largest}, a treap node each (for tests).
@@ -39,6 +40,7 @@ final class FreeRunIndex {
 
     FreeRunIndex(PageMap map) {
         this.map = map;
+        this.seed = java.util.concurrent.ThreadLocalRandom.current().nextLong();
         java.util.Arrays.fill(heads, NONE);
     }
 
@@ -73,7 +75,7 @@ final class FreeRunIndex {
         if (length >= TREE_MIN) {
             map.setLeft(page, NONE);
             map.setRight(page, NONE);
-            root = insertAt(root, page, key(page, length));
+            insertNode(page, key(page, length));
         }
     }
 
@@ -89,7 +91,7 @@ final class FreeRunIndex {
             if (slBitmap[fl] == 0) flBitmap &= ~(1 << fl);
         }
         pages -= length;
-        if (length >= TREE_MIN) root = removeAt(root, page, key(page, length));
+        if (length >= TREE_MIN) removeNode(page, key(page, length));
     }
 
     /** The treap's order: by length, then by page (so that every key is distinct). */
@@ -101,89 +103,148 @@ final class FreeRunIndex {
         return key(page, map.length(page));
     }
 
-    /** A node's heap priority: a hash of its page, so that the treap's shape does not follow the order of inserts. */
-    private static int priority(int page) {
-        int h = (page ^ (page >>> 16)) * 0x85EBCA6B; // MurmurHash3's finaliser: runs often start at evenly spaced pages
-        h = (h ^ (h >>> 13)) * 0xC2B2AE35;
-        return h ^ (h >>> 16);
+    /**
+     * A node's heap priority: its page mixed with this index's {@link #seed} (SplittableRandom's 64-bit finaliser), so
+     * that the treap's shape follows neither the order of inserts nor a layout of runs built against a fixed hash.
+     */
+    private int priority(int page) {
+        long z = page + seed;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (z ^ (z >>> 31));
     }
 
-    /** @return the treap {@code t} with {@code node} (key {@code k}, no children) added */
-    private int insertAt(int t, int node, long k) {
-        if (t == NONE) return node;
-        if (priority(node) > priority(t)) {
-            split(t, k);
-            map.setLeft(node, splitLow);
-            map.setRight(node, splitHigh);
-            return node;
+    /** Makes {@code child} the child of {@code parent} on {@code side} ({@link #LEFT} or right), or the root. */
+    private void link(int parent, boolean side, int child) {
+        if (parent == NONE) root = child;
+        else if (side == LEFT) map.setLeft(parent, child);
+        else map.setRight(parent, child);
+    }
+
+    private static final boolean LEFT = true;
+
+    /**
+     * Adds {@code node} (key {@code k}, no children): down from the root to the first node of lower priority, whose
+     * subtree is split by {@code k} into {@code node}'s two children. Iterative, as every walk of this treap: its
+     * depth, O(log runs) expected, never meets the Java stack.
+     */
+    private void insertNode(int node, long k) {
+        int prio = priority(node);
+        int parent = NONE;
+        boolean side = LEFT;
+        int t = root;
+        while (t != NONE && priority(t) >= prio) {
+            parent = t;
+            side = k < key(t);
+            t = side == LEFT ? map.left(t) : map.right(t);
         }
-        if (k < key(t)) map.setLeft(t, insertAt(map.left(t), node, k));
-        else map.setRight(t, insertAt(map.right(t), node, k));
-        return t;
-    }
-
-    /** Splits the treap {@code t} into {@link #splitLow} (keys below {@code k}) and {@link #splitHigh} (above). */
-    private void split(int t, long k) {
-        if (t == NONE) {
-            splitLow = splitHigh = NONE;
-        } else if (key(t) < k) {
-            split(map.right(t), k);
-            map.setRight(t, splitLow);
-            splitLow = t;
-        } else {
-            split(map.left(t), k);
-            map.setLeft(t, splitHigh);
-            splitHigh = t;
+        link(parent, side, node);
+        // Split t: keys below k hang, in order, down the right spine of node's left subtree, the others down the
+        // left spine of its right subtree.
+        int low = node, high = node;
+        boolean lowSide = LEFT, highSide = !LEFT;
+        while (t != NONE) {
+            if (key(t) < k) {
+                link(low, lowSide, t);
+                low = t;
+                lowSide = !LEFT;
+                t = map.right(t);
+            } else {
+                link(high, highSide, t);
+                high = t;
+                highSide = LEFT;
+                t = map.left(t);
+            }
         }
+        link(low, lowSide, NONE);
+        link(high, highSide, NONE);
     }
 
-    /** @return the treap {@code t}, which holds {@code node} (key {@code k}), without it */
-    private int removeAt(int t, int node, long k) {
-        if (t == node) return join(map.left(t), map.right(t));
-        if (k < key(t)) map.setLeft(t, removeAt(map.left(t), node, k));
-        else map.setRight(t, removeAt(map.right(t), node, k));
-        return t;
-    }
-
-    /** @return the treaps {@code a} and {@code b}, every key of {@code a} below every key of {@code b}, as one */
-    private int join(int a, int b) {
-        if (a == NONE) return b;
-        if (b == NONE) return a;
-        if (priority(a) > priority(b)) {
-            map.setRight(a, join(map.right(a), b));
-            return a;
+    /** Removes {@code node} (key {@code k}), which the treap holds: its two subtrees, joined, take its place. */
+    private void removeNode(int node, long k) {
+        int parent = NONE;
+        boolean side = LEFT;
+        int t = root;
+        while (t != node) {
+            parent = t;
+            side = k < key(t);
+            t = side == LEFT ? map.left(t) : map.right(t);
         }
-        map.setLeft(b, join(a, map.left(b)));
-        return b;
+        // Join: every key of a is below every key of b; the higher priority of the two heads goes up, in turn.
+        int a = map.left(node), b = map.right(node);
+        while (a != NONE && b != NONE) {
+            if (priority(a) > priority(b)) {
+                link(parent, side, a);
+                parent = a;
+                side = !LEFT;
+                a = map.right(a);
+            } else {
+                link(parent, side, b);
+                parent = b;
+                side = LEFT;
+                b = map.left(b);
+            }
+        }
+        link(parent, side, a != NONE ? a : b);
     }
 
     /**
      * Checks the treap against the runs it must hold: {@code runs} runs of {@link #TREE_MIN} pages or more, each the
      * start of a run of {@code state}, in key order, every node's priority above its children's. O(runs), for
-     * {@link PageHeap#checkInvariants}. @return a description of the first violation, or null
+     * {@link PageHeap#checkInvariants}: an in-order walk on a stack of its own. @return a description of the first
+     * violation, or null
      */
     String checkTree(long runs, int state) {
-        treeSeen = 0;
-        treeLastKey = -1;
-        String problem = checkSubtree(root, Integer.MAX_VALUE, state);
-        if (problem == null && treeSeen != runs) problem = "the treap holds " + treeSeen + " runs, not " + runs;
-        return problem;
+        long seen = 0, lastKey = -1;
+        int[] stack = new int[64];
+        int depth = 0;
+        for (int t = root; t != NONE || depth > 0; ) {
+            if (t != NONE) {
+                if (map.state(t) != state || !map.isRunStart(t) || map.length(t) < TREE_MIN) {
+                    return "the treap holds page " + t + ", no free run of " + TREE_MIN + " pages or more in its index";
+                }
+                for (int c : new int[] {map.left(t), map.right(t)}) {
+                    if (c != NONE && priority(c) > priority(t)) {
+                        return "the treap's run at page " + c + " is above its parent's priority";
+                    }
+                }
+                if (depth == stack.length) stack = java.util.Arrays.copyOf(stack, depth * 2);
+                stack[depth++] = t;
+                t = map.left(t);
+            } else {
+                t = stack[--depth];
+                if (key(t) <= lastKey) return "the treap's run at page " + t + " is out of order";
+                lastKey = key(t);
+                seen++;
+                t = map.right(t);
+            }
+        }
+        if (seen != runs) return "the treap holds " + seen + " runs, not " + runs;
+        return null;
     }
 
-    private long treeSeen, treeLastKey;
-
-    private String checkSubtree(int t, int parentPriority, int state) {
-        if (t == NONE) return null;
-        if (map.state(t) != state || !map.isRunStart(t) || map.length(t) < TREE_MIN) {
-            return "the treap holds page " + t + ", no free run of " + TREE_MIN + " pages or more in its index";
+    /** @return the number of nodes on the treap's longest path from its root, 0 when empty (for tests) */
+    int height() {
+        int[] stack = new int[64], levels = new int[64];
+        int depth = 0, height = 0;
+        if (root != NONE) {
+            stack[0] = root;
+            levels[depth++] = 1;
         }
-        if (priority(t) > parentPriority) return "the treap's run at page " + t + " is above its parent's priority";
-        String problem = checkSubtree(map.left(t), priority(t), state);
-        if (problem != null) return problem;
-        if (key(t) <= treeLastKey) return "the treap's run at page " + t + " is out of order";
-        treeLastKey = key(t);
-        treeSeen++;
-        return checkSubtree(map.right(t), priority(t), state);
+        while (depth > 0) {
+            int t = stack[--depth], level = levels[depth];
+            height = Math.max(height, level);
+            for (int c : new int[] {map.left(t), map.right(t)}) {
+                if (c == NONE) continue;
+                if (depth == stack.length) {
+                    stack = java.util.Arrays.copyOf(stack, depth * 2);
+                    levels = java.util.Arrays.copyOf(levels, depth * 2);
+                }
+                stack[depth] = c;
+                levels[depth++] = level + 1;
+            }
+        }
+        return height;
     }
 
     /** @return the shortest run of the treap of at least {@code n} pages (the lowest page among those), or -1 */
