@@ -28,7 +28,8 @@ import org.malloc4j.internal.small.StripeLock;
  * took from {@link #pool}, and the leases together never exceed the capacity: so the rings together never hold more
  * than the capacity, at any instant, idle threads' rings included. A ring short of its share, when the pool is short
  * too, takes lease back from rings over theirs ({@link #reclaim}) by evicting their oldest blocks under their lock:
- * an idle thread's ring gives up what its share lost when others need it, not at its own next free only. What a
+ * an idle thread's ring gives up what its share lost when others need it, not at its own next free only; a reclaim
+ * looks only at the rings that may give some (amortised O(1) a free, {@link #reclaim}). What a
  * reclaim cannot take is a ring's reservation, the room its holder may still push into without the lock (at most 15
  * blocks like its last and a sixteenth of its share): a push within it never races a lower lease, and none past it
  * is made without the lock. So the bound costs no fenced instruction on most frees, where a bound checked at each
@@ -254,6 +255,7 @@ final class Quarantine {
             ring.joined = ring.thread == null; // a thread's ring has joined once it has reaped ({@link #join})
             inUse++;
             share = capacity / inUse;
+            shareChanged();
         } finally {
             registryLock.unlock();
         }
@@ -290,6 +292,7 @@ final class Quarantine {
                     if (take > 0) {
                         ring.lease += take;
                         pool -= take;
+                        setOver(ring);
                     }
                     return d;
                 }
@@ -302,31 +305,31 @@ final class Quarantine {
     }
 
     /**
-     * Takes back up to {@code need} bytes of lease from rings over their share for the pool: from a rotating cursor,
-     * once round the list at most (platform threads' rings and stripes), until it has them. Each gives what its oldest
-     * blocks free ({@link Ring#yieldLease}): an idle thread's ring gives up its blocks to the rings that free, as an
-     * active one would at its next free. A ring whose lock is held (its holder evicting, or waiting for this lock) is
-     * passed over: it gives back itself. The caller holds the registry's lock. No budget of rings: eight rings looked
-     * at, over their share or not, left a joining thread no lease once more than eight lay before the idle ring
-     * holding the capacity (the stripes count: 32 on a 16-core machine), and eight rings over their share gave the
-     * n-th thread to join 8 / n of its share when the rings before it were each a little over the share that shrank:
-     * either way the joiner's block skipped the quarantine (QuarantineTest, a review on 2026-12-07). A ring at or
-     * under its share costs a read of its lease.
+     * Takes back up to {@code need} bytes of lease for the pool from the rings over their share that may give some
+     * ({@link #over}), until it has them. Each gives what its oldest blocks free ({@link Ring#yieldLease}): an idle
+     * thread's ring gives up its blocks to the rings that free, as an active one would at its next free. A ring whose
+     * lock is held (its holder evicting, or waiting for this lock) is passed over: it gives back itself. A ring left
+     * over its share only by its reservation, which no reclaim can take, is set aside ({@link Ring#parked}) until its
+     * holder's next slow add gives back its lease over the share itself, or the share changes. So a reclaim visits, at
+     * most, the busy rings and the rings it leaves at their share or sets aside, each leaving the list until a join or
+     * a death (which already cost O(rings)) or its holder's slow add puts it back: amortised O(1) a free. Until
+     * 2026-12-07 every reclaim read every ring's lease (platform threads' rings and the stripes), and a ring kept short
+     * by an idle ring's reservation reclaimed at each of its slow adds, every free when it had no room at all: O(rings)
+     * a free (QuarantineTest.aShortRingReadsNoLeaseOfRingsThatCannotGiveAny). Looking at eight rings only, before
+     * that, left a joining thread no lease once more than eight lay before the idle ring holding the capacity.
+     * The caller holds the registry's lock.
      *
      * @return the first damage found in a block that left; any other is kept ({@link #takeUnreported})
      */
     private HeapDamage reclaim(Ring taker, long need, LocalHeap own) {
-        Ring[] list = exclusive;
-        int n = list.length + stripes.length;
         HeapDamage first = null;
         long got = 0;
-        for (int looked = 0; looked < n && got < need; looked++) {
-            if (reclaimCursor >= n) reclaimCursor = 0;
-            int i = reclaimCursor++;
-            Ring v = i < list.length ? list[i] : stripes[i - list.length];
-            if (v == taker || v.lease <= share) continue;
-            if (!v.lock.tryLock()) {
-                if (passedOver == null) passedOver = v;
+        for (int j = 0; j < overCount && got < need; ) {
+            Ring v = over[j];
+            leasesRead++;
+            if (v == taker || !v.lock.tryLock()) {
+                if (v != taker && passedOver == null) passedOver = v;
+                j++;
                 continue;
             }
             try {
@@ -335,14 +338,74 @@ final class Quarantine {
                 got += before - v.lease;
                 pool += before - v.lease;
                 first = first(first, d);
+                // Left over its share with less than asked: its reservation holds the rest. Set under its lock, which
+                // its holder's slow add reads it under.
+                if (v.lease > share && got < need) v.parked = true;
             } finally {
                 v.lock.unlock();
             }
+            if (!setOver(v)) continue; // it left the list: another ring is at j now
+            j++;
         }
         return first;
     }
 
-    private int reclaimCursor;
+    /**
+     * The rings over their share that a reclaim may take lease from: every ring whose lease is over the share and that
+     * is not {@link Ring#parked}, in {@code over[0, overCount)}, each at its {@link Ring#overAt}. Guarded by the
+     * registry's lock, like the leases and the share it follows.
+     */
+    private Ring[] over = new Ring[8];
+    private int overCount;
+    /** The rings' leases that reclaims have read, one per ring looked at (for tests). */
+    private long leasesRead;
+
+    /**
+     * Puts {@code r} in or out of {@link #over} as its lease and the share say, after either changed. The caller holds
+     * the registry's lock. @return whether {@code r} is in the list
+     */
+    private boolean setOver(Ring r) {
+        boolean in = r.lease > share && !r.parked;
+        if (in && r.overAt < 0) {
+            if (overCount == over.length) over = Arrays.copyOf(over, overCount * 2);
+            r.overAt = overCount;
+            over[overCount++] = r;
+        } else if (!in && r.overAt >= 0) {
+            Ring last = over[--overCount];
+            over[r.overAt] = last;
+            last.overAt = r.overAt;
+            over[overCount] = null;
+            r.overAt = -1;
+        }
+        return in;
+    }
+
+    /**
+     * The share changed: every ring's reservation may now hold less or more than its excess, so none stays set aside,
+     * and the list is made again. O(rings), as the join or death that changed the share. The caller holds the
+     * registry's lock.
+     */
+    private void shareChanged() {
+        for (Ring r : exclusive) {
+            r.parked = false;
+            setOver(r);
+        }
+        for (Ring s : stripes) {
+            s.parked = false;
+            setOver(s);
+        }
+    }
+
+    /** @return the leases that reclaims have read, one per ring looked at, since this quarantine was made (for tests) */
+    long leasesRead() {
+        registryLock.lock();
+        try {
+            return leasesRead;
+        } finally {
+            registryLock.unlock();
+        }
+    }
+
     /** The first ring over its share that a {@link #reclaim} found busy, for {@link #takeLease} to wait for. */
     private Ring passedOver;
 
@@ -355,14 +418,18 @@ final class Quarantine {
 
     /**
      * A ring whose lease is more than the share {@code limit} that its free read, and which has evicted its blocks
-     * and reserved within it, gives the rest back to the pool. The ring's holder calls it under the ring's lock.
+     * and reserved within it, gives the rest back to the pool; a ring a reclaim set aside ({@link Ring#parked}) comes
+     * back to {@link #over}. The ring's holder calls it under the ring's lock.
      */
     void giveBackLease(Ring ring, long limit) {
         registryLock.lock();
         try {
-            if (ring.lease <= limit) return;
-            pool += ring.lease - limit;
-            ring.lease = limit;
+            if (ring.lease > limit) {
+                pool += ring.lease - limit;
+                ring.lease = limit;
+            }
+            ring.parked = false; // its holder reserved anew: a reclaim may take what it holds over the share
+            setOver(ring);
         } finally {
             registryLock.unlock();
         }
@@ -443,8 +510,13 @@ final class Quarantine {
         }
         pool += dead.lease; // the dead thread's ring is empty: its lease goes back
         dead.lease = 0;
+        if (dead.overAt >= 0) {
+            dead.parked = true;
+            setOver(dead);
+        }
         inUse--;
         share = capacity / Math.max(1, inUse);
+        shareChanged();
     }
 
     /**
@@ -568,6 +640,13 @@ final class Quarantine {
         long lease;
         /** Counted among the rings in use, and (a thread's ring) has reaped on its first free. */
         boolean joined;
+        /**
+         * Over its share only by the reservation its holder may still push into, which no reclaim can take: left out
+         * of {@link Quarantine#over} until its holder's next slow add or a change of the share. Registry's lock.
+         */
+        boolean parked;
+        /** Its place in {@link Quarantine#over}, or -1. Guarded by the registry's lock. */
+        int overAt = -1;
         /** The times {@link #add} evicted, for {@link #REAP_EVERY}. */
         int evictions;
 
@@ -637,7 +716,7 @@ final class Quarantine {
                 reservedTail = tail + RESERVE;
                 long room = Math.max(0, bound - charged());
                 reservedCharged = pushedCharged + Math.min(room, Math.min(want - c, limit >>> 4));
-                if (lease > limit) more.giveBackLease(this, limit);
+                if (lease > limit || parked) more.giveBackLease(this, limit);
                 return d;
             } finally {
                 lock.unlock();

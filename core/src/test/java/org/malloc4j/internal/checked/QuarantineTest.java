@@ -230,6 +230,48 @@ class QuarantineTest {
     }
 
     /**
+     * A ring kept short of its share: a thread that reserved a sixteenth of the whole capacity while alone, and 100
+     * others that joined since, sit idle, and their leases leave the last joiner less than its share. Each of its slow
+     * adds asks for more, and a reclaim read every ring's lease (the stripes' too) each time, though none could give:
+     * 20,000 frees read 130,000 leases (106 rings on two cores). Now the rings that can give nothing are set aside until they free again.
+     */
+    @Test
+    void aShortRingReadsNoLeaseOfRingsThatCannotGiveAny() throws Exception {
+        int idle = 100;
+        long capacity = 1 << 22;
+        Recorder r = new Recorder();
+        Quarantine q = new Quarantine(capacity, r);
+        CountDownLatch finish = new CountDownLatch(1);
+        List<Thread> started = new ArrayList<>();
+        try {
+            for (int t = 0; t <= idle; t++) {
+                long p = (1L << 32) + t * (1L << 20), size = t == 0 ? capacity / 64 - 64 : 16_000;
+                CountDownLatch added = new CountDownLatch(1);
+                started.add(Thread.ofPlatform().start(() -> {
+                    add(q, p, size);
+                    added.countDown();
+                    await(finish);
+                }));
+                added.await();
+            }
+            int frees = 20_000;
+            long[] read = new long[1];
+            Thread worker = Thread.ofPlatform().start(() -> {
+                add(q, 16, 16); // joins: the share settles
+                long before = q.leasesRead();
+                for (int i = 1; i <= frees; i++) add(q, 16 + i * 16L, 16);
+                read[0] = q.leasesRead() - before;
+            });
+            worker.join();
+            assertThat(read[0]).as("leases read by reclaims over %d frees", frees).isLessThan(frees / 8);
+            assertThat(q.heldCharged()[2]).isLessThanOrEqualTo(capacity);
+        } finally {
+            finish.countDown();
+            for (Thread t : started) t.join();
+        }
+    }
+
+    /**
      * Threads free at once while others join and end: a reclaim evicts a ring's oldest blocks while its thread pushes
      * past them without a lock. Every block leaves once (none lost to a reclaim, none evicted twice), and once the
      * threads are done the quarantine holds no more than its capacity.
