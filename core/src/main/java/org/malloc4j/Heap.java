@@ -606,6 +606,14 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return stats(false);
     }
 
+    /**
+     * @return the stripes' collections of remote frees so far (for tests): the purger makes them at any time, and
+     *         the free runs they leave change the page figures between two of a test's reads
+     */
+    long stripeCollectionsForTests() {
+        return core.stripeCollections();
+    }
+
     private HeapStats stats(boolean resident) {
         if (checked != null) checked.reapDeadThreads(); // before the engine counts: their blocks go back to it
         HeapStats s = core.stats(resident);

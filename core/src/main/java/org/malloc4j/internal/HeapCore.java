@@ -720,6 +720,11 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         return caches.usersLooked();
     }
 
+    /** @return the virtual threads' stripes' collections of remote frees so far: see {@link ThreadCaches#stripeCollections} */
+    public long stripeCollections() {
+        return caches.stripeCollections();
+    }
+
     // ---------------------------------------------------------------- free
 
     public void free(long address) {

@@ -860,6 +860,11 @@ public final class LocalHeap {
         return (Slab) PENDING_HEAD.getVolatile(pendingCell, HEAD);
     }
 
+    /** @return how many times this cache's remote frees were collected, times two (odd while one is under way) */
+    public int collectionCount() {
+        return (int) COLLECTIONS.getAcquire(this);
+    }
+
     /** Holder only: takes every queued slab (one atomic swap, so no ABA) and folds in its remote frees. */
     public void drainPending() {
         if (PENDING_HEAD.getOpaque(pendingCell, HEAD) == null) return;

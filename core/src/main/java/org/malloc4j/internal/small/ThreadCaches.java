@@ -346,6 +346,17 @@ public final class ThreadCaches {
     }
 
     /**
+     * @return the stripes' collections of remote frees so far (see {@link LocalHeap#collectionCount}): the purger
+     *         collects idle stripes at any time, which turns their emptied slabs into free runs, so that a test comparing
+     *         the page figures across one call of its own tells that work from the call's
+     */
+    public long stripeCollections() {
+        long n = 0;
+        for (LocalHeap stripe : stripes) n += stripe.collectionCount();
+        return n;
+    }
+
+    /**
      * Adopts every dead thread's cache into the first stripe, under its lock, then collects the remote frees waiting
      * in every stripe: for the purger thread, so that the empty slabs of threads that ended go back to the page layer
      * even when no live thread takes a slow path. Passes when another thread is reaping.
