@@ -31,7 +31,9 @@ class NoMonitorOnTheAllocationPathsTest {
             "internal.arena.ScopeTable.arenas", "internal.arena.ScopeTable.size",
             // a heap's build and close: its monitoring label, the purger thread started once a process
             "internal.monitor.Monitoring.label", "internal.monitor.Monitoring.unlabel",
-            "internal.Purger.ensureStarted");
+            "internal.Purger.ensureStarted",
+            // the purger thread's own, when it finds no heap open and ends
+            "internal.Purger.retired");
 
     @Test
     void noMethodOfTheHeapEntersAMonitorButTheKnownOnes() throws Exception {

@@ -7,7 +7,9 @@ import java.util.concurrent.locks.LockSupport;
  * One daemon thread per process that gives back the free pages of heaps nobody calls: decay is otherwise driven by
  * the heap's own allocations and frees, so a program that frees a lot and then goes quiet would keep its retained
  * pages forever. The thread sleeps until the earliest queued run of any open heap expires (at most a second, at
- * least 10 ms), then purges what has expired, holding each heap's page lock briefly.
+ * least 10 ms), then purges what has expired, holding each heap's page lock briefly. It ends when a pass finds no
+ * heap open, and the next heap built starts it again: running code of this library's classes, it kept their class
+ * loader reachable for good (a web application that closed its heaps when it was undeployed could never be unloaded).
  */
 final class Purger implements Runnable {
     private static final long MAX_WAIT = TimeUnit.SECONDS.toNanos(1);
@@ -19,7 +21,7 @@ final class Purger implements Runnable {
 
     private Purger() {}
 
-    /** Starts the thread if it is not running yet. */
+    /** Starts the thread if it is not running yet. The caller's heap is among the open heaps already. */
     static void ensureStarted() {
         if (thread != null) return;
         synchronized (Purger.class) { // once per process, never on an allocation path
@@ -45,6 +47,7 @@ final class Purger implements Runnable {
     @Override
     public void run() {
         while (true) {
+            if (HeapCore.open().isEmpty() && retired()) return;
             long wait = MAX_WAIT;
             for (HeapCore heap : HeapCore.open()) {
                 // One heap's failure must not end the thread that purges every heap's pages; nor may a failed
@@ -65,6 +68,21 @@ final class Purger implements Runnable {
             // Nobody may stop this thread: an interrupt's status, left set, made every park return at once, and the
             // thread looked at every heap in a loop with no pause for the rest of the process
             Thread.interrupted();
+        }
+    }
+
+    /**
+     * @return whether this thread has ended its service: no heap is open. A heap being built adds itself to the open
+     *     heaps, then looks at {@link #thread}; this clears {@link #thread}, then looks at the open heaps again. Both
+     *     volatile, one of the two sees the other's write: either the new heap is seen here and the thread goes on,
+     *     or it finds no thread and starts one (under the class's lock, once this has decided)
+     */
+    private static boolean retired() {
+        synchronized (Purger.class) {
+            thread = null;
+            if (HeapCore.open().isEmpty()) return true;
+            thread = Thread.currentThread();
+            return false;
         }
     }
 
