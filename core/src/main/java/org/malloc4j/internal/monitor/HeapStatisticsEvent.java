@@ -32,6 +32,10 @@ public final class HeapStatisticsEvent extends jdk.jfr.Event {
     @Description("Committed bytes in free page runs, waiting for the decay time")
     @DataAmount
     public long retained;
+    @Label("Resident")
+    @Description("Bytes of the heap's range resident in RAM, as the kernel reports them (mincore)")
+    @DataAmount
+    public long resident;
     @Label("Reserved")
     @DataAmount
     public long reserved;

@@ -64,6 +64,7 @@ final class JfrEvents {
             e.peakLive = s.peakLiveBytes();
             e.committed = s.committedBytes();
             e.retained = s.retainedBytes();
+            e.resident = s.residentBytes(); // stats() has scanned for it anyway
             e.reserved = s.reservedBytes();
             e.mallocs = s.mallocCount();
             e.frees = s.freeCount();
