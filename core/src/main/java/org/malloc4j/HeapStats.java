@@ -23,7 +23,8 @@ package org.malloc4j;
  * @param retainedBytes committed bytes held in free page runs, waiting for their decay time to pass
  * @param purgeCount system calls made to give memory back to the OS: purges, the moves of free pages into new runs
  *        ({@link Heap.Builder#pageGathering}) and the moves of large blocks that realloc grows elsewhere (at or
- *        above {@link Heap.Builder#releaseThreshold}), each of which gives back the pages' old place
+ *        above {@link Heap.Builder#releaseThreshold}), each of which gives back the pages' old place, and the remaps of
+ *        free pages by which {@link Heap#trim()} joins again the kernel's mappings that such moves split
  * @param threadCaches caches in use: one per live platform thread that allocated, plus the fixed stripes shared
  *        by virtual threads (caches of dead threads are adopted by live ones and stop counting)
  * @param residentBytes bytes of the heap's range that are resident in RAM now, as the kernel reports them

@@ -366,6 +366,7 @@ public final class PageHeap {
             long len = map.length(run);
             dirty.remove(run, len);
             int refused = Os.move(address(run), address((int) (start + moved)), len << PAGE_SHIFT);
+            if (refused != 0) unjoined++; // a refused move maps its destination afresh: a mapping of its own, maybe
             if (refused == Os.MOVE_SPLIT_SOURCE) {
                 // The run holds pages moved there before, a mapping each: purging it joins them again (a fresh
                 // mapping), so that it can be moved next time, and it no longer counts as committed.
@@ -380,6 +381,7 @@ public final class PageHeap {
             fileClean(run, len);
             moved += len;
             gatherMoves++;
+            unjoined++;
             purgeCount++; // a system call that gives the run's old place back: counted with the purges
             movesSinceCheck++;
         }
@@ -407,7 +409,8 @@ public final class PageHeap {
      * and those left apart where runs purged one by one could not merge with their neighbours' mappings. Old places
      * of moves are filed clean without a purge, so only this joins them; without it a heap whose every page was free
      * and trimmed held a mapping a piece until it closed (a review, 2026-12-07). O(runs), a system call a clean run;
-     * for {@link #trim()}, and only once pages have moved.
+     * for {@link #trim()}, and only when pages have moved, or been purged by a remap, since the last join
+     * ({@link #unjoined}). Each call counts in {@link #purgeCount()}.
      */
     private void joinCleanMappings() {
         for (int p = 0; p < highWater; ) {
@@ -415,10 +418,18 @@ public final class PageHeap {
             if (len <= 0) break;
             if (map.state(p) == PageMap.FREE_CLEAN) {
                 Os.remapFresh(address(p), Math.min(len, highWater - p) << PAGE_SHIFT); // refused: they stay apart
+                purgeCount++; // a system call over pages given back, as a purge's: counted with them
             }
             p += (int) len;
         }
+        unjoined = 0;
     }
+
+    /**
+     * Moves of pages ({@link #gather}, {@link #relocate}), refused or not, and purges by a remap since
+     * {@link #joinCleanMappings} last ran: what may have split the mappings of the clean runs since.
+     */
+    private long unjoined;
 
     /** Sets when new runs gather. The caller holds the lock. */
     public void pageGathering(PageGathering mode) {
@@ -469,6 +480,7 @@ public final class PageHeap {
         long to = result & ~FRESH;
         int refused = Os.move(address(page), to, length << PAGE_SHIFT);
         if (refused != 0) {
+            unjoined++; // its destination mapped afresh: a mapping of its own, maybe
             // A source made of pieces moved there before (a mapping each), or no mapping left: copy this time.
             if (refused != Os.MOVE_SPLIT_SOURCE) mappingsLeft = false;
             if (committedPages() > limitPages) {
@@ -490,6 +502,7 @@ public final class PageHeap {
         blockRounding -= rounding(length, map.requested(page));
         fileClean(page, length);
         relocations++;
+        unjoined++;
         relocatedPages += length;
         purgeCount++; // a system call that gives the old place back: counted with the purges
         movesSinceCheck++;
@@ -663,9 +676,11 @@ public final class PageHeap {
     /** Gives a dirty run (not in any index) back to the OS and files it as clean, merged with clean neighbours. */
     private void purge(int page, long length) {
         // Once pages have been moved, a purge maps fresh pages instead: it joins the moved pieces' mappings again.
-        int refused = gatherMoves > 0 || relocations > 0 ? Os.remapFresh(address(page), length << PAGE_SHIFT)
+        boolean remap = gatherMoves > 0 || relocations > 0;
+        int refused = remap ? Os.remapFresh(address(page), length << PAGE_SHIFT)
                 : Os.decommit(address(page), length << PAGE_SHIFT);
         purgeCount++;
+        if (remap) unjoined++;
         if (refused != 0) {
             // The OS kept the pages (the program locked them, say): the run stays dirty, committed, and unqueued; a
             // later purgeAll or trim tries again. Never half done: the run is back in the books before anything else.
@@ -1008,7 +1023,9 @@ public final class PageHeap {
             retainPages = 0; // the program asked for its free memory back: huge runs freed from now on go back at once
             lastReleasedPages = 0; // and a loop must show itself again
             purgeAll();
-            if (gatherMoves > 0 || relocations > 0) joinCleanMappings(); // as purge: once pages have moved
+            // Only when pages moved, or were purged by a remap, since the last join: joined once, the clean runs stay
+            // joined, and a join on every trim remapped each of them again, a system call a run, for nothing
+            if (unjoined > 0) joinCleanMappings();
         } finally {
             lock.unlock();
         }
