@@ -399,6 +399,7 @@ public final class LocalHeap {
     private long allocateStacked(int c, long size) {
         Slab s = popMedium(c);
         if ((s.bits[1] & 1) != 0) s.dropTwiceFreed(); // see allocate
+        s.wideSlack = 0; // kept while the block was free (see freedMedium): a malloc's size is slack[0] alone
         s.bits[0] &= ~1L;
         s.summary = 0;
         s.used = 1;
@@ -465,10 +466,11 @@ public final class LocalHeap {
      */
     private void freedMedium(Slab slab) {
         int wide = slab.wideSlack;
-        if (wide != 0) { // shrunk far in place: freeLocal counted the block's requested() that many bytes too large
-            countUnseen(wide);
-            slab.wideSlack = 0; // free: the next malloc writes slack[0] alone
-        }
+        // Shrunk far in place: freeLocal counted the block's requested() that many bytes too large. The wide slack
+        // stays until the block is handed out again (allocateStacked): another thread's free racing this one read it
+        // in the block's rounding, which the owner's collection of that second free takes back (Slab.collectRemote).
+        // Reset here, it made that rounding wideSlack bytes short
+        if (wide != 0) countUnseen(wide);
         mediumRounding -= slab.blockSize - slab.requested(0) + wide;
         emptiedMedium(slab);
     }

@@ -327,7 +327,7 @@ public final class Slab extends SlabPendingPadding {
             // and for a medium block the rounding its free took out a second time (LocalHeap.freeRemote)
             for (long t = twice; t != 0; t &= t - 1) {
                 owner.uncountFree(blockSize);
-                if (capacity == 1) owner.mediumRounding += blockSize - requested(0);
+                if (capacity == 1) owner.mediumRounding += blockSize - requestedSize(0); // as freeRemoteMedium read it
             }
         }
         used -= count;
@@ -348,7 +348,7 @@ public final class Slab extends SlabPendingPadding {
             BITS.getAndBitwiseAnd(bits, 2 * w + 1, ~twice);
             for (long t = twice; t != 0; t &= t - 1) {
                 owner.uncountFree(blockSize);
-                if (capacity == 1) owner.mediumRounding += blockSize - requested(0);
+                if (capacity == 1) owner.mediumRounding += blockSize - requestedSize(0); // see collectRemote
             }
         }
     }

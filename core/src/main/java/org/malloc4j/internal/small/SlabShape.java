@@ -42,9 +42,11 @@ abstract class SlabShape {
     /**
      * A medium slab's (one block) slack beyond what its {@code slack[0]} holds, 0 but for a block that a realloc shrank
      * in place more than 64 KiB below its class: the requested size is then {@code blockSize - slack[0] - wideSlack}.
-     * Kept out of the small blocks' fast paths, which read and write {@code slack} alone: 0 whenever the block is free
-     * (its owner's free and its collection of another thread's free take it back), so that a malloc's write of
-     * {@code slack[0]} is the whole size. Written by the block's holder, as {@code slack} is.
+     * Kept out of the small blocks' fast paths, which read and write {@code slack} alone: 0 whenever the block is handed
+     * out (a malloc from the medium stack resets it, and the collection of another thread's free), so that a malloc's
+     * write of {@code slack[0]} is the whole size. Kept through its owner's free, so that another thread's free racing
+     * it (a double free) reads the rounding the owner's collection takes back. Written by the block's holder, as
+     * {@code slack} is.
      */
     int wideSlack;
 

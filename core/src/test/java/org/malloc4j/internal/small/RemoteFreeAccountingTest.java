@@ -74,4 +74,48 @@ class RemoteFreeAccountingTest {
         assertThat(owner.freeLocal(slab, slab.indexOf(b))).isTrue();
         assertThat(owner.live + freer.live).isZero();
     }
+    /**
+     * The same race for a medium block shrunk in place far below its class, its slack beyond what {@code slack[0]}
+     * holds in the slab's {@code wideSlack}: the other thread read the block's rounding before the owner's free, and
+     * both frees succeeded. The owner's free reset the wide slack, and its collection took back a rounding without it,
+     * while the other thread had taken out one with it: the live medium blocks' rounding, which statistics add to the
+     * live bytes' pages, was left {@code wideSlack} bytes low, with no medium block live.
+     */
+    @Test
+    void aMediumBlockShrunkFarAndFreedTwiceAtOnceLeavesNoRounding() {
+        FakeSlabSource source = new FakeSlabSource();
+        LocalHeap owner = LocalHeap.exclusive(Thread.currentThread(), source);
+        LocalHeap freer = LocalHeap.exclusive(new Thread(() -> {}), source);
+        int c = SizeClasses.classOf(250_000);
+        assertThat(c).isGreaterThanOrEqualTo(SizeClasses.FIRST_MEDIUM);
+        owner.allocate(c, 250_000);
+        Slab slab = source.slabs.get(0);
+        assertThat(slab.capacity).isEqualTo(1);
+        // realloc in place far below the class (HeapCore.resizeInPlace)
+        slab.setRequestedSize(0, 1000);
+        owner.countResize(250_000, 1000);
+        owner.mediumRounding += 250_000 - 1000;
+        assertThat(slab.requestedSize(0)).isEqualTo(1000);
+        assertThat(owner.mediumRounding).isEqualTo(slab.blockSize - 1000);
+        // The other thread's free: LocalHeap.freeRemoteMedium reads the rounding, and its claim lands after the owner's
+        // free of the block (both succeed: the race of the slab's class comment)
+        int rounding = slab.blockSize - slab.requestedSize(0);
+        assertThat(owner.freeLocal(slab, 0)).isTrue();
+        slab.bits[1] |= 1L; // Slab.freeRemote's getAndBitwiseOr, then the rest of freeRemoteMedium
+        freer.countFree(slab.blockSize);
+        freer.mediumRounding -= rounding;
+        assertThat(slab.markPending()).isTrue();
+        owner.pushPending(slab);
+
+        assertThat(owner.live + freer.live + owner.uncollectedSlack()).as("live bytes before collecting").isZero();
+        owner.drainPending();
+        assertThat(owner.live + freer.live).as("live bytes after collecting").isZero();
+        assertThat(owner.frees + freer.frees).as("one free counted").isEqualTo(1);
+        assertThat(owner.mediumRounding + freer.mediumRounding).as("rounding of the live medium blocks: none live")
+                .isZero();
+        // The slab's block, handed out again, records a malloc's size afresh
+        owner.allocate(c, 200_000);
+        assertThat(owner.live + freer.live).isEqualTo(200_000);
+        assertThat(owner.mediumRounding + freer.mediumRounding).isEqualTo(source.slabs.getLast().blockSize - 200_000);
+    }
 }
