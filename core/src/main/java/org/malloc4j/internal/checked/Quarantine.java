@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.malloc4j.HeapDamage;
 import org.malloc4j.internal.small.LocalHeap;
@@ -61,7 +62,15 @@ final class Quarantine {
     private final long capacity;
     /** Rings for virtual threads, chosen by thread id, each used under its lock. */
     private final Ring[] stripes;
-    private final ThreadLocal<Ring> local = ThreadLocal.withInitial(this::register);
+    /**
+     * Each platform thread's slot holding its ring, emptied when the heap closes ({@link #drain}). A slot of a JDK
+     * class, not the ring: a thread's entry outlives the heap in every thread that freed into it and lives on, and a
+     * ring there, of a class of this library's, kept its class loader reachable (a program that loaded the library in
+     * a loader of its own could never unload it: LoaderUnloadsAfterItsHeapsCloseTest), and its arrays with it.
+     */
+    private final ThreadLocal<AtomicReference<Ring>> local = ThreadLocal.withInitial(AtomicReference::new);
+    /** Set by {@link #drain} (under the registry lock): a ring registered after it is put in no slot. */
+    private boolean drained;
     /**
      * The first platform thread's ring, and its thread: two loads instead of the ThreadLocal's probe for the common
      * case of one thread. Only that thread can see {@code primaryThread} equal to itself.
@@ -105,7 +114,7 @@ final class Quarantine {
         this.evictor = evictor;
         int n = Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1) << 1;
         this.stripes = new Ring[n];
-        for (int i = 0; i < n; i++) stripes[i] = new Ring(null);
+        for (int i = 0; i < n; i++) stripes[i] = new Ring(null, null);
         this.share = capacityBytes;
         this.pool = capacityBytes;
     }
@@ -124,7 +133,9 @@ final class Quarantine {
         Thread t = Thread.currentThread();
         if (primaryThread == t) return primary.add(p, entry, limit, evictor, this, own);
         if (!t.isVirtual()) {
-            Ring r = local.get();
+            AtomicReference<Ring> slot = local.get();
+            Ring r = slot.getPlain();
+            if (r == null) r = register(slot);
             HeapDamage reaped = r.joined ? null : join(r);
             HeapDamage d = r.add(p, entry, limit, evictor, this, own);
             if (reaped == null) return d;
@@ -141,11 +152,12 @@ final class Quarantine {
         }
     }
 
-    /** A platform thread's first free: its ring joins the list (in {@link #local}'s initial value). */
-    private Ring register() {
-        Ring ring = new Ring(Thread.currentThread());
+    /** A platform thread's first free: its ring joins the list and its slot in {@link #local}. */
+    private Ring register(AtomicReference<Ring> slot) {
+        Ring ring = new Ring(Thread.currentThread(), slot);
         registryLock.lock();
         try {
+            if (!drained) slot.setPlain(ring);
             Ring[] list = exclusive;
             Ring[] grown = Arrays.copyOf(list, list.length + 1);
             grown[list.length] = ring;
@@ -504,6 +516,7 @@ final class Quarantine {
         int j = 0;
         for (Ring r : list) if (r != dead) shrunk[j++] = r;
         exclusive = shrunk;
+        dead.slot.setPlain(null);
         if (primary == dead) {
             primaryThread = null;
             primary = null;
@@ -530,7 +543,12 @@ final class Quarantine {
         drainStripes(found);
         registryLock.lock();
         try {
-            for (Ring r : exclusive) r.drainInto(found, evictor);
+            drained = true;
+            for (Ring r : exclusive) {
+                r.drainInto(found, evictor);
+                r.slot.setPlain(null);
+            }
+            local.remove(); // the calling thread's entry goes at once; other threads' go when their maps expunge them
         } finally {
             registryLock.unlock();
         }
@@ -611,6 +629,8 @@ final class Quarantine {
         static final int REAP_EVERY = 16;
         /** The owner, or null for a stripe. */
         final Thread thread;
+        /** The owner's slot in {@link Quarantine#local}, or null for a stripe. */
+        final AtomicReference<Ring> slot;
         /**
          * Guards the pops: a stripe's holder takes it for every add, a thread's ring for its slow adds only, another
          * ring's holder (by {@code tryLock}, under the registry's lock) to reclaim this ring's lease.
@@ -650,8 +670,9 @@ final class Quarantine {
         /** The times {@link #add} evicted, for {@link #REAP_EVERY}. */
         int evictions;
 
-        Ring(Thread thread) {
+        Ring(Thread thread, AtomicReference<Ring> slot) {
             this.thread = thread;
+            this.slot = slot;
         }
 
         /** @return the blocks held (racy for another thread's ring, exact under its lock or once it is quiescent) */

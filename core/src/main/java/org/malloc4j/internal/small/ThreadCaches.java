@@ -1,6 +1,7 @@
 package org.malloc4j.internal.small;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -24,20 +25,20 @@ public final class ThreadCaches {
      * Each thread's slot holding its cache. A slot, not the cache: a thread's ThreadLocal value lives as long as the
      * thread, and the cache refers to the heap, which refers to this ThreadLocal, the entry's key, so that the entry
      * never goes stale; {@link #forgetThreads} empties the slots when the heap closes, and the closed heap can then be
-     * collected while the threads that used it live on.
+     * collected while the threads that used it live on. The slot is of a JDK class, read and written plainly: the
+     * entry outlives the heap in every thread that used it and lives on (until that thread's map happens to expunge
+     * it), and a value of a class of this library's kept its class loader reachable, so that a program that loaded
+     * the library in a loader of its own could never unload it (LoaderUnloadsAfterItsHeapsCloseTest).
      */
-    private final ThreadLocal<Slot> local;
+    private final ThreadLocal<AtomicReference<LocalHeap>> local;
     /** The slots of the caches in use, for {@link #forgetThreads}. Guarded by the registry lock. */
-    private final java.util.IdentityHashMap<LocalHeap, Slot> slots = new java.util.IdentityHashMap<>();
+    private final java.util.IdentityHashMap<LocalHeap, AtomicReference<LocalHeap>> slots =
+            new java.util.IdentityHashMap<>();
     /**
      * Set by {@link #forgetThreads} (under the registry lock): a cache registered after it (a call that may race close,
      * trim() say, checked the heap open just before close) is not put in its thread's slot, which nobody would empty.
      */
     private boolean forgotten;
-
-    private static final class Slot {
-        LocalHeap cache;
-    }
     private final LocalHeap[] stripes;
     private final ReentrantLock registryLock = new ReentrantLock();
     private volatile LocalHeap[] all = new LocalHeap[0];
@@ -119,7 +120,7 @@ public final class ThreadCaches {
     public ThreadCaches(SlabSource source) {
         this.source = source;
         this.spareTotal = source.spareBudget();
-        this.local = ThreadLocal.withInitial(Slot::new);
+        this.local = ThreadLocal.withInitial(AtomicReference::new);
         int n = Integer.highestOneBit(Math.max(4, Runtime.getRuntime().availableProcessors()) * 2 - 1);
         this.stripes = new LocalHeap[n];
         for (int i = 0; i < n; i++) stripes[i] = LocalHeap.shared(source);
@@ -178,8 +179,8 @@ public final class ThreadCaches {
         LocalHeap c = ownCacheOf(t);
         if (c != null) return c;
         if (t.isVirtual()) return stripes[(int) t.threadId() & (stripes.length - 1)];
-        Slot slot = local.get();
-        LocalHeap cache = slot.cache;
+        AtomicReference<LocalHeap> slot = local.get();
+        LocalHeap cache = slot.getPlain();
         return cache != null ? cache : register(slot);
     }
 
@@ -188,8 +189,9 @@ public final class ThreadCaches {
         registryLock.lock();
         try {
             forgotten = true;
-            for (Slot slot : slots.values()) slot.cache = null;
+            for (AtomicReference<LocalHeap> slot : slots.values()) slot.setPlain(null);
             slots.clear();
+            local.remove(); // the calling thread's entry goes at once; other threads' go when their maps expunge them
         } finally {
             registryLock.unlock();
         }
@@ -293,12 +295,12 @@ public final class ThreadCaches {
         for (LocalHeap c : all) c.spareShare(share);
     }
 
-    private LocalHeap register(Slot own) {
+    private LocalHeap register(AtomicReference<LocalHeap> own) {
         LocalHeap cache = LocalHeap.exclusive(Thread.currentThread(), source);
         registryLock.lock();
         try {
             if (!forgotten) {
-                own.cache = cache;
+                own.setPlain(cache);
                 slots.put(cache, own);
             }
             foldSoloPeak();
@@ -499,8 +501,8 @@ public final class ThreadCaches {
         retiredMallocs += dead.mallocs;
         retiredFrees += dead.frees;
         adopted++;
-        Slot deadSlot = slots.remove(dead);
-        if (deadSlot != null) deadSlot.cache = null;
+        AtomicReference<LocalHeap> deadSlot = slots.remove(dead);
+        if (deadSlot != null) deadSlot.setPlain(null);
         if (primary == dead) {
             primaryThread = null;
             primary = null;

@@ -2,6 +2,7 @@ package org.malloc4j.internal.stack;
 
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.malloc4j.HeapCorruptionException;
@@ -32,9 +33,12 @@ public final class StackRegistry {
      * Each thread's slot for its stack. A slot, not the stack: a thread's ThreadLocal value lives as long as the
      * thread, and a stack refers to this registry, which refers to the ThreadLocal, the entry's key, so that the entry
      * would never go stale and a closed heap would stay reachable from every thread that used its stack;
-     * {@link #releaseAll} empties the slots.
+     * {@link #releaseAll} empties the slots. The slot is of a JDK class, read and written plainly: the entry outlives
+     * the heap in every thread that used its stack and lives on, and a value of a class of this library's kept its
+     * class loader reachable (a program that loaded the library in a loader of its own could never unload it:
+     * LoaderUnloadsAfterItsHeapsCloseTest).
      */
-    private final ThreadLocal<Slot> current = new ThreadLocal<>();
+    private final ThreadLocal<AtomicReference<ThreadStack>> current = new ThreadLocal<>();
     /**
      * Guards the lists of slots and platform stacks. A lock, not a monitor: a request the heap's limit would refuse
      * takes it (the stacks of ended threads go back first), and the concurrency issue allows no {@code synchronized}
@@ -42,13 +46,9 @@ public final class StackRegistry {
      */
     private final ReentrantLock lock = new ReentrantLock();
     /** The slots of the threads that made a stack here; guarded by {@link #lock}. */
-    private final ArrayList<Slot> slots = new ArrayList<>();
+    private final ArrayList<AtomicReference<ThreadStack>> slots = new ArrayList<>();
     /** {@link #slots} is swept of ended threads' slots when it reaches this size (amortised O(1) a thread). */
     private int sweepAt = 64;
-
-    private static final class Slot {
-        ThreadStack stack;
-    }
     /**
      * One thread's stack, checked before the {@link ThreadLocal}: a program whose stack work runs on one thread (or
      * mostly one) skips the thread-local lookup. Racy on purpose: any thread may overwrite it when it is empty or
@@ -98,15 +98,15 @@ public final class StackRegistry {
     }
 
     private ThreadStack currentSlow() {
-        Slot slot = current.get();
-        ThreadStack stack = slot != null ? slot.stack : null;
+        AtomicReference<ThreadStack> slot = current.get();
+        ThreadStack stack = slot != null ? slot.getPlain() : null;
         if (stack == null) {
             stack = new ThreadStack(this, core, Thread.currentThread(), stackSize);
             if (slot == null) {
-                slot = new Slot();
+                slot = new AtomicReference<>();
                 current.set(slot);
             }
-            slot.stack = stack;
+            slot.setPlain(stack);
             keep(slot);
         }
         ThreadStack cached = first;
@@ -114,7 +114,7 @@ public final class StackRegistry {
         return stack;
     }
 
-    private void keep(Slot slot) {
+    private void keep(AtomicReference<ThreadStack> slot) {
         lock.lock();
         try {
             if (slots.size() >= sweepAt) sweepEnded();
@@ -126,7 +126,7 @@ public final class StackRegistry {
 
     /** Forgets the slots of ended threads, taking back the blocks of those that ended in a frame. Lock held. */
     private void sweepEnded() {
-        slots.removeIf(s -> s.stack == null || reclaimIfEnded(s.stack));
+        slots.removeIf(s -> s.getPlain() == null || reclaimIfEnded(s.getPlain()));
         sweepAt = Math.max(64, 2 * slots.size());
     }
 
@@ -209,7 +209,7 @@ public final class StackRegistry {
             if (block != 0) sink.accept(block);
             return true;
         });
-        slots.removeIf(slot -> slot.stack == null || takeIfEnded(slot.stack, sink));
+        slots.removeIf(slot -> slot.getPlain() == null || takeIfEnded(slot.getPlain(), sink));
         sweepAt = Math.max(64, 2 * slots.size());
     }
 
@@ -246,8 +246,8 @@ public final class StackRegistry {
                 long b = stack.heldBlock();
                 if (b != 0) held.add(b);
             }
-            for (Slot slot : slots) {
-                ThreadStack stack = slot.stack;
+            for (AtomicReference<ThreadStack> slot : slots) {
+                ThreadStack stack = slot.getPlain();
                 long b = stack == null ? 0 : stack.heldBlock();
                 if (b != 0) held.add(b);
             }
@@ -310,17 +310,18 @@ public final class StackRegistry {
                 if (block != 0) free(block);
             }
             platform.clear();
-            for (Slot slot : slots) {
-                ThreadStack stack = slot.stack;
+            for (AtomicReference<ThreadStack> slot : slots) {
+                ThreadStack stack = slot.getPlain();
                 if (stack != null && !reclaimIfEnded(stack)) {
                     // A live virtual thread inside a frame (a platform thread's block was taken above): forgotten
                     // here, its block was reported at close as the program's leak (failOnLeak threw for it)
                     long b = stack.heldBlock();
                     if (b != 0) borrowedAtClose.add(b);
                 }
-                slot.stack = null; // the threads that used the heap keep it reachable no longer
+                slot.setPlain(null); // the threads that used the heap keep it reachable no longer
             }
             slots.clear();
+            current.remove(); // the calling thread's entry goes at once; other threads' go when their maps expunge them
         } finally {
             lock.unlock();
         }
