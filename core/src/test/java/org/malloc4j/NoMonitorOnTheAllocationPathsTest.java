@@ -32,6 +32,9 @@ class NoMonitorOnTheAllocationPathsTest {
             // a heap's build and close: its monitoring label, the purger thread started once a process
             "internal.monitor.Monitoring.label", "internal.monitor.Monitoring.unlabel",
             "internal.Purger.ensureStarted",
+            // a heap's build and close, and JFR's start: the periodic statistics hook, registered with JFR while a
+            // heap is open (JfrEvents.hook also on JFR's thread, from the listener that waits for JFR to start)
+            "internal.monitor.JfrEvents.opened", "internal.monitor.JfrEvents.closed", "internal.monitor.JfrEvents.hook",
             // the purger thread's own, when it finds no heap open and ends
             "internal.Purger.retired");
 

@@ -1,6 +1,7 @@
 package org.malloc4j.internal.monitor;
 
 import jdk.jfr.FlightRecorder;
+import jdk.jfr.FlightRecorderListener;
 import org.malloc4j.Heap;
 import org.malloc4j.HeapStats;
 
@@ -14,35 +15,83 @@ import org.malloc4j.HeapStats;
 final class JfrEvents {
     private JfrEvents() {}
 
-    /** Registers the periodic statistics event, now or when JFR starts (once). */
-    static void startPeriodic() {
-        Periodic.init();
-    }
-
     /**
-     * The periodic statistics event is registered with JFR when JFR starts, not before: registering it initializes
+     * The periodic statistics event's hook, one object for its life: JFR tells hooks apart by identity. It is
+     * registered with JFR while some monitored heap is open and JFR has started, not before: registering it initializes
      * JFR's machinery in the JVM (measured: 8 MiB of resident memory and 0.2 s), which a program that never records
-     * should not pay for. A recording started later (JFR.start over jcmd, say) initializes JFR and, with it, this.
+     * should not pay for; until JFR starts (a recording started later, JFR.start over jcmd, say) a listener waits for
+     * it. Both are removed when the last heap closes: JFR held them for good, and with them this library's classes, so
+     * that a program that loaded the library in a class loader of its own (a web application) and closed its heaps
+     * could never unload that loader (LoaderUnloadsAfterItsHeapsCloseTest).
      */
-    private static final class Periodic {
-        static {
+    private static final Runnable HOOK = JfrEvents::emitStatistics;
+    /**
+     * Guards {@link #open} and {@link #waiting}: taken when a heap opens or closes, never on an allocation path, and
+     * never in a JFR callback. JFR calls its listeners under a lock of its own, which adding or removing a listener
+     * takes: the listener takes only {@link #HOOK_LOCK}, and nothing calls those two while it holds that one.
+     */
+    private static final Object LIFECYCLE = new Object();
+    /** The monitored heaps open. Guarded by {@link #LIFECYCLE}. */
+    private static int open;
+    /** The listener registered while JFR had not started, or null. Guarded by {@link #LIFECYCLE}. */
+    private static FlightRecorderListener waiting;
+    /** Whether some heap is open, for the listener: written under {@link #LIFECYCLE}, read under {@link #HOOK_LOCK}. */
+    private static volatile boolean wanted;
+    /** Guards {@link #hooked}. */
+    private static final Object HOOK_LOCK = new Object();
+    /** Whether {@link #HOOK} is registered with JFR. Guarded by {@link #HOOK_LOCK}. */
+    private static boolean hooked;
+
+    /** A monitored heap opened: the hook is registered now, or when JFR starts, if it is not yet. */
+    static void opened() {
+        synchronized (LIFECYCLE) {
+            if (open++ > 0) return;
+            wanted = true;
             if (FlightRecorder.isInitialized()) {
-                addPeriodic();
+                hook();
             } else {
-                FlightRecorder.addListener(new jdk.jfr.FlightRecorderListener() {
-                    @Override
-                    public void recorderInitialized(FlightRecorder recorder) {
-                        addPeriodic();
-                    }
-                });
+                waiting = new Started();
+                FlightRecorder.addListener(waiting); // runs it at once if JFR has started meanwhile
             }
         }
+    }
 
-        private static void addPeriodic() {
-            FlightRecorder.addPeriodicEvent(HeapStatisticsEvent.class, JfrEvents::emitStatistics);
+    /** A monitored heap closed: with the last one, JFR forgets the hook and the listener. */
+    static void closed() {
+        synchronized (LIFECYCLE) {
+            if (--open > 0) return;
+            wanted = false;
+            if (waiting != null) {
+                FlightRecorder.removeListener(waiting);
+                waiting = null;
+            }
+            synchronized (HOOK_LOCK) {
+                if (hooked) FlightRecorder.removePeriodicEvent(HOOK);
+                hooked = false;
+            }
         }
+    }
 
-        static void init() {}
+    /** Registers {@link #HOOK} if a heap is open and it is not registered. */
+    private static void hook() {
+        synchronized (HOOK_LOCK) {
+            if (!wanted || hooked) return;
+            try {
+                FlightRecorder.addPeriodicEvent(HeapStatisticsEvent.class, HOOK);
+                hooked = true;
+            } catch (RuntimeException e) { // a heap is no less usable without its statistics, nor JFR's start
+                Monitoring.LOG.log(System.Logger.Level.DEBUG, "no periodic statistics event", e);
+            }
+        }
+    }
+
+    /** Waits for JFR to start, then registers the hook; its work done, it leaves (JFR starts once). */
+    private static final class Started implements FlightRecorderListener {
+        @Override
+        public void recorderInitialized(FlightRecorder recorder) {
+            hook();
+            FlightRecorder.removeListener(this);
+        }
     }
 
     private static void emitStatistics() {

@@ -80,16 +80,16 @@ public final class Monitoring {
      *        start the server for the heap's sake (measured: 12 MiB of resident memory and 0.1 s)
      */
     public static Object open(Heap heap, String label, Boolean jmx) {
-        if (JFR) JfrEvents.startPeriodic();
         boolean register = JMX && (jmx != null ? jmx : JmxRegistration.serverExists());
         Object name = register ? JmxRegistration.register(heap, label) : null;
         OPEN.add(new Watched(heap, label)); // after the MBean: a registration that throws leaves no heap to JFR
+        if (JFR) JfrEvents.opened();
         return name;
     }
 
     /** Stops monitoring a heap that is closing (its core gives back its label when it closes). */
     public static void close(Heap heap, Object mbean) {
-        OPEN.removeIf(w -> w.heap() == heap);
+        if (OPEN.removeIf(w -> w.heap() == heap) && JFR) JfrEvents.closed();
         if (mbean != null) JmxRegistration.unregister(mbean);
     }
 
