@@ -174,7 +174,11 @@ public final class Heap implements SegmentAllocator, AutoCloseable {
         return new Builder();
     }
 
-    /** {@return the process-wide heap: created on first use, never closed} */
+    /**
+     * {@return the process-wide heap: created on first use, never closed} Being open for good, it keeps this library's
+     * class loader reachable for the rest of the process: a program that loads the library in a loader of its own and
+     * wants it unloaded (a web application) builds heaps of its own and closes them all instead.
+     */
     public static Heap global() {
         return Global.HEAP;
     }
