@@ -52,16 +52,22 @@ class LoaderUnloadsAfterItsHeapsCloseTest {
                 .contains("loader collected: true");
     }
 
+    @Test
+    void theLoaderIsCollectedWhenJfrStoppedRecordingBeforeTheHeapsClosed() throws Exception {
+        String out = child("stopped");
+        assertThat(out).contains("statistics event: unload-FAST").contains("loader collected: true");
+    }
+
     private static String child(String jfr) throws Exception {
         String classes = Path.of(Heap.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         String out = ChildJvm.runToSuccess(Child.class, 180, List.of("-Xmx256m"), classes, jfr);
-        System.out.println(out);
         return out;
     }
 
     /**
      * The child JVM: {@code args[0]} is the library's classes folder, {@code args[1]} when JFR starts: {@code none},
-     * {@code before} the heaps are built, or {@code after} (while they are open).
+     * {@code before} the heaps are built, {@code after} (while they are open), or {@code stopped} (started before the
+     * heaps, stopped while they are open).
      */
     public static final class Child {
         /** The labels of the statistics events seen, each completed once. */
@@ -71,17 +77,19 @@ class LoaderUnloadsAfterItsHeapsCloseTest {
             URL classes = Path.of(args[0]).toUri().toURL();
             String jfr = args[1];
             RecordingStream[] stream = new RecordingStream[1];
-            if (jfr.equals("before")) stream[0] = startRecording();
+            if (jfr.equals("before") || jfr.equals("stopped")) stream[0] = startRecording();
             WeakReference<ClassLoader> loader = useAndDrop(classes, jfr, stream);
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 if (t.getName().equals("malloc4j-purger")) t.join(20_000); // it ends on its next pass (a second at most)
             }
+            // Bounded: a few collections usually (the cleaner's and JFR's threads let go of what they held in between)
             int collections = 0;
-            while (loader.get() != null && collections < 50) {
+            while (loader.get() != null && collections < 100) {
                 System.gc();
                 byte[] junk = new byte[1 << 16];
                 junk[collections] = 1;
                 collections++;
+                Thread.yield();
             }
             System.out.println("loader collected: " + (loader.get() == null) + " after " + collections + " collections");
             System.out.println("jfr initialized: " + FlightRecorder.isInitialized());
@@ -120,9 +128,13 @@ class LoaderUnloadsAfterItsHeapsCloseTest {
             if (!jfr.equals("none")) {
                 System.out.println("statistics event: " + seen("unload-FAST").get(60, TimeUnit.SECONDS));
             }
+            if (jfr.equals("stopped")) {
+                stream[0].close();
+                stream[0] = null;
+            }
             close(fast);
             close(checked);
-            if (!jfr.equals("none")) { // the statistics of a heap built after every heap had closed
+            if (stream[0] != null) { // the statistics of a heap built after every heap had closed
                 Object again = build(heapClass, modeClass, "FAST", "unload-again");
                 System.out.println("statistics event: " + seen("unload-again").get(60, TimeUnit.SECONDS));
                 close(again);
