@@ -5,6 +5,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
@@ -29,28 +30,24 @@ import org.openjdk.jcstress.infra.results.II_Result;
 @State
 public class CacheRegisterVsForgetTest {
     private static final VarHandle LOCAL;
-    private static final VarHandle SLOT_CACHE;
 
     static {
         try {
             MethodHandles.Lookup caches = MethodHandles.privateLookupIn(ThreadCaches.class, MethodHandles.lookup());
             LOCAL = caches.findVarHandle(ThreadCaches.class, "local", ThreadLocal.class);
-            Class<?> slot = Class.forName(ThreadCaches.class.getName() + "$Slot");
-            SLOT_CACHE = MethodHandles.privateLookupIn(slot, MethodHandles.lookup())
-                    .findVarHandle(slot, "cache", LocalHeap.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     private final ThreadCaches caches = new ThreadCaches(new Fixture.Source());
-    private Object slot;
+    private AtomicReference<?> slot; // the thread's slot: a JDK object, so that it holds no class of the library
     private LocalHeap cache;
 
     @Actor
     public void register() {
         cache = caches.get();
-        slot = ((ThreadLocal<?>) LOCAL.get(caches)).get();
+        slot = (AtomicReference<?>) ((ThreadLocal<?>) LOCAL.get(caches)).get();
     }
 
     @Actor
@@ -60,7 +57,7 @@ public class CacheRegisterVsForgetTest {
 
     @Arbiter
     public void arbiter(II_Result r) {
-        r.r1 = SLOT_CACHE.getVolatile(slot) == null ? 0 : 1;
+        r.r1 = slot.get() == null ? 0 : 1;
         boolean listed = false;
         for (LocalHeap c : caches.all()) listed |= c == cache;
         r.r2 = listed ? 0 : 1;
