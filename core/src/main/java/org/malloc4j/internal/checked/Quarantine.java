@@ -494,8 +494,10 @@ final class Quarantine {
         }
     }
 
-    /** Empties the virtual threads' stripes, each under its lock, adding the damage found to {@code found}. */
-    /** @return the blocks that left */
+    /**
+     * Empties the virtual threads' stripes, each under its lock, adding the damage found to {@code found}.
+     * @return the blocks that left
+     */
     private int drainStripes(List<HeapDamage> found) {
         int released = 0;
         for (Ring s : stripes) {

@@ -168,13 +168,7 @@ class QuarantineTest {
             filled.await();
             for (int t = 0; t < joiners; t++) {
                 long p = (1L << 32) + t * 16L;
-                CountDownLatch added = new CountDownLatch(1);
-                started.add(Thread.ofPlatform().start(() -> {
-                    add(q, p, 16);
-                    added.countDown();
-                    await(finish);
-                }));
-                added.await();
+                idleAfterFreeing(q, p, 16, finish, started);
                 if (r.evicted.contains(p)) skipped.add(p);
             }
             assertThat(skipped).as("joiners' blocks released at their free, of %d", joiners).isEmpty();
@@ -212,13 +206,7 @@ class QuarantineTest {
             first.await();
             for (int t = 0; t < joiners; t++) {
                 long p = (1L << 32) + t * 16L;
-                CountDownLatch added = new CountDownLatch(1);
-                started.add(Thread.ofPlatform().start(() -> {
-                    add(q, p, size);
-                    added.countDown();
-                    await(finish);
-                }));
-                added.await();
+                idleAfterFreeing(q, p, size, finish, started);
                 if (r.evicted.contains(p)) skipped.add(t);
             }
             assertThat(skipped).as("joiners whose block was released at its free, of %d", joiners).isEmpty();
@@ -246,13 +234,7 @@ class QuarantineTest {
         try {
             for (int t = 0; t <= idle; t++) {
                 long p = (1L << 32) + t * (1L << 20), size = t == 0 ? capacity / 64 - 64 : 16_000;
-                CountDownLatch added = new CountDownLatch(1);
-                started.add(Thread.ofPlatform().start(() -> {
-                    add(q, p, size);
-                    added.countDown();
-                    await(finish);
-                }));
-                added.await();
+                idleAfterFreeing(q, p, size, finish, started);
             }
             int frees = 20_000;
             long[] read = new long[1];
@@ -422,5 +404,20 @@ class QuarantineTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Starts a platform thread (kept in {@code started}) that frees the block at {@code p} of {@code size} bytes into
+     * {@code q}, then sits idle, its ring holding the block, until {@code finish}; returns once the block is in.
+     */
+    private static void idleAfterFreeing(Quarantine q, long p, long size, CountDownLatch finish, List<Thread> started)
+            throws InterruptedException {
+        CountDownLatch added = new CountDownLatch(1);
+        started.add(Thread.ofPlatform().start(() -> {
+            add(q, p, size);
+            added.countDown();
+            await(finish);
+        }));
+        added.await();
     }
 }
