@@ -181,7 +181,7 @@ public final class PageHeap {
             long runLength = map.length(run);
             (fromClean ? clean : dirty).remove(run, runLength);
             long since = fromClean ? now : freeSince(run); // the pieces left keep the run's age
-            map.setWord2(run, 0); // its decay entry, if any, is now stale
+            map.setStamp(run, 0); // its decay entry, if any, is now stale
             int start = run;
             if (slack > 0) {
                 long addr = address(run);
@@ -630,9 +630,9 @@ public final class PageHeap {
     /** The time of the largest part (freed run or dirty neighbour) that {@link #merge} joined last, and its pages. */
     private long mergedSince, mergedSinceLength;
 
-    /** @return when the queued dirty run at {@code page} became free, or now when it has no current entry */
+    /** @return when the dirty run at {@code page} became free, or now when it has no decay entry */
     private long freeSince(int page) {
-        return decay.timeOf(map.word2(page), now);
+        return map.stamp(page) != 0 ? map.word2(page) : now;
     }
 
     /**
@@ -684,8 +684,7 @@ public final class PageHeap {
         if (refused != 0) {
             // The OS kept the pages (the program locked them, say): the run stays dirty, committed, and unqueued; a
             // later purgeAll or trim tries again. Never half done: the run is back in the books before anything else.
-            map.tagRun(page, length, PageMap.FREE_DIRTY);
-            map.setWord2(page, 0);
+            map.tagRun(page, length, PageMap.FREE_DIRTY); // no decay stamp: unqueued
             if (!purgeLoop) {
                 dirty.insert(page, length);
             } else { // a loop over the dirty index: kept out of it until the loop ends, or the loop finds it again
@@ -733,14 +732,17 @@ public final class PageHeap {
     private void putFree(int page, long length, int state, long since) {
         map.tagRun(page, length, state);
         (state == PageMap.FREE_CLEAN ? clean : dirty).insert(page, length);
-        if (state == PageMap.FREE_DIRTY) map.setWord2(page, enqueue(page, since));
+        if (state == PageMap.FREE_DIRTY) {
+            map.setWord2(page, since);
+            map.setStamp(page, enqueue(page, since));
+        }
     }
 
     /**
      * Queues a dirty run for decay. When the queue is full its oldest entry is set aside and purged at the end of
      * the current operation ({@link #decayTick}), never in the middle of one, when runs are half split.
      */
-    private long enqueue(int page, long since) {
+    private int enqueue(int page, long since) {
         if (decay.isFull(isQueued)) {
             int oldest = decay.pollOldest();
             deferredPages[deferred] = oldest;
@@ -751,7 +753,7 @@ public final class PageHeap {
 
     // At most three runs are queued by one operation (two split pieces, or one merged run), so eight slots suffice.
     private final int[] deferredPages = new int[8];
-    private final long[] deferredStamps = new long[8];
+    private final int[] deferredStamps = new int[8];
     private int deferred;
 
     /** Purges the dirty runs whose decay time has passed. Amortised O(1): each queued entry is seen once. */
@@ -767,7 +769,7 @@ public final class PageHeap {
         }
     }
 
-    private void purgeIfCurrent(int page, long stamp) {
+    private void purgeIfCurrent(int page, int stamp) {
         if (!isCurrent(page, stamp)) return;
         long len = map.length(page);
         dirty.remove(page, len);
@@ -776,9 +778,9 @@ public final class PageHeap {
     }
 
     /** @return true when the decay entry (page, stamp) still stands for a free dirty run starting at page */
-    private boolean isCurrent(int page, long stamp) {
+    private boolean isCurrent(int page, int stamp) {
         // The entry is stale if the run was allocated, merged or purged since it was queued.
-        if (map.state(page) != PageMap.FREE_DIRTY || map.word2(page) != stamp) return false;
+        if (map.state(page) != PageMap.FREE_DIRTY || map.stamp(page) != stamp) return false;
         long len = map.length(page);
         return page + len <= totalPages && map.firstOf((int) (page + len - 1)) == page; // not a run's last page
     }

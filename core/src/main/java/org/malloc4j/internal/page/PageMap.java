@@ -12,15 +12,15 @@ import org.malloc4j.internal.os.Os;
  * ({@code length << 3 | state}); pages inside a run carry 0. Per state, the other words of the first page
  * hold:
  * <ul>
- *   <li>{@link #FREE_DIRTY}, {@link #FREE_CLEAN}: word 1 = next and prev run in the free list; word 2 = the
- *       decay stamp (dirty runs); in a run of at least 32 pages, word 1 of the second page (interior, read by
+ *   <li>{@link #FREE_DIRTY}, {@link #FREE_CLEAN}: word 1 = next and prev run in the free list; word 2 = when the
+ *       run became free, and the upper half of word 3 = its decay stamp (dirty runs: see {@link DecayQueue}); in a run of at least 32 pages, word 1 of the second page (interior, read by
  *       nothing else) holds the run's children in its index's tree ({@link FreeRunIndex});</li>
  *   <li>{@link #USED}: word 1 = the size the program asked for; word 2 = flags (what holds the block when a layer
  *       of the heap does, see {@link PageHeap#hold}).</li>
  * </ul>
- * The last page's word 3 holds the index of the run's first page, the boundary tag that makes coalescing with
- * the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.) The first page's
- * word 3 holds its own index too, so that a first page is told from a last page, which carries the same tag: only a
+ * The lower half of the last page's word 3 holds the index of the run's first page, the boundary tag that makes
+ * coalescing with the previous run O(1). (Word 3, not word 1: in a one-page run the first page is also the last.) The
+ * first page's word 3 holds its own index too, so that a first page is told from a last page, which carries the same tag: only a
  * page whose word 3 names itself starts a run.
  */
 final class PageMap {
@@ -69,11 +69,12 @@ final class PageMap {
     void tagRun(int first, long length, int state) {
         long tag = length << 3 | state;
         Memory.putLong(rec(first), tag);
-        Memory.putLong(rec(first) + 24, first);
+        Memory.putInt(rec(first) + 24, first);
+        Memory.putInt(rec(first) + 28, 0); // no decay stamp
         int last = (int) (first + length - 1);
         if (last != first) {
             Memory.putLong(rec(last), tag);
-            Memory.putLong(rec(last) + 24, first);
+            Memory.putInt(rec(last) + 24, first);
         }
     }
 
@@ -84,16 +85,17 @@ final class PageMap {
     void clear(int page) {
         Memory.putLong(rec(page), 0L);
         Memory.putLong(rec(page) + 16, 0L);
+        Memory.putInt(rec(page) + 28, 0);
     }
 
     /** @return true when {@code page} is the first page of a run (not its last page, which carries the same tag) */
     boolean isRunStart(int page) {
-        return Memory.getLong(rec(page) + 24) == page;
+        return Memory.getInt(rec(page) + 24) == page;
     }
 
     /** @return the first page of the run whose last page is {@code last} */
     int firstOf(int last) {
-        return (int) Memory.getLong(rec(last) + 24);
+        return Memory.getInt(rec(last) + 24);
     }
 
     int next(int page) {
@@ -138,6 +140,16 @@ final class PageMap {
         Memory.putLong(rec(page) + 8, bytes);
     }
 
+    /** The decay stamp of the dirty run at {@code page} (the upper half of word 3), 0 when it has no queued entry. */
+    int stamp(int page) {
+        return Memory.getInt(rec(page) + 28);
+    }
+
+    void setStamp(int page, int stamp) {
+        Memory.putInt(rec(page) + 28, stamp);
+    }
+
+    /** Word 2 of a used run's first page: its flags; of a dirty run's, when it became free. */
     long word2(int page) {
         return Memory.getLong(rec(page) + 16);
     }

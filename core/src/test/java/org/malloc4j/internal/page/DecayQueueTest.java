@@ -2,41 +2,51 @@ package org.malloc4j.internal.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
-/** The decay queue finds an entry's time by its stamp, across the ring's wrap-around and its compactions. */
+/** The decay queue keeps every current entry, in order, across the ring's wrap-around and its compactions. */
 class DecayQueueTest {
     @Test
-    void timeOfFindsEveryQueuedEntryAndNoOther() {
+    void compactionKeepsEveryCurrentEntryInOrder() {
         DecayQueue q = new DecayQueue(100);
-        Set<Long> live = new HashSet<>();
-        long[] stampOf = new long[5000];
+        Set<Integer> live = new HashSet<>();
+        List<Integer> expected = new ArrayList<>();
+        int[] stampOf = new int[5000];
         for (int page = 0; page < stampOf.length; page++) {
-            if (q.isFull((p, s) -> live.contains(s))) {
-                q.pollOldest();
-                live.remove(q.lastStamp());
-            }
-            long stamp = q.add(page, 10_000L + page);
+            assertThat(q.isFull((p, s) -> live.contains(s))).as("a ring two thirds current grows").isFalse();
+            int stamp = q.add(page, 10_000L + page);
             stampOf[page] = stamp;
             if (page % 3 != 0) live.add(stamp); // two entries in three stay current; compaction drops the others
-            if (page % 7 == 0) { // the oldest polled now and then: the ring's head moves and wraps
-                q.pollOldest();
-                live.remove(q.lastStamp());
-            }
         }
-        int found = 0;
-        for (int page = 0; page < stampOf.length; page++) {
-            long time = q.timeOf(stampOf[page], -1);
-            if (time >= 0) {
-                assertThat(time).as("time of page %d's entry", page).isEqualTo(10_000L + page);
-                found++;
-            }
-            if (live.contains(stampOf[page])) assertThat(time).as("a current entry is found").isNotNegative();
+        for (int page = 0; page < stampOf.length; page++) if (live.contains(stampOf[page])) expected.add(page);
+        assertThat(q.capacity()).as("grown past its first 1,024 entries").isGreaterThan(1024);
+        List<Integer> polled = new ArrayList<>();
+        int page;
+        while ((page = q.pollExpired(Long.MAX_VALUE / 2)) >= 0) {
+            if (live.contains(q.lastStamp())) polled.add(page);
         }
-        assertThat(found).isGreaterThan(1000);
-        assertThat(q.timeOf(0, -7)).isEqualTo(-7);
-        assertThat(q.timeOf(stampOf[stampOf.length - 1] + 1, -7)).as("a stamp never given").isEqualTo(-7);
+        assertThat(polled).as("every current entry, oldest first").isEqualTo(expected);
+    }
+
+    @Test
+    void stampsAreNeverZeroWhenTheyWrapAround() {
+        DecayQueue q = new DecayQueue(100, -2);
+        int[] stamps = new int[4];
+        for (int i = 0; i < stamps.length; i++) stamps[i] = q.add(i, i);
+        assertThat(stamps).containsExactly(-2, -1, 1, 2);
+    }
+
+    @Test
+    void anEntryComesUpOnlyOnceItsDecayTimeHasPassed() {
+        DecayQueue q = new DecayQueue(100);
+        q.add(7, 1_000);
+        assertThat(q.pollExpired(1_099)).isEqualTo(-1);
+        assertThat(q.nanosUntilNext(1_050)).isEqualTo(50);
+        assertThat(q.pollExpired(1_100)).isEqualTo(7);
+        assertThat(q.isEmpty()).isTrue();
     }
 }
