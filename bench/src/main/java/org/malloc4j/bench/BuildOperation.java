@@ -23,7 +23,7 @@ public final class BuildOperation {
 
     private final Heap heap;
     private final long size;
-    /** Larson: the slots' blocks, and the precomputed operations (slot above, size below {@link #SIZE_BITS}). */
+    /** Larson: the slots' blocks (cycles: a batch's blocks), and the precomputed operations (slot above, size below {@link #SIZE_BITS}). */
     private final long[] slots;
     private final int[] ops;
     private int next;
@@ -32,11 +32,12 @@ public final class BuildOperation {
     /** {@link LarsonBenchmark#SEED}, copied: this class links to no other class of the bench module. */
     private static final long SEED = 0x6c6172736f6e4aL;
 
-    private BuildOperation(Heap heap, long size, int slots) {
+    /** @param larsonSlots larson's slots, 0 for pairs and cycles (then {@code slots} holds a cycle's blocks) */
+    private BuildOperation(Heap heap, long size, int slots, int larsonSlots) {
         this.heap = heap;
         this.size = size;
         this.slots = new long[slots];
-        this.ops = new int[slots == 0 ? 0 : 1 << 16];
+        this.ops = new int[larsonSlots == 0 ? 0 : 1 << 16];
         SplittableRandom random = new SplittableRandom(SEED);
         for (int i = 0; i < ops.length; i++) {
             ops[i] = random.nextInt(slots) << SIZE_BITS | random.nextInt(16, 1025);
@@ -58,11 +59,12 @@ public final class BuildOperation {
     /**
      * @param mode {@code fast}, {@code checked} (CHECKED mode) or {@code sites} (FAST with sites sampled at 1/1000)
      * @param size the pair's block size
-     * @param slots larson's slots, or 0 for pairs
+     * @param slots larson's slots, or 0 for pairs and cycles
      * @return the operation's state on a new heap of this build
      */
     public static Object open(String mode, long size, int slots) {
-        return new BuildOperation(heap(mode), size, slots);
+        return slots == 0 ? new BuildOperation(heap(mode), size, CYCLE, 0)
+                : new BuildOperation(heap(mode), size, slots, slots);
     }
 
     /** {@code n} malloc/free pairs, each writing its whole block, as {@link PairBenchmark} does. */
@@ -75,6 +77,33 @@ public final class BuildOperation {
             ALL.asSlice(a, size).fill((byte) 0x5A);
             h.free(a);
             sum += a;
+        }
+        return sum;
+    }
+
+    /** Blocks a {@link #cycles} batch holds at once: {@code FragmentationDemo}'s batch of timed probes. */
+    private static final int CYCLE = 16;
+
+    /**
+     * {@code n} mallocs of the state's size in batches of {@value #CYCLE}, each batch freed newest first (each block's
+     * first 8 bytes written), as the CLI's fragmentation demo times its probes: a program that keeps a few blocks of one
+     * size and gives them back together, so that at a medium size each free can empty a slab.
+     */
+    public static long cycles(Object state, int n) {
+        BuildOperation s = (BuildOperation) state;
+        Heap h = s.heap;
+        long size = s.size, sum = 0;
+        long[] held = s.slots;
+        for (int i = 0; i < n && !stop; i += CYCLE) {
+            for (int k = 0; k < CYCLE; k++) {
+                long a = h.malloc(size);
+                ALL.set(ValueLayout.JAVA_LONG_UNALIGNED, a, a);
+                held[k] = a;
+            }
+            for (int k = CYCLE - 1; k >= 0; k--) {
+                sum += held[k];
+                h.free(held[k]);
+            }
         }
         return sum;
     }

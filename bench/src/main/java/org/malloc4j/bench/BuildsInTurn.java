@@ -26,6 +26,8 @@ import java.util.Arrays;
  *     ROUNDS OPERATION MODE CORE_A[@MODE] CORE_B[@MODE]...
  * </pre>
  * OPERATION: {@code pair:SIZE} (malloc, a write of the whole block, free, as {@link PairBenchmark}),
+ * {@code cycle:SIZE} (16 mallocs, each block's first 8 bytes written, then 16 frees newest first, as the CLI's
+ * fragmentation demo times its probes; the time is per malloc and free),
  * {@code larson:SLOTS} ({@link LarsonBenchmark}'s operation on one thread) or {@code xmalloc:MILLIS} (one producer and
  * one consumer thread a build, as {@link XmallocBenchmark}'s pair, kept from round to round and parked while the other
  * builds run; a run lasts MILLIS ms, and the figure is blocks exchanged a microsecond, the best of the runs); MODE:
@@ -57,18 +59,19 @@ public final class BuildsInTurn {
 
     public static void main(String[] args) throws Throwable {
         if (args.length < 5) {
-            System.err.println("usage: BuildsInTurn ROUNDS pair:SIZE|larson:SLOTS|xmalloc:MILLIS fast|checked|sites"
+            System.err.println("usage: BuildsInTurn ROUNDS pair:SIZE|cycle:SIZE|larson:SLOTS|xmalloc:MILLIS fast|checked|sites"
                     + " CORE_A[@MODE] CORE_B[@MODE]...");
             System.exit(2);
         }
         int rounds = ToolArgs.positive(TOOL, args[0], "ROUNDS");
         String[] op = args[1].split(":", 2);
-        if (op.length != 2 || !(op[0].equals("pair") || op[0].equals("larson") || op[0].equals("xmalloc"))) {
-            fail("the operation must be pair:SIZE, larson:SLOTS or xmalloc:MILLIS: " + args[1]);
+        if (op.length != 2 || !(op[0].equals("pair") || op[0].equals("cycle") || op[0].equals("larson")
+                || op[0].equals("xmalloc"))) {
+            fail("the operation must be pair:SIZE, cycle:SIZE, larson:SLOTS or xmalloc:MILLIS: " + args[1]);
         }
         boolean exchange = op[0].equals("xmalloc");
         int n = ToolArgs.positive(TOOL, op[1], switch (op[0]) {
-            case "pair" -> "SIZE";
+            case "pair", "cycle" -> "SIZE";
             case "larson" -> "SLOTS";
             default -> "MILLIS";
         });
@@ -97,11 +100,12 @@ public final class BuildsInTurn {
                         .invoke(modes[b]);
             } else {
                 state[b] = lookup.findStatic(c, "open", MethodType.methodType(Object.class, String.class, long.class,
-                        int.class)).invoke(modes[b], op[0].equals("pair") ? (long) n : 0L,
+                        int.class)).invoke(modes[b], op[0].equals("larson") ? 0L : (long) n,
                                 op[0].equals("larson") ? n : 0);
             }
             run[b] = lookup.findStatic(c, switch (op[0]) {
                 case "pair" -> "pairs";
+                case "cycle" -> "cycles";
                 case "larson" -> "larson";
                 default -> "exchange";
             }, MethodType.methodType(long.class, Object.class, int.class));
