@@ -48,7 +48,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final Slab[][] directory;
     /**
      * Per directory chunk, for each page of a medium slab but its first: how many pages back that first page lies (1 to
-     * 63), else 0. A medium slab has one block, whose address is its first page, so the directory maps that page alone
+     * 63); else 0, or the offset a medium slab given back left there (see {@link #mapSlab}). A medium slab has one block, whose address is its first page, so the directory maps that page alone
      * and {@link #slabContaining} finds the slab of an address inside its block from here: its 8 to 64 pages each
      * written in the directory cost a reference store with the collector's barrier (a fence where the chunk is old),
      * on every make and give-back of a slab, which a program that holds more medium blocks than the spare budget
@@ -1515,24 +1515,54 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     /**
      * Maps the pages of {@code slab} to {@code value}, the slab when it is made, null when it is given back: every page
-     * of a small slab, the first one of a medium slab, whose others are marked in {@link #interior}. Page lock held.
+     * of a small slab, the first one of a medium slab, whose others are marked in {@link #interior} when it is made and
+     * left as they are when it is given back. A stale back offset can only lead {@link #slabContaining} to a slab that
+     * does not hold the address, which it checks; clearing them cost a loop over the slab's pages on every give-back.
+     * Page lock held.
      */
     private void mapSlab(Slab slab, Slab value) {
         long first = (slab.base - base) >>> PageHeap.PAGE_SHIFT;
-        boolean medium = slab.capacity == 1;
+        if (slab.capacity == 1) {
+            directoryChunk(first)[(int) first & (PAGES_PER_CHUNK - 1)] = value;
+            if (value != null) markInterior(first, slab.pages);
+            return;
+        }
         for (int i = 0; i < slab.pages; i++) {
             long page = first + i;
-            int ci = (int) (page >>> (CHUNK_SHIFT - PageHeap.PAGE_SHIFT)), pi = (int) page & (PAGES_PER_CHUNK - 1);
-            if (i == 0 || !medium) {
-                Slab[] chunk = directory[ci];
-                if (chunk == null) directory[ci] = chunk = new Slab[PAGES_PER_CHUNK];
-                chunk[pi] = value;
-            } else {
-                byte[] backs = interior[ci];
-                if (backs == null) interior[ci] = backs = new byte[PAGES_PER_CHUNK];
-                backs[pi] = (byte) (value == null ? 0 : i);
-            }
+            directoryChunk(page)[(int) page & (PAGES_PER_CHUNK - 1)] = value;
         }
+    }
+
+    /** @return the directory chunk of {@code page}, made if it has none yet. Page lock held. */
+    private Slab[] directoryChunk(long page) {
+        int ci = (int) (page >>> (CHUNK_SHIFT - PageHeap.PAGE_SHIFT));
+        Slab[] chunk = directory[ci];
+        if (chunk == null) directory[ci] = chunk = new Slab[PAGES_PER_CHUNK];
+        return chunk;
+    }
+
+    /**
+     * Writes the back offsets of the pages after {@code first} of a medium slab of {@code pages} pages (1 for the
+     * second page, and so on) into {@link #interior}: one copy from {@link #BACK_OFFSETS} a directory chunk it spans.
+     * Page lock held.
+     */
+    private void markInterior(long first, int pages) {
+        for (int i = 1; i < pages; ) {
+            long page = first + i;
+            int ci = (int) (page >>> (CHUNK_SHIFT - PageHeap.PAGE_SHIFT)), pi = (int) page & (PAGES_PER_CHUNK - 1);
+            byte[] backs = interior[ci];
+            if (backs == null) interior[ci] = backs = new byte[PAGES_PER_CHUNK];
+            int n = Math.min(pages - i, PAGES_PER_CHUNK - pi);
+            System.arraycopy(BACK_OFFSETS, i, backs, pi, n);
+            i += n;
+        }
+    }
+
+    /** Entry {@code i} is {@code i}: the back offsets of a medium slab's pages, copied by {@link #markInterior}. */
+    private static final byte[] BACK_OFFSETS = new byte[SizeClasses.MAX_CACHED >>> PageHeap.PAGE_SHIFT];
+
+    static {
+        for (int i = 0; i < BACK_OFFSETS.length; i++) BACK_OFFSETS[i] = (byte) i;
     }
 
     // ---------------------------------------------------------------- heap-wide
