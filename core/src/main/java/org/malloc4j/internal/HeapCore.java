@@ -80,6 +80,16 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private volatile java.util.function.BooleanSupplier reclaimHeldNow = () -> false;
     /** The limit the builder set ({@code Long.MAX_VALUE}: none); the page layer's is at most the reservation. */
     private final long limitBytes;
+    /** The page layer's clock, and its decay time: how long unused medium extra stays with a cache. */
+    private final java.util.function.LongSupplier clock;
+    private final long decayNanos;
+    /**
+     * The medium extra granted to this heap's caches and not given back ({@link #grantMediumExtra}), at most
+     * {@link #MEDIUM_EXTRA_SHARES} times the spare budget.
+     */
+    private final java.util.concurrent.atomic.AtomicLong mediumExtraGranted =
+            new java.util.concurrent.atomic.AtomicLong();
+    private static final int MEDIUM_EXTRA_SHARES = 4;
 
     public HeapCore(String name, long reserveBytes, long limitBytes, long decayNanos, long releaseBytes,
             double siteRate, long spareBytes) {
@@ -92,6 +102,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         this.name = name;
         this.limitBytes = limitBytes;
         this.spareBudget = spareBytes;
+        this.clock = clock;
+        this.decayNanos = decayNanos;
         this.sites = siteRate > 0 ? new SiteRecorder(siteRate) : null;
         long reserve = (reserveBytes + (1L << CHUNK_SHIFT) - 1) & -(1L << CHUNK_SHIFT);
         long reservedAt = Os.reserve(reserve, 1L << CHUNK_SHIFT);
@@ -1493,6 +1505,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * cache.
      */
     private void releaseSparesBeforeGrowth(LocalHeap owner, int npages) {
+        // A heap whose committed bytes would pass their peak keeps no medium spares past the budget (see
+        // LocalHeap.mediumExtra); below its peak it does, or a steady loop that takes clean pages now and then gave
+        // them back and was granted them again, purging 290 times in two minutes where it purged 44
+        if (((pages.committedPages() + npages) << PageHeap.PAGE_SHIFT) > pages.peakCommittedBytes()) {
+            owner.dropMediumExtra();
+        }
         long released = 0;
         while (released < 4L * npages && !pages.hasDirtyRun(npages)) {
             int p = owner.releaseSpare();
@@ -1720,7 +1738,34 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     public void onSlowPath(LocalHeap cache) {
         // A cache's first malloc comes here before it counts (a new cache has no current slab): see beforeFirstCount
         if (cache.neverCounted()) caches.beforeFirstCount();
-        if ((++cache.slowPaths & PEAK_SAMPLE_MASK) == 0) samplePeak();
+        if ((++cache.slowPaths & PEAK_SAMPLE_MASK) == 0) {
+            samplePeak();
+            cache.scavengeMediumExtra();
+        }
+    }
+
+    @Override
+    public long grantMediumExtra(long bytes) {
+        long cap = MEDIUM_EXTRA_SHARES * spareBudget;
+        for (long granted = mediumExtraGranted.get(); granted + bytes <= cap; granted = mediumExtraGranted.get()) {
+            if (mediumExtraGranted.compareAndSet(granted, granted + bytes)) return bytes;
+        }
+        return 0;
+    }
+
+    @Override
+    public void returnMediumExtra(long bytes) {
+        mediumExtraGranted.addAndGet(-bytes);
+    }
+
+    @Override
+    public long nanoTime() {
+        return clock.getAsLong();
+    }
+
+    @Override
+    public long scavengeNanos() {
+        return decayNanos;
     }
 
     /**

@@ -26,6 +26,32 @@ public interface SlabSource {
         return LocalHeap.SPARE_BYTES;
     }
 
+    /**
+     * Grants a cache {@code bytes} more of medium spares beyond its share of the spare budget (see
+     * {@link LocalHeap#mediumExtra}), within what the source allows all its caches together.
+     *
+     * @return the bytes granted: {@code bytes}, or 0 when the source has none left to grant (none, by default)
+     */
+    default long grantMediumExtra(long bytes) {
+        return 0;
+    }
+
+    /** Takes back {@code bytes} of medium extra that {@link #grantMediumExtra} granted a cache. */
+    default void returnMediumExtra(long bytes) {}
+
+    /**
+     * @return the time now, in nanoseconds of the source's monotonic clock, and how long medium extra that a cache
+     *         did not use stays with it ({@link #scavengeNanos}); by default {@link System#nanoTime}
+     */
+    default long nanoTime() {
+        return System.nanoTime();
+    }
+
+    /** @return how long a cache keeps medium extra its spares did not need before it gives it back (one second) */
+    default long scavengeNanos() {
+        return 1_000_000_000L;
+    }
+
     /** @return the bytes a new cache allocates before it samples an allocation site; never, by default */
     default long firstSampleCountdown() {
         return Long.MAX_VALUE;

@@ -1,0 +1,90 @@
+package org.malloc4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A thread that holds more medium blocks than the spare budget keeps and gives them back together (the fragmentation
+ * demo's probes: 16 blocks of 128 KiB, 2 MiB, against a 512 KiB budget) is granted the extra it cycles, so that its
+ * mallocs and frees stay in its cache; the extra goes back when the heap is about to grow past its peak and when the
+ * spares have not needed it for the decay time, and a program that uses each class once is granted none
+ * ({@code SpareSlabsTest}).
+ */
+class MediumCycleStaysInTheThreadCacheTest {
+    private static final long KiB = 1024, MiB = 1024 * KiB, BLOCK = 128 * KiB;
+    private static final int HELD = 16;
+
+    @Test
+    void aCycleOfMoreMediumBlocksThanTheBudgetStopsGoingToThePageLayer() {
+        // Decay 0: every slab given back to the page layer is purged at once, one purge a round trip
+        try (Heap heap = Heap.builder().decay(Duration.ZERO).jmx(false).build()) {
+            long[] held = new long[HELD];
+            cycle(heap, held, 5);
+            long before = heap.stats().purgeCount();
+            cycle(heap, held, 100);
+            assertThat(heap.stats().purgeCount() - before)
+                    .as("purges in 100 cycles of 16 blocks of 128 KiB (12 a cycle with the budget alone)").isZero();
+            assertThat(heap.stats().liveBytes()).isZero();
+        }
+    }
+
+    @Test
+    void theExtraGoesBackWhenTheHeapGrowsPastItsPeak() {
+        try (Heap heap = Heap.builder().jmx(false).build()) {
+            long[] held = new long[HELD];
+            cycle(heap, held, 10);
+            long peak = heap.stats().peakCommittedBytes();
+            assertThat(heap.stats().committedBytes()).as("the cycle's slabs kept as spares")
+                    .isGreaterThanOrEqualTo(HELD * BLOCK);
+            long[] small = new long[3 * (int) (MiB / 256)]; // 3 MiB of 256-byte blocks: new slabs, new pages
+            for (int i = 0; i < small.length; i++) small[i] = heap.malloc(256);
+            // The spares beyond the budget went back to the page layer before its first fresh page, and the slabs
+            // took their pages: kept, they would have added 1.5 MiB to the peak
+            assertThat(heap.stats().peakCommittedBytes()).as("peak committed, after the cycle's peak of " + peak)
+                    .isLessThan(peak + 3 * MiB + 256 * KiB - 1024 * KiB);
+            for (long p : small) heap.free(p);
+        }
+    }
+
+    @Test
+    void theExtraGoesBackOnceTheSparesHaveNotNeededItForTheDecayTime() {
+        ManualClock clock = new ManualClock();
+        try (Heap heap = Heap.builder().clock(clock).jmx(false).build()) { // decay: one second
+            // Half-empty slabs of 16-byte blocks: the slow paths below refill from them and take no page, so no
+            // release before growth gives spares back, only the scavenge
+            long[] small = new long[400_000];
+            for (int i = 0; i < small.length; i++) small[i] = heap.malloc(16);
+            for (int i = 0; i < small.length; i += 2) heap.free(small[i]);
+            long[] held = new long[HELD];
+            cycle(heap, held, 10);
+            long kept = heap.stats().committedBytes();
+            long x = heap.malloc(MiB); // freed at the end: a page-layer call that purges what decayed meanwhile
+            for (int period = 0; period < 3; period++) { // no medium block: slow paths of small blocks alone
+                clock.advance(Duration.ofMillis(1100));
+                long[] refill = new long[190_000]; // into the holes: about 90 slow paths
+                for (int i = 0; i < refill.length; i++) refill[i] = heap.malloc(16);
+                for (long p : refill) heap.free(p);
+            }
+            clock.advance(Duration.ofMillis(1100));
+            heap.free(x); // dirty now, and counted; the spares given back more than a second ago are purged
+            assertThat(heap.stats().committedBytes())
+                    .as("committed, from " + kept + " (and 1 MiB since) after the cycle").isLessThan(kept - 256 * KiB);
+            for (int i = 1; i < small.length; i += 2) heap.free(small[i]);
+        }
+    }
+
+    /** {@code cycles} times: {@link #HELD} blocks of 128 KiB allocated and written, then freed newest first. */
+    private static void cycle(Heap heap, long[] held, int cycles) {
+        for (int c = 0; c < cycles; c++) {
+            for (int i = 0; i < held.length; i++) {
+                held[i] = heap.malloc(BLOCK);
+                MemorySegment.ofAddress(held[i]).reinterpret(BLOCK).set(ValueLayout.JAVA_LONG, 0, i);
+            }
+            for (int i = held.length - 1; i >= 0; i--) heap.free(held[i]);
+        }
+    }
+}
