@@ -779,10 +779,9 @@ public final class PageHeap {
 
     /** @return true when the decay entry (page, stamp) still stands for a free dirty run starting at page */
     private boolean isCurrent(int page, int stamp) {
-        // The entry is stale if the run was allocated, merged or purged since it was queued.
-        if (map.state(page) != PageMap.FREE_DIRTY || map.stamp(page) != stamp) return false;
-        long len = map.length(page);
-        return page + len <= totalPages && map.firstOf((int) (page + len - 1)) == page; // not a run's last page
+        // The entry is stale if the run was allocated, merged or purged since it was queued. One record: a run's last
+        // page carries its tag too, but never a stamp (PageMap.tagRun clears it), so a match is a run's first page
+        return map.state(page) == PageMap.FREE_DIRTY && map.stamp(page) == stamp;
     }
 
     private final DecayQueue.Liveness isQueued = this::isCurrent;

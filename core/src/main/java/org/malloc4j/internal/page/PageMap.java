@@ -75,6 +75,7 @@ final class PageMap {
         if (last != first) {
             Memory.putLong(rec(last), tag);
             Memory.putInt(rec(last) + 24, first);
+            Memory.putInt(rec(last) + 28, 0); // a stamp it had as a first page is stale: no entry may match a last page
         }
     }
 
