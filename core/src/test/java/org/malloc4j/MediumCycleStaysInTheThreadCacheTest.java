@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
  * demo's probes: 16 blocks of 128 KiB, 2 MiB, against a 512 KiB budget) is granted the extra it cycles, so that its
  * mallocs and frees stay in its cache; the extra goes back when the heap is about to grow past its peak and when the
  * spares have not needed it for the decay time, and a program that uses each class once is granted none
- * ({@code SpareSlabsTest}).
+ * ({@code SpareSlabsTest}); under a limit it is at most a sixteenth of it.
  */
 class MediumCycleStaysInTheThreadCacheTest {
     private static final long KiB = 1024, MiB = 1024 * KiB, BLOCK = 128 * KiB;
@@ -74,6 +74,41 @@ class MediumCycleStaysInTheThreadCacheTest {
             assertThat(heap.stats().committedBytes())
                     .as("committed, from " + kept + " (and 1 MiB since) after the cycle").isLessThan(kept - 256 * KiB);
             for (int i = 1; i < small.length; i += 2) heap.free(small[i]);
+        }
+    }
+
+    @Test
+    void anIdleThreadsExtraStaysSmallAgainstTheLimit() throws Exception {
+        long limit = 8 * MiB;
+        try (Heap heap = Heap.builder().limit(limit).jmx(false).build()) {
+            java.util.concurrent.CountDownLatch cycled = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+            Thread cycler = Thread.ofPlatform().start(() -> { // cycles, then stays alive holding its spares
+                cycle(heap, new long[HELD], 10);
+                cycled.countDown();
+                try {
+                    done.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            cycled.await();
+            // Another thread cannot take back the cycler's spares: only what it keeps beyond its share is at stake
+            long taken = 0;
+            java.util.List<Long> blocks = new java.util.ArrayList<>();
+            try {
+                while (true) {
+                    blocks.add(heap.malloc(64 * KiB));
+                    taken += 64 * KiB;
+                }
+            } catch (HeapExhaustedException e) {
+                // the limit
+            }
+            done.countDown();
+            cycler.join();
+            assertThat(taken).as("bytes another thread took under the 8 MiB limit while the cycler kept its spares")
+                    .isGreaterThanOrEqualTo(limit - 1536 * KiB); // 6 MiB when its extra was 1.5 MiB
+            for (long p : blocks) heap.free(p);
         }
     }
 

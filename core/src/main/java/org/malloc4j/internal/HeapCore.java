@@ -85,7 +85,9 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final long decayNanos;
     /**
      * The medium extra granted to this heap's caches and not given back ({@link #grantMediumExtra}), at most
-     * {@link #MEDIUM_EXTRA_SHARES} times the spare budget.
+     * {@link #MEDIUM_EXTRA_SHARES} times the spare budget, and at most a sixteenth of the limit: a request refused at
+     * the limit can take back its own cache's spares but not another live thread's, so what those may keep beyond
+     * their shares stays small against the limit.
      */
     private final java.util.concurrent.atomic.AtomicLong mediumExtraGranted =
             new java.util.concurrent.atomic.AtomicLong();
@@ -1746,7 +1748,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
 
     @Override
     public long grantMediumExtra(long bytes) {
-        long cap = MEDIUM_EXTRA_SHARES * spareBudget;
+        long cap = Math.min(MEDIUM_EXTRA_SHARES * spareBudget, limitBytes / 16);
         for (long granted = mediumExtraGranted.get(); granted + bytes <= cap; granted = mediumExtraGranted.get()) {
             if (mediumExtraGranted.compareAndSet(granted, granted + bytes)) return bytes;
         }
