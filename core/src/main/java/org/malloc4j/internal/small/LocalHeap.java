@@ -241,6 +241,7 @@ public final class LocalHeap {
         this.source = source;
         this.sampleCountdown = source.firstSampleCountdown();
         this.spareBudget = source.spareBudget();
+        this.scavengedAt = source.nanoTime(); // a clock's origin may be anywhere: the first period starts now
         java.util.Arrays.fill(current, EMPTY);
     }
 
