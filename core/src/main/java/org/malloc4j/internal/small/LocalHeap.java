@@ -781,6 +781,11 @@ public final class LocalHeap {
      * Gives this cache's medium extra back to the source, and the spares beyond its share of the budget back to the
      * page layer: the heap is about to grow ({@code HeapCore.releaseSparesBeforeGrowth}). Holder only.
      */
+    /** @return whether this cache holds medium extra ({@link #mediumExtra}); holder only, or a racy hint */
+    public boolean holdsMediumExtra() {
+        return mediumExtra != 0;
+    }
+
     public void dropMediumExtra() {
         if (mediumExtra == 0) return;
         source.returnMediumExtra(mediumExtra);
