@@ -56,8 +56,7 @@ public class BatchBenchmark extends AnchoredBenchmark {
             freeOrder[i] = freeOrder[j];
             freeOrder[j] = t;
         }
-        subject = Subject.open(allocator, BLOCKS);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        subject = Subject.openTelling(allocator, BLOCKS);
     }
 
     @TearDown(Level.Trial)

@@ -44,8 +44,7 @@ public class CycleBenchmark extends AnchoredBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        subject = Subject.open(allocator, BLOCKS);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        subject = Subject.openTelling(allocator, BLOCKS);
     }
 
     @TearDown(Level.Trial)

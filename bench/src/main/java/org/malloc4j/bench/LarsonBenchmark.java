@@ -66,8 +66,7 @@ public class LarsonBenchmark extends AnchoredBenchmark {
     @Setup(Level.Trial)
     public void setUp(BenchmarkParams params) {
         threads = params.getThreads();
-        subject = Subject.open(allocator, threads * SLOTS);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        subject = Subject.openTelling(allocator, threads * SLOTS);
     }
 
     @TearDown(Level.Trial)

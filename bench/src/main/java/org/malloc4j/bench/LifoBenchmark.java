@@ -40,8 +40,7 @@ public class LifoBenchmark extends AnchoredBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        subject = Subject.open(allocator, addresses.length);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        subject = Subject.openTelling(allocator, addresses.length);
     }
 
     @TearDown(Level.Trial)

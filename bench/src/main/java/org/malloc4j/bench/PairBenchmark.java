@@ -38,8 +38,7 @@ public class PairBenchmark extends AnchoredBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        subject = Subject.open(allocator, 1);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
+        subject = Subject.openTelling(allocator, 1);
     }
 
     @TearDown(Level.Trial)

@@ -57,6 +57,16 @@ public abstract sealed class Subject implements AutoCloseable {
     }
 
     /**
+     * {@link #open}, then for a Netty pool prints its status and the calling thread's (whether its thread cache is on),
+     * which a JMH benchmark's log should show: a benchmark's trial setup.
+     */
+    public static Subject openTelling(String name, int slots) {
+        Subject s = open(name, slots);
+        if (name.startsWith("netty")) System.out.println(nettyStatus() + "; " + threadStatus());
+        return s;
+    }
+
+    /**
      * @param name one of {@link #NAMES}
      * @param slots how many blocks may be live at once
      * @return the subject, ready to use

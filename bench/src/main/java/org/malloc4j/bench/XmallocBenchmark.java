@@ -94,10 +94,9 @@ public class XmallocBenchmark extends AnchoredBenchmark {
         }
         pairsPerGroup = sides[0];
         int pairs = params.getThreads() / (2 * pairsPerGroup) * pairsPerGroup;
-        subject = Subject.open(allocator, pairs * RING * BATCH);
+        subject = Subject.openTelling(allocator, pairs * RING * BATCH);
         rings = new Ring[pairs];
         for (int p = 0; p < pairs; p++) rings[p] = new Ring(p * RING * BATCH, SEED + p);
-        if (allocator.startsWith("netty")) System.out.println(Subject.nettyStatus() + "; " + Subject.threadStatus());
     }
 
     @TearDown(Level.Trial)
