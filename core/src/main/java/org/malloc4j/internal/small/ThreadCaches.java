@@ -184,17 +184,6 @@ public final class ThreadCaches {
         return cache != null ? cache : register(slot);
     }
 
-    /**
-     * @return the calling platform thread's exclusive cache if it has one, else null (a virtual thread's stripe is not
-     *         its own; a thread that never used a cache gets none made here)
-     */
-    public LocalHeap existingOwnCache() {
-        Thread t = Thread.currentThread();
-        LocalHeap c = ownCacheOf(t);
-        if (c != null || t.isVirtual()) return c;
-        return local.get().getPlain();
-    }
-
     /** Empties every thread's slot (the heap is closed): see {@link #local}. */
     public void forgetThreads() {
         registryLock.lock();
