@@ -609,8 +609,8 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * ({@link #releaseSparesBeforeGrowth}), so that the extra never adds to a peak (a review: with a decay time of 0, 16
      * blocks of 128 KiB cycled, then 8 MiB allocated, peaked at 10 MiB where the heap before the extra peaked at 8.5).
      * Racy reads decide, and a cache is taken only when it holds extra. Only a cache found without a ThreadLocal
-     * lookup (the heap's first thread's, or one in the registry's table by thread id: most platform threads'); a virtual
-     * thread's stripe is not its own. Their extra goes at their own growth or scavenge.
+     * lookup (the heap's first thread's, or one in the registry's table by thread id: most platform threads'); a
+     * virtual thread's stripe is not its own. Their extra goes at their own growth or scavenge.
      */
     private void dropMediumExtraBeforeGrowth(long npages) {
         LocalHeap cache = caches.ownCacheOf(Thread.currentThread()); // no ThreadLocal entry made for a thread without
