@@ -142,11 +142,11 @@ public final class LocalHeap {
      * ns a malloc where tcmalloc's thread cache takes 21. A malloc that takes a new medium slab after the budget pushed
      * one of its class out ({@link #mediumEvictions}), while the spares ran low ({@link #spareLow}: spares of other
      * classes sat unused, and then the budget is better spent on this one), is granted that slab's bytes more, so the
-     * stacks grow to what the program cycles. The extra goes back when the heap is about to grow past its peak (see
-     * {@code HeapCore.releaseSparesBeforeGrowth}), and when the spares did not need it for the decay time
-     * ({@link #scavengeMediumExtra}). Holder only.
+     * stacks grow to what the program cycles. The extra goes back when the heap is about to grow past its peak
+     * ({@link #dropMediumExtra}), when the spares did not need it for the decay time ({@link #scavengeMediumExtra}), on
+     * {@code trim()} ({@link #releaseEmpty}) and when the cache is adopted ({@link #adopt}). Holder only.
      */
-    long mediumExtra;
+    private long mediumExtra;
     /**
      * Per medium class, the slabs of that class the spare budget pushed out of its stack and not yet answered by a
      * malloc of the class that took a new slab (at most {@link #MEDIUM_DEPTH}): a program that walks through classes,
@@ -777,15 +777,16 @@ public final class LocalHeap {
         spareLow = spareBytes; // the next grant waits for the spares to run low again
     }
 
-    /**
-     * Gives this cache's medium extra back to the source, and the spares beyond its share of the budget back to the
-     * page layer: the heap is about to grow ({@code HeapCore.releaseSparesBeforeGrowth}). Holder only.
-     */
     /** @return whether this cache holds medium extra ({@link #mediumExtra}); holder only, or a racy hint */
     public boolean holdsMediumExtra() {
         return mediumExtra != 0;
     }
 
+    /**
+     * Gives this cache's medium extra back to the source, and the spares beyond its share of the budget back to the
+     * page layer: the heap is about to grow past its peak ({@code HeapCore.releaseSparesBeforeGrowth}, and before a
+     * page run, {@code HeapCore.dropMediumExtraBeforeGrowth}). Holder only.
+     */
     public void dropMediumExtra() {
         if (mediumExtra == 0) return;
         source.returnMediumExtra(mediumExtra);
