@@ -48,11 +48,12 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private final Slab[][] directory;
     /**
      * Per directory chunk, for each page of a medium slab but its first: how many pages back that first page lies (1 to
-     * 63); else 0, or the offset a medium slab given back left there (see {@link #mapSlab}). A medium slab has one block, whose address is its first page, so the directory maps that page alone
-     * and {@link #slabContaining} finds the slab of an address inside its block from here: its 8 to 64 pages each
-     * written in the directory cost a reference store with the collector's barrier (a fence where the chunk is old),
-     * on every make and give-back of a slab, which a program that holds more medium blocks than the spare budget
-     * keeps pays for most of theirs (a loop of 16 blocks of 128 KiB: about 50 ns of 290 a malloc and free).
+     * 63); else 0, or the offset a medium slab given back left there (see {@link #mapSlab}). A medium slab has one
+     * block, whose address is its first page, so the directory maps that page alone and {@link #slabContaining} finds
+     * the slab of an address inside its block from here: its 8 to 64 pages each written in the directory cost a
+     * reference store with the collector's barrier (a fence where the chunk is old), on every make and give-back of a
+     * slab, which a program that holds more medium blocks than the spare budget keeps pays for most of theirs (a loop
+     * of 16 blocks of 128 KiB: about 50 ns of 290 a malloc and free).
      */
     private final byte[][] interior;
     private final PageHeap pages;
@@ -613,7 +614,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
      * virtual thread's stripe is not its own. Their extra goes at their own growth or scavenge.
      */
     private void dropMediumExtraBeforeGrowth(long npages) {
-        LocalHeap cache = caches.ownCacheOf(Thread.currentThread()); // no ThreadLocal entry made for a thread without
+        LocalHeap cache = caches.ownCacheOf(Thread.currentThread()); // no ThreadLocal lookup, nor entry made
         if (cache == null || !cache.holdsMediumExtra()) return;
         if (((pages.committedPages() + npages) << PageHeap.PAGE_SHIFT) <= pages.peakCommittedBytes()) return;
         cache.dropMediumExtra(); // a platform thread's own cache: its holder is the caller
