@@ -616,7 +616,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
     private void dropMediumExtraBeforeGrowth(long npages) {
         LocalHeap cache = caches.ownCacheOf(Thread.currentThread()); // no ThreadLocal lookup, nor entry made
         if (cache == null || !cache.holdsMediumExtra()) return;
-        if (((pages.committedPages() + npages) << PageHeap.PAGE_SHIFT) <= pages.peakCommittedBytes()) return;
+        if (!pages.wouldPassPeak(npages)) return;
         cache.dropMediumExtra(); // a platform thread's own cache: its holder is the caller
     }
 
@@ -1528,7 +1528,7 @@ public final class HeapCore implements SlabSource, BlockAllocator {
         // A heap whose committed bytes would pass their peak keeps no medium spares past the budget (see
         // LocalHeap.mediumExtra); below its peak it does, or a steady loop that takes clean pages now and then gave
         // them back and was granted them again, purging 290 times in two minutes where it purged 44
-        if (((pages.committedPages() + npages) << PageHeap.PAGE_SHIFT) > pages.peakCommittedBytes()) {
+        if (pages.wouldPassPeak(npages)) {
             owner.dropMediumExtra();
         }
         long released = 0;

@@ -1040,6 +1040,14 @@ public final class PageHeap {
         return committedPages() << PAGE_SHIFT;
     }
 
+    /**
+     * @return whether {@code npages} more committed pages would take the committed bytes past their peak (racy without
+     *         the lock: a hint for giving spares back first)
+     */
+    public boolean wouldPassPeak(long npages) {
+        return committedPages() + npages > peakCommittedPages;
+    }
+
     public long peakCommittedBytes() {
         return peakCommittedPages << PAGE_SHIFT;
     }
