@@ -211,7 +211,9 @@ public final class PageHeap {
             decayTick();
             if (fromClean && kind == PageMap.USED && pages >= LARGE_PAGES) {
                 long over = committedPages() - peakCommittedPages - (peakCommittedPages >>> PEAK_SLACK_SHIFT);
-                if (over > 0) purgeSmallDirtyRuns(Math.min(over, pages - gathered - incoming));
+                if (over > 0) purgeSmallDirtyRuns(Math.min(over, pages - gathered - incoming), Integer.MAX_VALUE);
+            } else if (fromClean) {
+                purgeAtDemandPeak();
             }
             notePeaks();
             return address(start) | (fromClean && gathered == 0 ? FRESH : 0);
@@ -286,6 +288,44 @@ public final class PageHeap {
     static final int PEAK_SLACK_SHIFT = 6;
 
     /**
+     * Pages were just taken clean (the OS backs them as they are written) because no dirty run held them. When that
+     * takes committed pages past their peak while the pages in use stand at least where they stood at every such
+     * growth before (the heap grows because the program holds more, not because its free runs are scattered: see
+     * below), gives back as many pages of the smallest dirty runs, those under {@link #LARGE_PAGES} pages, as the heap
+     * grew past its peak, at most {@link #DEMAND_PEAK_RUNS} runs, keeping a 64th of committed pages dirty. Those runs
+     * are the pieces that medium slabs and split runs leave, one to a few pages each, which the growing heap's requests
+     * do not fit: committed bytes then grow by what the program needs, not by it on top of them.
+     *
+     * <p>Until 2026-12-08 only a large block purged so ({@link #purgeSmallDirtyRuns}, past the peak by a 64th): slabs,
+     * which take a few pages at a time, never did, and mawk's replay reached its peak with a fifth of its live bytes in
+     * 1- to 30-page dirty runs. Measured on the replays at the default decay (docs/benchmarks.md, 2026-12-08), peak
+     * committed / peak live: fragmenting 1.368 -> 1.129, mawk 1.252 -> 1.178, gcc-cc1 1.232 -> 1.219, realloc-growth
+     * 1.756 -> 1.731, the others level; replay time level. Each bound keeps a program at a steady state from purging
+     * what it takes again: without the pages-in-use test, a steady random loop (SteadyStateDoesNotChurnPurgesTest)
+     * purged 2,369 times in 1.2 million operations where it purges 44 (with it, 44 still), since runs purged at one
+     * crossing of the peak no longer merge with the dirty runs freed beside them, which scatters the free pages into
+     * more crossings (71 where there were 20); without the cap on runs, each crossing purged 29. With every dirty run
+     * purged down to the 64th, whatever its size and whatever the pages in use, mawk read 1.115, fragmenting 1.127 and
+     * large-mix 1.094, but that steady loop purged thousands of times and large-mix's replay took twice as long.
+     */
+    private void purgeAtDemandPeak() {
+        long committed = committedPages();
+        if (committed <= peakCommittedPages) return;
+        boolean demand = usedPages >= usedAtGrowth;
+        usedAtGrowth = Math.max(usedAtGrowth, usedPages);
+        if (!demand) return;
+        long excess = dirty.pages() - (committed >>> RETAINED_AT_PEAK_SHIFT);
+        if (excess > 0) purgeSmallDirtyRuns(Math.min(excess, committed - peakCommittedPages), DEMAND_PEAK_RUNS);
+    }
+
+    /** The most pages in use seen by {@link #purgeAtDemandPeak} as committed pages passed their peak. */
+    private long usedAtGrowth;
+    /** A heap growing past its peak keeps a 64th of its committed pages dirty: see {@link #purgeAtDemandPeak}. */
+    static final int RETAINED_AT_PEAK_SHIFT = 6;
+    /** At most this many runs (system calls) a growth past the peak: see {@link #purgeAtDemandPeak}. */
+    static final int DEMAND_PEAK_RUNS = 8;
+
+    /**
      * A large block ({@link #LARGE_PAGES} or more) took {@code pages} clean pages, which the OS backs as they are
      * written, because no dirty run held it: gives back up to as many pages of the smallest dirty runs, those under
      * {@link #LARGE_PAGES} pages, which no large block can use. Committed bytes then grow by the block less the
@@ -295,14 +335,14 @@ public final class PageHeap {
      * whose large blocks reuse each other's freed runs, every large block then came from clean pages and its replay
      * went from 40 to 650 ns an operation. O(1) per run purged (the smallest is the dirty index's first fit), at most
      * as many pages purged as the block faults in. Slabs never purge this way: they are taken and given back in loops,
-     * where purging what is needed again cost 1.5x to 2.5x (docs/benchmarks.md). Only past the peak: see
-     * {@link #PEAK_SLACK_SHIFT}.
+     * where purging what is needed again cost 1.5x to 2.5x (docs/benchmarks.md); a growth by slabs is
+     * {@link #purgeAtDemandPeak}'s. Only past the peak: see {@link #PEAK_SLACK_SHIFT}. At most {@code runs} runs.
      */
-    private void purgeSmallDirtyRuns(long pages) {
+    private void purgeSmallDirtyRuns(long pages, int runs) {
         long purged = 0;
         int run;
         beginPurgeLoop();
-        while (purged < pages && (run = dirty.find(1)) >= 0) {
+        while (purged < pages && runs-- > 0 && (run = dirty.find(1)) >= 0) {
             long len = map.length(run);
             if (len >= LARGE_PAGES) break;
             dirty.remove(run, len);
