@@ -242,46 +242,64 @@ public final class HtmlReport {
         };
     }
 
+    /**
+     * The free extents by power-of-two size, in two stacked parts a bar: what the heap still holds (free runs waiting
+     * for their decay time, free slots of slabs), and what it has given back to the OS (clean runs below the heap's
+     * high-water mark, free address space). The clean runs counted as free extents like the others once, so that a
+     * trimmed heap's histogram looked as fragmented as before its trim.
+     */
     private static String histogram(HeapSnapshot snap) {
-        long[] count = new long[64];
-        long[] bytes = new long[64];
+        long[] heldCount = new long[64], heldBytes = new long[64], backCount = new long[64], backBytes = new long[64];
         for (HeapSnapshot.Run r : snap.runs()) {
-            if (r.kind() == HeapSnapshot.Kind.FREE_DIRTY || r.kind() == HeapSnapshot.Kind.FREE_CLEAN) {
-                int k = 63 - Long.numberOfLeadingZeros(Math.max(1, r.bytes()));
-                count[k]++;
-                bytes[k] += r.bytes();
+            int k = 63 - Long.numberOfLeadingZeros(Math.max(1, r.bytes()));
+            if (r.kind() == HeapSnapshot.Kind.FREE_DIRTY) {
+                heldCount[k]++;
+                heldBytes[k] += r.bytes();
+            } else if (r.kind() == HeapSnapshot.Kind.FREE_CLEAN) {
+                backCount[k]++;
+                backBytes[k] += r.bytes();
             }
         }
         for (HeapSnapshot.SizeClassUsage c : snap.classes()) {
             int k = 31 - Integer.numberOfLeadingZeros(Math.max(1, c.blockSize()));
-            count[k] += c.freeBlocks();
-            bytes[k] += c.freeBlocks() * c.blockSize();
+            heldCount[k] += c.freeBlocks();
+            heldBytes[k] += c.freeBlocks() * c.blockSize();
         }
         long maxBytes = 1;
         int lo = 64, hi = -1;
         for (int k = 0; k < 64; k++) {
-            if (count[k] > 0) {
+            if (heldCount[k] + backCount[k] > 0) {
                 lo = Math.min(lo, k);
                 hi = Math.max(hi, k);
-                maxBytes = Math.max(maxBytes, bytes[k]);
+                maxBytes = Math.max(maxBytes, heldBytes[k] + backBytes[k]);
             }
         }
-        StringBuilder b = new StringBuilder("<h3>Free extents by size (free runs and free slab slots)</h3>\n");
+        StringBuilder b = new StringBuilder("<h3>Free extents by size: held (free runs and free slab slots, orange)"
+                + " and given back to the OS (grey)</h3>\n");
         int barW = 40, h = 160;
         int n = hi < lo ? 0 : hi - lo + 1;
         b.append("<svg class=\"histogram\" width=\"").append(Math.max(200, n * barW + 10)).append("\" height=\"")
                 .append(h + 30).append("\">\n");
         for (int k = lo; k <= hi; k++) {
             int x = 5 + (k - lo) * barW;
-            int bh = (int) Math.round((double) h * bytes[k] / maxBytes);
-            b.append("<rect x=\"").append(x).append("\" y=\"").append(h - bh).append("\" width=\"")
-                    .append(barW - 4).append("\" height=\"").append(bh).append("\" fill=\"#e07020\"><title>")
-                    .append(count[k]).append(" extents, ").append(human(bytes[k])).append("</title></rect>")
-                    .append("<text x=\"").append(x).append("\" y=\"").append(h + 15).append("\" font-size=\"9\">")
+            int held = (int) Math.round((double) h * heldBytes[k] / maxBytes);
+            int back = (int) Math.round((double) h * (heldBytes[k] + backBytes[k]) / maxBytes) - held;
+            String title = "<title>" + heldCount[k] + " extents held, " + human(heldBytes[k]) + "; " + backCount[k]
+                    + " given back, " + human(backBytes[k]) + "</title>";
+            bar(b, x, h - held, barW - 4, held, "#e07020", title);
+            bar(b, x, h - held - back, barW - 4, back, "#9a9a9a", title);
+            b.append("<text x=\"").append(x).append("\" y=\"").append(h + 15).append("\" font-size=\"9\">")
                     .append(human(1L << k)).append("</text>\n");
         }
         b.append("</svg>\n");
         return b.toString();
+    }
+
+    private static void bar(StringBuilder b, int x, int y, int w, int height, String fill, String title) {
+        if (height <= 0) return;
+        b.append("<rect x=\"").append(x).append("\" y=\"").append(y).append("\" width=\"").append(w)
+                .append("\" height=\"").append(height).append("\" fill=\"").append(fill).append("\">")
+                .append(title).append("</rect>");
     }
 
     private static String classTable(HeapSnapshot snap) {

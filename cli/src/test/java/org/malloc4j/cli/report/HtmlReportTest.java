@@ -38,6 +38,27 @@ class HtmlReportTest {
         assertThat(Files.size(file)).isLessThan(2L * 1024 * 1024);
     }
 
+    /**
+     * The histogram tells the free runs the heap holds from those it gave back: a trimmed 1 MiB run counted as a free
+     * extent like a dirty one, so that a trim left the histogram as it was.
+     */
+    @Test
+    void theHistogramTellsHeldFreeRunsFromGivenBackOnes() {
+        HtmlReport report = new HtmlReport("held and given back");
+        try (Heap heap = Heap.builder().decay(java.time.Duration.ofHours(1)).build()) {
+            long a = heap.malloc(300_000), keep = heap.malloc(300_000), c = heap.malloc(1 << 20), top = heap.malloc(300_000);
+            heap.free(c);
+            heap.trim(); // c's 256 pages go back to the OS
+            heap.free(a); // a's 74 pages stay, dirty
+            report.snapshot("now", heap.snapshot());
+            heap.free(keep);
+            heap.free(top);
+        }
+        String html = report.render();
+        assertThat(html).contains("<title>1 extents held, 296.0 KiB; 0 given back, 0 B</title>",
+                "<title>0 extents held, 0 B; 1 given back, 1.0 MiB</title>");
+    }
+
     /** Blocks with pages of their own have a row of the class table: their count, pages and page-rounding waste. */
     @Test
     void theClassTableHasARowForBlocksWithPagesOfTheirOwn() {
