@@ -56,6 +56,9 @@ class ReplayHeapOptionsTest {
      * {@code bounded} as with {@code every-peak}, and the peak committed bytes fall against the default ({@code off}).
      * Each with a decay of an hour: with the default second of wall-clock time, a pass slowed by a loaded machine had
      * its freed pages purged before the larger blocks came, and the peak without gathering fell to the gathered one.
+     * Less by a little only since 2026-12-08: without gathering, slabs that grow the heap past its peak give back the
+     * small dirty runs (PageHeap.purgeAtDemandPeak), and the default's peak fell from 1.37x live to 1.13x, against
+     * 1.11x gathered (it was asserted 10% of live bytes less).
      */
     @Test
     void gatheringCommitsLessOnTheFragmentingWorkload() {
@@ -67,7 +70,7 @@ class ReplayHeapOptionsTest {
         for (Map<String, Object> gathered : List.of(bounded, everyPeak)) {
             assertThat(gathered.get("peakLiveBytes")).isEqualTo(off.get("peakLiveBytes"));
             double peakGathered = (double) gathered.get("peakCommittedBytes");
-            assertThat(peakGathered).as("gathered against off").isLessThan(peakOff - 0.1 * live);
+            assertThat(peakGathered).as("gathered against off").isLessThan(peakOff);
             assertThat(peakGathered).isGreaterThanOrEqualTo(live);
             assertThat(gathered.get("errors")).isEqualTo(0.0);
         }
